@@ -1,0 +1,23 @@
+/**
+ * drover's protocol layer, imported by every role (SDK, coordinator, agent, worker):
+ * the generated gRPC types, the CBOR value codec, digests and the typed errors.
+ *
+ * @example
+ * import { encodeValue, decodeValue } from '../protocol/index.ts';
+ * decodeValue(encodeValue({ n: 1n, at: new Date() }));
+ *
+ * @module
+ */
+export { encodeValue } from './codec/encodeValue.ts';
+export { decodeValue } from './codec/decodeValue.ts';
+export { sha256Hex } from './sha256Hex.ts';
+export { createLogger, type Logger, type LoggerOptions } from './createLogger.ts';
+export { DroverError, type DroverErrorOptions } from './errors/DroverError.ts';
+export { TaskError, type TaskErrorDetails, type TaskFailureKind } from './errors/TaskError.ts';
+export { TimeoutError } from './errors/TimeoutError.ts';
+export { PoolClosedError } from './errors/PoolClosedError.ts';
+export { CancelledError } from './errors/CancelledError.ts';
+export { ConnectionError } from './errors/ConnectionError.ts';
+export { BundleError } from './errors/BundleError.ts';
+export { UsageError } from './errors/UsageError.ts';
+export * as pb from './pb.ts';
