@@ -67,6 +67,8 @@ export interface Assignment {
   timeoutMs: number;
   /** Slots the task occupies (requires.cpus, at least 1). */
   slots: number;
+  /** Index, in the job's input, of the chunk's first item (for context.index). */
+  firstIndex: number;
 }
 
 export interface AssignBatch {
@@ -668,6 +670,7 @@ function createBaseAssignment(): Assignment {
     items: 0,
     timeoutMs: 0,
     slots: 0,
+    firstIndex: 0,
   };
 }
 
@@ -699,6 +702,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.slots !== 0) {
       writer.uint32(72).uint32(message.slots);
+    }
+    if (message.firstIndex !== 0) {
+      writer.uint32(80).uint64(message.firstIndex);
     }
     return writer;
   },
@@ -788,6 +794,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.slots = reader.uint32();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.firstIndex = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -823,6 +837,11 @@ export const Assignment: MessageFns<Assignment> = {
         ? globalThis.Number(object.timeout_ms)
         : 0,
       slots: isSet(object.slots) ? globalThis.Number(object.slots) : 0,
+      firstIndex: isSet(object.firstIndex)
+        ? globalThis.Number(object.firstIndex)
+        : isSet(object.first_index)
+        ? globalThis.Number(object.first_index)
+        : 0,
     };
   },
 
@@ -855,6 +874,9 @@ export const Assignment: MessageFns<Assignment> = {
     if (message.slots !== 0) {
       obj.slots = Math.round(message.slots);
     }
+    if (message.firstIndex !== 0) {
+      obj.firstIndex = Math.round(message.firstIndex);
+    }
     return obj;
   },
 
@@ -874,6 +896,7 @@ export const Assignment: MessageFns<Assignment> = {
     message.items = object.items ?? 0;
     message.timeoutMs = object.timeoutMs ?? 0;
     message.slots = object.slots ?? 0;
+    message.firstIndex = object.firstIndex ?? 0;
     return message;
   },
 };

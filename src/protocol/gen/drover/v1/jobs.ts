@@ -67,6 +67,8 @@ export interface TaskInput {
   payload: Buffer;
   /** Number of items in the chunk. */
   items: number;
+  /** Index, in the job's input, of the chunk's first item. */
+  firstIndex: number;
 }
 
 export interface TaskInputBatch {
@@ -648,7 +650,7 @@ export const JobOpened: MessageFns<JobOpened> = {
 };
 
 function createBaseTaskInput(): TaskInput {
-  return { seq: 0, payload: Buffer.alloc(0), items: 0 };
+  return { seq: 0, payload: Buffer.alloc(0), items: 0, firstIndex: 0 };
 }
 
 export const TaskInput: MessageFns<TaskInput> = {
@@ -661,6 +663,9 @@ export const TaskInput: MessageFns<TaskInput> = {
     }
     if (message.items !== 0) {
       writer.uint32(24).uint32(message.items);
+    }
+    if (message.firstIndex !== 0) {
+      writer.uint32(32).uint64(message.firstIndex);
     }
     return writer;
   },
@@ -702,6 +707,14 @@ export const TaskInput: MessageFns<TaskInput> = {
             message.items = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.firstIndex = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -719,6 +732,11 @@ export const TaskInput: MessageFns<TaskInput> = {
       seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
       payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
       items: isSet(object.items) ? globalThis.Number(object.items) : 0,
+      firstIndex: isSet(object.firstIndex)
+        ? globalThis.Number(object.firstIndex)
+        : isSet(object.first_index)
+        ? globalThis.Number(object.first_index)
+        : 0,
     };
   },
 
@@ -733,6 +751,9 @@ export const TaskInput: MessageFns<TaskInput> = {
     if (message.items !== 0) {
       obj.items = Math.round(message.items);
     }
+    if (message.firstIndex !== 0) {
+      obj.firstIndex = Math.round(message.firstIndex);
+    }
     return obj;
   },
 
@@ -744,6 +765,7 @@ export const TaskInput: MessageFns<TaskInput> = {
     message.seq = object.seq ?? 0;
     message.payload = object.payload ?? Buffer.alloc(0);
     message.items = object.items ?? 0;
+    message.firstIndex = object.firstIndex ?? 0;
     return message;
   },
 };
