@@ -53,6 +53,11 @@ export interface OpenJob {
   retries: number;
   /** Also retry tasks whose function threw. */
   retryOnError: boolean;
+  /**
+   * Client-chosen job id (so a handle knows its id before the round trip, and can re-attach);
+   * the coordinator generates one when empty and refuses a duplicate with ALREADY_EXISTS.
+   */
+  jobId: string;
 }
 
 export interface JobOpened {
@@ -416,7 +421,15 @@ export const JobResponse: MessageFns<JobResponse> = {
 };
 
 function createBaseOpenJob(): OpenJob {
-  return { function: undefined, name: "", requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false };
+  return {
+    function: undefined,
+    name: "",
+    requires: undefined,
+    timeoutMs: 0,
+    retries: 0,
+    retryOnError: false,
+    jobId: "",
+  };
 }
 
 export const OpenJob: MessageFns<OpenJob> = {
@@ -438,6 +451,9 @@ export const OpenJob: MessageFns<OpenJob> = {
     }
     if (message.retryOnError !== false) {
       writer.uint32(48).bool(message.retryOnError);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(58).string(message.jobId);
     }
     return writer;
   },
@@ -503,6 +519,14 @@ export const OpenJob: MessageFns<OpenJob> = {
             message.retryOnError = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -531,6 +555,11 @@ export const OpenJob: MessageFns<OpenJob> = {
         : isSet(object.retry_on_error)
         ? globalThis.Boolean(object.retry_on_error)
         : false,
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
     };
   },
 
@@ -554,6 +583,9 @@ export const OpenJob: MessageFns<OpenJob> = {
     if (message.retryOnError !== false) {
       obj.retryOnError = message.retryOnError;
     }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
     return obj;
   },
 
@@ -572,6 +604,7 @@ export const OpenJob: MessageFns<OpenJob> = {
     message.timeoutMs = object.timeoutMs ?? 0;
     message.retries = object.retries ?? 0;
     message.retryOnError = object.retryOnError ?? false;
+    message.jobId = object.jobId ?? "";
     return message;
   },
 };
