@@ -1,0 +1,39 @@
+import { Command } from 'commander';
+import { Agent } from '../../agent/index.ts';
+import { createLogger } from '../../protocol/index.ts';
+import { onShutdownSignal } from '../onShutdownSignal.ts';
+import { parseKeyValue, parsePositiveInt, parseResource } from '../parseKeyValue.ts';
+
+interface AgentFlags {
+  coordinator: string;
+  processes?: number;
+  name?: string;
+  label: Record<string, string>;
+  resource: Record<string, number>;
+}
+
+/** `drover agent`: run an agent that executes tasks for a coordinator. */
+export function agentCommand(): Command {
+  return new Command('agent')
+    .description('run an agent: registers this machine’s capacity and runs tasks in a pool of worker processes')
+    .option('--coordinator <host:port>', 'coordinator address (default DROVER_ADDRESS or 127.0.0.1:7070)')
+    .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
+    .option('--name <name>', 'agent name shown in results (default hostname-pid)')
+    .option('--label <key=value>', 'label tasks can require (repeatable)', parseKeyValue, {})
+    .option('--resource <name=amount>', 'custom resource tasks can require (repeatable)', parseResource, {})
+    .action(async (opts: AgentFlags) => {
+      const logger = createLogger({ name: 'agent' });
+      const agent = new Agent({
+        coordinator: opts.coordinator ?? process.env.DROVER_ADDRESS ?? '127.0.0.1:7070',
+        ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
+        ...(opts.name !== undefined ? { name: opts.name } : {}),
+        labels: opts.label,
+        resources: opts.resource,
+        logger,
+      });
+      await agent.start();
+      process.stdout.write(`drover agent ${agent.name} connected\n`);
+      // SIGTERM drains: running tasks finish and report, nothing new is taken.
+      onShutdownSignal(logger, () => agent.stop({ drain: true }));
+    });
+}

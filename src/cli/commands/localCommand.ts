@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { Agent } from '../../agent/index.ts';
+import { Coordinator } from '../../coordinator/index.ts';
+import { createLogger } from '../../protocol/index.ts';
+import { onShutdownSignal } from '../onShutdownSignal.ts';
+import { parsePositiveInt } from '../parseKeyValue.ts';
+
+/** `drover local`: a coordinator and an agent in one process, for a workstation. */
+export function localCommand(): Command {
+  return new Command('local')
+    .description('run a coordinator and an agent on this machine (point scripts at it with DROVER_ADDRESS)')
+    .option('--listen <host:port>', 'gRPC address to listen on', '127.0.0.1:7070')
+    .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
+    .action(async (opts: { listen: string; processes?: number }) => {
+      const logger = createLogger({ name: 'drover' });
+      const coordinator = new Coordinator({ listen: opts.listen, logger: logger.child({ role: 'coordinator' }) });
+      await coordinator.start();
+      const agent = new Agent({
+        coordinator: coordinator.address,
+        ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
+        logger: logger.child({ role: 'agent' }),
+      });
+      await agent.start();
+      process.stdout.write(`drover coordinator listening on ${coordinator.address}\n`);
+      process.stdout.write(`export DROVER_ADDRESS=${coordinator.address}\n`);
+      onShutdownSignal(logger, async () => {
+        await agent.stop({ drain: true });
+        await coordinator.stop();
+      });
+    });
+}

@@ -1,0 +1,51 @@
+import type { ClientWritableStream } from '@grpc/grpc-js';
+import { BundleError, pb } from '../protocol/index.ts';
+import type { CoordinatorChannel } from './CoordinatorChannel.ts';
+
+const CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Puts blobs in the coordinator's store at most once per digest: asks `Has` first, remembers
+ * what it uploaded, and shares an upload in progress between concurrent callers.
+ */
+export class BundleUploader {
+  /** Number of blobs this uploader actually sent (not counting ones the coordinator had). */
+  uploads = 0;
+  readonly #channel: CoordinatorChannel;
+  readonly #known = new Map<string, Promise<void>>();
+
+  constructor(channel: CoordinatorChannel) {
+    this.#channel = channel;
+  }
+
+  ensure(digest: string, bytes: Uint8Array): Promise<void> {
+    let pending = this.#known.get(digest);
+    if (!pending) {
+      pending = this.#upload(digest, bytes);
+      pending.catch(() => this.#known.delete(digest));
+      this.#known.set(digest, pending);
+    }
+    return pending;
+  }
+
+  async #upload(digest: string, bytes: Uint8Array): Promise<void> {
+    const has = await new Promise<pb.HasBlobsResponse>((resolve, reject) =>
+      this.#channel.blobs.has({ digests: [digest] }, (err, res) => (err ? reject(err) : resolve(res))),
+    ).catch((err: unknown) => {
+      throw new BundleError(`could not query the blob store at ${this.#channel.address}`, { cause: err });
+    });
+    if (has.present[0]) return;
+    await new Promise<void>((resolve, reject) => {
+      const call: ClientWritableStream<pb.PutBlobChunk> = this.#channel.blobs.put((err) =>
+        err ? reject(new BundleError(`upload of blob ${digest} failed: ${err.details || err.message}`, { cause: err })) : resolve(),
+      );
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      if (buf.length === 0) call.write({ digest, size: 0, data: Buffer.alloc(0) });
+      for (let off = 0; off < buf.length; off += CHUNK_BYTES) {
+        call.write({ digest: off === 0 ? digest : '', size: off === 0 ? buf.length : 0, data: buf.subarray(off, off + CHUNK_BYTES) });
+      }
+      call.end();
+    });
+    this.uploads++;
+  }
+}

@@ -1,0 +1,449 @@
+import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import {
+  CancelledError,
+  ConnectionError,
+  DroverError,
+  TaskError,
+  UsageError,
+  decodeValue,
+  encodeValue,
+  pb,
+  type TaskFailureKind,
+} from '../protocol/index.ts';
+import type { CoordinatorChannel } from './CoordinatorChannel.ts';
+import type { TaskRef } from './TaskRef.ts';
+import type { TaskOptions } from './TaskOptions.ts';
+
+/** Inputs a verb accepts: consumed lazily, never materialised. */
+export type Inputs<T> = Iterable<T> | AsyncIterable<T>;
+
+/** How one job runs; resolved from a verb's arguments and options. */
+export interface JobSpec {
+  ref: TaskRef;
+  /** Shown in listings: `map countPrimes`. */
+  name: string;
+  options: TaskOptions;
+  chunksize: number;
+  window: number;
+  /** Items are argument arrays (starmap, apply) rather than single arguments. */
+  spread: boolean;
+  /** Deliver in input order (map, imap) rather than completion order. */
+  ordered: boolean;
+}
+
+interface Outcome {
+  seq: number;
+  values?: unknown[];
+  failure?: pb.TaskFailure;
+  attempt: number;
+  agent: string;
+  worker: string;
+}
+
+// A batch is sent when it holds this many tasks or bytes, or at the end of the event-loop turn.
+const BATCH_TASKS = 512;
+const BATCH_BYTES = 1024 * 1024;
+
+/**
+ * One job on the wire: streams the input in chunked batches under a window, and turns result
+ * batches back into values — in input order or completion order — or a typed error.
+ */
+export class JobStream<R = unknown> implements AsyncIterable<R> {
+  /** Client-chosen job id, known before the coordinator answers. */
+  readonly id = `j-${randomBytes(9).toString('base64url')}`;
+  /** Settles when the job is over on the wire (completed, failed or cancelled); never rejects. */
+  readonly done: Promise<void>;
+
+  readonly #spec: JobSpec;
+  readonly #channel: CoordinatorChannel;
+  readonly #call: ClientDuplexStream<pb.JobRequest, pb.JobResponse>;
+  #resolveDone!: () => void;
+
+  // input side
+  #sentTasks = 0;
+  #sentItems = 0;
+  #consumedTasks = 0;
+  #inputEnded = false;
+  #batch: pb.TaskInput[] = [];
+  #batchBytes = 0;
+  #flushScheduled = false;
+  #windowWaiter: (() => void) | undefined;
+
+  // output side
+  readonly #pending = new Map<number, Outcome>();
+  #ready: Outcome[] = [];
+  #readyHead = 0;
+  #deliverSeq = 0;
+  #completedItems = 0;
+  #endState: 'open' | 'completed' | 'failed' = 'open';
+  #error: Error | undefined;
+  #consumerWaiter: (() => void) | undefined;
+  #iterating = false;
+  // collect() places results by index itself, so it never needs the reorder buffer.
+  #placing = false;
+
+  constructor(channel: CoordinatorChannel, spec: JobSpec, source: Inputs<unknown>) {
+    this.#spec = spec;
+    this.#channel = channel;
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    const { options } = spec;
+    this.#call = channel.jobs.run();
+    this.#call.on('data', (msg: pb.JobResponse) => this.#onMessage(msg));
+    this.#call.on('error', (err: ServiceError) => this.#onStreamError(err));
+    this.#call.on('end', () => {
+      if (this.#endState === 'open') {
+        this.#fail(new ConnectionError(`coordinator ${channel.address} closed job ${this.id} without finishing it`));
+      }
+    });
+    const requires = options.requires ?? {};
+    this.#call.write({
+      msg: {
+        $case: 'open',
+        value: {
+          jobId: this.id,
+          function: { bundleDigest: spec.ref.bundleDigest, exportName: spec.ref.exportName },
+          name: spec.name,
+          requires: {
+            cpus: requires.cpus ?? 0,
+            memoryMb: requires.memoryMb ?? 0,
+            sumo: requires.sumo === true ? '*' : requires.sumo || '',
+            labels: requires.labels ?? {},
+            resources: requires.resources ?? {},
+          },
+          timeoutMs: options.timeoutMs ?? 0,
+          retries: options.retries ?? 3,
+          retryOnError: options.retryOn === 'error',
+        },
+      },
+    });
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) {
+        void this.cancel(signal.reason);
+      } else {
+        const onAbort = () => void this.cancel(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        void this.done.then(() => signal.removeEventListener('abort', onAbort));
+      }
+    }
+    void this.#pump(source);
+  }
+
+  /** Stop the job: queued tasks are dropped, running ones killed; consumers get a {@link CancelledError}. */
+  async cancel(reason?: unknown): Promise<void> {
+    if (this.#endState !== 'open') return;
+    const cause = reason instanceof Error ? reason : undefined;
+    const message = reason === undefined || reason instanceof Error && reason.name === 'AbortError'
+      ? `job ${this.id} was cancelled`
+      : `job ${this.id} was cancelled: ${reason instanceof Error ? reason.message : String(reason)}`;
+    this.#fail(new CancelledError(message, { cause }));
+    await new Promise<void>((resolve) =>
+      this.#channel.jobs.cancel({ jobId: this.id }, new Metadata(), { deadline: Date.now() + 5000 }, () => resolve()),
+    );
+    this.#call.cancel();
+  }
+
+  /** All results, placed by input index; rejects with the first failure to arrive (as Python's `map`). */
+  async collect(): Promise<R[]> {
+    this.#claimIteration();
+    this.#placing = true;
+    const out: R[] = [];
+    const size = this.#spec.chunksize;
+    for (;;) {
+      const outcome = await this.#nextOutcome();
+      if (!outcome) return out;
+      this.#throwIfFailed(outcome);
+      const values = outcome.values!;
+      const base = outcome.seq * size;
+      for (let i = 0; i < values.length; i++) out[base + i] = values[i] as R;
+      this.#consumed();
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<R> {
+    this.#claimIteration();
+    let finished = false;
+    try {
+      for (;;) {
+        const outcome = await this.#nextOutcome();
+        if (!outcome) {
+          finished = true;
+          return;
+        }
+        this.#throwIfFailed(outcome);
+        const values = outcome.values!;
+        for (let i = 0; i < values.length; i++) yield values[i] as R;
+        this.#consumed();
+      }
+    } finally {
+      // A consumer that stops early (break, throw) cancels the rest, as closing a generator would.
+      if (!finished) void this.cancel();
+    }
+  }
+
+  #claimIteration(): void {
+    if (this.#iterating) throw new UsageError('a job’s results can be consumed only once');
+    this.#iterating = true;
+  }
+
+  #consumed(): void {
+    this.#consumedTasks++;
+    const wake = this.#windowWaiter;
+    if (wake) {
+      this.#windowWaiter = undefined;
+      wake();
+    }
+  }
+
+  #throwIfFailed(outcome: Outcome): void {
+    if (!outcome.failure) return;
+    const f = outcome.failure;
+    const err = new TaskError({
+      kind: (f.kind || 'internal') as TaskFailureKind,
+      remoteName: f.name,
+      remoteMessage: f.message,
+      remoteStack: f.stack,
+      index: outcome.seq * this.#spec.chunksize + f.itemOffset,
+      attempt: outcome.attempt,
+      agent: outcome.agent,
+      worker: outcome.worker,
+      ...(f.kind === 'crashed' || f.kind === 'oom' ? { exitCode: f.exitCode } : {}),
+      ...(f.signal ? { signal: f.signal } : {}),
+      ...(f.stderrTail ? { stderrTail: f.stderrTail } : {}),
+    });
+    void this.cancel(err);
+    throw err;
+  }
+
+  /** The next outcome to hand to the consumer, undefined when all were delivered. */
+  async #nextOutcome(): Promise<Outcome | undefined> {
+    for (;;) {
+      if (this.#readyHead < this.#ready.length) {
+        const outcome = this.#ready[this.#readyHead]!;
+        this.#ready[this.#readyHead++] = undefined as unknown as Outcome;
+        if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+          this.#ready = this.#ready.slice(this.#readyHead);
+          this.#readyHead = 0;
+        }
+        return outcome;
+      }
+      if (this.#error) throw this.#error;
+      if (this.#endState === 'completed') return undefined;
+      await new Promise<void>((resolve) => (this.#consumerWaiter = resolve));
+    }
+  }
+
+  #wakeConsumer(): void {
+    const wake = this.#consumerWaiter;
+    if (wake) {
+      this.#consumerWaiter = undefined;
+      wake();
+    }
+  }
+
+  async #pump(source: Inputs<unknown>): Promise<void> {
+    const { chunksize, window, spread } = this.#spec;
+    try {
+      const asyncIt = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
+      const it: Iterator<unknown> | AsyncIterator<unknown> = asyncIt
+        ? asyncIt.call(source)
+        : (source as Iterable<unknown>)[Symbol.iterator]();
+      const isAsync = Boolean(asyncIt);
+      let chunk: unknown[][] = [];
+      try {
+        for (;;) {
+          while (this.#sentTasks - this.#consumedTasks >= window && this.#endState === 'open') {
+            this.#flush();
+            await new Promise<void>((resolve) => (this.#windowWaiter = resolve));
+          }
+          if (this.#endState !== 'open') return;
+          const step = isAsync ? await it.next() : (it as Iterator<unknown>).next();
+          if (step.done) break;
+          if (this.#endState !== 'open') return;
+          chunk.push(spread ? toArgs(step.value, this.#sentItems + chunk.length) : [step.value]);
+          if (chunk.length === chunksize) {
+            this.#addTask(chunk);
+            chunk = [];
+          }
+        }
+      } finally {
+        // Close the caller's generator when we stop early (cancel, failure).
+        if (this.#endState !== 'open') await it.return?.();
+      }
+      if (chunk.length > 0) this.#addTask(chunk);
+      this.#flush();
+      this.#inputEnded = true;
+      this.#call.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
+      this.#progress(undefined);
+    } catch (err) {
+      const reason = err instanceof DroverError ? err : new UsageError(
+        `the input of job ${this.id} failed: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+      this.#fail(reason);
+      this.#channel.jobs.cancel({ jobId: this.id }, () => this.#call.cancel());
+    }
+  }
+
+  #addTask(chunk: unknown[][]): void {
+    const payload = encodeValue(chunk);
+    this.#batch.push({
+      seq: this.#sentTasks,
+      payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+      items: chunk.length,
+      firstIndex: this.#sentItems,
+    });
+    this.#sentTasks++;
+    this.#sentItems += chunk.length;
+    this.#batchBytes += payload.byteLength;
+    if (this.#batch.length >= BATCH_TASKS || this.#batchBytes >= BATCH_BYTES) {
+      this.#flush();
+    } else if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.#flush();
+      });
+    }
+  }
+
+  #flush(): void {
+    if (this.#batch.length === 0 || this.#endState !== 'open') return;
+    const tasks = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#call.write({ msg: { $case: 'inputs', value: { tasks } } });
+  }
+
+  #onMessage(msg: pb.JobResponse): void {
+    const body = msg.msg;
+    if (!body) return;
+    switch (body.$case) {
+      case 'results':
+        this.#onResults(body.value.results);
+        break;
+      case 'progress':
+        this.#onTaskProgress(body.value.progress);
+        break;
+      case 'end':
+        this.#onEnd(body.value);
+        break;
+      case 'opened':
+        break;
+    }
+  }
+
+  #onResults(results: pb.TaskResult[]): void {
+    if (this.#endState !== 'open') return;
+    const ordered = this.#spec.ordered && !this.#placing;
+    for (const r of results) {
+      const outcome: Outcome = { seq: r.seq, attempt: r.attempt, agent: r.agent, worker: r.worker };
+      const body = r.outcome;
+      if (body?.$case === 'value') {
+        try {
+          outcome.values = decodeValue<unknown[]>(body.value);
+        } catch (err) {
+          outcome.failure = internalFailure(`could not decode the result of task ${r.seq}: ${String(err)}`);
+        }
+        this.#completedItems += outcome.values?.length ?? 0;
+      } else {
+        outcome.failure = body?.$case === 'failure' ? body.value : internalFailure(`task ${r.seq} returned nothing`);
+      }
+      if (ordered) {
+        this.#pending.set(outcome.seq, outcome);
+      } else {
+        this.#ready.push(outcome);
+      }
+    }
+    if (ordered) {
+      let next = this.#pending.get(this.#deliverSeq);
+      while (next) {
+        this.#pending.delete(this.#deliverSeq);
+        this.#ready.push(next);
+        next = this.#pending.get(++this.#deliverSeq);
+      }
+    }
+    this.#progress(undefined);
+    this.#wakeConsumer();
+  }
+
+  #onTaskProgress(items: pb.TaskProgress[]): void {
+    if (!this.#spec.options.onProgress) return;
+    for (const p of items) {
+      let value: unknown;
+      try {
+        value = decodeValue(p.value);
+      } catch {
+        continue;
+      }
+      this.#progress({ index: p.seq * this.#spec.chunksize, value, agent: p.agent, worker: p.worker });
+    }
+  }
+
+  #progress(task: { index: number; value: unknown; agent: string; worker: string } | undefined): void {
+    const onProgress = this.#spec.options.onProgress;
+    if (!onProgress) return;
+    try {
+      onProgress({
+        completed: this.#completedItems,
+        submitted: this.#sentItems,
+        ...(this.#inputEnded ? { total: this.#sentItems } : {}),
+        ...(task ? { task } : {}),
+      });
+    } catch {
+      // A throwing progress callback must not break the job.
+    }
+  }
+
+  #onEnd(end: pb.JobEnd): void {
+    if (this.#endState !== 'open') return;
+    if (end.state === 'completed') {
+      this.#endState = 'completed';
+      this.#resolveDone();
+      this.#wakeConsumer();
+      this.#call.end();
+      return;
+    }
+    if (end.state === 'cancelled') {
+      this.#fail(new CancelledError(`job ${this.id} was cancelled${end.message ? `: ${end.message}` : ''}`));
+    } else {
+      this.#fail(new ConnectionError(`job ${this.id} failed on the coordinator: ${end.message || end.state}`));
+    }
+  }
+
+  #onStreamError(err: ServiceError): void {
+    if (this.#endState !== 'open') return;
+    if (err.code === GrpcStatus.CANCELLED) {
+      this.#fail(new CancelledError(`job ${this.id} was cancelled`, { cause: err }));
+    } else {
+      this.#fail(
+        new ConnectionError(
+          `lost job ${this.id} on coordinator ${this.#channel.address}: ${err.details || err.message} (gRPC ${GrpcStatus[err.code]})`,
+          { cause: err },
+        ),
+      );
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#endState !== 'open') return;
+    this.#endState = 'failed';
+    this.#error = err;
+    this.#resolveDone();
+    this.#wakeConsumer();
+    const wake = this.#windowWaiter;
+    this.#windowWaiter = undefined;
+    wake?.();
+  }
+}
+
+function internalFailure(message: string): pb.TaskFailure {
+  return { kind: 'internal', name: 'DroverError', message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '' };
+}
+
+function toArgs(item: unknown, index: number): unknown[] {
+  if (Array.isArray(item)) return item;
+  throw new UsageError(`starmap item ${index} is not an array of arguments: wrap single arguments, e.g. [[1, 2], [3, 4]]`);
+}

@@ -1,0 +1,242 @@
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CancelledError, PoolClosedError, UsageError } from '../protocol/index.ts';
+import { AsyncResult } from './AsyncResult.ts';
+import { BundleUploader } from './BundleUploader.ts';
+import { bundleTaskModule } from './bundleTaskModule.ts';
+import type { CoordinatorChannel } from './CoordinatorChannel.ts';
+import type { EmbeddedCluster } from './EmbeddedCluster.ts';
+import { JobStream, type Inputs } from './JobStream.ts';
+import { MapJob } from './MapJob.ts';
+import type { TaskOptions } from './TaskOptions.ts';
+import { makeTaskStub, taskRefOf } from './TaskRef.ts';
+
+/** Any exported task function. */
+export type TaskFunction = (...args: never[]) => unknown;
+/** What a task function's call resolves to on the caller's side. */
+export type TaskResultOf<F extends TaskFunction> = Awaited<ReturnType<F>>;
+
+const DEFAULT_WINDOW = 1024;
+
+/**
+ * A pool of worker processes spread over a drover cluster, with the verbs of Python's
+ * `multiprocessing.Pool`. Get one from `connect()`.
+ *
+ * @example
+ * await using pool = await connect();
+ * const tasks = await pool.load<typeof import('./tasks.ts')>(new URL('./tasks.ts', import.meta.url));
+ * const squares = await pool.map(tasks.square, [1, 2, 3]);
+ */
+export class Pool implements AsyncDisposable {
+  /** The coordinator this pool talks to (`host:port`). */
+  readonly address: string;
+  readonly #channel: CoordinatorChannel;
+  readonly #uploader: BundleUploader;
+  readonly #cluster: EmbeddedCluster | undefined;
+  readonly #jobs = new Set<JobStream<unknown>>();
+  #state: 'open' | 'closing' | 'closed' = 'open';
+  #closing: Promise<void> | undefined;
+
+  /** @internal use `connect()` */
+  constructor(channel: CoordinatorChannel, cluster?: EmbeddedCluster) {
+    this.#channel = channel;
+    this.#cluster = cluster;
+    this.#uploader = new BundleUploader(channel);
+    this.address = channel.address;
+  }
+
+  /** @internal bundle uploads actually sent by this pool (tests check deduplication). */
+  get uploadCount(): number {
+    return this.#uploader.uploads;
+  }
+
+  /** @internal the embedded cluster, when `connect()` started one. */
+  get embedded(): EmbeddedCluster | undefined {
+    return this.#cluster;
+  }
+
+  /**
+   * Bundle a task module (with its imports) and ship it to the cluster by content digest.
+   * Returns stand-ins for its exports, to pass to the verbs.
+   */
+  async load<T extends object = Record<string, TaskFunction>>(module: URL | string): Promise<T> {
+    this.#assertOpen();
+    const modulePath = typeof module === 'string'
+      ? (module.startsWith('file:') ? fileURLToPath(module) : isAbsolute(module) ? module : resolvePath(module))
+      : fileURLToPath(module);
+    const bundle = await bundleTaskModule(modulePath);
+    await this.#uploader.ensure(bundle.digest, bundle.bytes);
+    const stubs: Record<string, unknown> = {};
+    for (const exportName of bundle.exports) {
+      stubs[exportName] = makeTaskStub({ bundleDigest: bundle.digest, exportName, modulePath });
+    }
+    return new Proxy(Object.freeze(stubs), {
+      get(target, prop, receiver) {
+        if (typeof prop === 'string' && !(prop in target) && prop !== 'then') {
+          throw new UsageError(
+            `${modulePath} has no export named ${prop} (it exports: ${bundle.exports.join(', ') || 'nothing'})`,
+          );
+        }
+        return Reflect.get(target, prop, receiver);
+      },
+    }) as T;
+  }
+
+  /** Apply `fn` to every item; results in input order. Rejects with the first failure. */
+  async map<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): Promise<TaskResultOf<F>[]> {
+    const stream = await this.#start<TaskResultOf<F>>(fn, items, options, { verb: 'map', spread: false, ordered: true });
+    return stream.collect();
+  }
+
+  /** Like `map`, but each item is an argument array: `starmap(add, [[1, 2], [3, 4]])`. */
+  async starmap<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>>, options: TaskOptions = {}): Promise<TaskResultOf<F>[]> {
+    const stream = await this.#start<TaskResultOf<F>>(fn, items, options, { verb: 'starmap', spread: true, ordered: true });
+    return stream.collect();
+  }
+
+  /** Stream results in input order as they become available. */
+  imap<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): AsyncIterable<TaskResultOf<F>> {
+    return this.#iterate<TaskResultOf<F>>(fn, items, options, 'imap', true);
+  }
+
+  /** Stream results in completion order. */
+  imapUnordered<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): AsyncIterable<TaskResultOf<F>> {
+    return this.#iterate<TaskResultOf<F>>(fn, items, options, 'imapUnordered', false);
+  }
+
+  /** Run one task and wait for its value: `await pool.apply(tasks.add, 2, 3)`. */
+  async apply<F extends TaskFunction>(fn: F, ...args: Parameters<F>): Promise<TaskResultOf<F>> {
+    const stream = await this.#start<TaskResultOf<F>>(fn, [args], {}, { verb: 'apply', spread: true, ordered: true });
+    const [value] = await stream.collect();
+    return value as TaskResultOf<F>;
+  }
+
+  /** Start one task; the handle's `get({ timeoutMs })` waits for it. */
+  applyAsync<F extends TaskFunction>(fn: F, args: Parameters<F>, options: TaskOptions = {}): AsyncResult<TaskResultOf<F>> {
+    const stream = this.#startNow<TaskResultOf<F>>(fn, [args], options, { verb: 'applyAsync', spread: true, ordered: true, chunksize: 1 });
+    return new AsyncResult(stream.id, stream.collect().then((values) => values[0] as TaskResultOf<F>));
+  }
+
+  /** Start a map job and return its handle at once (`job.id`, `job.result()`, `job.cancel()`). */
+  mapAsync<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): MapJob<TaskResultOf<F>> {
+    const chunksize = options.chunksize ?? 1;
+    return new MapJob(this.#startNow<TaskResultOf<F>>(fn, items, options, { verb: 'mapAsync', spread: false, ordered: true, chunksize }));
+  }
+
+  /** `mapAsync` with argument arrays. */
+  starmapAsync<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>>, options: TaskOptions = {}): MapJob<TaskResultOf<F>> {
+    const chunksize = options.chunksize ?? 1;
+    return new MapJob(this.#startNow<TaskResultOf<F>>(fn, items, options, { verb: 'starmapAsync', spread: true, ordered: true, chunksize }));
+  }
+
+  /** Take no new work, let submitted jobs finish, then disconnect (and stop the embedded cluster). */
+  close(): Promise<void> {
+    if (!this.#closing) {
+      this.#state = 'closing';
+      this.#closing = (async () => {
+        while (this.#jobs.size > 0) await Promise.all([...this.#jobs].map((j) => j.done));
+        await this.#shutdown();
+      })();
+    }
+    return this.#closing;
+  }
+
+  /** Stop at once: cancel every outstanding job (their calls reject with `CancelledError`), then disconnect. */
+  async terminate(): Promise<void> {
+    this.#state = 'closing';
+    await Promise.all([...this.#jobs].map((j) => j.cancel(new CancelledError('the pool was terminated'))));
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#channel.close();
+    try {
+      await this.#cluster?.stop();
+    } finally {
+      this.#state = 'closed';
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== 'open') {
+      throw new PoolClosedError(
+        `this pool is ${this.#state === 'closing' ? 'closing' : 'closed'}: no new work can be submitted; call connect() again for a new pool`,
+      );
+    }
+  }
+
+  #iterate<R>(fn: TaskFunction, items: Inputs<unknown>, options: TaskOptions, verb: string, ordered: boolean): AsyncIterable<R> {
+    const stream = this.#startNow<R>(fn, items, options, { verb, spread: false, ordered, chunksize: options.chunksize ?? 1 });
+    return { [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
+  }
+
+  async #start<R>(
+    fn: TaskFunction,
+    items: Inputs<unknown>,
+    options: TaskOptions,
+    how: { verb: string; spread: boolean; ordered: boolean },
+  ): Promise<JobStream<R>> {
+    this.#assertOpen();
+    let chunksize = options.chunksize;
+    if (chunksize === undefined) {
+      // Python's rule for map over a sized input: about four chunks per worker.
+      const length = Array.isArray(items) ? items.length : undefined;
+      chunksize = 1;
+      if (length !== undefined && length > 0) {
+        const stats = await this.#channel.stats();
+        const slots = Math.max(1, stats.slots);
+        chunksize = Math.max(1, Math.ceil(length / (slots * 4)));
+      }
+    }
+    return this.#startNow<R>(fn, items, options, { ...how, chunksize });
+  }
+
+  #startNow<R>(
+    fn: TaskFunction,
+    items: Inputs<unknown>,
+    options: TaskOptions,
+    how: { verb: string; spread: boolean; ordered: boolean; chunksize: number },
+  ): JobStream<R> {
+    this.#assertOpen();
+    const ref = taskRefOf(fn);
+    validateOptions(options, how.chunksize);
+    if (items === null || items === undefined || (typeof items !== 'object' && typeof items !== 'string')) {
+      throw new UsageError(`${how.verb}: inputs must be an array, an iterable or an async iterable, got ${items === null ? 'null' : typeof items}`);
+    }
+    const stream = new JobStream<R>(
+      this.#channel,
+      {
+        ref,
+        name: `${how.verb} ${ref.exportName}`,
+        options,
+        chunksize: how.chunksize,
+        window: options.window ?? DEFAULT_WINDOW,
+        spread: how.spread,
+        ordered: how.ordered,
+      },
+      items,
+    );
+    this.#jobs.add(stream as JobStream<unknown>);
+    void stream.done.then(() => this.#jobs.delete(stream as JobStream<unknown>));
+    return stream;
+  }
+}
+
+function validateOptions(options: TaskOptions, chunksize: number): void {
+  const positiveInt = (name: string, v: number | undefined) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UsageError(`option ${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt('chunksize', chunksize);
+  positiveInt('window', options.window);
+  if (options.timeoutMs !== undefined && (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0)) {
+    throw new UsageError(`option timeoutMs must be a non-negative number of milliseconds, got ${options.timeoutMs}`);
+  }
+  if (options.retries !== undefined && (!Number.isInteger(options.retries) || options.retries < 0)) {
+    throw new UsageError(`option retries must be a non-negative integer, got ${options.retries}`);
+  }
+}

@@ -1,0 +1,44 @@
+import { CoordinatorChannel } from './CoordinatorChannel.ts';
+import { EmbeddedCluster } from './EmbeddedCluster.ts';
+import { Pool } from './Pool.ts';
+
+/** Options for {@link connect}. */
+export interface ConnectOptions {
+  /** Coordinator `host:port`. Default `DROVER_ADDRESS`; when neither is set, an embedded local cluster starts. */
+  address?: string;
+  /** Client token. Default `DROVER_TOKEN`. */
+  token?: string;
+  /** Worker processes of the embedded cluster (like `Pool(processes=2)`); default one per core. */
+  processes?: number;
+  /** How long to wait for the coordinator to answer. Default 10 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * Connect to a drover cluster and get a {@link Pool}.
+ *
+ * With no `address` and no `DROVER_ADDRESS`, it starts a coordinator and an agent on all
+ * cores inside this process, torn down by `close()` — so the same script runs on a laptop
+ * and, with `DROVER_ADDRESS=coord:7070`, on a cluster.
+ *
+ * @example
+ * import { connect } from 'drover';
+ * await using pool = await connect({ processes: 2 });
+ */
+export async function connect(options: ConnectOptions = {}): Promise<Pool> {
+  const address = options.address ?? (process.env.DROVER_ADDRESS || undefined);
+  const token = options.token ?? (process.env.DROVER_TOKEN || undefined);
+  let cluster: EmbeddedCluster | undefined;
+  if (!address) {
+    cluster = await EmbeddedCluster.start(options.processes !== undefined ? { processes: options.processes } : {});
+  }
+  const channel = new CoordinatorChannel({ address: address ?? cluster!.address, ...(token ? { token } : {}) });
+  try {
+    await channel.ready(options.timeoutMs);
+  } catch (err) {
+    channel.close();
+    await cluster?.stop();
+    throw err;
+  }
+  return new Pool(channel, cluster);
+}
