@@ -1,0 +1,19 @@
+import type { pb } from '../protocol/index.ts';
+import type { Scheduler } from './Scheduler.ts';
+
+/** `drover.v1.Admin`: what the cluster looks like right now (agents, queue depth, open jobs). */
+export class AdminService {
+  private readonly scheduler: Scheduler;
+
+  constructor(scheduler: Scheduler) {
+    this.scheduler = scheduler;
+  }
+
+  /** The handlers to pass to `server.addService(pb.AdminService, ...)`. */
+  handlers(): pb.AdminServer {
+    return {
+      listAgents: (_call, callback) => callback(null, { agents: this.scheduler.listAgents() }),
+      stats: (_call, callback) => callback(null, this.scheduler.stats()),
+    };
+  }
+}

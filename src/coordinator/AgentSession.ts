@@ -1,0 +1,58 @@
+import type { Logger, pb } from '../protocol/index.ts';
+import type { TaskRecord } from './TaskRecord.ts';
+
+/** Where an agent session's messages go: its `Agents.Connect` stream (or a test double). */
+export interface AgentSink {
+  /** Sends one message; a no-op once the stream has closed. */
+  send(message: pb.CoordinatorMessage): void;
+  /** Ends the stream with an OK status. */
+  close(): void;
+}
+
+/**
+ * One connection of an agent: what it offers, how many more tasks it asked for (credit),
+ * and the attempts it is running, keyed by attempt id. A result is accepted only if its
+ * attempt id is in `running` — that map is the fence against stale or duplicate results.
+ */
+export class AgentSession {
+  readonly sessionId: string;
+  /** The agent's registered name, reported in results as `agent`. */
+  readonly name: string;
+  readonly capacity: pb.Capacity;
+  readonly version: string;
+  readonly connectedAtMs = Date.now();
+  readonly sink: AgentSink;
+  readonly log: Logger;
+
+  /** Tasks the agent is ready to take; each assignment consumes one. */
+  credit = 0;
+  /** Sent `Drain`: no new assignments. */
+  draining = false;
+  /** Attempts assigned to this session and not finished. */
+  readonly running = new Map<string, TaskRecord>();
+  /** Load from the last heartbeat, as the agent sees it. */
+  reportedRunning = 0;
+  reportedQueued = 0;
+  lastHeartbeatMs = 0;
+
+  constructor(sessionId: string, register: pb.Register, sink: AgentSink, log: Logger) {
+    this.sessionId = sessionId;
+    this.name = register.name || sessionId;
+    this.capacity = register.capacity!;
+    this.version = register.version;
+    this.sink = sink;
+    this.log = log;
+  }
+
+  /** The session as `Admin.ListAgents` reports it. */
+  info(): pb.AgentInfo {
+    return {
+      name: this.name,
+      sessionId: this.sessionId,
+      capacity: this.capacity,
+      running: this.running.size,
+      connectedAtMs: this.connectedAtMs,
+      draining: this.draining,
+    };
+  }
+}

@@ -1,0 +1,110 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Logger, pb } from '../protocol/index.ts';
+import type { AgentSession, AgentSink } from './AgentSession.ts';
+import type { Scheduler } from './Scheduler.ts';
+import { statusError } from './statusError.ts';
+
+const MAX_AGENT_NAME_LENGTH = 256;
+
+/**
+ * `drover.v1.Agents`: one `Connect` stream per agent session. The first message registers the
+ * agent; afterwards credit, results, progress and heartbeats go to the {@link Scheduler}, and
+ * whatever way the stream ends, the session's running attempts are re-queued.
+ */
+export class AgentsService {
+  private readonly scheduler: Scheduler;
+  private readonly log: Logger;
+
+  constructor(scheduler: Scheduler, logger: Logger) {
+    this.scheduler = scheduler;
+    this.log = logger;
+  }
+
+  /** The handlers to pass to `server.addService(pb.AgentsService, ...)`. */
+  handlers(): pb.AgentsServer {
+    return { connect: (call) => this.connect(call) };
+  }
+
+  private connect(call: grpc.ServerDuplexStream<pb.AgentMessage, pb.CoordinatorMessage>): void {
+    let session: AgentSession | undefined;
+    let closed = false;
+    const sink: AgentSink = {
+      send: (message) => {
+        if (!closed) call.write(message);
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        call.end();
+      },
+    };
+    const leave = (reason: string): void => {
+      if (session) this.scheduler.removeSession(session, reason);
+    };
+    const fail = (code: grpc.status, message: string): void => {
+      const wasOpen = !closed;
+      closed = true;
+      leave(message);
+      if (wasOpen) call.emit('error', statusError(code, message));
+    };
+
+    call.on('data', (message: pb.AgentMessage) => {
+      try {
+        const msg = message.msg;
+        if (session === undefined) {
+          if (msg?.$case !== 'register') {
+            fail(grpc.status.INVALID_ARGUMENT, `the first message of an Agents.Connect stream must be "register", got ${JSON.stringify(msg?.$case ?? 'an empty message')}`);
+            return;
+          }
+          const register = msg.value;
+          if (!register.capacity) {
+            fail(grpc.status.INVALID_ARGUMENT, 'Register: capacity is required');
+            return;
+          }
+          if (register.name.length > MAX_AGENT_NAME_LENGTH) {
+            fail(grpc.status.INVALID_ARGUMENT, `Register: name is longer than ${MAX_AGENT_NAME_LENGTH} characters`);
+            return;
+          }
+          session = this.scheduler.addSession(register, sink);
+          return;
+        }
+        switch (msg?.$case) {
+          case 'credit':
+            this.scheduler.grantCredit(session, msg.value.tasks);
+            return;
+          case 'results':
+            this.scheduler.handleResults(session, msg.value.results);
+            return;
+          case 'progress':
+            this.scheduler.handleProgress(session, msg.value.progress);
+            return;
+          case 'heartbeat':
+            this.scheduler.heartbeat(session, msg.value);
+            return;
+          case 'register':
+            fail(grpc.status.INVALID_ARGUMENT, `agent ${session.name}: "register" sent twice on one stream`);
+            return;
+          default:
+            fail(grpc.status.INVALID_ARGUMENT, `agent ${session.name}: empty AgentMessage`);
+        }
+      } catch (error) {
+        this.log.error({ err: error, sessionId: session?.sessionId }, 'Agents.Connect message failed');
+        fail(grpc.status.INTERNAL, `the coordinator failed to handle a message: ${(error as Error).message}`);
+      }
+    });
+
+    // The agent half-closed (it is leaving): end our side too.
+    call.on('end', () => {
+      leave('the agent closed its stream');
+      sink.close();
+    });
+    call.on('cancelled', () => {
+      closed = true;
+      leave('the agent stream was cancelled (connection lost)');
+    });
+    call.on('error', (error) => {
+      closed = true;
+      leave(`the agent stream failed: ${error.message}`);
+    });
+  }
+}

@@ -1,0 +1,438 @@
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { pb } from '../../../src/protocol/index.ts';
+import type { AgentSession, AgentSink } from '../../../src/coordinator/AgentSession.ts';
+import type { JobSink, JobState } from '../../../src/coordinator/JobState.ts';
+import { Scheduler, type JobOpening } from '../../../src/coordinator/Scheduler.ts';
+
+const silent = pino({ level: 'silent' });
+const DIGEST = 'a'.repeat(64);
+
+/** Lets every pending setImmediate pass (dispatch, flush) run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+class RecordingJobSink implements JobSink {
+  messages: pb.JobResponse[] = [];
+  closed = false;
+  aborted = '';
+  send(message: pb.JobResponse): void {
+    if (this.closed) throw new Error('send after close');
+    this.messages.push(message);
+  }
+  close(): void {
+    this.closed = true;
+  }
+  abort(message: string): void {
+    this.aborted = message;
+    this.closed = true;
+  }
+  results(): pb.TaskResult[] {
+    return this.messages.flatMap((m) => (m.msg?.$case === 'results' ? m.msg.value.results : []));
+  }
+  resultMessages(): number {
+    return this.messages.filter((m) => m.msg?.$case === 'results').length;
+  }
+  end(): pb.JobEnd | undefined {
+    const last = this.messages.at(-1);
+    return last?.msg?.$case === 'end' ? last.msg.value : undefined;
+  }
+}
+
+class RecordingAgentSink implements AgentSink {
+  messages: pb.CoordinatorMessage[] = [];
+  closed = false;
+  send(message: pb.CoordinatorMessage): void {
+    this.messages.push(message);
+  }
+  close(): void {
+    this.closed = true;
+  }
+  assignMessages(): pb.AssignBatch[] {
+    return this.messages.flatMap((m) => (m.msg?.$case === 'assign' ? [m.msg.value] : []));
+  }
+  assignments(): pb.Assignment[] {
+    return this.assignMessages().flatMap((batch) => batch.tasks);
+  }
+  cancelled(): string[] {
+    return this.messages.flatMap((m) => (m.msg?.$case === 'cancel' ? m.msg.value.attemptIds : []));
+  }
+}
+
+function capacity(overrides: Partial<pb.Capacity> = {}): pb.Capacity {
+  return {
+    cpus: 4,
+    memoryMb: 8192,
+    slots: 4,
+    sumoVersion: '',
+    sumoHome: '',
+    labels: {},
+    resources: {},
+    hostname: 'h',
+    platform: 'linux',
+    nodeVersion: 'v24',
+    ...overrides,
+  };
+}
+
+function opening(overrides: Partial<JobOpening> = {}): JobOpening {
+  return {
+    name: 'test',
+    function: { bundleDigest: DIGEST, exportName: 'f' },
+    requires: undefined,
+    timeoutMs: 0,
+    retries: 0,
+    retryOnError: false,
+    ...overrides,
+  };
+}
+
+function inputs(from: number, count: number, payloadBytes = 4): pb.TaskInput[] {
+  return Array.from({ length: count }, (_, i) => ({
+    seq: from + i,
+    payload: Buffer.alloc(payloadBytes, from + i),
+    items: 1,
+    firstIndex: from + i,
+  }));
+}
+
+function value(attemptId: string, worker = 'w1'): pb.AttemptResult {
+  return { attemptId, outcome: { $case: 'value', value: Buffer.from([0x80]) }, worker, durationMs: 1 };
+}
+
+function failed(attemptId: string, kind: string): pb.AttemptResult {
+  return {
+    attemptId,
+    outcome: { $case: 'failure', value: { kind, name: 'E', message: kind, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '' } },
+    worker: 'w1',
+    durationMs: 1,
+  };
+}
+
+let scheduler: Scheduler;
+afterEach(() => scheduler?.shutdown());
+
+function setup(options: { maxBatchBytes?: number; finishedJobsKept?: number } = {}) {
+  scheduler = new Scheduler({ logger: silent, ...options });
+  const openJob = (overrides: Partial<JobOpening> = {}): { job: JobState; sink: RecordingJobSink } => {
+    const sink = new RecordingJobSink();
+    return { job: scheduler.openJob(opening(overrides), sink), sink };
+  };
+  const addAgent = (name: string, cap: Partial<pb.Capacity> = {}): { session: AgentSession; sink: RecordingAgentSink } => {
+    const sink = new RecordingAgentSink();
+    const session = scheduler.addSession({ name, capacity: capacity(cap), version: '0' }, sink);
+    return { session, sink };
+  };
+  return { openJob, addAgent };
+}
+
+describe('Scheduler credit and batching', () => {
+  it('sends registered and opened first', () => {
+    const { openJob, addAgent } = setup();
+    const { sink: agentSink, session } = addAgent('a');
+    expect(agentSink.messages[0]).toEqual({ msg: { $case: 'registered', value: { sessionId: session.sessionId } } });
+    const { job, sink } = openJob();
+    expect(job.id).toMatch(/^j-/);
+    expect(sink.messages[0]).toEqual({ msg: { $case: 'opened', value: { jobId: job.id } } });
+  });
+
+  it('never assigns more tasks than the credit granted, one message per pass', async () => {
+    const { openJob, addAgent } = setup();
+    const { session, sink } = addAgent('a');
+    const { job } = openJob({ timeoutMs: 500, requires: { cpus: 2, memoryMb: 0, sumo: '', labels: {}, resources: {} } });
+    scheduler.addInputs(job, inputs(0, 10));
+    await settle();
+    expect(sink.assignments()).toHaveLength(0);
+
+    scheduler.grantCredit(session, 3);
+    await settle();
+    expect(sink.assignMessages()).toHaveLength(1);
+    expect(sink.assignments().map((a) => a.seq)).toEqual([0, 1, 2]);
+    expect(session.credit).toBe(0);
+
+    scheduler.grantCredit(session, 1);
+    scheduler.grantCredit(session, 1);
+    await settle();
+    expect(sink.assignMessages()).toHaveLength(2);
+    expect(sink.assignments().map((a) => a.seq)).toEqual([0, 1, 2, 3, 4]);
+
+    const first = sink.assignments()[0];
+    expect(first).toMatchObject({ jobId: job.id, attempt: 1, items: 1, timeoutMs: 500, slots: 2, firstIndex: 0 });
+    expect(first.function).toEqual({ bundleDigest: DIGEST, exportName: 'f' });
+    expect(new Set(sink.assignments().map((a) => a.attemptId)).size).toBe(5);
+    expect(job.info()).toMatchObject({ tasksSubmitted: 10, tasksRunning: 5 });
+    expect(scheduler.stats()).toMatchObject({ agents: 1, tasksQueued: 5, tasksRunning: 5, jobsOpen: 1 });
+  });
+
+  it('splits an assign batch to keep messages under the byte bound, a big task alone', async () => {
+    const { openJob, addAgent } = setup({ maxBatchBytes: 1000 });
+    const { session, sink } = addAgent('a');
+    const { job } = openJob();
+    scheduler.addInputs(job, inputs(0, 4, 300));
+    scheduler.addInputs(job, inputs(4, 1, 5000));
+    scheduler.addInputs(job, inputs(5, 1, 10));
+    scheduler.grantCredit(session, 100);
+    await settle();
+    const sizes = sink.assignMessages().map((b) => b.tasks.map((t) => t.seq));
+    expect(sizes).toEqual([[0, 1], [2, 3], [4], [5]]);
+    expect(session.credit).toBe(94);
+  });
+
+  it('gathers results of one turn into one results message and ends the job after the last', async () => {
+    const { openJob, addAgent } = setup();
+    const { session, sink: agentSink } = addAgent('agent-1');
+    const { job, sink } = openJob();
+    scheduler.addInputs(job, inputs(0, 5));
+    scheduler.endInput(job, 5);
+    scheduler.grantCredit(session, 5);
+    await settle();
+    const ids = agentSink.assignments().map((a) => a.attemptId);
+    scheduler.handleProgress(session, [{ attemptId: ids[0], value: Buffer.from([1]), worker: 'w7' }]);
+    scheduler.handleResults(session, [value(ids[3]), value(ids[1])]);
+    scheduler.handleResults(session, [value(ids[0], 'w7')]);
+    await settle();
+    expect(sink.resultMessages()).toBe(1);
+    expect(sink.results().map((r) => r.seq)).toEqual([3, 1, 0]);
+    expect(sink.results()[2]).toMatchObject({ attempt: 1, agent: 'agent-1', worker: 'w7' });
+    const progress = sink.messages.find((m) => m.msg?.$case === 'progress');
+    expect(progress?.msg?.value).toEqual({ progress: [{ seq: 0, value: Buffer.from([1]), agent: 'agent-1', worker: 'w7' }] });
+    expect(sink.end()).toBeUndefined();
+
+    scheduler.handleResults(session, [value(ids[2]), value(ids[4])]);
+    await settle();
+    expect(sink.results()).toHaveLength(5);
+    expect(sink.end()).toEqual({ state: 'completed', message: '' });
+    expect(sink.closed).toBe(true);
+    expect(scheduler.jobInfo(job.id)).toMatchObject({ state: 'completed', tasksCompleted: 5, tasksFailed: 0, tasksRunning: 0 });
+  });
+
+  it('completes a job of zero tasks as soon as input ends', async () => {
+    const { openJob } = setup();
+    const { job, sink } = openJob();
+    scheduler.endInput(job, 0);
+    await settle();
+    expect(sink.end()?.state).toBe('completed');
+  });
+
+  it('keeps only the last finished jobs', async () => {
+    const { openJob } = setup({ finishedJobsKept: 2 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { job } = openJob();
+      ids.push(job.id);
+      scheduler.endInput(job, 0);
+      await settle();
+    }
+    expect(scheduler.jobInfo(ids[0])).toBeUndefined();
+    expect(scheduler.listJobs().map((j) => j.jobId)).toEqual(ids.slice(1));
+  });
+
+  it('gives no work to a draining session', async () => {
+    const { openJob, addAgent } = setup();
+    const { session, sink } = addAgent('a');
+    const { job } = openJob();
+    scheduler.addInputs(job, inputs(0, 2));
+    scheduler.drainSession(session.sessionId);
+    scheduler.grantCredit(session, 2);
+    await settle();
+    expect(sink.messages.some((m) => m.msg?.$case === 'drain')).toBe(true);
+    expect(sink.assignments()).toHaveLength(0);
+    expect(scheduler.listAgents()[0]).toMatchObject({ name: 'a', draining: true, running: 0 });
+  });
+});
+
+describe('Scheduler fair share', () => {
+  it('alternates between a huge job submitted first and a small one submitted later', async () => {
+    const { openJob, addAgent } = setup();
+    const { session, sink } = addAgent('a');
+    const big = openJob().job;
+    scheduler.addInputs(big, inputs(0, 1000));
+    const small = openJob().job;
+    scheduler.addInputs(small, inputs(0, 10));
+    scheduler.grantCredit(session, 20);
+    await settle();
+    const byJob = (id: string) => sink.assignments().filter((a) => a.jobId === id).length;
+    expect(byJob(small.id)).toBe(10);
+    expect(byJob(big.id)).toBe(10);
+  });
+
+  it('rotates across passes when credit comes one task at a time', async () => {
+    const { openJob, addAgent } = setup();
+    const { session, sink } = addAgent('a');
+    const big = openJob().job;
+    scheduler.addInputs(big, inputs(0, 100));
+    const small = openJob().job;
+    scheduler.addInputs(small, inputs(0, 3));
+    for (let i = 0; i < 6; i++) {
+      scheduler.grantCredit(session, 1);
+      await settle();
+    }
+    expect(sink.assignMessages()).toHaveLength(6);
+    const order = sink.assignments().map((a) => (a.jobId === big.id ? 'B' : 's'));
+    expect(order).toEqual(['B', 's', 'B', 's', 'B', 's']);
+  });
+});
+
+describe('Scheduler requirement matching', () => {
+  it('only assigns a job to agents that satisfy its requirements', async () => {
+    const { openJob, addAgent } = setup();
+    const plain = addAgent('plain', { slots: 8 });
+    const gpu = addAgent('gpu', { slots: 2, labels: { gpu: 'yes' }, sumoVersion: '1.20.0' });
+    const { job } = openJob({ requires: { cpus: 2, memoryMb: 1024, sumo: '>=1.15', labels: { gpu: 'yes' }, resources: {} } });
+    const anyJob = openJob().job;
+    scheduler.addInputs(job, inputs(0, 3));
+    scheduler.grantCredit(plain.session, 10);
+    await settle();
+    expect(plain.sink.assignments()).toHaveLength(0);
+
+    scheduler.addInputs(anyJob, inputs(0, 1));
+    scheduler.grantCredit(gpu.session, 10);
+    await settle();
+    expect(plain.sink.assignments().map((a) => a.jobId)).toEqual([anyJob.id]);
+    expect(gpu.sink.assignments().map((a) => a.seq)).toEqual([0, 1, 2]);
+    expect(gpu.sink.assignments().every((a) => a.jobId === job.id && a.slots === 2)).toBe(true);
+  });
+
+  it('lets unmatched tasks wait until a matching agent joins', async () => {
+    const { openJob, addAgent } = setup();
+    const { job } = openJob({ requires: { cpus: 0, memoryMb: 0, sumo: '*', labels: {}, resources: { licence: 1 } } });
+    scheduler.addInputs(job, inputs(0, 1));
+    const none = addAgent('no-sumo', { resources: { licence: 5 } });
+    scheduler.grantCredit(none.session, 1);
+    await settle();
+    expect(none.sink.assignments()).toHaveLength(0);
+    const yes = addAgent('sumo', { sumoVersion: '1.9.2', resources: { licence: 1 } });
+    scheduler.grantCredit(yes.session, 1);
+    await settle();
+    expect(yes.sink.assignments()).toHaveLength(1);
+  });
+});
+
+describe('Scheduler retries and fencing', () => {
+  it('re-queues a lost agent\'s attempt with attempt+1, then fails it as lost when retries run out', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('agent-a');
+    const { job, sink } = openJob({ retries: 1 });
+    scheduler.addInputs(job, inputs(0, 3));
+    scheduler.endInput(job, 3);
+    scheduler.grantCredit(a.session, 1);
+    await settle();
+    expect(a.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[0, 1]]);
+
+    scheduler.removeSession(a.session, 'test');
+    const b = addAgent('agent-b');
+    scheduler.grantCredit(b.session, 1);
+    await settle();
+    // Back at the front of its job's queue, ahead of seq 1 and 2.
+    expect(b.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[0, 2]]);
+    expect(job.info().tasksRunning).toBe(1);
+
+    scheduler.removeSession(b.session, 'connection reset');
+    await settle();
+    const [result] = sink.results();
+    expect(result.seq).toBe(0);
+    expect(result.attempt).toBe(2);
+    expect(result.agent).toBe('agent-b');
+    expect(result.outcome?.$case).toBe('failure');
+    const failure = result.outcome?.$case === 'failure' ? result.outcome.value : undefined;
+    expect(failure?.kind).toBe('lost');
+    expect(failure?.message).toContain('agent-b');
+    expect(job.info()).toMatchObject({ tasksCompleted: 1, tasksFailed: 1, tasksRunning: 0 });
+  });
+
+  it('discards results of stale, foreign or already finished attempts', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('agent-a');
+    const { job, sink } = openJob({ retries: 2 });
+    scheduler.addInputs(job, inputs(0, 1));
+    scheduler.endInput(job, 1);
+    scheduler.grantCredit(a.session, 1);
+    await settle();
+    const staleId = a.sink.assignments()[0].attemptId;
+    scheduler.removeSession(a.session, 'test');
+    // The old session's late result: its session is gone, nothing is recorded.
+    scheduler.handleResults(a.session, [value(staleId)]);
+
+    const b = addAgent('agent-b');
+    scheduler.grantCredit(b.session, 1);
+    await settle();
+    const liveId = b.sink.assignments()[0].attemptId;
+    expect(liveId).not.toBe(staleId);
+    // The stale attempt id presented by another session is fenced off too.
+    scheduler.handleResults(b.session, [value(staleId)]);
+    await settle();
+    expect(sink.results()).toHaveLength(0);
+    expect(job.info().tasksRunning).toBe(1);
+
+    scheduler.handleResults(b.session, [value(liveId, 'w2')]);
+    scheduler.handleResults(b.session, [value(liveId, 'w3')]);
+    await settle();
+    expect(sink.results()).toHaveLength(1);
+    expect(sink.results()[0]).toMatchObject({ seq: 0, attempt: 2, agent: 'agent-b', worker: 'w2' });
+    expect(sink.end()?.state).toBe('completed');
+  });
+
+  it('retries crashes within the budget, errors only with retryOnError, never timeouts', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a');
+    const plain = openJob({ retries: 1 });
+    const lenient = openJob({ retries: 1, retryOnError: true });
+    scheduler.addInputs(plain.job, inputs(0, 3));
+    scheduler.addInputs(lenient.job, inputs(0, 1));
+    scheduler.grantCredit(a.session, 4);
+    await settle();
+    const id = (jobId: string, seq: number) => a.sink.assignments().find((t) => t.jobId === jobId && t.seq === seq && t.attempt === 1)!.attemptId;
+    scheduler.handleResults(a.session, [
+      failed(id(plain.job.id, 0), 'crashed'),
+      failed(id(plain.job.id, 1), 'error'),
+      failed(id(plain.job.id, 2), 'timeout'),
+      failed(id(lenient.job.id, 0), 'error'),
+    ]);
+    scheduler.grantCredit(a.session, 10);
+    await settle();
+    const retried = a.sink.assignments().filter((t) => t.attempt === 2);
+    expect(retried.map((t) => [t.jobId, t.seq]).sort()).toEqual([[lenient.job.id, 0], [plain.job.id, 0]].sort());
+    expect(plain.sink.results().map((r) => [r.seq, r.outcome?.$case === 'failure' && r.outcome.value.kind])).toEqual([
+      [1, 'error'],
+      [2, 'timeout'],
+    ]);
+
+    // Second crash: the budget (1 retry) is spent, the crash is final.
+    const again = retried.find((t) => t.jobId === plain.job.id)!;
+    scheduler.handleResults(a.session, [failed(again.attemptId, 'crashed')]);
+    await settle();
+    const last = plain.sink.results().at(-1)!;
+    expect(last).toMatchObject({ seq: 0, attempt: 2 });
+    expect(last.outcome?.$case === 'failure' && last.outcome.value.kind).toBe('crashed');
+  });
+
+  it('cancels: drops queued work, stops running attempts, ends the stream and fences late results', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a');
+    const { job, sink } = openJob();
+    const other = openJob();
+    scheduler.addInputs(job, inputs(0, 10));
+    scheduler.addInputs(other.job, inputs(0, 1));
+    scheduler.grantCredit(a.session, 3);
+    await settle();
+    const running = a.sink.assignments().filter((t) => t.jobId === job.id).map((t) => t.attemptId);
+    expect(running).toHaveLength(2);
+
+    expect(scheduler.cancelJob(job, 'by test')).toBe(true);
+    expect(scheduler.cancelJob(job, 'twice')).toBe(false);
+    expect(a.sink.cancelled().sort()).toEqual([...running].sort());
+    expect(sink.end()).toEqual({ state: 'cancelled', message: 'by test' });
+    expect(sink.closed).toBe(true);
+    expect(scheduler.jobInfo(job.id)).toMatchObject({ state: 'cancelled', tasksRunning: 0 });
+
+    scheduler.handleResults(a.session, running.map((id) => value(id)));
+    scheduler.grantCredit(a.session, 10);
+    await settle();
+    // Nothing more of the cancelled job is assigned or delivered.
+    expect(a.sink.assignments().filter((t) => t.jobId === job.id)).toHaveLength(2);
+    expect(sink.results()).toHaveLength(0);
+    expect(a.session.running.size).toBe(1);
+    expect(scheduler.stats().tasksQueued).toBe(0);
+  });
+});
