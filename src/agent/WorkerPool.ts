@@ -1,0 +1,491 @@
+import type { Logger, pb } from '../protocol/index.ts';
+import { WorkerProcess, type WorkerExit } from './WorkerProcess.ts';
+import type { RunMessage, WorkerMessage } from './worker/messages.ts';
+
+/** A running task whose attempt was cancelled gets this long to stop on its signal before its worker is killed. */
+const CANCEL_GRACE_MS = 1000;
+/**
+ * Below this average task duration the pool sends a busy worker its next task ahead of time (so it never
+ * idles for a round trip); above it, a task waits for a free worker (so it never waits behind a long one).
+ */
+const PIPELINE_BELOW_MS = 5;
+/** Weight of the newest duration in the running average. */
+const EWMA_ALPHA = 0.1;
+/** A worker that keeps dying before it is ready is respawned no faster than this backoff allows. */
+const RESPAWN_MAX_DELAY_MS = 5000;
+
+/** One task (a chunk of items) for the pool to run. */
+export interface PoolTask {
+  attemptId: string;
+  jobId: string;
+  seq: number;
+  attempt: number;
+  firstIndex: number;
+  /** Path of the verified bundle on disk. */
+  bundlePath: string;
+  exportName: string;
+  /** CBOR array of argument arrays, passed to the worker untouched. */
+  payload: Uint8Array;
+  /** Slots (worker processes) the task occupies; at least 1. */
+  slots: number;
+  /** 0 = no limit. */
+  timeoutMs: number;
+}
+
+/** How a task ended: the CBOR results, or why it failed. */
+export type PoolOutcome = NonNullable<pb.AttemptResult['outcome']>;
+
+/** Options of {@link WorkerPool}. */
+export interface WorkerPoolOptions {
+  /** Worker processes, i.e. slots. */
+  size: number;
+  /** Agent name, shown to tasks as `context.agent`. */
+  agent: string;
+  logger: Logger;
+  /** Node flags for the workers (e.g. `--max-old-space-size=...`). */
+  execArgv?: string[];
+  /** Forward worker stderr to this process's stderr (default true). */
+  forwardStderr?: boolean;
+  /**
+   * A task ended. `outcome` is undefined for a cancelled task, which is reported to nobody.
+   * Not called for tasks still held when {@link WorkerPool.stop} kills the workers.
+   */
+  onSettled(task: PoolTask, outcome: PoolOutcome | undefined, worker: string, durationMs: number): void;
+  /** A running task reported progress (CBOR value). */
+  onProgress(task: PoolTask, value: Uint8Array, worker: string): void;
+}
+
+/** The pool's bookkeeping for one task. */
+interface Entry {
+  task: PoolTask;
+  slot: Slot | undefined;
+  /** When it became its worker's running task. */
+  startedAt: number;
+  /** Its timeout, or the grace given to it after a cancel. */
+  timer: NodeJS.Timeout | undefined;
+  cancelled: boolean;
+  /** The other slots a multi-slot task keeps idle while it runs. */
+  reserved: Slot[] | undefined;
+}
+
+/** A slot: one worker process at a time, the tasks sent to it in order (the first one runs). */
+interface Slot {
+  name: string;
+  worker: WorkerProcess | undefined;
+  inflight: Entry[];
+  reservedBy: Entry | undefined;
+  /** Whether it is on the idle stack (which may hold slots that are no longer idle; checked on pop). */
+  listed: boolean;
+  /** Why the agent is ending this slot's worker, and for which task. */
+  killedFor: { entry: Entry; reason: 'timeout' | 'cancel' } | undefined;
+  /** Consecutive deaths before `ready`, for the respawn backoff. */
+  startFailures: number;
+  respawnTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * A pool of long-lived worker processes, one per slot, each running one task at a time. Tasks run in
+ * arrival order; a task needing k slots waits until k workers are free (and holds them). A worker that
+ * exits mid-task is replaced at once under the same name, and its task fails with kind `crashed` (or
+ * `oom`); a task past its timeout gets its worker killed and fails with kind `timeout`.
+ *
+ * @example
+ * const pool = new WorkerPool({ size: 2, agent: 'a', logger, onSettled, onProgress });
+ * await pool.start();
+ * pool.submit(task);
+ * await pool.whenIdle();
+ * await pool.stop();
+ */
+export class WorkerPool {
+  readonly size: number;
+  readonly #options: WorkerPoolOptions;
+  readonly #log: Logger;
+  readonly #slots: Slot[] = [];
+  readonly #idle: Slot[] = [];
+  readonly #queue: Entry[] = [];
+  readonly #entries = new Map<string, Entry>();
+  #avgMs = 0;
+  #samples = 0;
+  #stopping = false;
+  #stopped: Promise<void> | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #startWaiter: { pending: number; resolve(): void; reject(e: Error): void } | undefined;
+
+  constructor(options: WorkerPoolOptions) {
+    this.size = Math.max(1, Math.floor(options.size));
+    this.#options = options;
+    this.#log = options.logger;
+  }
+
+  /** Spawn the workers; resolves when all are ready, rejects if one dies before. */
+  start(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#startWaiter = { pending: this.size, resolve, reject };
+      for (let i = 0; i < this.size; i++) {
+        const slot: Slot = {
+          name: `worker-${i + 1}`,
+          worker: undefined,
+          inflight: [],
+          reservedBy: undefined,
+          listed: false,
+          killedFor: undefined,
+          startFailures: 0,
+          respawnTimer: undefined,
+        };
+        this.#slots.push(slot);
+        this.#spawn(slot);
+      }
+    });
+  }
+
+  /** Tasks running now (one per busy worker). */
+  get running(): number {
+    let n = 0;
+    for (const s of this.#slots) if (s.inflight.length > 0) n++;
+    return n;
+  }
+
+  /** Tasks held but not running (queued here, or sent ahead to a busy worker). */
+  get queued(): number {
+    return this.#entries.size - this.running;
+  }
+
+  /** Whether the pool holds this attempt. */
+  has(attemptId: string): boolean {
+    return this.#entries.has(attemptId);
+  }
+
+  /** Queue a task; it runs when enough workers are free. */
+  submit(task: PoolTask): void {
+    if (this.#stopping) return;
+    const entry: Entry = { task, slot: undefined, startedAt: 0, timer: undefined, cancelled: false, reserved: undefined };
+    this.#entries.set(task.attemptId, entry);
+    if (!(task.slots >= 1)) task.slots = 1;
+    if (task.slots > this.size) {
+      const failure = this.#failure('internal', `the task needs ${task.slots} slots but this agent has only ${this.size} worker processes`);
+      queueMicrotask(() => this.#settle(entry, failure, 0));
+      return;
+    }
+    this.#queue.push(entry);
+    this.#dispatch();
+  }
+
+  /**
+   * Cancel an attempt: drop it if queued; otherwise abort its signal in the worker and kill the worker
+   * if it has not finished a second later. Nothing is reported for it. Returns false if unknown.
+   */
+  cancel(attemptId: string): boolean {
+    const entry = this.#entries.get(attemptId);
+    if (entry === undefined) return false;
+    if (entry.cancelled) return true;
+    entry.cancelled = true;
+    const slot = entry.slot;
+    if (slot === undefined) {
+      this.#queue.splice(this.#queue.indexOf(entry), 1);
+      this.#settle(entry, undefined, 0);
+      return true;
+    }
+    slot.worker?.send({ type: 'abort', attemptId });
+    if (slot.inflight[0] === entry) this.#armHead(slot);
+    return true;
+  }
+
+  /** Resolves once no task is queued or running. */
+  whenIdle(): Promise<void> {
+    if (this.#entries.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /**
+   * Drop every task not yet sent to a worker (nothing is reported for them); returns how many.
+   * Used when the coordinator session is lost: the coordinator re-queues them itself.
+   */
+  cancelQueued(): number {
+    const dropped = this.#queue.splice(0);
+    for (const entry of dropped) {
+      entry.cancelled = true;
+      this.#settle(entry, undefined, 0);
+    }
+    return dropped.length;
+  }
+
+  /** Kill every worker now (tasks still held are abandoned, not reported) and wait for them to exit. */
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#stopping = true;
+    const exits: Promise<void>[] = [];
+    for (const slot of this.#slots) {
+      clearTimeout(slot.respawnTimer);
+      for (const e of slot.inflight) clearTimeout(e.timer);
+      if (slot.worker) {
+        slot.worker.kill();
+        exits.push(slot.worker.exited);
+      }
+    }
+    this.#startWaiter?.reject(new Error('the worker pool was stopped while starting'));
+    this.#startWaiter = undefined;
+    await Promise.all(exits);
+    this.#queue.length = 0;
+    this.#entries.clear();
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #spawn(slot: Slot): void {
+    slot.respawnTimer = undefined;
+    slot.worker = new WorkerProcess({
+      name: slot.name,
+      execArgv: this.#options.execArgv,
+      forwardStderr: this.#options.forwardStderr,
+      onMessage: (worker, message) => this.#onMessage(slot, worker, message),
+      onExit: (worker, exit) => this.#onExit(slot, worker, exit),
+    });
+  }
+
+  #isIdle(slot: Slot): boolean {
+    const w = slot.worker;
+    return w !== undefined && w.ready && !w.dying && slot.inflight.length === 0 && slot.reservedBy === undefined;
+  }
+
+  #markIdle(slot: Slot): void {
+    if (!slot.listed && this.#isIdle(slot)) {
+      slot.listed = true;
+      this.#idle.push(slot);
+    }
+  }
+
+  #takeIdle(): Slot | undefined {
+    for (;;) {
+      const slot = this.#idle.pop();
+      if (slot === undefined) return undefined;
+      slot.listed = false;
+      if (this.#isIdle(slot)) return slot;
+    }
+  }
+
+  /** A busy worker that can take one task ahead, when tasks are short enough for that to pay. */
+  #takeAhead(): Slot | undefined {
+    if (this.#samples === 0 || this.#avgMs >= PIPELINE_BELOW_MS) return undefined;
+    for (const slot of this.#slots) {
+      const w = slot.worker;
+      const head = slot.inflight[0];
+      if (w === undefined || !w.ready || w.dying || slot.inflight.length !== 1 || slot.reservedBy !== undefined) continue;
+      if (head.cancelled || head.reserved !== undefined || head.task.timeoutMs > 0) continue;
+      return slot;
+    }
+    return undefined;
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && !this.#stopping) {
+      const entry = this.#queue[0];
+      let slot: Slot | undefined;
+      if (entry.task.slots === 1) {
+        slot = this.#takeIdle() ?? this.#takeAhead();
+        if (slot === undefined) return;
+      } else {
+        // Rare path: gather k idle slots, run on one, keep the others idle until it ends. Tasks behind
+        // it wait too (first come, first served), so a wide task is never starved by narrow ones.
+        const idle = this.#slots.filter((s) => this.#isIdle(s));
+        if (idle.length < entry.task.slots) return;
+        slot = idle[0];
+        entry.reserved = idle.slice(1, entry.task.slots);
+        for (const s of entry.reserved) s.reservedBy = entry;
+      }
+      this.#queue.shift();
+      this.#place(entry, slot);
+    }
+  }
+
+  #place(entry: Entry, slot: Slot): void {
+    const t = entry.task;
+    entry.slot = slot;
+    slot.inflight.push(entry);
+    const message: RunMessage = {
+      type: 'run',
+      attemptId: t.attemptId,
+      bundlePath: t.bundlePath,
+      exportName: t.exportName,
+      payload: t.payload,
+      ctx: { jobId: t.jobId, seq: t.seq, firstIndex: t.firstIndex, attempt: t.attempt, agent: this.#options.agent, worker: slot.name },
+    };
+    slot.worker!.send(message);
+    if (slot.inflight.length === 1) this.#startHead(slot);
+  }
+
+  /** The slot's first task is now the one running. */
+  #startHead(slot: Slot): void {
+    const head = slot.inflight[0];
+    head.startedAt = performance.now();
+    this.#armHead(slot);
+  }
+
+  /** Arm the running task's timer: the cancel grace if cancelled, else its timeout if it has one. */
+  #armHead(slot: Slot): void {
+    const head = slot.inflight[0];
+    clearTimeout(head.timer);
+    head.timer = undefined;
+    if (head.cancelled) {
+      head.timer = setTimeout(() => this.#kill(slot, head, 'cancel'), CANCEL_GRACE_MS);
+    } else if (head.task.timeoutMs > 0) {
+      const left = head.task.timeoutMs - (performance.now() - head.startedAt);
+      head.timer = setTimeout(() => this.#kill(slot, head, 'timeout'), Math.max(0, left));
+    }
+  }
+
+  #kill(slot: Slot, entry: Entry, reason: 'timeout' | 'cancel'): void {
+    entry.timer = undefined;
+    const worker = slot.worker;
+    if (slot.inflight[0] !== entry || worker === undefined || worker.dying) return;
+    slot.killedFor = { entry, reason };
+    this.#log.debug({ worker: slot.name, attemptId: entry.task.attemptId, reason }, 'killing worker');
+    // A timed-out task gets SIGTERM first (then SIGKILL); a cancelled one already had its grace second.
+    if (reason === 'timeout') worker.terminate();
+    else worker.kill();
+  }
+
+  #onMessage(slot: Slot, worker: WorkerProcess, message: WorkerMessage): void {
+    switch (message.type) {
+      case 'ready':
+        slot.startFailures = 0;
+        if (this.#startWaiter && --this.#startWaiter.pending === 0) {
+          this.#startWaiter.resolve();
+          this.#startWaiter = undefined;
+        }
+        this.#markIdle(slot);
+        this.#dispatch();
+        return;
+      case 'progress': {
+        const entry = this.#entries.get(message.attemptId);
+        if (entry !== undefined && !entry.cancelled && entry.slot === slot) {
+          this.#options.onProgress(entry.task, message.value, slot.name);
+        }
+        return;
+      }
+      case 'result':
+      case 'failure':
+        if (worker !== slot.worker) return;
+        this.#onDone(slot, message);
+        return;
+    }
+  }
+
+  #onDone(slot: Slot, message: WorkerMessage & { type: 'result' | 'failure' }): void {
+    const i = slot.inflight[0]?.task.attemptId === message.attemptId ? 0 : slot.inflight.findIndex((e) => e.task.attemptId === message.attemptId);
+    if (i < 0) return;
+    const entry = slot.inflight[i];
+    slot.inflight.splice(i, 1);
+    clearTimeout(entry.timer);
+    let durationMs = 0;
+    if (i === 0) {
+      durationMs = performance.now() - entry.startedAt;
+      this.#avgMs = this.#samples++ === 0 ? durationMs : this.#avgMs + EWMA_ALPHA * (durationMs - this.#avgMs);
+    }
+    let outcome: PoolOutcome | undefined;
+    if (entry.cancelled || (message.type === 'failure' && message.kind === 'cancelled')) {
+      outcome = undefined;
+    } else if (message.type === 'result') {
+      const v = message.value;
+      outcome = { $case: 'value', value: Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength) };
+    } else {
+      outcome = {
+        $case: 'failure',
+        value: { kind: message.kind, name: message.name, message: message.message, stack: message.stack, itemOffset: message.itemOffset, exitCode: 0, signal: '', stderrTail: '' },
+      };
+    }
+    if (i === 0 && slot.inflight.length > 0) this.#startHead(slot);
+    this.#settle(entry, outcome, durationMs);
+    this.#markIdle(slot);
+    this.#dispatch();
+  }
+
+  #onExit(slot: Slot, worker: WorkerProcess, exit: WorkerExit): void {
+    if (slot.worker !== worker) return;
+    slot.worker = undefined;
+    if (this.#stopping) return;
+    const wasReady = worker.ready;
+    const inflight = slot.inflight;
+    const killedFor = slot.killedFor;
+    slot.inflight = [];
+    slot.killedFor = undefined;
+
+    const requeue: Entry[] = [];
+    for (let i = 0; i < inflight.length; i++) {
+      const e = inflight[i];
+      clearTimeout(e.timer);
+      e.timer = undefined;
+      if (e.cancelled) {
+        this.#settle(e, undefined, 0);
+      } else if (killedFor?.entry === e) {
+        const f = this.#failure('timeout', `the task ran past its timeout of ${e.task.timeoutMs} ms, so its worker was stopped`, exit);
+        this.#settle(e, f, performance.now() - e.startedAt);
+      } else if (i === 0 && killedFor === undefined) {
+        this.#settle(e, this.#crashFailure(exit), performance.now() - e.startedAt);
+      } else {
+        // Sent ahead to this worker but never started (or a bystander of a kill): run it elsewhere.
+        e.slot = undefined;
+        requeue.push(e);
+      }
+    }
+    this.#queue.unshift(...requeue);
+
+    const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+    if (!wasReady) {
+      this.#log.error({ worker: slot.name, stderrTail: exit.stderrTail }, `worker process died before it was ready (${how})`);
+      if (this.#startWaiter) {
+        const waiter = this.#startWaiter;
+        this.#startWaiter = undefined;
+        waiter.reject(new Error(`worker process ${slot.name} died while starting (${how}):\n${exit.stderrTail}`));
+        return;
+      }
+      const delay = Math.min(RESPAWN_MAX_DELAY_MS, 100 * 2 ** slot.startFailures++);
+      slot.respawnTimer = setTimeout(() => this.#spawn(slot), delay);
+      return;
+    }
+    if (killedFor === undefined) this.#log.warn({ worker: slot.name, busy: inflight.length > 0 }, `worker process exited (${how}); replacing it`);
+    this.#spawn(slot);
+    this.#dispatch();
+  }
+
+  #settle(entry: Entry, outcome: PoolOutcome | undefined, durationMs: number): void {
+    this.#entries.delete(entry.task.attemptId);
+    if (entry.reserved !== undefined) {
+      for (const s of entry.reserved) {
+        s.reservedBy = undefined;
+        this.#markIdle(s);
+      }
+      entry.reserved = undefined;
+    }
+    this.#options.onSettled(entry.task, outcome, entry.slot?.name ?? '', Math.round(durationMs));
+    if (this.#entries.size === 0 && this.#idleWaiters.length > 0) {
+      for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  #crashFailure(exit: WorkerExit): PoolOutcome {
+    if (/JavaScript heap out of memory|Reached heap limit/.test(exit.stderrTail)) {
+      return this.#failure('oom', 'the worker ran out of memory (JavaScript heap) while running the task', exit);
+    }
+    const hint = exit.signal
+      ? 'Something killed it (the kernel OOM killer sends SIGKILL).'
+      : 'The task, or code it called, ended the process (process.exit?).';
+    return this.#failure('crashed', hint, exit);
+  }
+
+  #failure(kind: string, message: string, exit?: WorkerExit): PoolOutcome {
+    const value: pb.TaskFailure = {
+      kind,
+      name: '',
+      message,
+      stack: '',
+      itemOffset: 0,
+      exitCode: exit?.code ?? 0,
+      signal: exit?.signal ?? '',
+      stderrTail: exit?.stderrTail ?? '',
+    };
+    return { $case: 'failure', value };
+  }
+}

@@ -1,0 +1,135 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ParentMessage, WorkerMessage } from './worker/messages.ts';
+
+/** How much of a worker's stderr is kept to explain a crash. */
+const STDERR_TAIL_BYTES = 4096;
+/** After SIGTERM, a worker that has not exited within this gets SIGKILL. */
+const KILL_GRACE_MS = 2000;
+/** After the exit, how long to wait for the last stderr bytes still in the pipe. */
+const STDERR_DRAIN_MS = 200;
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker/workerMain.ts', import.meta.url));
+
+/** How a worker process ended. */
+export interface WorkerExit {
+  /** Exit code, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Last ~4 KiB of its stderr. */
+  stderrTail: string;
+}
+
+/** Options of {@link WorkerProcess}. */
+export interface WorkerProcessOptions {
+  /** `worker-N`; a replacement keeps its predecessor's name. */
+  name: string;
+  /** Node flags for the worker (e.g. `--max-old-space-size=512`); never the parent's. */
+  execArgv?: string[];
+  /** Forward the worker's stderr to this process's stderr (default true). */
+  forwardStderr?: boolean;
+  onMessage(worker: WorkerProcess, message: WorkerMessage): void;
+  /** Called once, after the process exited and its stderr was read to the end. */
+  onExit(worker: WorkerProcess, exit: WorkerExit): void;
+}
+
+/**
+ * One forked worker process: the channel to it, its stderr tail (kept to explain crashes) and the
+ * SIGTERM-then-SIGKILL escalation. It knows nothing of tasks; {@link WorkerPool} does.
+ */
+export class WorkerProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** True once the worker said `ready`. */
+  ready = false;
+  /** Set once the agent decided to end it: its messages are ignored from then on. */
+  dying = false;
+  /** Resolves after `onExit` ran. */
+  readonly exited: Promise<void>;
+
+  #stderr: Buffer[] = [];
+  #stderrBytes = 0;
+  #killTimer: NodeJS.Timeout | undefined;
+  #alive = true;
+
+  constructor(options: WorkerProcessOptions) {
+    this.name = options.name;
+    const forward = options.forwardStderr ?? true;
+    // execArgv is explicit so that flags of the parent (a test runner's loaders, --inspect) do not leak in.
+    this.child = fork(WORKER_ENTRY, [], {
+      execPath: process.execPath,
+      execArgv: options.execArgv ?? [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      if (forward) process.stderr.write(chunk);
+      this.#keepStderr(chunk);
+    });
+    this.child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'ready') this.ready = true;
+      if (!this.dying) options.onMessage(this, message);
+    });
+    // A failed send (the child just died) surfaces as 'error' on the child; the exit handler covers it.
+    this.child.on('error', () => {});
+    this.exited = new Promise<void>((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.#alive = false;
+        clearTimeout(this.#killTimer);
+        const stderr = this.child.stderr!;
+        const report = () => {
+          clearTimeout(drainTimer);
+          options.onExit(this, { code, signal, stderrTail: this.stderrTail() });
+          resolve();
+        };
+        const drainTimer = setTimeout(report, STDERR_DRAIN_MS);
+        if (stderr.closed || stderr.destroyed) report();
+        else stderr.once('close', report);
+      });
+    });
+  }
+
+  /** Whether the process has not exited yet. */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /** Send a message; false when the channel is already closed (the exit will follow). */
+  send(message: ParentMessage): boolean {
+    if (!this.child.connected) return false;
+    this.child.send(message);
+    return true;
+  }
+
+  /** SIGTERM now, SIGKILL if it is still there after the grace period. */
+  terminate(): void {
+    this.dying = true;
+    if (!this.#alive) return;
+    this.child.kill('SIGTERM');
+    this.#killTimer ??= setTimeout(() => this.kill(), KILL_GRACE_MS);
+  }
+
+  /** SIGKILL now. */
+  kill(): void {
+    this.dying = true;
+    if (this.#alive) this.child.kill('SIGKILL');
+  }
+
+  /** The last ~4 KiB the worker wrote to stderr. */
+  stderrTail(): string {
+    const all = Buffer.concat(this.#stderr);
+    return all.subarray(Math.max(0, all.length - STDERR_TAIL_BYTES)).toString('utf8');
+  }
+
+  #keepStderr(chunk: Buffer): void {
+    this.#stderr.push(chunk);
+    this.#stderrBytes += chunk.length;
+    // Compact now and then rather than on every chunk: keep between 4 and 8 KiB.
+    if (this.#stderrBytes > 2 * STDERR_TAIL_BYTES) {
+      const all = Buffer.concat(this.#stderr);
+      const tail = Buffer.from(all.subarray(all.length - STDERR_TAIL_BYTES));
+      this.#stderr = [tail];
+      this.#stderrBytes = tail.length;
+    }
+  }
+}

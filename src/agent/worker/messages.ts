@@ -1,0 +1,79 @@
+/**
+ * The IPC vocabulary between the agent (parent) and a worker process (child). Messages cross a
+ * `child_process.fork` channel with `serialization: 'advanced'` (structured clone), so byte arrays travel
+ * as bytes, not as JSON arrays of numbers. Payloads stay CBOR-encoded end to end: the agent never decodes
+ * them, only the worker does.
+ */
+
+/** What a task function can know about its run, minus what the worker adds itself (index, signal). */
+export interface RunContext {
+  jobId: string;
+  seq: number;
+  /** Index in the job's input of the chunk's first item. */
+  firstIndex: number;
+  /** 1-based attempt number. */
+  attempt: number;
+  /** Agent name. */
+  agent: string;
+  /** Worker name, `worker-N`, stable per slot. */
+  worker: string;
+}
+
+/** Parent → worker: run one task (a chunk of items) after the ones already sent. */
+export interface RunMessage {
+  type: 'run';
+  attemptId: string;
+  /** Absolute path of the verified bundle (an ESM file). */
+  bundlePath: string;
+  exportName: string;
+  /** CBOR array of argument arrays, one per item. */
+  payload: Uint8Array;
+  ctx: RunContext;
+}
+
+/** Parent → worker: abort this attempt (abort its signal if running, drop it if still queued). */
+export interface AbortMessage {
+  type: 'abort';
+  attemptId: string;
+}
+
+/** Everything the parent sends. */
+export type ParentMessage = RunMessage | AbortMessage;
+
+/** Worker → parent: the worker has loaded and takes tasks. */
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** Worker → parent: the task completed; `value` is the CBOR array of return values, one per item. */
+export interface ResultMessage {
+  type: 'result';
+  attemptId: string;
+  value: Uint8Array;
+}
+
+/**
+ * Worker → parent: the task did not complete.
+ * `kind` is `error` when the task's code threw, `internal` when drover could not run it (bad payload,
+ * missing export), `cancelled` when the worker dropped or stopped it after an `abort`.
+ */
+export interface FailureMessage {
+  type: 'failure';
+  attemptId: string;
+  kind: 'error' | 'internal' | 'cancelled';
+  name: string;
+  message: string;
+  stack: string;
+  /** Offset in the chunk of the item that failed. */
+  itemOffset: number;
+}
+
+/** Worker → parent: the latest `context.progress(value)` of a task, CBOR-encoded (coalesced). */
+export interface ProgressMessage {
+  type: 'progress';
+  attemptId: string;
+  value: Uint8Array;
+}
+
+/** Everything a worker sends. */
+export type WorkerMessage = ReadyMessage | ResultMessage | FailureMessage | ProgressMessage;

@@ -1,0 +1,207 @@
+/**
+ * Entry point of a worker process, forked by {@link WorkerProcess}. It runs one task at a time, in the
+ * order the agent sent them: imports the task's bundle (once per bundle), decodes the CBOR payload, calls
+ * the export once per item with `await fn(...args)` inside the task's context, and sends back the CBOR
+ * array of results, or the first failure with the item's offset.
+ *
+ * The agent may send the next task before this one ends, so the worker never waits for a round trip
+ * between two tiny tasks; it queues them and runs them in order.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { pathToFileURL } from 'node:url';
+// The codec files themselves, not src/protocol/index.ts: the index pulls in grpc-js and pino, which
+// would add ~170 ms to every worker start (and every replacement after a crash) for nothing.
+import { encodeValue } from '../../protocol/codec/encodeValue.ts';
+import { decodeValue } from '../../protocol/codec/decodeValue.ts';
+import { TASK_CONTEXT_SLOT, type TaskContext } from '../../task/index.ts';
+import type { FailureMessage, ParentMessage, RunMessage, WorkerMessage } from './messages.ts';
+
+/** A tight loop of `context.progress()` sends at most one message per this interval (the latest value). */
+const PROGRESS_INTERVAL_MS = 50;
+
+const send = process.send?.bind(process) as ((message: WorkerMessage) => boolean) | undefined;
+if (!send) {
+  process.stderr.write('drover: workerMain.ts is the entry of a forked worker process; it cannot run on its own\n');
+  process.exit(2);
+}
+
+/** A task being run (or about to be), with what its context needs. */
+class TaskRun {
+  readonly msg: RunMessage;
+  readonly controller = new AbortController();
+  done = false;
+  lastProgressAt = -Infinity;
+  pendingProgress: Uint8Array | undefined;
+  progressTimer: NodeJS.Timeout | undefined;
+
+  constructor(msg: RunMessage) {
+    this.msg = msg;
+  }
+
+  progress(value: unknown): void {
+    if (this.done) return;
+    // Encode now, so an unencodable value throws at the caller's line rather than later.
+    const bytes = encodeValue(value);
+    const now = performance.now();
+    if (this.progressTimer === undefined && now - this.lastProgressAt >= PROGRESS_INTERVAL_MS) {
+      this.lastProgressAt = now;
+      send!({ type: 'progress', attemptId: this.msg.attemptId, value: bytes });
+      return;
+    }
+    this.pendingProgress = bytes;
+    this.progressTimer ??= setTimeout(() => this.flushProgress(), PROGRESS_INTERVAL_MS - (now - this.lastProgressAt));
+  }
+
+  /** Send the coalesced progress value, if any (also right before the result, so the last one arrives). */
+  flushProgress(): void {
+    if (this.progressTimer !== undefined) clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    if (this.pendingProgress === undefined) return;
+    const value = this.pendingProgress;
+    this.pendingProgress = undefined;
+    this.lastProgressAt = performance.now();
+    send!({ type: 'progress', attemptId: this.msg.attemptId, value });
+  }
+}
+
+/** The context a task function sees while one item runs; `index` moves with the item. */
+class ItemContext implements TaskContext {
+  readonly #run: TaskRun;
+  readonly index: number;
+
+  constructor(run: TaskRun, offset: number) {
+    this.#run = run;
+    this.index = run.msg.ctx.firstIndex + offset;
+  }
+
+  get taskId(): string { return `${this.#run.msg.ctx.jobId}/${this.#run.msg.ctx.seq}`; }
+  get jobId(): string { return this.#run.msg.ctx.jobId; }
+  get seq(): number { return this.#run.msg.ctx.seq; }
+  get attempt(): number { return this.#run.msg.ctx.attempt; }
+  get agent(): string { return this.#run.msg.ctx.agent; }
+  get worker(): string { return this.#run.msg.ctx.worker; }
+  get signal(): AbortSignal { return this.#run.controller.signal; }
+  progress(value: unknown): void { this.#run.progress(value); }
+}
+
+const als = new AsyncLocalStorage<TaskContext>();
+(globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SLOT] = { current: () => als.getStore() };
+
+const modules = new Map<string, Record<string, unknown>>();
+const queue: RunMessage[] = [];
+let current: TaskRun | undefined;
+
+function failure(run: TaskRun, kind: FailureMessage['kind'], error: unknown, itemOffset: number): FailureMessage {
+  const e = error instanceof Error ? error : undefined;
+  return {
+    type: 'failure',
+    attemptId: run.msg.attemptId,
+    kind,
+    name: e?.name ?? 'Error',
+    message: e ? e.message : String(error),
+    stack: e?.stack ?? '',
+    itemOffset,
+  };
+}
+
+/** Run one task to its end; returns the message to send back. */
+async function execute(run: TaskRun): Promise<WorkerMessage> {
+  const { bundlePath, exportName, payload } = run.msg;
+  let mod = modules.get(bundlePath);
+  if (mod === undefined) {
+    try {
+      mod = (await import(pathToFileURL(bundlePath).href)) as Record<string, unknown>;
+    } catch (error) {
+      // The task module itself threw while loading: that is the user's error, like a throwing task.
+      return failure(run, 'error', error, 0);
+    }
+    modules.set(bundlePath, mod);
+  }
+  const fn = mod[exportName];
+  if (typeof fn !== 'function') {
+    const names = Object.keys(mod).join(', ') || 'none';
+    return failure(run, 'internal', new TypeError(`the task bundle has no exported function "${exportName}" (exports: ${names})`), 0);
+  }
+  let items: unknown;
+  try {
+    items = decodeValue(payload);
+  } catch (error) {
+    return failure(run, 'internal', error, 0);
+  }
+  if (!Array.isArray(items)) {
+    return failure(run, 'internal', new TypeError('a task payload must be a CBOR array of argument arrays'), 0);
+  }
+  const results = new Array<unknown>(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const args: unknown = items[i];
+    if (!Array.isArray(args)) {
+      return failure(run, 'internal', new TypeError(`item ${i} of the task payload is not an argument array`), i);
+    }
+    if (run.controller.signal.aborted) {
+      return failure(run, 'cancelled', run.controller.signal.reason, i);
+    }
+    try {
+      results[i] = await als.run(new ItemContext(run, i), fn as (...a: unknown[]) => unknown, ...args);
+    } catch (error) {
+      return failure(run, run.controller.signal.aborted ? 'cancelled' : 'error', error, i);
+    }
+  }
+  try {
+    return { type: 'result', attemptId: run.msg.attemptId, value: encodeValue(results) };
+  } catch {
+    // Find the culprit only on this rare path, so the common path encodes once.
+    for (let i = 0; i < results.length; i++) {
+      try {
+        encodeValue(results[i]);
+      } catch (error) {
+        const why = error instanceof Error ? error.message : String(error);
+        return failure(run, 'error', new TypeError(`the return value of item ${i} cannot be encoded: ${why}`), i);
+      }
+    }
+    return failure(run, 'internal', new Error('the results could not be encoded'), 0);
+  }
+}
+
+function pump(): void {
+  if (current !== undefined) return;
+  const msg = queue.shift();
+  if (msg === undefined) return;
+  const run = new TaskRun(msg);
+  current = run;
+  execute(run).then(
+    (reply) => finish(run, reply),
+    (error: unknown) => finish(run, failure(run, 'internal', error, 0)),
+  );
+}
+
+function finish(run: TaskRun, reply: WorkerMessage): void {
+  run.done = true;
+  run.flushProgress();
+  current = undefined;
+  send!(reply);
+  pump();
+}
+
+process.on('message', (msg: ParentMessage) => {
+  if (msg.type === 'run') {
+    queue.push(msg);
+    pump();
+  } else if (msg.type === 'abort') {
+    if (current?.msg.attemptId === msg.attemptId) {
+      current.controller.abort(new DOMException('the task was cancelled', 'AbortError'));
+      return;
+    }
+    const i = queue.findIndex((m) => m.attemptId === msg.attemptId);
+    if (i >= 0) {
+      const [dropped] = queue.splice(i, 1);
+      send!({ type: 'failure', attemptId: dropped.attemptId, kind: 'cancelled', name: 'AbortError', message: 'cancelled before it started', stack: '', itemOffset: 0 });
+    }
+  }
+});
+
+// The agent is gone (crashed or killed): do not linger as an orphan.
+process.on('disconnect', () => process.exit(0));
+
+send!({ type: 'ready' });

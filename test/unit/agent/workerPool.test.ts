@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PoolHarness } from './poolHarness.ts';
+
+describe('WorkerPool runs task bundles in worker processes', () => {
+  let h: PoolHarness;
+  beforeAll(async () => {
+    h = await PoolHarness.start(2);
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('calls the export once per item and returns the CBOR array of results', async () => {
+    const id = h.submit('square', [[1], [2], [3]]);
+    expect(await h.value(id)).toEqual([1, 4, 9]);
+    const add = h.submit('add', [[2, 3], [10n, 5n]]);
+    expect(await h.value(add)).toEqual([5, 15n]);
+  });
+
+  it('reports a thrown error with kind error, the item offset and the remote stack', async () => {
+    const id = h.submit('failOn', [[1, 3], [2, 3], [3, 3], [4, 3]]);
+    const f = await h.failure(id);
+    expect(f.kind).toBe('error');
+    expect(f.name).toBe('RangeError');
+    expect(f.message).toBe('bad item 3');
+    expect(f.itemOffset).toBe(2);
+    expect(f.stack).toContain('failOn');
+    expect(f.stack).toContain('bundle.mjs');
+  });
+
+  it('fails with kind internal for a missing export, naming the exports', async () => {
+    const f = await h.failure(h.submit('nope', [[1]]));
+    expect(f.kind).toBe('internal');
+    expect(f.message).toContain('"nope"');
+    expect(f.message).toContain('square');
+  });
+
+  it('fails with kind internal, at once, a task needing more slots than the pool has', async () => {
+    const f = await h.failure(h.submit('square', [[1]], { slots: 3 }));
+    expect(f.kind).toBe('internal');
+    expect(f.message).toContain('needs 3 slots');
+  });
+
+  it('runs a two-slot task while holding both workers', async () => {
+    const wide = h.submit('sleep', [[150]], { slots: 2 });
+    const narrow = h.submit('square', [[5]]);
+    const [w, n] = await Promise.all([h.result(wide), h.result(narrow)]);
+    expect(w.outcome?.$case).toBe('value');
+    expect(n.outcome?.$case).toBe('value');
+    // The narrow task came second and could not start before the wide one released its slots.
+    const order = [...h.settled.keys()];
+    expect(order.indexOf(wide)).toBeLessThan(order.indexOf(narrow));
+  });
+
+  it('keeps both workers busy and finishes many tiny tasks', async () => {
+    const ids = Array.from({ length: 400 }, (_, i) => h.submit('square', [[i]]));
+    const values = await Promise.all(ids.map((id) => h.value<number[]>(id)));
+    expect(values.map((v) => v[0])).toEqual(Array.from({ length: 400 }, (_, i) => i * i));
+    const workers = new Set(ids.map((id) => h.settled.get(id)!.worker));
+    expect(workers).toEqual(new Set(['worker-1', 'worker-2']));
+  });
+
+  it('drops a queued task on cancel and reports nothing for it', async () => {
+    const busy = [h.submit('sleep', [[200]]), h.submit('sleep', [[200]])];
+    const queued = h.submit('square', [[7]]);
+    expect(h.pool.cancel(queued)).toBe(true);
+    await Promise.all(busy.map((id) => h.result(id)));
+    expect(h.settled.get(queued)?.outcome).toBeUndefined();
+    expect(h.settled.has(queued)).toBe(true);
+  });
+});
