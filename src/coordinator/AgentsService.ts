@@ -49,9 +49,15 @@ export class AgentsService {
     };
 
     call.on('data', (message: pb.AgentMessage) => {
+      // Whatever follows the end of our side (a failure, the coordinator stopping) is moot.
+      if (closed) return;
       try {
         const msg = message.msg;
         if (session === undefined) {
+          if (this.scheduler.isShutDown) {
+            fail(grpc.status.UNAVAILABLE, 'the coordinator is shutting down');
+            return;
+          }
           if (msg?.$case !== 'register') {
             fail(grpc.status.INVALID_ARGUMENT, `the first message of an Agents.Connect stream must be "register", got ${JSON.stringify(msg?.$case ?? 'an empty message')}`);
             return;

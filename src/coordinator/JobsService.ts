@@ -74,9 +74,15 @@ export class JobsService {
     };
 
     call.on('data', (request: pb.JobRequest) => {
+      // Whatever follows the end of our side (a failure, a cancellation) is moot.
+      if (closed) return;
       try {
         const msg = request.msg;
         if (job === undefined) {
+          if (this.scheduler.isShutDown) {
+            fail(grpc.status.UNAVAILABLE, 'the coordinator is shutting down');
+            return;
+          }
           if (msg?.$case !== 'open') {
             fail(grpc.status.INVALID_ARGUMENT, `the first message of a Jobs.Run stream must be "open", got ${JSON.stringify(msg?.$case ?? 'an empty message')}`);
             return;
@@ -101,7 +107,6 @@ export class JobsService {
           );
           return;
         }
-        // Late messages of a cancelled job (the client has not seen the end yet) are ignored.
         if (job.state !== 'open') return;
         switch (msg?.$case) {
           case 'inputs': {

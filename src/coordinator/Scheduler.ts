@@ -60,6 +60,11 @@ export class Scheduler {
     this.finishedJobsKept = options.finishedJobsKept ?? 1000;
   }
 
+  /** Whether {@link shutdown} was called: no new jobs or sessions are taken. */
+  get isShutDown(): boolean {
+    return this.closed;
+  }
+
   // ---------------------------------------------------------------- jobs
 
   /** Whether a job id is taken by an open job or a finished job still remembered. */
