@@ -6,7 +6,8 @@ import { statusError } from './statusError.ts';
 import { SumoVersionRange } from './SumoVersionRange.ts';
 
 const digestPattern = /^[0-9a-f]{64}$/;
-const jobIdPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** Client-chosen ids: 1 to 128 URL-safe characters (base64url ids included). */
+const jobIdPattern = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_NAME_LENGTH = 1024;
 const MAX_EXPORT_NAME_LENGTH = 512;
 const MAX_RETRIES = 1000;
@@ -182,7 +183,7 @@ export class JobsService {
     }
     if (open.jobId) {
       if (!jobIdPattern.test(open.jobId)) {
-        return invalid(`job_id must be 1 to 128 characters of letters, digits and ._:- starting with a letter or digit, got ${JSON.stringify(open.jobId.slice(0, 140))}`);
+        return invalid(`job_id must be 1 to 128 characters of letters, digits and _.:- not starting with . : or -, got ${JSON.stringify(open.jobId.slice(0, 140))}`);
       }
       if (this.scheduler.hasJob(open.jobId)) {
         return { code: grpc.status.ALREADY_EXISTS, message: `OpenJob: a job with id ${JSON.stringify(open.jobId)} already exists` };

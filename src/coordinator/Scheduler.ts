@@ -271,7 +271,10 @@ export class Scheduler {
     return [...this.sessions.values()].map((session) => session.info());
   }
 
-  /** `Admin.Stats`. */
+  /**
+   * `Admin.Stats`. `tasksCompleted` counts every task that got a final result (success or
+   * failure) since the coordinator started, like `JobInfo.tasksCompleted` does per job.
+   */
   stats(): pb.StatsResponse {
     let slots = 0;
     let tasksRunning = 0;

@@ -180,10 +180,10 @@ describe('Coordinator over a real socket', () => {
 
   it('uses a client-chosen job id and refuses a duplicate with ALREADY_EXISTS', async () => {
     const first = new FakeJob(jobs);
-    first.open({ jobId: 'my-job-1' });
-    expect(await first.jobId()).toBe('my-job-1');
+    first.open({ jobId: 'j-Ab_9-x' });
+    expect(await first.jobId()).toBe('j-Ab_9-x');
     const second = new FakeJob(jobs);
-    second.open({ jobId: 'my-job-1' });
+    second.open({ jobId: 'j-Ab_9-x' });
     const status = await waitFor(() => second.status, 'duplicate refused');
     expect(status.code).toBe(grpc.status.ALREADY_EXISTS);
     first.call.cancel();
