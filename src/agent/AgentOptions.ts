@@ -1,0 +1,27 @@
+import type { Logger } from '../protocol/index.ts';
+
+/** Options of {@link Agent}. */
+export interface AgentOptions {
+  /** Coordinator address, `host:port`. */
+  coordinator: string;
+  /** Worker processes, i.e. task slots; default one per whole usable core (cgroup-aware), at least 1. */
+  processes?: number;
+  /** Agent name shown in results and listings; default `${os.hostname()}-${process.pid}`. */
+  name?: string;
+  /** Labels tasks can require (`requires.labels`). */
+  labels?: Record<string, string>;
+  /** Custom resources tasks can require (`requires.resources`). */
+  resources?: Record<string, number>;
+  /** Bundle cache directory; default a per-user directory under `os.tmpdir()`. */
+  cacheDir?: string;
+  /** Tasks queued here beyond the free slots, so workers never wait for a round trip; default = slots. */
+  prefetch?: number;
+  /** Agent token, sent as `authorization: Bearer <token>` on every call; default none. */
+  token?: string;
+  /** Node flags for the worker processes, e.g. `['--max-old-space-size=2048']`; default none. */
+  workerExecArgv?: string[];
+  /** How long `start()` keeps trying to register before it rejects; default 10 000 ms. */
+  connectTimeoutMs?: number;
+  /** Default `createLogger({ name: 'agent' })`. */
+  logger?: Logger;
+}

@@ -1,0 +1,19 @@
+/**
+ * The drover agent: runs on each node, announces the node's capacity (cores, memory, SUMO, labels,
+ * resources) to a coordinator, and runs the tasks it is assigned in a pool of long-lived worker
+ * processes, one per slot. Crashed, out-of-memory and timed-out workers are replaced and their tasks
+ * fail with a typed error; the connection to the coordinator is re-established on its own.
+ *
+ * @example
+ * import { Agent, probeCapacity } from './src/agent/index.ts';
+ *
+ * console.log(await probeCapacity());            // what this machine would announce
+ * const agent = new Agent({ coordinator: '127.0.0.1:7070', labels: { zone: 'lab' } });
+ * await agent.start();                           // resolves once registered
+ * process.once('SIGTERM', () => void agent.stop({ drain: true }));
+ *
+ * @module
+ */
+export { Agent } from './Agent.ts';
+export type { AgentOptions } from './AgentOptions.ts';
+export { probeCapacity, type ProbeCapacityOptions } from './probeCapacity.ts';
