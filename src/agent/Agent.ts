@@ -264,8 +264,9 @@ export class Agent {
   /** A task ended; `outcome` undefined means cancelled: report nothing, but free its place. */
   #settled(task: PoolTask, outcome: PoolOutcome | undefined, worker: string, durationMs: number): void {
     this.#held--;
-    this.#progress.delete(task.attemptId);
-    if (outcome !== undefined) this.#results.push({ attemptId: task.attemptId, outcome, worker, durationMs });
+    // A finished task's last progress still goes out (just before its result); a cancelled one's does not.
+    if (outcome === undefined) this.#progress.delete(task.attemptId);
+    else this.#results.push({ attemptId: task.attemptId, outcome, worker, durationMs });
     this.#queueFlush();
     if (this.#held === 0 && this.#idleWaiters.length > 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
@@ -286,6 +287,11 @@ export class Agent {
     const link = this.#link!;
     // Results wait for the next session when there is none now; the coordinator fences stale ones.
     if (!link.connected) return;
+    // Progress first: a task's last progress value must not arrive after its result.
+    if (this.#progress.size > 0) {
+      link.send({ msg: { $case: 'progress', value: { progress: [...this.#progress.values()] } } });
+      this.#progress.clear();
+    }
     if (this.#results.length > 0) {
       const results = this.#results;
       this.#results = [];
@@ -301,10 +307,6 @@ export class Agent {
         }
       }
       this.#log.debug({ results: results.length }, 'results sent');
-    }
-    if (this.#progress.size > 0) {
-      link.send({ msg: { $case: 'progress', value: { progress: [...this.#progress.values()] } } });
-      this.#progress.clear();
     }
     const want = this.#draining ? 0 : this.#target - this.#held - this.#credit;
     if (want > 0) {

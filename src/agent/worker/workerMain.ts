@@ -86,6 +86,9 @@ class ItemContext implements TaskContext {
   progress(value: unknown): void { this.#run.progress(value); }
 }
 
+// Bundles carry inline source maps: remote stacks then name the task module's own files and lines.
+process.setSourceMapsEnabled(true);
+
 const als = new AsyncLocalStorage<TaskContext>();
 (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SLOT] = { current: () => als.getStore() };
 
@@ -101,9 +104,16 @@ function failure(run: TaskRun, kind: FailureMessage['kind'], error: unknown, ite
     kind,
     name: e?.name ?? 'Error',
     message: e ? e.message : String(error),
-    stack: e?.stack ?? '',
+    stack: e?.stack === undefined ? '' : userFrames(e.stack),
     itemOffset,
   };
+}
+
+/** A stack without the frames of this file and below them: the caller wants its own code's frames. */
+function userFrames(stack: string): string {
+  const lines = stack.split('\n');
+  const cut = lines.findIndex((l, i) => i > 0 && (l.includes(import.meta.url) || l.includes('node:internal/async_local_storage')));
+  return cut > 0 ? lines.slice(0, cut).join('\n') : stack;
 }
 
 /** Run one task to its end; returns the message to send back. */

@@ -95,6 +95,18 @@ describe('Agent session with a coordinator', () => {
     expect(coord.of(s, 'results').length).toBeLessThan(total);
   });
 
+  it('forwards progress, the last value before the result', async () => {
+    const t = assignment(digest, 'chatty', [[1000]]);
+    coord.send(s, { $case: 'assign', value: { tasks: [t] } });
+    await coord.until(() => coord.results(s).has(t.attemptId));
+    const mine = coord.of(s, 'progress').flatMap((b) => b.progress).filter((p) => p.attemptId === t.attemptId);
+    expect(mine.length).toBeGreaterThanOrEqual(2);
+    expect(decodeValue(mine.at(-1)!.value)).toEqual({ done: 1000 });
+    expect(mine[0].worker).toBe(coord.results(s).get(t.attemptId)!.worker);
+    const kinds = s.received.map((m) => m.msg?.$case === 'progress' && m.msg.value.progress.some((p) => p.attemptId === t.attemptId) ? 'p' : m.msg?.$case === 'results' && m.msg.value.results.some((r) => r.attemptId === t.attemptId) ? 'r' : '').join('');
+    expect(kinds.lastIndexOf('p')).toBeLessThan(kinds.indexOf('r'));
+  });
+
   it('fails a task whose bundle is not in the blob store with kind internal', async () => {
     const t = assignment('c'.repeat(64), 'square', [[1]]);
     coord.send(s, { $case: 'assign', value: { tasks: [t] } });
