@@ -142,12 +142,15 @@ export class CoordinatorLink {
     });
     call.on('error', (error: ServiceError) => this.#lost(call, error.details || error.message));
     call.on('end', () => this.#lost(call, 'the coordinator ended the stream'));
+    // While start() waits, do not wait for an answer past its deadline.
+    const deadline = this.#startWaiter?.deadline ?? Infinity;
+    const wait = Math.max(50, Math.min(REGISTER_TIMEOUT_MS, deadline - Date.now()));
     this.#registerTimer = setTimeout(() => {
       if (call === this.#call && !this.#registered) {
-        this.#lost(call, `no "registered" answer within ${REGISTER_TIMEOUT_MS} ms`);
+        this.#lost(call, `no "registered" answer within ${Math.round(wait)} ms`);
         call.cancel();
       }
-    }, REGISTER_TIMEOUT_MS);
+    }, wait);
     call.write({ msg: { $case: 'register', value: this.#o.register() } });
   }
 

@@ -102,7 +102,7 @@ export class WorkerPool {
   readonly #log: Logger;
   readonly #slots: Slot[] = [];
   readonly #idle: Slot[] = [];
-  readonly #queue: Entry[] = [];
+  readonly #queue = new Fifo<Entry>();
   readonly #entries = new Map<string, Entry>();
   #avgMs = 0;
   #samples = 0;
@@ -181,7 +181,7 @@ export class WorkerPool {
     entry.cancelled = true;
     const slot = entry.slot;
     if (slot === undefined) {
-      this.#queue.splice(this.#queue.indexOf(entry), 1);
+      this.#queue.remove(entry);
       this.#settle(entry, undefined, 0);
       return true;
     }
@@ -201,7 +201,7 @@ export class WorkerPool {
    * Used when the coordinator session is lost: the coordinator re-queues them itself.
    */
   cancelQueued(): number {
-    const dropped = this.#queue.splice(0);
+    const dropped = this.#queue.takeAll();
     for (const entry of dropped) {
       entry.cancelled = true;
       this.#settle(entry, undefined, 0);
@@ -229,7 +229,7 @@ export class WorkerPool {
     this.#startWaiter?.reject(new Error('the worker pool was stopped while starting'));
     this.#startWaiter = undefined;
     await Promise.all(exits);
-    this.#queue.length = 0;
+    this.#queue.takeAll();
     this.#entries.clear();
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
@@ -280,8 +280,8 @@ export class WorkerPool {
   }
 
   #dispatch(): void {
-    while (this.#queue.length > 0 && !this.#stopping) {
-      const entry = this.#queue[0];
+    while (this.#queue.size > 0 && !this.#stopping) {
+      const entry = this.#queue.peek()!;
       let slot: Slot | undefined;
       if (entry.task.slots === 1) {
         slot = this.#takeIdle() ?? this.#takeAhead();
@@ -430,7 +430,7 @@ export class WorkerPool {
         requeue.push(e);
       }
     }
-    this.#queue.unshift(...requeue);
+    this.#queue.unshift(requeue);
 
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
     if (!wasReady) {
@@ -487,5 +487,56 @@ export class WorkerPool {
       stderrTail: exit?.stderrTail ?? '',
     };
     return { $case: 'failure', value };
+  }
+}
+
+/** First in, first out, with O(1) `shift` (Array#shift copies once the array is large). */
+class Fifo<T> {
+  #items: T[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head++];
+    if (this.#head === this.#items.length) {
+      this.#items.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /** Put items back at the front, in their order. */
+  unshift(items: T[]): void {
+    if (items.length === 0) return;
+    this.#items = [...items, ...this.#items.slice(this.#head)];
+    this.#head = 0;
+  }
+
+  remove(item: T): void {
+    const i = this.#items.indexOf(item, this.#head);
+    if (i >= 0) this.#items.splice(i, 1);
+  }
+
+  /** Empty the queue, returning what it held. */
+  takeAll(): T[] {
+    const items = this.#items.slice(this.#head);
+    this.#items = [];
+    this.#head = 0;
+    return items;
   }
 }

@@ -45,6 +45,8 @@ export class PoolHarness {
   readonly dir: string;
   readonly bundlePath: string;
   readonly settled = new Map<string, Settled>();
+  /** Attempts reported more than once: must stay empty (checked by stop()). */
+  readonly settledTwice: string[] = [];
   readonly progress: { attemptId: string; value: Uint8Array; worker: string }[] = [];
   #waiters = new Map<string, (s: Settled) => void>();
   #seq = 0;
@@ -59,6 +61,7 @@ export class PoolHarness {
       execArgv,
       forwardStderr: false,
       onSettled: (task, outcome, worker, durationMs) => {
+        if (this.settled.has(task.attemptId)) this.settledTwice.push(task.attemptId);
         const s = { outcome, worker, durationMs };
         this.settled.set(task.attemptId, s);
         this.#waiters.get(task.attemptId)?.(s);
@@ -117,8 +120,10 @@ export class PoolHarness {
     return decodeValue<T>(outcome.value);
   }
 
+  /** Stop the pool and remove the temp dir; throws if a task was reported twice. */
   async stop(): Promise<void> {
     await this.pool.stop();
     await rm(this.dir, { recursive: true, force: true });
+    if (this.settledTwice.length > 0) throw new Error(`attempts reported twice: ${this.settledTwice.join(', ')}`);
   }
 }
