@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createLogger, pb, type Logger } from '../protocol/index.ts';
+import { ConnectionError, createLogger, pb, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BundleCache } from './BundleCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
@@ -80,6 +80,7 @@ export class Agent {
       ...(o.labels ? { labels: o.labels } : {}),
       ...(o.resources ? { resources: o.resources } : {}),
     });
+    if (this.#stopping) throw new ConnectionError('the agent was stopped while starting');
     this.#capacity = capacity;
     this.#target = capacity.slots + Math.max(0, o.prefetch ?? capacity.slots);
 

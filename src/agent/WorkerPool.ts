@@ -92,8 +92,7 @@ interface Slot {
  * @example
  * const pool = new WorkerPool({ size: 2, agent: 'a', logger, onSettled, onProgress });
  * await pool.start();
- * pool.submit(task);
- * await pool.whenIdle();
+ * pool.submit(task);   // onSettled(task, { $case: 'value', value }, 'worker-1', ms) follows
  * await pool.stop();
  */
 export class WorkerPool {
@@ -108,7 +107,6 @@ export class WorkerPool {
   #samples = 0;
   #stopping = false;
   #stopped: Promise<void> | undefined;
-  #idleWaiters: (() => void)[] = [];
   #startWaiter: { pending: number; resolve(): void; reject(e: Error): void } | undefined;
 
   constructor(options: WorkerPoolOptions) {
@@ -150,11 +148,6 @@ export class WorkerPool {
     return this.#entries.size - this.running;
   }
 
-  /** Whether the pool holds this attempt. */
-  has(attemptId: string): boolean {
-    return this.#entries.has(attemptId);
-  }
-
   /** Queue a task; it runs when enough workers are free. */
   submit(task: PoolTask): void {
     if (this.#stopping) return;
@@ -188,12 +181,6 @@ export class WorkerPool {
     slot.worker?.send({ type: 'abort', attemptId });
     if (slot.inflight[0] === entry) this.#armHead(slot);
     return true;
-  }
-
-  /** Resolves once no task is queued or running. */
-  whenIdle(): Promise<void> {
-    if (this.#entries.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /**
@@ -231,7 +218,6 @@ export class WorkerPool {
     await Promise.all(exits);
     this.#queue.takeAll();
     this.#entries.clear();
-    for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   #spawn(slot: Slot): void {
@@ -273,6 +259,8 @@ export class WorkerPool {
       const w = slot.worker;
       const head = slot.inflight[0];
       if (w === undefined || !w.ready || w.dying || slot.inflight.length !== 1 || slot.reservedBy !== undefined) continue;
+      // Not behind a task that is about to be killed (cancelled, or may time out): the task sent ahead
+      // would only come back to the queue late. Nor behind a multi-slot task, whose slots stay reserved.
       if (head.cancelled || head.reserved !== undefined || head.task.timeoutMs > 0) continue;
       return slot;
     }
@@ -460,9 +448,6 @@ export class WorkerPool {
       entry.reserved = undefined;
     }
     this.#options.onSettled(entry.task, outcome, entry.slot?.name ?? '', Math.round(durationMs));
-    if (this.#entries.size === 0 && this.#idleWaiters.length > 0) {
-      for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    }
   }
 
   #crashFailure(exit: WorkerExit): PoolOutcome {

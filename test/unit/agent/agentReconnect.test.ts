@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/index.ts';
-import { ConnectionError, decodeValue, encodeValue, type pb } from '../../../src/protocol/index.ts';
+import { ConnectionError, decodeValue, encodeValue, pb } from '../../../src/protocol/index.ts';
 import { FakeCoordinator } from './fakeCoordinator.ts';
 import { BUNDLE_SOURCE } from './poolHarness.ts';
 
@@ -58,6 +59,24 @@ describe('Agent connection lifecycle', () => {
     expect(Date.now() - started).toBeLessThan(5000);
     expect(workerChildren()).toEqual([]);
     await a.stop();
+  });
+
+  it('rejects start() when the coordinator accepts the stream but never answers the registration', async () => {
+    const server = new grpc.Server();
+    server.addService(pb.AgentsService, { connect: () => {} } satisfies pb.AgentsServer);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
+    try {
+      const a = new Agent({ coordinator: `127.0.0.1:${port}`, processes: 1, connectTimeoutMs: 800, logger });
+      const started = Date.now();
+      await expect(a.start()).rejects.toThrow(/registered/);
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(workerChildren()).toEqual([]);
+      await a.stop();
+    } finally {
+      server.forceShutdown();
+    }
   });
 
   it('reconnects after the stream breaks, keeps running tasks and reports them on the new session', async () => {
