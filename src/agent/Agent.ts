@@ -14,6 +14,10 @@ const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** A results message is cut once its payload passes this, keeping messages small and latency low. */
 const RESULTS_MESSAGE_BYTES = 1024 * 1024;
 const HEARTBEAT_MS = 5000;
+/** Work (by the running average task duration) the default prefetch aims to keep queued per worker. */
+const PREFETCH_MS = 2;
+/** The default prefetch never exceeds this many tasks per worker. */
+const MAX_PREFETCH_PER_SLOT = 32;
 /** By default `start()` gives up reaching the coordinator after this. */
 const START_TIMEOUT_MS = 10_000;
 /** A draining stop waits this long for a lost connection to come back before dropping unsent results. */
@@ -43,8 +47,8 @@ export class Agent {
   #heartbeat: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
 
-  /** Tasks held here (waiting for a bundle, queued or running) plus credit not yet used: never above this. */
-  #target = 0;
+  /** Worker processes. */
+  #slots = 0;
   /** Tasks taken and not finished. */
   #held = 0;
   /** Credit granted in the current session and not yet consumed by assignments. */
@@ -82,7 +86,7 @@ export class Agent {
     });
     if (this.#stopping) throw new ConnectionError('the agent was stopped while starting');
     this.#capacity = capacity;
-    this.#target = capacity.slots + Math.max(0, o.prefetch ?? capacity.slots);
+    this.#slots = capacity.slots;
 
     const credentials = grpc.credentials.createInsecure();
     const token = o.token;
@@ -309,11 +313,25 @@ export class Agent {
       }
       this.#log.debug({ results: results.length }, 'results sent');
     }
-    const want = this.#draining ? 0 : this.#target - this.#held - this.#credit;
+    const want = this.#draining ? 0 : this.#target() - this.#held - this.#credit;
     if (want > 0) {
       this.#credit += want;
       link.send({ msg: { $case: 'credit', value: { tasks: want } } });
     }
+  }
+
+  /**
+   * Tasks held here (waiting for a bundle, queued or running) plus credit not yet used never exceed this:
+   * the slots plus `prefetch`. Unless `prefetch` was set, it starts at one task per slot and grows while
+   * tasks are tiny, to about {@link PREFETCH_MS} of work per worker: a credit round trip through the
+   * coordinator then never leaves a worker idle, and assignments arrive in bigger batches.
+   */
+  #target(): number {
+    const fixed = this.#options.prefetch;
+    if (fixed !== undefined) return this.#slots + Math.max(0, Math.floor(fixed));
+    const avg = this.#pool!.averageTaskMs;
+    const perSlot = avg === undefined ? 1 : Math.min(MAX_PREFETCH_PER_SLOT, Math.max(1, Math.ceil(PREFETCH_MS / Math.max(avg, 0.001))));
+    return this.#slots * (1 + perSlot);
   }
 
   #sendHeartbeat(): void {

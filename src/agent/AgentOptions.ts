@@ -14,7 +14,11 @@ export interface AgentOptions {
   resources?: Record<string, number>;
   /** Bundle cache directory; default a per-user directory under `os.tmpdir()`. */
   cacheDir?: string;
-  /** Tasks queued here beyond the free slots, so workers never wait for a round trip; default = slots. */
+  /**
+   * Tasks queued here beyond the free slots, so workers never wait for a round trip. Default: one per
+   * slot, growing (up to 32 per slot) while tasks are tiny, to keep ~2 ms of work queued per worker.
+   * Set it to fix the number.
+   */
   prefetch?: number;
   /** Agent token, sent as `authorization: Bearer <token>` on every call; default none. */
   token?: string;

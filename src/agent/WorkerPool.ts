@@ -5,10 +5,19 @@ import type { RunMessage, WorkerMessage } from './worker/messages.ts';
 /** A running task whose attempt was cancelled gets this long to stop on its signal before its worker is killed. */
 const CANCEL_GRACE_MS = 1000;
 /**
- * Below this average task duration the pool sends a busy worker its next task ahead of time (so it never
- * idles for a round trip); above it, a task waits for a free worker (so it never waits behind a long one).
+ * Below this average task duration the pool sends busy workers their next tasks ahead of time (so they
+ * never idle for a round trip); above it, a task waits for a free worker (so it never waits behind a long one).
  */
 const PIPELINE_BELOW_MS = 5;
+/** How much work (in ms, by the running average) a worker is sent ahead of the task it runs... */
+const AHEAD_MS = 1;
+/** ...but never more tasks than this. */
+const MAX_AHEAD = 15;
+/**
+ * A running task past this is "long": nothing more is sent ahead to its worker, and an idle worker takes
+ * back (steals) the tasks waiting behind it, so a surprise long task does not hold up short ones.
+ */
+const LONG_TASK_MS = PIPELINE_BELOW_MS;
 /** Weight of the newest duration in the running average. */
 const EWMA_ALPHA = 0.1;
 /** A worker that keeps dying before it is ready is respawned no faster than this backoff allows. */
@@ -64,6 +73,8 @@ interface Entry {
   /** Its timeout, or the grace given to it after a cancel. */
   timer: NodeJS.Timeout | undefined;
   cancelled: boolean;
+  /** Asked back from the worker it was sent ahead to (to run on an idle one). */
+  withdrawing: boolean;
   /** The other slots a multi-slot task keeps idle while it runs. */
   reserved: Slot[] | undefined;
 }
@@ -80,6 +91,8 @@ interface Slot {
   killedFor: { entry: Entry; reason: 'timeout' | 'cancel' } | undefined;
   /** Consecutive deaths before `ready`, for the respawn backoff. */
   startFailures: number;
+  /** Runs placed in this dispatch, sent together at its end. */
+  outbox: RunMessage[];
   respawnTimer: NodeJS.Timeout | undefined;
 }
 
@@ -106,6 +119,13 @@ export class WorkerPool {
   #avgMs = 0;
   #samples = 0;
   #stopping = false;
+  #dispatchQueued = false;
+  /** Withdrawals asked of workers and not answered yet. */
+  #withdrawing = 0;
+  /** Re-checks for tasks to steal, armed only while a worker idles and others have tasks waiting. */
+  #stealTimer: NodeJS.Timeout | undefined;
+  /** Slots with runs to send at the end of this dispatch. */
+  readonly #outboxes: Slot[] = [];
   #stopped: Promise<void> | undefined;
   #startWaiter: { pending: number; resolve(): void; reject(e: Error): void } | undefined;
 
@@ -129,6 +149,7 @@ export class WorkerPool {
           killedFor: undefined,
           startFailures: 0,
           respawnTimer: undefined,
+          outbox: [],
         };
         this.#slots.push(slot);
         this.#spawn(slot);
@@ -143,6 +164,11 @@ export class WorkerPool {
     return n;
   }
 
+  /** Running average of task durations in ms (undefined before the first result). */
+  get averageTaskMs(): number | undefined {
+    return this.#samples === 0 ? undefined : this.#avgMs;
+  }
+
   /** Tasks held but not running (queued here, or sent ahead to a busy worker). */
   get queued(): number {
     return this.#entries.size - this.running;
@@ -151,7 +177,7 @@ export class WorkerPool {
   /** Queue a task; it runs when enough workers are free. */
   submit(task: PoolTask): void {
     if (this.#stopping) return;
-    const entry: Entry = { task, slot: undefined, startedAt: 0, timer: undefined, cancelled: false, reserved: undefined };
+    const entry: Entry = { task, slot: undefined, startedAt: 0, timer: undefined, cancelled: false, withdrawing: false, reserved: undefined };
     this.#entries.set(task.attemptId, entry);
     if (!(task.slots >= 1)) task.slots = 1;
     if (task.slots > this.size) {
@@ -160,7 +186,7 @@ export class WorkerPool {
       return;
     }
     this.#queue.push(entry);
-    this.#dispatch();
+    this.#requestDispatch();
   }
 
   /**
@@ -207,6 +233,7 @@ export class WorkerPool {
     const exits: Promise<void>[] = [];
     for (const slot of this.#slots) {
       clearTimeout(slot.respawnTimer);
+      clearTimeout(this.#stealTimer);
       for (const e of slot.inflight) clearTimeout(e.timer);
       if (slot.worker) {
         slot.worker.kill();
@@ -252,27 +279,114 @@ export class WorkerPool {
     }
   }
 
-  /** A busy worker that can take one task ahead, when tasks are short enough for that to pay. */
-  #takeAhead(): Slot | undefined {
-    if (this.#samples === 0 || this.#avgMs >= PIPELINE_BELOW_MS) return undefined;
+  /**
+   * The least loaded busy worker that can take `entry` ahead of what it runs, when tasks are short enough
+   * for that to pay: the shorter they are, the more it gets ahead (about {@link AHEAD_MS} of work).
+   */
+  #takeAhead(entry: Entry, now: number): Slot | undefined {
+    // A task with a timeout only goes to an idle worker, so its clock starts when it really starts.
+    if (this.#samples === 0 || this.#avgMs >= PIPELINE_BELOW_MS || entry.task.timeoutMs > 0) return undefined;
+    const limit = 1 + Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / this.#avgMs)));
+    let best: Slot | undefined;
     for (const slot of this.#slots) {
       const w = slot.worker;
       const head = slot.inflight[0];
-      if (w === undefined || !w.ready || w.dying || slot.inflight.length !== 1 || slot.reservedBy !== undefined) continue;
+      if (w === undefined || !w.ready || w.dying || head === undefined || slot.inflight.length >= limit || slot.reservedBy !== undefined) continue;
       // Not behind a task that is about to be killed (cancelled, or may time out): the task sent ahead
-      // would only come back to the queue late. Nor behind a multi-slot task, whose slots stay reserved.
-      if (head.cancelled || head.reserved !== undefined || head.task.timeoutMs > 0) continue;
-      return slot;
+      // would only come back to the queue late. Nor behind a multi-slot task, whose slots stay reserved,
+      // nor behind one that already runs long.
+      if (head.cancelled || head.reserved !== undefined || head.task.timeoutMs > 0 || now - head.startedAt > LONG_TASK_MS) continue;
+      if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
     }
-    return undefined;
+    return best;
+  }
+
+  /**
+   * Dispatch once per burst of events (a batch of assignments, the results read in one go), so the
+   * tasks a worker gets at once travel in one IPC message.
+   */
+  #requestDispatch(): void {
+    if (this.#dispatchQueued) return;
+    this.#dispatchQueued = true;
+    queueMicrotask(() => {
+      this.#dispatchQueued = false;
+      this.#dispatch();
+    });
   }
 
   #dispatch(): void {
+    const now = performance.now();
+    this.#fill(now);
+    for (const slot of this.#outboxes) {
+      const runs = slot.outbox;
+      slot.outbox = [];
+      slot.worker?.send(runs.length === 1 ? runs[0] : { type: 'runs', runs });
+    }
+    this.#outboxes.length = 0;
+    if (this.#queue.size === 0 && !this.#stopping) this.#steal(now);
+  }
+
+  /**
+   * With nothing queued here but workers idle, take back tasks waiting behind a long-running one on
+   * another worker (the last one first); they run on the idle workers once the worker confirms.
+   */
+  #steal(now: number): void {
+    clearTimeout(this.#stealTimer);
+    this.#stealTimer = undefined;
+    let idle = 0;
+    for (const slot of this.#slots) if (this.#isIdle(slot)) idle++;
+    idle -= this.#withdrawing;
+    if (idle <= 0) return;
+    let recheckIn = Infinity;
+    for (const slot of this.#slots) {
+      if (idle === 0) break;
+      const head = slot.inflight[0];
+      if (head === undefined || slot.inflight.length < 2 || slot.worker === undefined || slot.worker.dying) continue;
+      const ranFor = now - head.startedAt;
+      if (ranFor <= LONG_TASK_MS) {
+        recheckIn = Math.min(recheckIn, LONG_TASK_MS - ranFor);
+        continue;
+      }
+      for (let i = slot.inflight.length - 1; i >= 1 && idle > 0; i--) {
+        const e = slot.inflight[i];
+        if (e.withdrawing || e.cancelled) continue;
+        e.withdrawing = true;
+        this.#withdrawing++;
+        idle--;
+        slot.worker.send({ type: 'withdraw', attemptId: e.task.attemptId });
+      }
+    }
+    if (idle > 0 && recheckIn !== Infinity) {
+      this.#stealTimer = setTimeout(() => this.#dispatch(), Math.ceil(recheckIn) + 1);
+    }
+  }
+
+  /** The worker gave back a task it had not started: it goes to the front of the queue. */
+  #onWithdrawn(slot: Slot, attemptId: string): void {
+    const i = slot.inflight.findIndex((e) => e.task.attemptId === attemptId);
+    if (i < 0) return;
+    const entry = slot.inflight[i];
+    slot.inflight.splice(i, 1);
+    // (The worker only gives back tasks it has not started, so this is never the one running.)
+    if (i === 0 && slot.inflight.length > 0) this.#startHead(slot);
+    entry.slot = undefined;
+    entry.withdrawing = false;
+    this.#withdrawing--;
+    if (entry.cancelled) {
+      this.#settle(entry, undefined, 0);
+      return;
+    }
+    this.#queue.unshift([entry]);
+    this.#requestDispatch();
+  }
+
+  /** Place queued tasks on workers, in order, as far as free (or, for short tasks, busy) workers allow. */
+  #fill(now: number): void {
     while (this.#queue.size > 0 && !this.#stopping) {
       const entry = this.#queue.peek()!;
       let slot: Slot | undefined;
       if (entry.task.slots === 1) {
-        slot = this.#takeIdle() ?? this.#takeAhead();
+        slot = this.#takeIdle() ?? this.#takeAhead(entry, now);
         if (slot === undefined) return;
       } else {
         // Rare path: gather k idle slots, run on one, keep the others idle until it ends. Tasks behind
@@ -300,7 +414,8 @@ export class WorkerPool {
       payload: t.payload,
       ctx: { jobId: t.jobId, seq: t.seq, firstIndex: t.firstIndex, attempt: t.attempt, agent: this.#options.agent, worker: slot.name },
     };
-    slot.worker!.send(message);
+    if (slot.outbox.length === 0) this.#outboxes.push(slot);
+    slot.outbox.push(message);
     if (slot.inflight.length === 1) this.#startHead(slot);
   }
 
@@ -344,7 +459,7 @@ export class WorkerPool {
           this.#startWaiter = undefined;
         }
         this.#markIdle(slot);
-        this.#dispatch();
+        this.#requestDispatch();
         return;
       case 'progress': {
         const entry = this.#entries.get(message.attemptId);
@@ -358,6 +473,10 @@ export class WorkerPool {
         if (worker !== slot.worker) return;
         this.#onDone(slot, message);
         return;
+      case 'withdrawn':
+        if (worker !== slot.worker) return;
+        this.#onWithdrawn(slot, message.attemptId);
+        return;
     }
   }
 
@@ -367,6 +486,11 @@ export class WorkerPool {
     const entry = slot.inflight[i];
     slot.inflight.splice(i, 1);
     clearTimeout(entry.timer);
+    if (entry.withdrawing) {
+      // It had started before the worker read the withdrawal: it simply finished.
+      entry.withdrawing = false;
+      this.#withdrawing--;
+    }
     let durationMs = 0;
     if (i === 0) {
       durationMs = performance.now() - entry.startedAt;
@@ -387,7 +511,7 @@ export class WorkerPool {
     if (i === 0 && slot.inflight.length > 0) this.#startHead(slot);
     this.#settle(entry, outcome, durationMs);
     this.#markIdle(slot);
-    this.#dispatch();
+    this.#requestDispatch();
   }
 
   #onExit(slot: Slot, worker: WorkerProcess, exit: WorkerExit): void {
@@ -405,6 +529,10 @@ export class WorkerPool {
       const e = inflight[i];
       clearTimeout(e.timer);
       e.timer = undefined;
+      if (e.withdrawing) {
+        e.withdrawing = false;
+        this.#withdrawing--;
+      }
       if (e.cancelled) {
         this.#settle(e, undefined, 0);
       } else if (killedFor?.entry === e) {
@@ -435,7 +563,7 @@ export class WorkerPool {
     }
     if (killedFor === undefined) this.#log.warn({ worker: slot.name, busy: inflight.length > 0 }, `worker process exited (${how}); replacing it`);
     this.#spawn(slot);
-    this.#dispatch();
+    this.#requestDispatch();
   }
 
   #settle(entry: Entry, outcome: PoolOutcome | undefined, durationMs: number): void {

@@ -31,14 +31,29 @@ export interface RunMessage {
   ctx: RunContext;
 }
 
+/** Parent → worker: several runs at once (one IPC message instead of many when tasks are tiny). */
+export interface RunsMessage {
+  type: 'runs';
+  runs: RunMessage[];
+}
+
 /** Parent → worker: abort this attempt (abort its signal if running, drop it if still queued). */
 export interface AbortMessage {
   type: 'abort';
   attemptId: string;
 }
 
+/**
+ * Parent → worker: give this attempt back if it has not started (answered by `withdrawn`); if it has,
+ * ignore this and finish it. Lets an idle worker take tasks queued behind a long one.
+ */
+export interface WithdrawMessage {
+  type: 'withdraw';
+  attemptId: string;
+}
+
 /** Everything the parent sends. */
-export type ParentMessage = RunMessage | AbortMessage;
+export type ParentMessage = RunMessage | RunsMessage | AbortMessage | WithdrawMessage;
 
 /** Worker → parent: the worker has loaded and takes tasks. */
 export interface ReadyMessage {
@@ -75,5 +90,11 @@ export interface ProgressMessage {
   value: Uint8Array;
 }
 
+/** Worker → parent: this attempt, asked back by `withdraw`, was dropped before it started. */
+export interface WithdrawnMessage {
+  type: 'withdrawn';
+  attemptId: string;
+}
+
 /** Everything a worker sends. */
-export type WorkerMessage = ReadyMessage | ResultMessage | FailureMessage | ProgressMessage;
+export type WorkerMessage = ReadyMessage | ResultMessage | FailureMessage | ProgressMessage | WithdrawnMessage;

@@ -4,8 +4,8 @@
  * the export once per item with `await fn(...args)` inside the task's context, and sends back the CBOR
  * array of results, or the first failure with the item's offset.
  *
- * The agent may send the next task before this one ends, so the worker never waits for a round trip
- * between two tiny tasks; it queues them and runs them in order.
+ * The agent may send the next tasks before this one ends (several in one message when they are tiny),
+ * so the worker never waits for a round trip between two tiny tasks; it queues them and runs them in order.
  *
  * @module
  */
@@ -198,6 +198,15 @@ process.on('message', (msg: ParentMessage) => {
   if (msg.type === 'run') {
     queue.push(msg);
     pump();
+  } else if (msg.type === 'runs') {
+    queue.push(...msg.runs);
+    pump();
+  } else if (msg.type === 'withdraw') {
+    const i = queue.findIndex((m) => m.attemptId === msg.attemptId);
+    if (i >= 0) {
+      queue.splice(i, 1);
+      send!({ type: 'withdrawn', attemptId: msg.attemptId });
+    }
   } else if (msg.type === 'abort') {
     if (current?.msg.attemptId === msg.attemptId) {
       current.controller.abort(new DOMException('the task was cancelled', 'AbortError'));

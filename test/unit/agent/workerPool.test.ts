@@ -62,10 +62,24 @@ describe('WorkerPool runs task bundles in worker processes', () => {
     expect(workers).toEqual(new Set(['worker-1', 'worker-2']));
   });
 
+  it('lets an idle worker take back the short tasks sent ahead behind a long one', async () => {
+    // Tasks are known to be tiny by now, so both workers get squares sent ahead, one behind the long sleep.
+    const long = h.submit('sleep', [[500]]);
+    const short = Array.from({ length: 20 }, (_, i) => h.submit('square', [[i]]));
+    await Promise.all(short.map((id) => h.result(id)));
+    expect(h.settled.has(long)).toBe(false);
+    await h.result(long);
+    expect(new Set(short.map((id) => h.settled.get(id)!.worker)).size).toBe(1);
+    expect(h.settled.get(long)!.worker).not.toBe(h.settled.get(short[0])!.worker);
+  });
+
   it('drops cancelled tasks, queued here or sent ahead to a worker, and reports nothing for them', async () => {
-    // Tasks are known to be tiny by now, so each busy worker also gets one task ahead; the fifth waits here.
+    // Tasks are known to be tiny by now, so busy workers also get tasks sent ahead.
     const busy = [h.submit('sleep', [[200]]), h.submit('sleep', [[200]])];
     const ahead = [h.submit('square', [[5]]), h.submit('square', [[6]])];
+    await new Promise((r) => setImmediate(r));
+    expect(h.pool.running).toBe(2);
+    // Submitted and cancelled in one go: it never leaves the pool's queue.
     const queued = h.submit('square', [[7]]);
     expect(h.pool.cancel(queued)).toBe(true);
     expect(h.pool.cancel(ahead[0])).toBe(true);
