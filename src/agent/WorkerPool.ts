@@ -292,6 +292,8 @@ export class WorkerPool {
       const w = slot.worker;
       const head = slot.inflight[0];
       if (w === undefined || !w.ready || w.dying || head === undefined || slot.inflight.length >= limit || slot.reservedBy !== undefined) continue;
+      // Top a worker up only once it has run down to half its tasks ahead, so one IPC message carries many.
+      if (slot.outbox.length === 0 && slot.inflight.length > 1 + (limit - 1) / 2) continue;
       // Not behind a task that is about to be killed (cancelled, or may time out): the task sent ahead
       // would only come back to the queue late. Nor behind a multi-slot task, whose slots stay reserved,
       // nor behind one that already runs long.
