@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BundleError, sha256Hex, type Logger, type pb } from '../protocol/index.ts';
 
@@ -35,7 +35,7 @@ export class BundleCache {
   /** Verified bundles: the hot path looks here synchronously. */
   readonly #ready = new Map<string, string>();
   readonly #pending = new Map<string, Promise<string>>();
-  #dirMade: Promise<unknown> | undefined;
+  #dirMade: Promise<void> | undefined;
 
   constructor(options: BundleCacheOptions) {
     this.dir = options.dir;
@@ -63,6 +63,8 @@ export class BundleCache {
   async #load(digest: string): Promise<string> {
     // The digest becomes a file name: only a well-formed one may.
     if (!DIGEST.test(digest)) throw new BundleError(`invalid bundle digest ${JSON.stringify(digest)}: expected 64 lowercase hex characters`);
+    this.#dirMade ??= this.#makeDir();
+    await this.#dirMade;
     const path = join(this.dir, `${digest}.mjs`);
     const onDisk = await readFile(path).catch(() => undefined);
     if (onDisk !== undefined) {
@@ -79,8 +81,6 @@ export class BundleCache {
     if (actual !== digest) {
       throw new BundleError(`bundle ${digest} failed verification: the ${bytes.length} bytes received hash to ${actual}; refusing to run it`);
     }
-    this.#dirMade ??= mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await this.#dirMade;
     const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
       await writeFile(tmp, bytes);
@@ -92,6 +92,19 @@ export class BundleCache {
     this.#log.debug({ digest, bytes: bytes.length, ms: Math.round(performance.now() - started) }, 'bundle fetched');
     this.#ready.set(digest, path);
     return path;
+  }
+
+  /**
+   * Create the cache directory, and refuse one that another user could write to: a file swapped in
+   * there between verification and import would run unverified code.
+   */
+  async #makeDir(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const st = await lstat(this.dir);
+    const uid = process.getuid?.();
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) {
+      throw new BundleError(`the bundle cache ${this.dir} is not a directory owned by this user and closed to others; remove it or choose another cache directory`);
+    }
   }
 
   #download(digest: string): Promise<Buffer> {

@@ -230,10 +230,10 @@ export class WorkerPool {
 
   async #stop(): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#stealTimer);
     const exits: Promise<void>[] = [];
     for (const slot of this.#slots) {
       clearTimeout(slot.respawnTimer);
-      clearTimeout(this.#stealTimer);
       for (const e of slot.inflight) clearTimeout(e.timer);
       if (slot.worker) {
         slot.worker.kill();

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -84,6 +84,13 @@ describe('BundleCache', () => {
     await expect(cache.get('b'.repeat(64))).rejects.toThrow(/not in the coordinator's blob store/);
     await expect(cache.get('../../etc/passwd')).rejects.toThrow(/invalid bundle digest/);
     expect(gets).toEqual(['b'.repeat(64)]);
+  });
+
+  it('refuses a cache directory others can write to', async () => {
+    const cache = await fresh();
+    await chmod(dir, 0o777);
+    await expect(cache.get(GOOD_DIGEST)).rejects.toThrow(/closed to others/);
+    expect(gets).toEqual([]);
   });
 
   it('reuses a verified file on disk and replaces a corrupted one', async () => {
