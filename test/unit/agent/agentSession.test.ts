@@ -56,7 +56,7 @@ describe('Agent session with a coordinator', () => {
     expect(s.received[0].msg?.$case).toBe('register');
   });
 
-  it('runs assignments, reports batched results and grants one credit back per finished task', async () => {
+  it('runs assignments, reports their results and grants one credit back per finished task', async () => {
     const creditBefore = coord.credit(s);
     const tasks = Array.from({ length: 5 }, (_, i) => assignment(digest, 'square', [[i], [i + 1]]));
     coord.send(s, { $case: 'assign', value: { tasks } });
@@ -68,8 +68,6 @@ describe('Agent session with a coordinator', () => {
       expect(r.worker).toMatch(/^worker-[12]$/);
     }
     await coord.until(() => coord.credit(s) === creditBefore + 5);
-    // Results travel in batches, not one message per task.
-    expect(coord.of(s, 'results').length).toBeLessThan(5);
   });
 
   it('keeps up with many tiny tasks, never holding more than its credit', async () => {
@@ -92,6 +90,7 @@ describe('Agent session with a coordinator', () => {
     }, 30_000);
     // Every task gave its credit back: the agent is again ready for slots + prefetch.
     await coord.until(() => coord.credit(s) - s.assigned === 5);
+    // Results travel in batches, not one message per task.
     expect(coord.of(s, 'results').length).toBeLessThan(total);
   });
 
