@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { ConnectionError, createLogger, pb, type Logger } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createLogger, pb, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BundleCache } from './BundleCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
@@ -10,7 +10,6 @@ import { probeCapacity } from './probeCapacity.ts';
 import { WorkerPool, type PoolOutcome, type PoolTask } from './WorkerPool.ts';
 
 /** Largest message either side accepts. */
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** A results message is cut once its payload passes this, keeping messages small and latency low. */
 const RESULTS_MESSAGE_BYTES = 1024 * 1024;
 const HEARTBEAT_MS = 5000;
@@ -89,25 +88,7 @@ export class Agent {
     this.#slots = capacity.slots;
 
     const credentials = grpc.credentials.createInsecure();
-    const token = o.token;
-    const channelOptions: grpc.ClientOptions = {
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-      // Pings notice a vanished coordinator (no RST, e.g. a partition) within ~40 s.
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-      interceptors: token
-        ? [
-            (opts, next) =>
-              new grpc.InterceptingCall(next(opts), {
-                start(metadata, listener, nextStart) {
-                  metadata.set('authorization', `Bearer ${token}`);
-                  nextStart(metadata, listener);
-                },
-              }),
-          ]
-        : [],
-    };
+    const channelOptions = clientChannelOptions(o.token);
     const client = new pb.AgentsClient(o.coordinator, credentials, channelOptions);
     this.#client = client;
     const blobs = new pb.BlobsClient(o.coordinator, credentials, { ...channelOptions, channelOverride: client.getChannel() });

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { createLogger, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { BlobsService } from './BlobsService.ts';
@@ -15,7 +15,6 @@ export interface CoordinatorOptions {
   logger?: Logger;
 }
 
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** How long `stop()` lets calls finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 1000;
 

@@ -11,6 +11,8 @@
 export { encodeValue } from './codec/encodeValue.ts';
 export { decodeValue } from './codec/decodeValue.ts';
 export { sha256Hex } from './sha256Hex.ts';
+export { MAX_MESSAGE_BYTES } from './MAX_MESSAGE_BYTES.ts';
+export { clientChannelOptions } from './clientChannelOptions.ts';
 export { createLogger, type Logger, type LoggerOptions } from './createLogger.ts';
 export { DroverError, type DroverErrorOptions } from './errors/DroverError.ts';
 export { TaskError, type TaskErrorDetails, type TaskFailureKind } from './errors/TaskError.ts';

@@ -1,8 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { ConnectionError, pb } from '../protocol/index.ts';
-
-/** Largest message either side accepts; batches are kept far below it. */
-export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+import { clientChannelOptions, ConnectionError, pb } from '../protocol/index.ts';
 
 /** Options for {@link CoordinatorChannel}. */
 export interface CoordinatorChannelOptions {
@@ -23,24 +20,7 @@ export class CoordinatorChannel {
   constructor(options: CoordinatorChannelOptions) {
     this.address = options.address;
     const credentials = grpc.credentials.createInsecure();
-    const token = options.token;
-    const channelOptions: grpc.ClientOptions = {
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-      'grpc.keepalive_time_ms': 30_000,
-      // grpc-js refuses call credentials on an insecure channel, so the token rides as metadata.
-      interceptors: token
-        ? [
-            (opts, next) =>
-              new grpc.InterceptingCall(next(opts), {
-                start(metadata, listener, nextStart) {
-                  metadata.set('authorization', `Bearer ${token}`);
-                  nextStart(metadata, listener);
-                },
-              }),
-          ]
-        : [],
-    };
+    const channelOptions = clientChannelOptions(options.token);
     this.jobs = new pb.JobsClient(options.address, credentials, channelOptions);
     const shared = { ...channelOptions, channelOverride: this.jobs.getChannel() };
     this.blobs = new pb.BlobsClient(options.address, credentials, shared);

@@ -40,16 +40,19 @@ describe('embedded default', () => {
   it('supports `await using` and uploads the same module once', async () => {
     delete process.env.DROVER_ADDRESS;
     let pool;
+    let add;
     {
       await using p = await connect({ processes: 1 });
       pool = p;
       const url = new URL('../../fixtures/tasks.ts', import.meta.url);
       const a = await p.load<Tasks>(url);
       const b = await p.load<Tasks>(url);
+      add = a.add;
       expect(p.uploadCount).toBe(1);
       expect(await p.apply(a.add, 1, 2)).toBe(3);
       expect(await p.apply(b.add, 3, 4)).toBe(7);
     }
-    await expect(pool.apply((await Promise.resolve(null)) as never, 1)).rejects.toThrow(/closed/);
+    // Leaving the block closed the pool.
+    await expect(pool.apply(add, 1, 2)).rejects.toThrow(/closed/);
   });
 });

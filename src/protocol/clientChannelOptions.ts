@@ -1,0 +1,28 @@
+import { InterceptingCall, type ClientOptions } from '@grpc/grpc-js';
+import { MAX_MESSAGE_BYTES } from './MAX_MESSAGE_BYTES.ts';
+
+/**
+ * Channel options every drover client (SDK, agent, CLI) uses: message limits, keepalive pings that
+ * notice a vanished coordinator (no RST, e.g. a partition) within ~40 s, and the token, attached
+ * as `authorization: Bearer <token>` metadata on every call (grpc-js refuses call credentials on
+ * an insecure channel).
+ */
+export function clientChannelOptions(token?: string): ClientOptions {
+  return {
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    interceptors: token
+      ? [
+          (opts, next) =>
+            new InterceptingCall(next(opts), {
+              start(metadata, listener, nextStart) {
+                metadata.set('authorization', `Bearer ${token}`);
+                nextStart(metadata, listener);
+              },
+            }),
+        ]
+      : [],
+  };
+}
