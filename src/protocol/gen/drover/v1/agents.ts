@@ -35,6 +35,12 @@ export interface CoordinatorMessage {
     | { $case: "assign"; value: AssignBatch }
     | { $case: "cancel"; value: CancelAttempts }
     | { $case: "drain"; value: Drain }
+    | //
+    /**
+     * These results are durable: the agent may forget them. Until then it keeps them and sends
+     * them again on its next session.
+     */
+    { $case: "resultsAccepted"; value: ResultsAccepted }
     | undefined;
 }
 
@@ -43,11 +49,25 @@ export interface Register {
   name: string;
   capacity: Capacity | undefined;
   version: string;
+  /**
+   * Attempts this agent is still running from an earlier session (after a reconnect): the
+   * coordinator keeps those it still wants on this session and cancels the others.
+   */
+  runningAttemptIds: string[];
 }
 
 export interface Registered {
   /** Session id; a new one each time the agent connects. */
   sessionId: string;
+  /**
+   * How often the agent must send something (a heartbeat at least); silence for three intervals
+   * ends the session's lease and its attempts are re-queued.
+   */
+  heartbeatMs: number;
+}
+
+export interface ResultsAccepted {
+  attemptIds: string[];
 }
 
 /** Additional tasks the agent is ready to take (cumulative grants; each assigned task consumes one). */
@@ -292,6 +312,9 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       case "drain":
         Drain.encode(message.msg.value, writer.uint32(34).fork()).join();
         break;
+      case "resultsAccepted":
+        ResultsAccepted.encode(message.msg.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -341,6 +364,14 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
             message.msg = { $case: "drain", value: Drain.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.msg = { $case: "resultsAccepted", value: ResultsAccepted.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -363,6 +394,10 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
         ? { $case: "cancel", value: CancelAttempts.fromJSON(object.cancel) }
         : isSet(object.drain)
         ? { $case: "drain", value: Drain.fromJSON(object.drain) }
+        : isSet(object.resultsAccepted)
+        ? { $case: "resultsAccepted", value: ResultsAccepted.fromJSON(object.resultsAccepted) }
+        : isSet(object.results_accepted)
+        ? { $case: "resultsAccepted", value: ResultsAccepted.fromJSON(object.results_accepted) }
         : undefined,
     };
   },
@@ -377,6 +412,8 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
       obj.cancel = CancelAttempts.toJSON(message.msg.value);
     } else if (message.msg?.$case === "drain") {
       obj.drain = Drain.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "resultsAccepted") {
+      obj.resultsAccepted = ResultsAccepted.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -411,13 +448,19 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
         }
         break;
       }
+      case "resultsAccepted": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "resultsAccepted", value: ResultsAccepted.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
 };
 
 function createBaseRegister(): Register {
-  return { name: "", capacity: undefined, version: "" };
+  return { name: "", capacity: undefined, version: "", runningAttemptIds: [] };
 }
 
 export const Register: MessageFns<Register> = {
@@ -430,6 +473,9 @@ export const Register: MessageFns<Register> = {
     }
     if (message.version !== "") {
       writer.uint32(26).string(message.version);
+    }
+    for (const v of message.runningAttemptIds) {
+      writer.uint32(34).string(v!);
     }
     return writer;
   },
@@ -471,6 +517,14 @@ export const Register: MessageFns<Register> = {
             message.version = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.runningAttemptIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -488,6 +542,11 @@ export const Register: MessageFns<Register> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       capacity: isSet(object.capacity) ? Capacity.fromJSON(object.capacity) : undefined,
       version: isSet(object.version) ? globalThis.String(object.version) : "",
+      runningAttemptIds: globalThis.Array.isArray(object?.runningAttemptIds)
+        ? object.runningAttemptIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.running_attempt_ids)
+        ? object.running_attempt_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -502,6 +561,9 @@ export const Register: MessageFns<Register> = {
     if (message.version !== "") {
       obj.version = message.version;
     }
+    if (message.runningAttemptIds?.length) {
+      obj.runningAttemptIds = message.runningAttemptIds;
+    }
     return obj;
   },
 
@@ -515,18 +577,22 @@ export const Register: MessageFns<Register> = {
       ? Capacity.fromPartial(object.capacity)
       : undefined;
     message.version = object.version ?? "";
+    message.runningAttemptIds = object.runningAttemptIds?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseRegistered(): Registered {
-  return { sessionId: "" };
+  return { sessionId: "", heartbeatMs: 0 };
 }
 
 export const Registered: MessageFns<Registered> = {
   encode(message: Registered, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sessionId !== "") {
       writer.uint32(10).string(message.sessionId);
+    }
+    if (message.heartbeatMs !== 0) {
+      writer.uint32(16).uint32(message.heartbeatMs);
     }
     return writer;
   },
@@ -552,6 +618,14 @@ export const Registered: MessageFns<Registered> = {
             message.sessionId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.heartbeatMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -571,6 +645,11 @@ export const Registered: MessageFns<Registered> = {
         : isSet(object.session_id)
         ? globalThis.String(object.session_id)
         : "",
+      heartbeatMs: isSet(object.heartbeatMs)
+        ? globalThis.Number(object.heartbeatMs)
+        : isSet(object.heartbeat_ms)
+        ? globalThis.Number(object.heartbeat_ms)
+        : 0,
     };
   },
 
@@ -578,6 +657,9 @@ export const Registered: MessageFns<Registered> = {
     const obj: any = {};
     if (message.sessionId !== "") {
       obj.sessionId = message.sessionId;
+    }
+    if (message.heartbeatMs !== 0) {
+      obj.heartbeatMs = Math.round(message.heartbeatMs);
     }
     return obj;
   },
@@ -588,6 +670,80 @@ export const Registered: MessageFns<Registered> = {
   fromPartial<I extends Exact<DeepPartial<Registered>, I>>(object: I): Registered {
     const message = createBaseRegistered();
     message.sessionId = object.sessionId ?? "";
+    message.heartbeatMs = object.heartbeatMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseResultsAccepted(): ResultsAccepted {
+  return { attemptIds: [] };
+}
+
+export const ResultsAccepted: MessageFns<ResultsAccepted> = {
+  encode(message: ResultsAccepted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.attemptIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResultsAccepted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResultsAccepted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attemptIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResultsAccepted {
+    return {
+      attemptIds: globalThis.Array.isArray(object?.attemptIds)
+        ? object.attemptIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.attempt_ids)
+        ? object.attempt_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ResultsAccepted): unknown {
+    const obj: any = {};
+    if (message.attemptIds?.length) {
+      obj.attemptIds = message.attemptIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResultsAccepted>, I>>(base?: I): ResultsAccepted {
+    return ResultsAccepted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResultsAccepted>, I>>(object: I): ResultsAccepted {
+    const message = createBaseResultsAccepted();
+    message.attemptIds = object.attemptIds?.map((e) => e) || [];
     return message;
   },
 };

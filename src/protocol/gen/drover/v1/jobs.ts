@@ -26,7 +26,14 @@ export interface JobRequest {
   msg: { $case: "open"; value: OpenJob } | { $case: "inputs"; value: TaskInputBatch } | {
     $case: "inputEnd";
     value: InputEnd;
-  } | undefined;
+  } | //
+  /**
+   * Instead of `open`: resume an existing job on a new stream (after a coordinator restart or a
+   * dropped connection). The coordinator answers `opened` and replays results after `after_rseq`.
+   */
+  { $case: "attach"; value: AttachJob } | //
+  /** The client has every result through this rseq; the coordinator may forget them. */
+  { $case: "resultsReceived"; value: ResultsReceived } | undefined;
 }
 
 export interface JobResponse {
@@ -35,6 +42,9 @@ export interface JobResponse {
     | { $case: "results"; value: TaskResultBatch }
     | { $case: "progress"; value: TaskProgressBatch }
     | { $case: "end"; value: JobEnd }
+    | //
+    /** Inputs are durable through this many tasks: the client may drop them from its replay buffer. */
+    { $case: "inputsAccepted"; value: InputsAccepted }
     | undefined;
 }
 
@@ -62,6 +72,27 @@ export interface OpenJob {
 
 export interface JobOpened {
   jobId: string;
+  /**
+   * Tasks (seq 0 .. tasks_accepted-1) the coordinator holds durably. On attach the client
+   * re-sends its inputs from this seq on; on open it is 0.
+   */
+  tasksAccepted: number;
+  /** On attach: whether the coordinator already has InputEnd. */
+  inputEnded: boolean;
+}
+
+export interface AttachJob {
+  jobId: string;
+  /** Last rseq the client received (0 = none): results after it are replayed. */
+  afterRseq: number;
+}
+
+export interface ResultsReceived {
+  throughRseq: number;
+}
+
+export interface InputsAccepted {
+  tasksAccepted: number;
 }
 
 /** One task = one chunk of consecutive items. */
@@ -97,6 +128,11 @@ export interface TaskResult {
   attempt: number;
   agent: string;
   worker: string;
+  /**
+   * Delivery sequence within the job, from 1, assigned when the result became durable. A stream
+   * delivers results in rseq order, so "the last rseq received" is a complete resume point.
+   */
+  rseq: number;
 }
 
 export interface TaskResultBatch {
@@ -169,6 +205,12 @@ export const JobRequest: MessageFns<JobRequest> = {
       case "inputEnd":
         InputEnd.encode(message.msg.value, writer.uint32(26).fork()).join();
         break;
+      case "attach":
+        AttachJob.encode(message.msg.value, writer.uint32(34).fork()).join();
+        break;
+      case "resultsReceived":
+        ResultsReceived.encode(message.msg.value, writer.uint32(42).fork()).join();
+        break;
     }
     return writer;
   },
@@ -210,6 +252,22 @@ export const JobRequest: MessageFns<JobRequest> = {
             message.msg = { $case: "inputEnd", value: InputEnd.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.msg = { $case: "attach", value: AttachJob.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.msg = { $case: "resultsReceived", value: ResultsReceived.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -232,6 +290,12 @@ export const JobRequest: MessageFns<JobRequest> = {
         ? { $case: "inputEnd", value: InputEnd.fromJSON(object.inputEnd) }
         : isSet(object.input_end)
         ? { $case: "inputEnd", value: InputEnd.fromJSON(object.input_end) }
+        : isSet(object.attach)
+        ? { $case: "attach", value: AttachJob.fromJSON(object.attach) }
+        : isSet(object.resultsReceived)
+        ? { $case: "resultsReceived", value: ResultsReceived.fromJSON(object.resultsReceived) }
+        : isSet(object.results_received)
+        ? { $case: "resultsReceived", value: ResultsReceived.fromJSON(object.results_received) }
         : undefined,
     };
   },
@@ -244,6 +308,10 @@ export const JobRequest: MessageFns<JobRequest> = {
       obj.inputs = TaskInputBatch.toJSON(message.msg.value);
     } else if (message.msg?.$case === "inputEnd") {
       obj.inputEnd = InputEnd.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "attach") {
+      obj.attach = AttachJob.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "resultsReceived") {
+      obj.resultsReceived = ResultsReceived.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -272,6 +340,18 @@ export const JobRequest: MessageFns<JobRequest> = {
         }
         break;
       }
+      case "attach": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "attach", value: AttachJob.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "resultsReceived": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "resultsReceived", value: ResultsReceived.fromPartial(object.msg.value) };
+        }
+        break;
+      }
     }
     return message;
   },
@@ -295,6 +375,9 @@ export const JobResponse: MessageFns<JobResponse> = {
         break;
       case "end":
         JobEnd.encode(message.msg.value, writer.uint32(34).fork()).join();
+        break;
+      case "inputsAccepted":
+        InputsAccepted.encode(message.msg.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -345,6 +428,14 @@ export const JobResponse: MessageFns<JobResponse> = {
             message.msg = { $case: "end", value: JobEnd.decode(reader, reader.uint32()) };
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.msg = { $case: "inputsAccepted", value: InputsAccepted.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -367,6 +458,10 @@ export const JobResponse: MessageFns<JobResponse> = {
         ? { $case: "progress", value: TaskProgressBatch.fromJSON(object.progress) }
         : isSet(object.end)
         ? { $case: "end", value: JobEnd.fromJSON(object.end) }
+        : isSet(object.inputsAccepted)
+        ? { $case: "inputsAccepted", value: InputsAccepted.fromJSON(object.inputsAccepted) }
+        : isSet(object.inputs_accepted)
+        ? { $case: "inputsAccepted", value: InputsAccepted.fromJSON(object.inputs_accepted) }
         : undefined,
     };
   },
@@ -381,6 +476,8 @@ export const JobResponse: MessageFns<JobResponse> = {
       obj.progress = TaskProgressBatch.toJSON(message.msg.value);
     } else if (message.msg?.$case === "end") {
       obj.end = JobEnd.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "inputsAccepted") {
+      obj.inputsAccepted = InputsAccepted.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -412,6 +509,12 @@ export const JobResponse: MessageFns<JobResponse> = {
       case "end": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "end", value: JobEnd.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "inputsAccepted": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "inputsAccepted", value: InputsAccepted.fromPartial(object.msg.value) };
         }
         break;
       }
@@ -610,13 +713,19 @@ export const OpenJob: MessageFns<OpenJob> = {
 };
 
 function createBaseJobOpened(): JobOpened {
-  return { jobId: "" };
+  return { jobId: "", tasksAccepted: 0, inputEnded: false };
 }
 
 export const JobOpened: MessageFns<JobOpened> = {
   encode(message: JobOpened, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.jobId !== "") {
       writer.uint32(10).string(message.jobId);
+    }
+    if (message.tasksAccepted !== 0) {
+      writer.uint32(16).uint64(message.tasksAccepted);
+    }
+    if (message.inputEnded !== false) {
+      writer.uint32(24).bool(message.inputEnded);
     }
     return writer;
   },
@@ -642,6 +751,22 @@ export const JobOpened: MessageFns<JobOpened> = {
             message.jobId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.tasksAccepted = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inputEnded = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -661,6 +786,16 @@ export const JobOpened: MessageFns<JobOpened> = {
         : isSet(object.job_id)
         ? globalThis.String(object.job_id)
         : "",
+      tasksAccepted: isSet(object.tasksAccepted)
+        ? globalThis.Number(object.tasksAccepted)
+        : isSet(object.tasks_accepted)
+        ? globalThis.Number(object.tasks_accepted)
+        : 0,
+      inputEnded: isSet(object.inputEnded)
+        ? globalThis.Boolean(object.inputEnded)
+        : isSet(object.input_ended)
+        ? globalThis.Boolean(object.input_ended)
+        : false,
     };
   },
 
@@ -668,6 +803,12 @@ export const JobOpened: MessageFns<JobOpened> = {
     const obj: any = {};
     if (message.jobId !== "") {
       obj.jobId = message.jobId;
+    }
+    if (message.tasksAccepted !== 0) {
+      obj.tasksAccepted = Math.round(message.tasksAccepted);
+    }
+    if (message.inputEnded !== false) {
+      obj.inputEnded = message.inputEnded;
     }
     return obj;
   },
@@ -678,6 +819,247 @@ export const JobOpened: MessageFns<JobOpened> = {
   fromPartial<I extends Exact<DeepPartial<JobOpened>, I>>(object: I): JobOpened {
     const message = createBaseJobOpened();
     message.jobId = object.jobId ?? "";
+    message.tasksAccepted = object.tasksAccepted ?? 0;
+    message.inputEnded = object.inputEnded ?? false;
+    return message;
+  },
+};
+
+function createBaseAttachJob(): AttachJob {
+  return { jobId: "", afterRseq: 0 };
+}
+
+export const AttachJob: MessageFns<AttachJob> = {
+  encode(message: AttachJob, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.jobId !== "") {
+      writer.uint32(10).string(message.jobId);
+    }
+    if (message.afterRseq !== 0) {
+      writer.uint32(16).uint64(message.afterRseq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttachJob {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttachJob();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.afterRseq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttachJob {
+    return {
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      afterRseq: isSet(object.afterRseq)
+        ? globalThis.Number(object.afterRseq)
+        : isSet(object.after_rseq)
+        ? globalThis.Number(object.after_rseq)
+        : 0,
+    };
+  },
+
+  toJSON(message: AttachJob): unknown {
+    const obj: any = {};
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.afterRseq !== 0) {
+      obj.afterRseq = Math.round(message.afterRseq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AttachJob>, I>>(base?: I): AttachJob {
+    return AttachJob.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AttachJob>, I>>(object: I): AttachJob {
+    const message = createBaseAttachJob();
+    message.jobId = object.jobId ?? "";
+    message.afterRseq = object.afterRseq ?? 0;
+    return message;
+  },
+};
+
+function createBaseResultsReceived(): ResultsReceived {
+  return { throughRseq: 0 };
+}
+
+export const ResultsReceived: MessageFns<ResultsReceived> = {
+  encode(message: ResultsReceived, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.throughRseq !== 0) {
+      writer.uint32(8).uint64(message.throughRseq);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResultsReceived {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResultsReceived();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.throughRseq = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResultsReceived {
+    return {
+      throughRseq: isSet(object.throughRseq)
+        ? globalThis.Number(object.throughRseq)
+        : isSet(object.through_rseq)
+        ? globalThis.Number(object.through_rseq)
+        : 0,
+    };
+  },
+
+  toJSON(message: ResultsReceived): unknown {
+    const obj: any = {};
+    if (message.throughRseq !== 0) {
+      obj.throughRseq = Math.round(message.throughRseq);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResultsReceived>, I>>(base?: I): ResultsReceived {
+    return ResultsReceived.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResultsReceived>, I>>(object: I): ResultsReceived {
+    const message = createBaseResultsReceived();
+    message.throughRseq = object.throughRseq ?? 0;
+    return message;
+  },
+};
+
+function createBaseInputsAccepted(): InputsAccepted {
+  return { tasksAccepted: 0 };
+}
+
+export const InputsAccepted: MessageFns<InputsAccepted> = {
+  encode(message: InputsAccepted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tasksAccepted !== 0) {
+      writer.uint32(8).uint64(message.tasksAccepted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InputsAccepted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInputsAccepted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.tasksAccepted = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InputsAccepted {
+    return {
+      tasksAccepted: isSet(object.tasksAccepted)
+        ? globalThis.Number(object.tasksAccepted)
+        : isSet(object.tasks_accepted)
+        ? globalThis.Number(object.tasks_accepted)
+        : 0,
+    };
+  },
+
+  toJSON(message: InputsAccepted): unknown {
+    const obj: any = {};
+    if (message.tasksAccepted !== 0) {
+      obj.tasksAccepted = Math.round(message.tasksAccepted);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InputsAccepted>, I>>(base?: I): InputsAccepted {
+    return InputsAccepted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InputsAccepted>, I>>(object: I): InputsAccepted {
+    const message = createBaseInputsAccepted();
+    message.tasksAccepted = object.tasksAccepted ?? 0;
     return message;
   },
 };
@@ -946,7 +1328,7 @@ export const InputEnd: MessageFns<InputEnd> = {
 };
 
 function createBaseTaskResult(): TaskResult {
-  return { seq: 0, outcome: undefined, attempt: 0, agent: "", worker: "" };
+  return { seq: 0, outcome: undefined, attempt: 0, agent: "", worker: "", rseq: 0 };
 }
 
 export const TaskResult: MessageFns<TaskResult> = {
@@ -970,6 +1352,9 @@ export const TaskResult: MessageFns<TaskResult> = {
     }
     if (message.worker !== "") {
       writer.uint32(50).string(message.worker);
+    }
+    if (message.rseq !== 0) {
+      writer.uint32(56).uint64(message.rseq);
     }
     return writer;
   },
@@ -1035,6 +1420,14 @@ export const TaskResult: MessageFns<TaskResult> = {
             message.worker = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.rseq = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1058,6 +1451,7 @@ export const TaskResult: MessageFns<TaskResult> = {
       attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
       agent: isSet(object.agent) ? globalThis.String(object.agent) : "",
       worker: isSet(object.worker) ? globalThis.String(object.worker) : "",
+      rseq: isSet(object.rseq) ? globalThis.Number(object.rseq) : 0,
     };
   },
 
@@ -1079,6 +1473,9 @@ export const TaskResult: MessageFns<TaskResult> = {
     }
     if (message.worker !== "") {
       obj.worker = message.worker;
+    }
+    if (message.rseq !== 0) {
+      obj.rseq = Math.round(message.rseq);
     }
     return obj;
   },
@@ -1106,6 +1503,7 @@ export const TaskResult: MessageFns<TaskResult> = {
     message.attempt = object.attempt ?? 0;
     message.agent = object.agent ?? "";
     message.worker = object.worker ?? "";
+    message.rseq = object.rseq ?? 0;
     return message;
   },
 };
