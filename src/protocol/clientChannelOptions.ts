@@ -3,7 +3,7 @@ import { MAX_MESSAGE_BYTES } from './MAX_MESSAGE_BYTES.ts';
 
 /**
  * Channel options every drover client (SDK, agent, CLI) uses: message limits, keepalive pings that
- * notice a vanished coordinator (no RST, e.g. a partition) within ~40 s, and the token, attached
+ * notice a vanished coordinator (no RST, e.g. a partition) within ~40 s, fast reconnects, and the token, attached
  * as `authorization: Bearer <token>` metadata on every call (grpc-js refuses call credentials on
  * an insecure channel).
  */
@@ -13,6 +13,9 @@ export function clientChannelOptions(token?: string): ClientOptions {
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
+    // Reconnect quickly after a coordinator restart (gRPC's default backoff grows to 120 s).
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': 2_000,
     interceptors: token
       ? [
           (opts, next) =>

@@ -5,6 +5,8 @@ import { clientChannelOptions, ConnectionError, pb } from '../protocol/index.ts'
 export interface CoordinatorChannelOptions {
   address: string;
   token?: string;
+  /** How long a job whose stream broke keeps trying to re-attach; default 60 s. */
+  reconnectTimeoutMs?: number;
 }
 
 /**
@@ -13,12 +15,14 @@ export interface CoordinatorChannelOptions {
  */
 export class CoordinatorChannel {
   readonly address: string;
+  readonly reconnectTimeoutMs: number;
   readonly jobs: pb.JobsClient;
   readonly blobs: pb.BlobsClient;
   readonly admin: pb.AdminClient;
 
   constructor(options: CoordinatorChannelOptions) {
     this.address = options.address;
+    this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
     const credentials = grpc.credentials.createInsecure();
     const channelOptions = clientChannelOptions(options.token);
     this.jobs = new pb.JobsClient(options.address, credentials, channelOptions);

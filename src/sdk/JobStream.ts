@@ -45,6 +45,8 @@ interface Outcome {
 // A batch is sent when it holds this many tasks or bytes, or at the end of the event-loop turn.
 const BATCH_TASKS = 512;
 const BATCH_BYTES = 1024 * 1024;
+/** Tell the coordinator every this many results that it may forget them. */
+const RECEIVED_REPORT_EVERY = 256;
 
 /**
  * One job on the wire: streams the input in chunked batches under a window, and turns result
@@ -58,8 +60,26 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   readonly #spec: JobSpec;
   readonly #channel: CoordinatorChannel;
-  readonly #call: ClientDuplexStream<pb.JobRequest, pb.JobResponse>;
+  readonly #openMessage: pb.JobRequest;
   #resolveDone!: () => void;
+
+  // connection: the current call, and what a re-attach needs to resume exactly where it broke
+  #call: ClientDuplexStream<pb.JobRequest, pb.JobResponse> | undefined;
+  /** Bumped for every new call; events of older calls are ignored. */
+  #generation = 0;
+  /** Whether inputs may be written on the current call (false while re-attaching). */
+  #connected = false;
+  #reattaching = false;
+  /** The last attach was answered NOT_FOUND: the job never reached the store, so re-open it. */
+  #attachRefused = false;
+  #openedWaiter: { resolve(o: pb.JobOpened): void; reject(e: unknown): void } | undefined;
+  /** Inputs sent but not yet durable on the coordinator, oldest first: replayed after a re-attach. */
+  #unaccepted: pb.TaskInput[] = [];
+  #unacceptedHead = 0;
+  #everAccepted = false;
+  /** Last result sequence received: results after it are replayed on re-attach. */
+  #lastRseq = 0;
+  #receivedReported = 0;
 
   // input side
   #sentTasks = 0;
@@ -89,16 +109,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     this.#channel = channel;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     const { options } = spec;
-    this.#call = channel.jobs.run();
-    this.#call.on('data', (msg: pb.JobResponse) => this.#onMessage(msg));
-    this.#call.on('error', (err: ServiceError) => this.#onStreamError(err));
-    this.#call.on('end', () => {
-      if (this.#endState === 'open') {
-        this.#fail(new ConnectionError(`coordinator ${channel.address} closed job ${this.id} without finishing it`));
-      }
-    });
     const requires = options.requires ?? {};
-    this.#call.write({
+    this.#openMessage = {
       msg: {
         $case: 'open',
         value: {
@@ -117,7 +129,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
           retryOnError: options.retryOn === 'error',
         },
       },
-    });
+    };
+    // Inputs may follow `open` at once: the stream keeps them in order, no round trip needed.
+    this.#startCall(this.#openMessage);
+    this.#connected = true;
     const signal = options.signal;
     if (signal) {
       if (signal.aborted) {
@@ -142,7 +157,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     await new Promise<void>((resolve) =>
       this.#channel.jobs.cancel({ jobId: this.id }, new Metadata(), { deadline: Date.now() + 5000 }, () => resolve()),
     );
-    this.#call.cancel();
+    this.#dropCall();
   }
 
   /** All results, placed by input index; rejects with the first failure to arrive (as Python's `map`). */
@@ -275,7 +290,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       if (chunk.length > 0) this.#addTask(chunk);
       this.#flush();
       this.#inputEnded = true;
-      this.#call.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
+      if (this.#connected) this.#call!.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
       this.#progress(undefined);
     } catch (err) {
       const reason = err instanceof DroverError ? err : new UsageError(
@@ -283,7 +298,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         { cause: err },
       );
       this.#fail(reason);
-      this.#channel.jobs.cancel({ jobId: this.id }, () => this.#call.cancel());
+      this.#channel.jobs.cancel({ jobId: this.id }, () => this.#dropCall());
     }
   }
 
@@ -314,7 +329,9 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const tasks = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
-    this.#call.write({ msg: { $case: 'inputs', value: { tasks } } });
+    for (const t of tasks) this.#unaccepted.push(t);
+    // While re-attaching, the batch waits in the replay buffer and goes out after `opened`.
+    if (this.#connected) this.#call!.write({ msg: { $case: 'inputs', value: { tasks } } });
   }
 
   #onMessage(msg: pb.JobResponse): void {
@@ -330,7 +347,14 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       case 'end':
         this.#onEnd(body.value);
         break;
-      case 'opened':
+      case 'opened': {
+        const waiter = this.#openedWaiter;
+        this.#openedWaiter = undefined;
+        waiter?.resolve(body.value);
+        break;
+      }
+      case 'inputsAccepted':
+        this.#acceptThrough(body.value.tasksAccepted);
         break;
     }
   }
@@ -339,6 +363,12 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (this.#endState !== 'open') return;
     const ordered = this.#spec.ordered && !this.#placing;
     for (const r of results) {
+      if (r.rseq > 0) {
+        // A replay after re-attach starts after our last rseq; anything at or below it is a repeat.
+        if (r.rseq <= this.#lastRseq) continue;
+        this.#lastRseq = r.rseq;
+        this.#everAccepted = true;
+      }
       const outcome: Outcome = { seq: r.seq, attempt: r.attempt, agent: r.agent, worker: r.worker };
       const body = r.outcome;
       if (body?.$case === 'value') {
@@ -364,6 +394,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         this.#ready.push(next);
         next = this.#pending.get(++this.#deliverSeq);
       }
+    }
+    if (this.#connected && this.#lastRseq - this.#receivedReported >= RECEIVED_REPORT_EVERY) {
+      this.#receivedReported = this.#lastRseq;
+      this.#call!.write({ msg: { $case: 'resultsReceived', value: { throughRseq: this.#lastRseq } } });
     }
     this.#progress(undefined);
     this.#wakeConsumer();
@@ -403,7 +437,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       this.#endState = 'completed';
       this.#resolveDone();
       this.#wakeConsumer();
-      this.#call.end();
+      this.#call?.end();
       return;
     }
     if (end.state === 'cancelled') {
@@ -417,6 +451,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (this.#endState !== 'open') return;
     if (err.code === GrpcStatus.CANCELLED) {
       this.#fail(new CancelledError(`job ${this.id} was cancelled`, { cause: err }));
+    } else if (isTransient(err)) {
+      void this.#reattach(err);
     } else {
       this.#fail(
         new ConnectionError(
@@ -425,6 +461,132 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         ),
       );
     }
+  }
+
+  #startCall(first: pb.JobRequest): number {
+    const call = this.#channel.jobs.run();
+    const generation = ++this.#generation;
+    call.on('data', (msg: pb.JobResponse) => {
+      if (generation === this.#generation) this.#onMessage(msg);
+    });
+    call.on('error', (err: ServiceError) => {
+      if (generation !== this.#generation) return;
+      this.#openedWaiter?.reject(err);
+      this.#openedWaiter = undefined;
+      this.#onStreamError(err);
+    });
+    call.on('end', () => {
+      if (generation !== this.#generation || this.#endState !== 'open') return;
+      // A stream that ends without `end` was cut (e.g. the coordinator is shutting down): re-attach.
+      const err = Object.assign(new Error('the coordinator ended the job stream early'), { code: GrpcStatus.UNAVAILABLE, details: 'stream ended early' });
+      this.#openedWaiter?.reject(err);
+      this.#openedWaiter = undefined;
+      void this.#reattach(err);
+    });
+    call.write(first);
+    this.#call = call;
+    return generation;
+  }
+
+  #dropCall(): void {
+    this.#generation++;
+    this.#connected = false;
+    this.#call?.cancel();
+    this.#call = undefined;
+  }
+
+  /**
+   * The stream broke while the job runs on: reconnect with backoff, re-attach from the last result
+   * received, and re-send the inputs the coordinator had not yet made durable. Exactly one result per
+   * item reaches the consumer whatever the number of reconnects.
+   */
+  async #reattach(cause: unknown): Promise<void> {
+    if (this.#reattaching || this.#endState !== 'open') return;
+    this.#reattaching = true;
+    this.#dropCall();
+    const timeoutMs = this.#channel.reconnectTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    let delay = 100;
+    try {
+      while (this.#endState === 'open') {
+        if (Date.now() > deadline) {
+          this.#fail(
+            new ConnectionError(
+              `lost job ${this.id}: could not re-attach to coordinator ${this.#channel.address} within ${timeoutMs} ms ` +
+                '(is it running? the job goes on there and can be attached again)',
+              { cause },
+            ),
+          );
+          return;
+        }
+        await new Promise((r) => setTimeout(r, delay * (0.75 + Math.random() / 2)));
+        delay = Math.min(delay * 2, 2000);
+        if (this.#endState !== 'open') return;
+        try {
+          await this.#resume();
+          return;
+        } catch (err) {
+          cause = err;
+          const code = (err as ServiceError).code;
+          if (code === GrpcStatus.NOT_FOUND && !this.#everAccepted) continue; // retried as a fresh open in #resume
+          if (!isTransient(err as ServiceError)) {
+            this.#fail(new ConnectionError(`could not re-attach job ${this.id}: ${(err as ServiceError).details || String(err)}`, { cause: err }));
+            return;
+          }
+        }
+      }
+    } finally {
+      this.#reattaching = false;
+    }
+  }
+
+  async #resume(): Promise<void> {
+    const opened = new Promise<pb.JobOpened>((resolve, reject) => (this.#openedWaiter = { resolve, reject }));
+    // If nothing of the job was ever durable, the coordinator may not know it: open it again, same id.
+    const reopen = !this.#everAccepted && this.#attachRefused;
+    this.#startCall(reopen ? this.#openMessage : { msg: { $case: 'attach', value: { jobId: this.id, afterRseq: this.#lastRseq } } });
+    let info: pb.JobOpened;
+    try {
+      info = await opened;
+    } catch (err) {
+      this.#attachRefused = (err as ServiceError).code === GrpcStatus.NOT_FOUND;
+      this.#dropCall();
+      throw err;
+    }
+    this.#acceptThrough(info.tasksAccepted);
+    const call = this.#call!;
+    let batch: pb.TaskInput[] = [];
+    let bytes = 0;
+    for (let i = this.#unacceptedHead; i < this.#unaccepted.length; i++) {
+      const t = this.#unaccepted[i]!;
+      batch.push(t);
+      bytes += t.payload.byteLength;
+      if (batch.length >= BATCH_TASKS || bytes >= BATCH_BYTES) {
+        call.write({ msg: { $case: 'inputs', value: { tasks: batch } } });
+        batch = [];
+        bytes = 0;
+      }
+    }
+    if (batch.length > 0) call.write({ msg: { $case: 'inputs', value: { tasks: batch } } });
+    if (this.#inputEnded && !info.inputEnded) call.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
+    this.#connected = true;
+    this.#flush();
+  }
+
+  /** The coordinator holds tasks 0..n-1 durably: they need no replay any more. */
+  #acceptThrough(n: number): void {
+    if (n > 0) this.#everAccepted = true;
+    const q = this.#unaccepted;
+    let head = this.#unacceptedHead;
+    while (head < q.length && q[head]!.seq < n) q[head++] = undefined as unknown as pb.TaskInput;
+    if (head === q.length) {
+      this.#unaccepted = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > q.length) {
+      this.#unaccepted = q.slice(head);
+      head = 0;
+    }
+    this.#unacceptedHead = head;
   }
 
   #fail(err: Error): void {
@@ -437,6 +599,12 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     this.#windowWaiter = undefined;
     wake?.();
   }
+}
+
+/** Failures after which the same job can be attached again (coordinator restart, network blip). */
+function isTransient(err: ServiceError): boolean {
+  return err.code === GrpcStatus.UNAVAILABLE || err.code === GrpcStatus.UNKNOWN || err.code === GrpcStatus.INTERNAL ||
+    err.code === GrpcStatus.DEADLINE_EXCEEDED;
 }
 
 function internalFailure(message: string): pb.TaskFailure {

@@ -12,6 +12,11 @@ export interface ConnectOptions {
   processes?: number;
   /** How long to wait for the coordinator to answer. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * How long a running job keeps trying to re-attach when its connection breaks (coordinator
+   * restart, network blip) before its call fails with a `ConnectionError`. Default 60 s.
+   */
+  reconnectTimeoutMs?: number;
 }
 
 /**
@@ -32,7 +37,11 @@ export async function connect(options: ConnectOptions = {}): Promise<Pool> {
   if (!address) {
     cluster = await EmbeddedCluster.start(options.processes !== undefined ? { processes: options.processes } : {});
   }
-  const channel = new CoordinatorChannel({ address: address ?? cluster!.address, ...(token ? { token } : {}) });
+  const channel = new CoordinatorChannel({
+    address: address ?? cluster!.address,
+    ...(token ? { token } : {}),
+    ...(options.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: options.reconnectTimeoutMs } : {}),
+  });
   try {
     await channel.ready(options.timeoutMs);
   } catch (err) {

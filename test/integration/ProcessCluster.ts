@@ -56,7 +56,7 @@ export class ProcessCluster {
     this.agents = agents;
   }
 
-  static async start(options: { agents?: number; processes?: number } = {}): Promise<ProcessCluster> {
+  static async start(options: { agents?: number; processes?: number; agentEnv?: NodeJS.ProcessEnv } = {}): Promise<ProcessCluster> {
     const { child: coordinator, match } = await startDrover(['coordinator', '--listen', '127.0.0.1:0'], /listening on (\S+)/);
     const address = match[1]!;
     const agents: ChildProcess[] = [];
@@ -65,6 +65,7 @@ export class ProcessCluster {
         const { child } = await startDrover(
           ['agent', '--coordinator', address, '--processes', String(options.processes ?? 1), '--name', `agent-${i + 1}`],
           /connected/,
+          options.agentEnv,
         );
         agents.push(child);
       }

@@ -1,0 +1,62 @@
+// kill -9 the coordinator three times mid-job and restart it on the same data dir: the job completes,
+// the SDK re-attaches, every result arrives exactly once.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connect, type Pool } from '../../src/sdk/index.ts';
+import { FaultCluster, multisetDiff } from './FaultCluster.ts';
+
+type Tasks = typeof import('../fixtures/tasks.ts');
+
+const cluster = new FaultCluster({ leaseMs: 3000, agentGraceMs: 1000 });
+let pool: Pool;
+
+beforeAll(async () => {
+  await cluster.startCoordinator();
+  await Promise.all([cluster.startAgent(), cluster.startAgent()]);
+  pool = await connect({ address: cluster.address });
+});
+
+afterAll(async () => {
+  await pool?.close();
+  await cluster.stop();
+});
+
+it('survives three kill -9s of the coordinator mid-job: no result lost, none duplicated', async () => {
+  const tasks = await pool.load<Tasks>(new URL('../fixtures/tasks.ts', import.meta.url));
+  const n = 3000;
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const got: number[] = [];
+  let restarts = 0;
+  // Kill when a third, half and two thirds of the results are in, so each crash hits a running job.
+  const marks = [Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4)];
+  let crash: Promise<void> = Promise.resolve();
+  // A lazily generated input, so that input streaming is interrupted by the crashes too.
+  function* inputs() {
+    for (const x of xs) yield x;
+  }
+  for await (const v of pool.imapUnordered(tasks.slowDouble, inputs(), { chunksize: 1, window: 256 })) {
+    got.push(v);
+    if (marks.length > 0 && got.length >= marks[0]!) {
+      marks.shift();
+      crash = crash.then(async () => {
+        await cluster.killCoordinator();
+        await new Promise((r) => setTimeout(r, 200));
+        await cluster.startCoordinator();
+        restarts++;
+      });
+    }
+  }
+  await crash;
+  expect(restarts).toBe(3);
+  expect(got.length).toBe(n);
+  expect(multisetDiff(got, xs.map((x) => 2 * x))).toEqual({ lost: [], duplicated: [] });
+}, 180_000);
+
+it('keeps map results in input order across a coordinator restart', async () => {
+  const tasks = await pool.load<Tasks>(new URL('../fixtures/tasks.ts', import.meta.url));
+  const xs = Array.from({ length: 400 }, (_, i) => i);
+  const result = pool.map(tasks.slowDouble, xs, { chunksize: 1 });
+  await new Promise((r) => setTimeout(r, 300));
+  await cluster.killCoordinator();
+  await cluster.startCoordinator();
+  expect(await result).toEqual(xs.map((x) => 2 * x));
+}, 120_000);
