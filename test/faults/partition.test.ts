@@ -58,7 +58,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'drover-partition-'));
   address = `${hostIp}:${await freePort()}`;
   ({ child: coordinator } = await startDrover(
-    ['coordinator', '--listen', address, '--data', dataDir, '--lease-ms', '1500', '--agent-grace-ms', '200', '--insecure'],
+    ['coordinator', '--listen', address, '--data', dataDir, '--lease-ms', '1500', '--agent-grace-ms', '200'],
     /listening on/,
   ));
   ({ child: localAgent } = await startDrover(['agent', '--coordinator', address, '--processes', '1', '--name', 'agent-host'], /connected/));
@@ -100,8 +100,9 @@ it.skipIf(Boolean(skipReason))('re-runs a partitioned agent’s work elsewhere; 
     got.push({ x: r.x, agent: r.agent });
     if (!cut && got.length === 60) {
       cut = true;
-      ip('link', 'set', hostIf, 'down');
-      setTimeout(() => ip('link', 'set', hostIf, 'up'), 4000);
+      // Cut the namespace's end: the host keeps its address, the agent loses the coordinator.
+      ip('netns', 'exec', ns, 'ip', 'link', 'set', nsIf, 'down');
+      setTimeout(() => ip('netns', 'exec', ns, 'ip', 'link', 'set', nsIf, 'up'), 4000);
     }
   }
   expect(cut).toBe(true);
