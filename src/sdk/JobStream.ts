@@ -530,7 +530,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
           const code = (err as ServiceError).code;
           if (code === GrpcStatus.NOT_FOUND && !this.#everAccepted) continue; // retried as a fresh open in #resume
           if (!isTransient(err as ServiceError)) {
-            this.#fail(new ConnectionError(`could not re-attach job ${this.id}: ${(err as ServiceError).details || String(err)}`, { cause: err }));
+            const hint = code === GrpcStatus.NOT_FOUND
+              ? ' (the coordinator no longer knows it: was it restarted without --data?)'
+              : '';
+            this.#fail(new ConnectionError(`could not re-attach job ${this.id}: ${(err as ServiceError).details || String(err)}${hint}`, { cause: err }));
             return;
           }
         }
