@@ -2,7 +2,7 @@ import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CancelledError, PoolClosedError, UsageError } from '../protocol/index.ts';
 import { AsyncResult } from './AsyncResult.ts';
-import { BundleUploader } from './BundleUploader.ts';
+import { BlobUploader } from './BlobUploader.ts';
 import { bundleTaskModule } from './bundleTaskModule.ts';
 import type { CoordinatorChannel } from './CoordinatorChannel.ts';
 import type { EmbeddedCluster } from './EmbeddedCluster.ts';
@@ -31,7 +31,7 @@ export class Pool implements AsyncDisposable {
   /** The coordinator this pool talks to (`host:port`). */
   readonly address: string;
   readonly #channel: CoordinatorChannel;
-  readonly #uploader: BundleUploader;
+  readonly #uploader: BlobUploader;
   readonly #cluster: EmbeddedCluster | undefined;
   readonly #jobs = new Set<JobStream<unknown>>();
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -41,7 +41,7 @@ export class Pool implements AsyncDisposable {
   constructor(channel: CoordinatorChannel, cluster?: EmbeddedCluster) {
     this.#channel = channel;
     this.#cluster = cluster;
-    this.#uploader = new BundleUploader(channel);
+    this.#uploader = new BlobUploader(channel);
     this.address = channel.address;
   }
 

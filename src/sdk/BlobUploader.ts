@@ -1,14 +1,22 @@
 import type { ClientWritableStream } from '@grpc/grpc-js';
-import { BundleError, pb } from '../protocol/index.ts';
+import { readFile } from 'node:fs/promises';
+import { BundleError, sha256Hex, pb } from '../protocol/index.ts';
 import type { CoordinatorChannel } from './CoordinatorChannel.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
 
+/** A blob in the coordinator's store. */
+export interface BlobRef {
+  digest: string;
+  size: number;
+}
+
 /**
- * Puts blobs in the coordinator's store at most once per digest: asks `Has` first, remembers
- * what it uploaded, and shares an upload in progress between concurrent callers.
+ * Puts blobs (task bundles, input files) in the coordinator's store at most once per digest:
+ * asks `Has` first, remembers what it uploaded, and shares an upload in progress between
+ * concurrent callers.
  */
-export class BundleUploader {
+export class BlobUploader {
   /** Number of blobs this uploader actually sent (not counting ones the coordinator had). */
   uploads = 0;
   readonly #channel: CoordinatorChannel;
@@ -16,6 +24,14 @@ export class BundleUploader {
 
   constructor(channel: CoordinatorChannel) {
     this.#channel = channel;
+  }
+
+  /** Upload a file's bytes (once per content) and name them. */
+  async uploadFile(path: string): Promise<BlobRef> {
+    const bytes = await readFile(path);
+    const digest = sha256Hex(bytes);
+    await this.ensure(digest, bytes);
+    return { digest, size: bytes.byteLength };
   }
 
   ensure(digest: string, bytes: Uint8Array): Promise<void> {
