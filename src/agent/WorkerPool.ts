@@ -55,6 +55,13 @@ export interface WorkerPoolOptions {
   execArgv?: string[];
   /** Forward worker stderr to this process's stderr (default true). */
   forwardStderr?: boolean;
+  /** Replace a worker process after it ran this many tasks (between tasks, never during one); default unlimited. */
+  maxTasksPerWorker?: number;
+  /**
+   * Replace a worker process whose resident set passed this many MiB after a task (measured by the
+   * worker when the task ends; it starts nothing more then); default unlimited.
+   */
+  maxWorkerRssMb?: number;
   /**
    * A task ended. `outcome` is undefined for a cancelled task, which is reported to nobody.
    * Not called for tasks still held when {@link WorkerPool.stop} kills the workers.
@@ -94,13 +101,21 @@ interface Slot {
   /** Runs placed in this dispatch, sent together at its end. */
   outbox: RunMessage[];
   respawnTimer: NodeJS.Timeout | undefined;
+  /** Tasks placed on the current worker process (for `maxTasksPerWorker`). */
+  placed: number;
+  /** The current worker reported an RSS past `maxWorkerRssMb`: it takes nothing more. */
+  overRss: boolean;
+  /** The agent is ending the current worker to replace it (recycling), not because of a task. */
+  recycling: boolean;
 }
 
 /**
  * A pool of long-lived worker processes, one per slot, each running one task at a time. Tasks run in
  * arrival order; a task needing k slots waits until k workers are free (and holds them). A worker that
  * exits mid-task is replaced at once under the same name, and its task fails with kind `crashed` (or
- * `oom`); a task past its timeout gets its worker killed and fails with kind `timeout`.
+ * `oom`); a task past its timeout gets its worker killed and fails with kind `timeout`. A worker that
+ * ran `maxTasksPerWorker` tasks, or whose RSS passed `maxWorkerRssMb` after a task, is recycled: it
+ * takes nothing more, and once its last task ended it is replaced (same name, new process).
  *
  * @example
  * const pool = new WorkerPool({ size: 2, agent: 'a', logger, onSettled, onProgress });
@@ -128,11 +143,18 @@ export class WorkerPool {
   readonly #outboxes: Slot[] = [];
   #stopped: Promise<void> | undefined;
   #startWaiter: { pending: number; resolve(): void; reject(e: Error): void } | undefined;
+  /** 0 = unlimited. */
+  readonly #maxTasks: number;
+  /** 0 = unlimited. */
+  readonly #maxRssBytes: number;
+  #warnedRss = false;
 
   constructor(options: WorkerPoolOptions) {
     this.size = Math.max(1, Math.floor(options.size));
     this.#options = options;
     this.#log = options.logger;
+    this.#maxTasks = options.maxTasksPerWorker !== undefined && options.maxTasksPerWorker > 0 ? Math.floor(options.maxTasksPerWorker) : 0;
+    this.#maxRssBytes = options.maxWorkerRssMb !== undefined && options.maxWorkerRssMb > 0 ? Math.floor(options.maxWorkerRssMb * 1024 * 1024) : 0;
   }
 
   /** Spawn the workers; resolves when all are ready, rejects if one dies before. */
@@ -150,6 +172,9 @@ export class WorkerPool {
           startFailures: 0,
           respawnTimer: undefined,
           outbox: [],
+          placed: 0,
+          overRss: false,
+          recycling: false,
         };
         this.#slots.push(slot);
         this.#spawn(slot);
@@ -172,6 +197,25 @@ export class WorkerPool {
   /** Tasks held but not running (queued here, or sent ahead to a busy worker). */
   get queued(): number {
     return this.#entries.size - this.running;
+  }
+
+  /** Worker processes up and taking tasks (the pool is at full size when this equals `size`). */
+  get ready(): number {
+    let n = 0;
+    for (const s of this.#slots) if (s.worker !== undefined && s.worker.ready && !s.worker.dying) n++;
+    return n;
+  }
+
+  /** Whether the attempt is held here (queued, sent ahead or running). */
+  has(attemptId: string): boolean {
+    return this.#entries.has(attemptId);
+  }
+
+  /** Attempts held here that will still report (queued, sent ahead or running; not those being cancelled). */
+  attemptIds(): string[] {
+    const ids: string[] = [];
+    for (const [id, e] of this.#entries) if (!e.cancelled) ids.push(id);
+    return ids;
   }
 
   /** Queue a task; it runs when enough workers are free. */
@@ -249,10 +293,14 @@ export class WorkerPool {
 
   #spawn(slot: Slot): void {
     slot.respawnTimer = undefined;
+    slot.placed = 0;
+    slot.overRss = false;
+    slot.recycling = false;
     slot.worker = new WorkerProcess({
       name: slot.name,
       execArgv: this.#options.execArgv,
       forwardStderr: this.#options.forwardStderr,
+      maxRssBytes: this.#maxRssBytes,
       onMessage: (worker, message) => this.#onMessage(slot, worker, message),
       onExit: (worker, exit) => this.#onExit(slot, worker, exit),
     });
@@ -260,7 +308,28 @@ export class WorkerPool {
 
   #isIdle(slot: Slot): boolean {
     const w = slot.worker;
-    return w !== undefined && w.ready && !w.dying && slot.inflight.length === 0 && slot.reservedBy === undefined;
+    return w !== undefined && w.ready && !w.dying && slot.inflight.length === 0 && slot.reservedBy === undefined && !this.#retiring(slot);
+  }
+
+  /** The slot's worker takes nothing more: it is to be recycled once its tasks ended. */
+  #retiring(slot: Slot): boolean {
+    return slot.overRss || slot.recycling || (this.#maxTasks > 0 && slot.placed >= this.#maxTasks);
+  }
+
+  /** The slot's worker ran down its tasks: recycle it if it is due, else it is idle. */
+  #afterTasks(slot: Slot): void {
+    const w = slot.worker;
+    if (slot.inflight.length > 0 || w === undefined || w.dying) return;
+    if (!this.#retiring(slot)) {
+      this.#markIdle(slot);
+      return;
+    }
+    if (slot.reservedBy !== undefined) return;
+    slot.recycling = true;
+    this.#log.debug({ worker: slot.name, tasks: slot.placed, overRss: slot.overRss }, 'recycling worker');
+    // Idle, so SIGTERM ends it at once; the replacement is spawned when it has exited (see #onExit),
+    // so a worker recycled for its RSS is gone before the next one takes memory.
+    w.terminate();
   }
 
   #markIdle(slot: Slot): void {
@@ -291,7 +360,7 @@ export class WorkerPool {
     for (const slot of this.#slots) {
       const w = slot.worker;
       const head = slot.inflight[0];
-      if (w === undefined || !w.ready || w.dying || head === undefined || slot.inflight.length >= limit || slot.reservedBy !== undefined) continue;
+      if (w === undefined || !w.ready || w.dying || head === undefined || slot.inflight.length >= limit || slot.reservedBy !== undefined || this.#retiring(slot)) continue;
       // Top a worker up only once it has run down to half its tasks ahead, so one IPC message carries many.
       if (slot.outbox.length === 0 && slot.inflight.length > 1 + (limit - 1) / 2) continue;
       // Not behind a task that is about to be killed (cancelled, or may time out): the task sent ahead
@@ -363,22 +432,31 @@ export class WorkerPool {
     }
   }
 
-  /** The worker gave back a task it had not started: it goes to the front of the queue. */
+  /**
+   * The worker gave back a task it had not started (asked to, or on its own past its RSS ceiling): it
+   * goes to the front of the queue.
+   */
   #onWithdrawn(slot: Slot, attemptId: string): void {
     const i = slot.inflight.findIndex((e) => e.task.attemptId === attemptId);
     if (i < 0) return;
     const entry = slot.inflight[i];
     slot.inflight.splice(i, 1);
-    // (The worker only gives back tasks it has not started, so this is never the one running.)
+    slot.placed--;
+    // The pool may have counted it as running (the head) although the worker never started it.
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
     if (i === 0 && slot.inflight.length > 0) this.#startHead(slot);
     entry.slot = undefined;
-    entry.withdrawing = false;
-    this.#withdrawing--;
+    if (entry.withdrawing) {
+      entry.withdrawing = false;
+      this.#withdrawing--;
+    }
     if (entry.cancelled) {
       this.#settle(entry, undefined, 0);
-      return;
+    } else {
+      this.#queue.unshift([entry]);
     }
-    this.#queue.unshift([entry]);
+    this.#afterTasks(slot);
     this.#requestDispatch();
   }
 
@@ -408,6 +486,7 @@ export class WorkerPool {
     const t = entry.task;
     entry.slot = slot;
     slot.inflight.push(entry);
+    slot.placed++;
     const message: RunMessage = {
       type: 'run',
       attemptId: t.attemptId,
@@ -488,6 +567,14 @@ export class WorkerPool {
     const entry = slot.inflight[i];
     slot.inflight.splice(i, 1);
     clearTimeout(entry.timer);
+    if (this.#maxRssBytes > 0 && message.rss > this.#maxRssBytes && !slot.overRss) {
+      // The worker stops here too: it gives back whatever was sent ahead to it (see workerMain).
+      slot.overRss = true;
+      if (slot.placed === 1 && !this.#warnedRss) {
+        this.#warnedRss = true;
+        this.#log.warn({ worker: slot.name, rssMb: Math.round(message.rss / 2 ** 20), maxWorkerRssMb: this.#options.maxWorkerRssMb }, 'a worker passed maxWorkerRssMb after its first task: workers will be recycled after every task');
+      }
+    }
     if (entry.withdrawing) {
       // It had started before the worker read the withdrawal: it simply finished.
       entry.withdrawing = false;
@@ -512,7 +599,7 @@ export class WorkerPool {
     }
     if (i === 0 && slot.inflight.length > 0) this.#startHead(slot);
     this.#settle(entry, outcome, durationMs);
-    this.#markIdle(slot);
+    this.#afterTasks(slot);
     this.#requestDispatch();
   }
 
@@ -521,6 +608,7 @@ export class WorkerPool {
     slot.worker = undefined;
     if (this.#stopping) return;
     const wasReady = worker.ready;
+    const recycled = slot.recycling && slot.inflight.length === 0;
     const inflight = slot.inflight;
     const killedFor = slot.killedFor;
     slot.inflight = [];
@@ -563,7 +651,8 @@ export class WorkerPool {
       slot.respawnTimer = setTimeout(() => this.#spawn(slot), delay);
       return;
     }
-    if (killedFor === undefined) this.#log.warn({ worker: slot.name, busy: inflight.length > 0 }, `worker process exited (${how}); replacing it`);
+    if (recycled) this.#log.debug({ worker: slot.name }, 'worker recycled');
+    else if (killedFor === undefined) this.#log.warn({ worker: slot.name, busy: inflight.length > 0 }, `worker process exited (${how}); replacing it`);
     this.#spawn(slot);
     this.#requestDispatch();
   }
@@ -573,7 +662,7 @@ export class WorkerPool {
     if (entry.reserved !== undefined) {
       for (const s of entry.reserved) {
         s.reservedBy = undefined;
-        this.#markIdle(s);
+        this.#afterTasks(s);
       }
       entry.reserved = undefined;
     }
@@ -584,9 +673,12 @@ export class WorkerPool {
     if (/JavaScript heap out of memory|Reached heap limit/.test(exit.stderrTail)) {
       return this.#failure('oom', 'the worker ran out of memory (JavaScript heap) while running the task', exit);
     }
-    const hint = exit.signal
-      ? 'Something killed it (the kernel OOM killer sends SIGKILL).'
-      : 'The task, or code it called, ended the process (process.exit?).';
+    const hint =
+      exit.signal === 'SIGABRT'
+        ? 'The worker aborted (process.abort(), or a fatal error in native code).'
+        : exit.signal
+          ? 'Something killed it (the kernel OOM killer sends SIGKILL).'
+          : 'The task, or code it called, ended the process (process.exit?).';
     return this.#failure('crashed', hint, exit);
   }
 

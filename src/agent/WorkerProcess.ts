@@ -28,6 +28,8 @@ export interface WorkerProcessOptions {
   execArgv?: string[];
   /** Forward the worker's stderr to this process's stderr (default true). */
   forwardStderr?: boolean;
+  /** Past this RSS after a task, the worker starts nothing more and gives back what it was sent (0 = no limit). */
+  maxRssBytes?: number;
   onMessage(worker: WorkerProcess, message: WorkerMessage): void;
   /** Called once, after the process exited and its stderr was read to the end. */
   onExit(worker: WorkerProcess, exit: WorkerExit): void;
@@ -56,7 +58,7 @@ export class WorkerProcess {
     this.name = options.name;
     const forward = options.forwardStderr ?? true;
     // execArgv is explicit so that flags of the parent (a test runner's loaders, --inspect) do not leak in.
-    this.child = fork(WORKER_ENTRY, [], {
+    this.child = fork(WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], {
       execPath: process.execPath,
       execArgv: options.execArgv ?? [],
       serialization: 'advanced',

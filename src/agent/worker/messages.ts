@@ -65,6 +65,8 @@ export interface ResultMessage {
   type: 'result';
   attemptId: string;
   value: Uint8Array;
+  /** The worker's resident set size in bytes right after the task (`process.memoryUsage.rss()`). */
+  rss: number;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface FailureMessage {
   stack: string;
   /** Offset in the chunk of the item that failed. */
   itemOffset: number;
+  /** The worker's resident set size in bytes right after the task (0 when not measured). */
+  rss: number;
 }
 
 /** Worker → parent: the latest `context.progress(value)` of a task, CBOR-encoded (coalesced). */
@@ -90,7 +94,10 @@ export interface ProgressMessage {
   value: Uint8Array;
 }
 
-/** Worker → parent: this attempt, asked back by `withdraw`, was dropped before it started. */
+/**
+ * Worker → parent: this attempt was dropped before it started: asked back by `withdraw`, or given back
+ * unasked because the worker passed its RSS ceiling and takes nothing more.
+ */
 export interface WithdrawnMessage {
   type: 'withdrawn';
   attemptId: string;

@@ -20,6 +20,11 @@ import type { FailureMessage, ParentMessage, RunMessage, WorkerMessage } from '.
 
 /** A tight loop of `context.progress()` sends at most one message per this interval (the latest value). */
 const PROGRESS_INTERVAL_MS = 50;
+/**
+ * RSS ceiling in bytes (first argument; 0 = none). Past it after a task, the worker starts nothing more:
+ * it gives back the tasks sent ahead to it and waits to be recycled by the agent.
+ */
+const MAX_RSS_BYTES = Number(process.argv[2] ?? 0) || 0;
 
 const send = process.send?.bind(process) as ((message: WorkerMessage) => boolean) | undefined;
 if (!send) {
@@ -95,6 +100,8 @@ const als = new AsyncLocalStorage<TaskContext>();
 const modules = new Map<string, Record<string, unknown>>();
 const queue: RunMessage[] = [];
 let current: TaskRun | undefined;
+/** Set once past the RSS ceiling: every task still queued or sent later is given back. */
+let retired = false;
 
 function failure(run: TaskRun, kind: FailureMessage['kind'], error: unknown, itemOffset: number): FailureMessage {
   const e = error instanceof Error ? error : undefined;
@@ -106,6 +113,7 @@ function failure(run: TaskRun, kind: FailureMessage['kind'], error: unknown, ite
     message: e ? e.message : String(error),
     stack: e?.stack === undefined ? '' : userFrames(e.stack),
     itemOffset,
+    rss: 0,
   };
 }
 
@@ -159,7 +167,7 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
     }
   }
   try {
-    return { type: 'result', attemptId: run.msg.attemptId, value: encodeValue(results) };
+    return { type: 'result', attemptId: run.msg.attemptId, value: encodeValue(results), rss: 0 };
   } catch {
     // Find the culprit only on this rare path, so the common path encodes once.
     for (let i = 0; i < results.length; i++) {
@@ -190,15 +198,31 @@ function finish(run: TaskRun, reply: WorkerMessage): void {
   run.done = true;
   run.flushProgress();
   current = undefined;
+  // One cheap call (no heap walk): the agent recycles a worker whose RSS passed its ceiling.
+  const rss = process.memoryUsage.rss();
+  if (reply.type === 'result' || reply.type === 'failure') reply.rss = rss;
   send!(reply);
+  if (MAX_RSS_BYTES > 0 && rss > MAX_RSS_BYTES) {
+    // Never start another task here: the next one may already be queued (sent ahead) before the
+    // agent reads this result, so give those back rather than run them in a bloated process.
+    retired = true;
+    giveBack(queue.splice(0));
+    return;
+  }
   pump();
+}
+
+function giveBack(runs: RunMessage[]): void {
+  for (const m of runs) send!({ type: 'withdrawn', attemptId: m.attemptId });
 }
 
 process.on('message', (msg: ParentMessage) => {
   if (msg.type === 'run') {
+    if (retired) return giveBack([msg]);
     queue.push(msg);
     pump();
   } else if (msg.type === 'runs') {
+    if (retired) return giveBack(msg.runs);
     queue.push(...msg.runs);
     pump();
   } else if (msg.type === 'withdraw') {
@@ -215,7 +239,7 @@ process.on('message', (msg: ParentMessage) => {
     const i = queue.findIndex((m) => m.attemptId === msg.attemptId);
     if (i >= 0) {
       const [dropped] = queue.splice(i, 1);
-      send!({ type: 'failure', attemptId: dropped.attemptId, kind: 'cancelled', name: 'AbortError', message: 'cancelled before it started', stack: '', itemOffset: 0 });
+      send!({ type: 'failure', attemptId: dropped.attemptId, kind: 'cancelled', name: 'AbortError', message: 'cancelled before it started', stack: '', itemOffset: 0, rss: 0 });
     }
   }
 });

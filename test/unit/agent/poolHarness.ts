@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { encodeValue, type pb } from '../../../src/protocol/index.ts';
-import { WorkerPool, type PoolOutcome, type PoolTask } from '../../../src/agent/WorkerPool.ts';
+import { WorkerPool, type PoolOutcome, type PoolTask, type WorkerPoolOptions } from '../../../src/agent/WorkerPool.ts';
 
 const taskModule = new URL('../../../src/task/index.ts', import.meta.url).href;
 
@@ -30,6 +30,10 @@ export function untilAborted() {
   return new Promise((resolve) => context.signal.addEventListener('abort', () => resolve('saw abort')));
 }
 export function hog() { const keep = []; for (;;) keep.push(new Array(1e5).fill(keep.length)); }
+export function abort() { process.abort(); }
+/** Keep mb MiB alive (touched, so resident) in this worker process; returns its pid. */
+export function bloat(mb) { (globalThis.kept ??= []).push(Buffer.alloc(mb * 1024 * 1024, 1)); return process.pid; }
+export function pid() { return process.pid; }
 `;
 
 /** What the pool reported for one task. */
@@ -51,7 +55,7 @@ export class PoolHarness {
   #waiters = new Map<string, (s: Settled) => void>();
   #seq = 0;
 
-  private constructor(dir: string, size: number, execArgv: string[]) {
+  private constructor(dir: string, size: number, execArgv: string[], extra: Partial<WorkerPoolOptions>) {
     this.dir = dir;
     this.bundlePath = join(dir, 'bundle.mjs');
     this.pool = new WorkerPool({
@@ -60,6 +64,7 @@ export class PoolHarness {
       logger: pino({ level: 'silent' }),
       execArgv,
       forwardStderr: false,
+      ...extra,
       onSettled: (task, outcome, worker, durationMs) => {
         if (this.settled.has(task.attemptId)) this.settledTwice.push(task.attemptId);
         const s = { outcome, worker, durationMs };
@@ -70,9 +75,9 @@ export class PoolHarness {
     });
   }
 
-  static async start(size: number, execArgv: string[] = []): Promise<PoolHarness> {
+  static async start(size: number, execArgv: string[] = [], extra: Partial<WorkerPoolOptions> = {}): Promise<PoolHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'drover-pool-test-'));
-    const h = new PoolHarness(dir, size, execArgv);
+    const h = new PoolHarness(dir, size, execArgv, extra);
     await writeFile(h.bundlePath, BUNDLE_SOURCE);
     await h.pool.start();
     return h;
