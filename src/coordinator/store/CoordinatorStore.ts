@@ -1,0 +1,333 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { JobLifecycle } from '../JobState.ts';
+import type { JobRow } from './JobRow.ts';
+import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
+import type { TaskRow } from './TaskRow.ts';
+
+/** Options for {@link CoordinatorStore.open}. */
+export interface CoordinatorStoreOptions {
+  /** Database file; default `':memory:'` (same code path, nothing survives the process). */
+  path?: string;
+  /**
+   * `'normal'` (default): WAL with `synchronous=NORMAL` — a commit survives the process being
+   * killed; only an OS crash or power loss can lose the last commits. `'full'` also syncs the WAL
+   * at every commit.
+   */
+  synchronous?: 'normal' | 'full';
+}
+
+/** Something whose current state is written as a `jobs` row at commit time (a `JobState`). */
+export interface JobRowSource {
+  readonly no: number;
+  toRow(): JobRow;
+}
+
+/** A stored result: the encoded `drover.v1.TaskResult` and its delivery sequence. */
+export interface StoredResult {
+  rseq: number;
+  result: Uint8Array;
+}
+
+/** A stored task as loaded on restart. */
+export interface StoredTask {
+  seq: number;
+  payload: Uint8Array;
+  items: number;
+  firstIndex: number;
+  attempt: number;
+  attemptId: string;
+  agent: string;
+}
+
+interface PendingResult {
+  job: number;
+  rseq: number;
+  seq: number;
+  result: Uint8Array;
+}
+
+/**
+ * The coordinator's durable state in one embedded SQLite database (`node:sqlite`): jobs, their
+ * tasks (payload, attempt, the attempt's id and agent) and their results until the client has them.
+ *
+ * Writes are **group-committed**: the scheduler records what changed while it handles an event-loop
+ * turn's messages (`putJob`, `putTask`, `updateTask`, `deleteTask`, `putResult`...), and `commit()`
+ * writes all of it in one transaction. Task and job rows are read from the live objects at commit
+ * time, so a task that changed three times in a turn is written once. Nothing the coordinator sends
+ * that promises durability (results to clients, `results_accepted` to agents, `inputs_accepted`)
+ * leaves before the commit that holds it.
+ *
+ * File databases run in WAL mode with an exclusive lock: a second coordinator on the same data
+ * directory fails to open it instead of corrupting the first one's state.
+ */
+export class CoordinatorStore {
+  readonly path: string;
+  private readonly db: DatabaseSync;
+  private readonly upsertJob: StatementSync;
+  private readonly insertTask: StatementSync;
+  private readonly updateTaskAttempt: StatementSync;
+  private readonly deleteTaskRow: StatementSync;
+  private readonly insertResult: StatementSync;
+  private readonly deleteResultsThrough: StatementSync;
+  private readonly deleteJobTasks: StatementSync;
+  private readonly deleteJobResults: StatementSync;
+  private readonly deleteJobRow: StatementSync;
+  private readonly selectTasks: StatementSync;
+  private readonly selectResults: StatementSync;
+  private nextJobNo: number;
+  private closed = false;
+
+  // Writes waiting for the next commit.
+  private dirtyJobs = new Map<number, JobRowSource>();
+  private newTasks: TaskRow[] = [];
+  private dirtyTasks = new Set<TaskRow>();
+  private doneTasks: TaskRow[] = [];
+  private newResults: PendingResult[] = [];
+  private receivedThrough = new Map<number, number>();
+  private purges: number[] = [];
+  private deletedJobs: number[] = [];
+
+  private constructor(path: string, db: DatabaseSync) {
+    this.path = path;
+    this.db = db;
+    this.upsertJob = db.prepare(`
+      INSERT INTO jobs (no, id, name, spec, state, end_message, created_at_ms, tasks_submitted, input_ended,
+                        total_tasks, tasks_completed, tasks_failed, last_rseq, received_rseq, purged)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (no) DO UPDATE SET state = excluded.state, end_message = excluded.end_message,
+        tasks_submitted = excluded.tasks_submitted, input_ended = excluded.input_ended,
+        total_tasks = excluded.total_tasks, tasks_completed = excluded.tasks_completed,
+        tasks_failed = excluded.tasks_failed, last_rseq = excluded.last_rseq,
+        received_rseq = excluded.received_rseq, purged = excluded.purged`);
+    this.insertTask = db.prepare('INSERT OR REPLACE INTO tasks (job, seq, payload, items, first_index, attempt, attempt_id, agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.updateTaskAttempt = db.prepare('UPDATE tasks SET attempt = ?, attempt_id = ?, agent = ? WHERE job = ? AND seq = ?');
+    this.deleteTaskRow = db.prepare('DELETE FROM tasks WHERE job = ? AND seq = ?');
+    this.insertResult = db.prepare('INSERT OR REPLACE INTO results (job, rseq, seq, result) VALUES (?, ?, ?, ?)');
+    this.deleteResultsThrough = db.prepare('DELETE FROM results WHERE job = ? AND rseq <= ?');
+    this.deleteJobTasks = db.prepare('DELETE FROM tasks WHERE job = ?');
+    this.deleteJobResults = db.prepare('DELETE FROM results WHERE job = ?');
+    this.deleteJobRow = db.prepare('DELETE FROM jobs WHERE no = ?');
+    this.selectTasks = db.prepare('SELECT seq, payload, items, first_index, attempt, attempt_id, agent FROM tasks WHERE job = ? ORDER BY seq');
+    this.selectResults = db.prepare('SELECT rseq, result FROM results WHERE job = ? AND rseq > ? ORDER BY rseq');
+    const max = db.prepare('SELECT max(no) AS n FROM jobs').get() as { n: number | null };
+    this.nextJobNo = (max.n ?? 0) + 1;
+  }
+
+  /** Opens (creating it if needed) the database at `options.path`, or an in-memory one. */
+  static open(options: CoordinatorStoreOptions = {}): CoordinatorStore {
+    const path = options.path ?? ':memory:';
+    const db = new DatabaseSync(path);
+    try {
+      if (path !== ':memory:') {
+        // Held from the first write until close: another process cannot open the database.
+        db.exec('PRAGMA locking_mode = EXCLUSIVE');
+        const mode = db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string };
+        if (mode.journal_mode !== 'wal') throw new Error(`could not switch ${path} to WAL mode (got ${mode.journal_mode})`);
+      }
+      db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      db.exec('PRAGMA temp_store = MEMORY');
+      db.exec('PRAGMA cache_size = -32768');
+      const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+      if (version > SCHEMA_VERSION) {
+        throw new Error(`${path} was written by a newer drover (schema ${version}, this one knows ${SCHEMA_VERSION})`);
+      }
+      db.exec('BEGIN IMMEDIATE');
+      db.exec(SCHEMA_SQL);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.close();
+      const message = (error as Error).message;
+      if (/locked|busy/i.test(message)) {
+        throw new Error(`the coordinator database ${path} is in use by another process (${message})`, { cause: error });
+      }
+      throw error;
+    }
+    return new CoordinatorStore(path, db);
+  }
+
+  /** A fresh job key. */
+  allocateJobNo(): number {
+    return this.nextJobNo++;
+  }
+
+  // ------------------------------------------------------------ writes (gathered until commit)
+
+  /** Writes the job's row (inserting it the first time) with its state at commit time. */
+  putJob(job: JobRowSource): void {
+    this.dirtyJobs.set(job.no, job);
+  }
+
+  /** Inserts a new task row (with the task's state at commit time). */
+  putTask(task: TaskRow): void {
+    this.newTasks.push(task);
+  }
+
+  /** Rewrites a task's attempt, attempt id and agent with their values at commit time. */
+  updateTask(task: TaskRow): void {
+    this.dirtyTasks.add(task);
+  }
+
+  /** Deletes a task's row (it has its final result). */
+  deleteTask(task: TaskRow): void {
+    this.doneTasks.push(task);
+  }
+
+  /** Stores a final result under its delivery sequence. */
+  putResult(jobNo: number, rseq: number, seq: number, result: Uint8Array): void {
+    this.newResults.push({ job: jobNo, rseq, seq, result });
+  }
+
+  /** Deletes a job's results through `rseq` (the client has them). */
+  forgetResults(jobNo: number, rseq: number): void {
+    const current = this.receivedThrough.get(jobNo);
+    if (current === undefined || rseq > current) this.receivedThrough.set(jobNo, rseq);
+  }
+
+  /** Deletes a job's tasks and results (its row stays). */
+  purgeJob(jobNo: number): void {
+    this.purges.push(jobNo);
+  }
+
+  /** Deletes a job's row (after its tasks and results were purged). */
+  deleteJob(jobNo: number): void {
+    this.deletedJobs.push(jobNo);
+  }
+
+  /** Whether anything waits for `commit()`. */
+  get hasPendingWrites(): boolean {
+    return (
+      this.dirtyJobs.size > 0 ||
+      this.newTasks.length > 0 ||
+      this.dirtyTasks.size > 0 ||
+      this.doneTasks.length > 0 ||
+      this.newResults.length > 0 ||
+      this.receivedThrough.size > 0 ||
+      this.purges.length > 0 ||
+      this.deletedJobs.length > 0
+    );
+  }
+
+  /**
+   * Writes everything gathered since the last commit in one transaction. On failure the
+   * transaction is rolled back, the writes stay pending (a later commit retries them) and the
+   * error is thrown. Returns the number of rows written.
+   */
+  commit(): number {
+    if (this.closed) throw new Error('CoordinatorStore: commit after close');
+    if (!this.hasPendingWrites) return 0;
+    const db = this.db;
+    let rows = 0;
+    db.exec('BEGIN');
+    try {
+      for (const job of this.dirtyJobs.values()) {
+        const r = job.toRow();
+        this.upsertJob.run(
+          r.no, r.id, r.name, r.spec, r.state, r.endMessage, r.createdAtMs, r.tasksSubmitted, r.inputEnded ? 1 : 0,
+          r.totalTasks, r.tasksCompleted, r.tasksFailed, r.lastRseq, r.receivedRseq, r.purged ? 1 : 0,
+        );
+        rows += 1;
+      }
+      for (const t of this.newTasks) {
+        this.insertTask.run(t.jobNo, t.seq, t.payload, t.items, t.firstIndex, t.attempt, t.attemptId, t.agent);
+      }
+      rows += this.newTasks.length;
+      for (const t of this.dirtyTasks) this.updateTaskAttempt.run(t.attempt, t.attemptId, t.agent, t.jobNo, t.seq);
+      rows += this.dirtyTasks.size;
+      for (const t of this.doneTasks) this.deleteTaskRow.run(t.jobNo, t.seq);
+      rows += this.doneTasks.length;
+      for (const r of this.newResults) this.insertResult.run(r.job, r.rseq, r.seq, r.result);
+      rows += this.newResults.length;
+      for (const [job, rseq] of this.receivedThrough) this.deleteResultsThrough.run(job, rseq);
+      for (const job of this.purges) {
+        this.deleteJobTasks.run(job);
+        this.deleteJobResults.run(job);
+      }
+      for (const job of this.deletedJobs) this.deleteJobRow.run(job);
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.isTransaction) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // The rollback failing too leaves nothing more to do here; the error below says why.
+        }
+      }
+      throw error;
+    }
+    this.dirtyJobs = new Map();
+    this.newTasks = [];
+    this.dirtyTasks = new Set();
+    this.doneTasks = [];
+    this.newResults = [];
+    this.receivedThrough = new Map();
+    this.purges = [];
+    this.deletedJobs = [];
+    return rows;
+  }
+
+  // ------------------------------------------------------------ reads (start-up and attach)
+
+  /** Every job row, oldest first (purged ones included: their info is all that is left). */
+  loadJobs(): JobRow[] {
+    const rows = this.db.prepare('SELECT * FROM jobs ORDER BY no').all() as Record<string, unknown>[];
+    return rows.map((r) => ({
+      no: r.no as number,
+      id: r.id as string,
+      name: r.name as string,
+      spec: r.spec as Uint8Array,
+      state: r.state as JobLifecycle,
+      endMessage: r.end_message as string,
+      createdAtMs: r.created_at_ms as number,
+      tasksSubmitted: r.tasks_submitted as number,
+      inputEnded: r.input_ended === 1,
+      totalTasks: r.total_tasks as number,
+      tasksCompleted: r.tasks_completed as number,
+      tasksFailed: r.tasks_failed as number,
+      lastRseq: r.last_rseq as number,
+      receivedRseq: r.received_rseq as number,
+      purged: r.purged === 1,
+    }));
+  }
+
+  /** A job's tasks without a final result, in seq order. */
+  *tasksOf(jobNo: number): Generator<StoredTask> {
+    for (const r of this.selectTasks.iterate(jobNo) as Iterable<Record<string, unknown>>) {
+      yield {
+        seq: r.seq as number,
+        payload: r.payload as Uint8Array,
+        items: r.items as number,
+        firstIndex: r.first_index as number,
+        attempt: r.attempt as number,
+        attemptId: r.attempt_id as string,
+        agent: r.agent as string,
+      };
+    }
+  }
+
+  /** A job's durable results with rseq > `afterRseq`, in rseq order. */
+  *resultsAfter(jobNo: number, afterRseq: number): Generator<StoredResult> {
+    for (const r of this.selectResults.iterate(jobNo, afterRseq) as Iterable<Record<string, unknown>>) {
+      yield { rseq: r.rseq as number, result: r.result as Uint8Array };
+    }
+  }
+
+  /** Counts rows, for tests and diagnostics. */
+  countRows(table: 'jobs' | 'tasks' | 'results', jobNo?: number): number {
+    const where = jobNo === undefined ? '' : table === 'jobs' ? ' WHERE no = ?' : ' WHERE job = ?';
+    const statement = this.db.prepare(`SELECT count(*) AS n FROM ${table}${where}`);
+    const row = (jobNo === undefined ? statement.get() : statement.get(jobNo)) as { n: number };
+    return row.n;
+  }
+
+  /** Closes the database (pending writes that were not committed are dropped). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The coordinator's SQLite schema (version in `PRAGMA user_version`).
+ *
+ * Jobs are keyed by a small integer (`no`) so that the per-task tables do not repeat the job's
+ * text id in every row and index entry. A task row lives from the input that created it until its
+ * final result; a result row lives until the client has received it (`results_received`) or the
+ * job's rows are purged. A purged job keeps only its `jobs` row, for `Jobs.Get`/`List`.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS jobs (
+  no              INTEGER PRIMARY KEY,
+  id              TEXT NOT NULL UNIQUE,
+  name            TEXT NOT NULL,
+  spec            BLOB NOT NULL,              -- drover.v1.OpenJob as opened (protobuf)
+  state           TEXT NOT NULL,              -- open | completed | cancelled | failed
+  end_message     TEXT NOT NULL DEFAULT '',
+  created_at_ms   INTEGER NOT NULL,
+  tasks_submitted INTEGER NOT NULL DEFAULT 0,
+  input_ended     INTEGER NOT NULL DEFAULT 0,
+  total_tasks     INTEGER NOT NULL DEFAULT 0,
+  tasks_completed INTEGER NOT NULL DEFAULT 0,
+  tasks_failed    INTEGER NOT NULL DEFAULT 0,
+  last_rseq       INTEGER NOT NULL DEFAULT 0, -- rseq of the job's last durable result
+  received_rseq   INTEGER NOT NULL DEFAULT 0, -- the client confirmed every result through this rseq
+  purged          INTEGER NOT NULL DEFAULT 0  -- tasks and results deleted: only this row is left
+);
+CREATE TABLE IF NOT EXISTS tasks (
+  job         INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  payload     BLOB NOT NULL,
+  items       INTEGER NOT NULL,
+  first_index INTEGER NOT NULL,
+  attempt     INTEGER NOT NULL DEFAULT 0,   -- number of the current (or last) attempt, 0 = never assigned
+  attempt_id  TEXT NOT NULL DEFAULT '',     -- current attempt, '' while queued
+  agent       TEXT NOT NULL DEFAULT '',     -- agent name running the current attempt
+  PRIMARY KEY (job, seq)
+);
+CREATE TABLE IF NOT EXISTS results (
+  job    INTEGER NOT NULL,
+  rseq   INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  result BLOB NOT NULL,                     -- drover.v1.TaskResult (protobuf), rseq included
+  PRIMARY KEY (job, rseq)
+);
+`;
