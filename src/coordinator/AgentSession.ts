@@ -7,16 +7,17 @@ export interface AgentSink {
   send(message: pb.CoordinatorMessage): void;
   /** Ends the stream with an OK status. */
   close(): void;
+  /** Ends the stream with status UNAVAILABLE and this message (lease expired, replaced, shutting down). */
+  abort(message: string): void;
 }
 
 /**
- * One connection of an agent: what it offers, how many more tasks it asked for (credit),
- * and the attempts it is running, keyed by attempt id. A result is accepted only if its
- * attempt id is in `running` — that map is the fence against stale or duplicate results.
+ * One connection of an agent: what it offers, how many more tasks it asked for (credit), the
+ * attempts it runs (keyed by attempt id), and what waits to be sent to it after the next commit.
  */
 export class AgentSession {
   readonly sessionId: string;
-  /** The agent's registered name, reported in results as `agent`. */
+  /** The agent's registered name, reported in results as `agent`; attempts belong to it across sessions. */
   readonly name: string;
   readonly capacity: pb.Capacity;
   readonly version: string;
@@ -28,12 +29,18 @@ export class AgentSession {
   credit = 0;
   /** Sent `Drain`: no new assignments. */
   draining = false;
-  /** Attempts assigned to this session and not finished. */
+  /** Attempts assigned to (or adopted by) this session and not finished. */
   readonly running = new Map<string, TaskRecord>();
   /** Load from the last heartbeat, as the agent sees it. */
   reportedRunning = 0;
   reportedQueued = 0;
   lastHeartbeatMs = 0;
+  /** When the agent last sent anything: the lease runs from here. */
+  lastSeenMs = Date.now();
+  /** Assign batches prepared by a dispatch pass, sent once the attempts are committed. */
+  outbox: pb.Assignment[][] = [];
+  /** Attempt ids whose results were handled, acknowledged (`results_accepted`) after the commit. */
+  acks: string[] = [];
 
   constructor(sessionId: string, register: pb.Register, sink: AgentSink, log: Logger) {
     this.sessionId = sessionId;

@@ -5,11 +5,14 @@ import type { Scheduler } from './Scheduler.ts';
 import { statusError } from './statusError.ts';
 
 const MAX_AGENT_NAME_LENGTH = 256;
+const MAX_RUNNING_ATTEMPTS = 100_000;
 
 /**
  * `drover.v1.Agents`: one `Connect` stream per agent session. The first message registers the
- * agent; afterwards credit, results, progress and heartbeats go to the {@link Scheduler}, and
- * whatever way the stream ends, the session's running attempts are re-queued.
+ * agent (listing the attempts it still runs after a reconnect); afterwards credit, results,
+ * progress and heartbeats go to the {@link Scheduler}, each renewing the session's lease. Whatever
+ * way the stream ends, the session's attempts wait the agent grace period for the agent to
+ * come back before they are re-queued.
  */
 export class AgentsService {
   private readonly scheduler: Scheduler;
@@ -37,6 +40,7 @@ export class AgentsService {
         closed = true;
         call.end();
       },
+      abort: (message) => fail(grpc.status.UNAVAILABLE, message),
     };
     const leave = (reason: string): void => {
       if (session) this.scheduler.removeSession(session, reason);
@@ -71,9 +75,14 @@ export class AgentsService {
             fail(grpc.status.INVALID_ARGUMENT, `Register: name is longer than ${MAX_AGENT_NAME_LENGTH} characters`);
             return;
           }
+          if (register.runningAttemptIds.length > MAX_RUNNING_ATTEMPTS) {
+            fail(grpc.status.INVALID_ARGUMENT, `Register: at most ${MAX_RUNNING_ATTEMPTS} running_attempt_ids, got ${register.runningAttemptIds.length}`);
+            return;
+          }
           session = this.scheduler.addSession(register, sink);
           return;
         }
+        session.lastSeenMs = Date.now();
         switch (msg?.$case) {
           case 'credit':
             this.scheduler.grantCredit(session, msg.value.tasks);

@@ -35,7 +35,7 @@ export class BlobsService {
         callback(null, { present: digests.map((digest) => this.store.has(digest)) });
       },
       put: (call, callback) => this.put(call, callback),
-      get: (call) => this.get(call),
+      get: (call) => void this.get(call),
     };
   }
 
@@ -90,9 +90,17 @@ export class BlobsService {
         reject(`digest mismatch: the chunks announced ${digest} but their sha256 is ${actual}`);
         return;
       }
-      this.store.put(digest, data);
-      this.log.debug({ digest, size }, 'blob stored');
-      answer(null, { digest, size });
+      const stored = digest;
+      this.store.put(stored, data).then(
+        () => {
+          this.log.debug({ digest: stored, size }, 'blob stored');
+          answer(null, { digest: stored, size });
+        },
+        (error: Error) => {
+          this.log.error({ err: error, digest: stored }, 'storing a blob failed');
+          answer(statusError(grpc.status.INTERNAL, `Put: storing blob ${stored} failed: ${error.message}`));
+        },
+      );
     });
     call.on('error', (error) => {
       this.log.debug({ err: error, digest }, 'blob upload failed');
@@ -101,14 +109,22 @@ export class BlobsService {
     });
   }
 
-  private get(call: grpc.ServerWritableStream<pb.GetBlobRequest, pb.BlobChunk>): void {
+  private async get(call: grpc.ServerWritableStream<pb.GetBlobRequest, pb.BlobChunk>): Promise<void> {
     const digest = call.request.digest;
-    const data = this.store.get(digest);
-    if (data === undefined) {
+    let found: Buffer | undefined;
+    try {
+      found = await this.store.get(digest);
+    } catch (error) {
+      this.log.error({ err: error, digest }, 'reading a blob failed');
+      call.emit('error', statusError(grpc.status.INTERNAL, `Get: reading blob ${digest} failed: ${(error as Error).message}`));
+      return;
+    }
+    if (found === undefined) {
       call.emit('error', statusError(grpc.status.NOT_FOUND, `Get: no blob with digest ${JSON.stringify(digest.slice(0, 80))}`));
       return;
     }
-    let cancelled = false;
+    const data = found;
+    let cancelled = call.cancelled;
     call.on('cancelled', () => {
       cancelled = true;
     });

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
@@ -6,6 +8,7 @@ import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { JobsService } from './JobsService.ts';
 import { Scheduler } from './Scheduler.ts';
+import { CoordinatorStore } from './store/CoordinatorStore.ts';
 
 /** Options for {@link Coordinator}. */
 export interface CoordinatorOptions {
@@ -13,6 +16,20 @@ export interface CoordinatorOptions {
   listen?: string;
   /** pino logger; default `createLogger({ name: 'coordinator' })`. */
   logger?: Logger;
+  /**
+   * Directory for the durable state (`drover.sqlite`, `blobs/`), created 0700. A coordinator
+   * restarted on the same directory resumes every job. Without it the state is in memory and dies
+   * with the process.
+   */
+  dataDir?: string;
+  /** An agent session that sends nothing (heartbeat, credit, results) for this long is dead; default 15 000 ms. Agents heartbeat every third of it. */
+  leaseMs?: number;
+  /** How long the attempts of a gone agent session wait for the agent to reconnect before they are re-queued; default 5000 ms. Also applies to the attempts that were running when the coordinator restarted. */
+  agentGraceMs?: number;
+  /** A job with no client stream attached for this long is cancelled (a completed one forgotten); default 10 min. */
+  detachedJobTtlMs?: number;
+  /** `'full'` syncs the database at every commit (survives power loss, slower); default `'normal'` (survives the process being killed). */
+  synchronous?: 'normal' | 'full';
 }
 
 /** How long `stop()` lets calls finish before cutting them. */
@@ -21,13 +38,15 @@ const SHUTDOWN_GRACE_MS = 1000;
 /**
  * A drover coordinator: the gRPC server that takes jobs from clients (`Jobs`), hands their tasks to
  * agents (`Agents`), stores task bundles and files (`Blobs`) and reports on the cluster (`Admin`).
- * Everything is in memory for now.
+ * Jobs, tasks, attempts and results are committed to an embedded SQLite database before anything
+ * is acknowledged, so a coordinator restarted on the same `dataDir` loses nothing.
  */
 export class Coordinator {
   private readonly listen: string;
   private readonly log: Logger;
-  private readonly scheduler: Scheduler;
-  private readonly server: grpc.Server;
+  private readonly options: CoordinatorOptions;
+  private scheduler: Scheduler | undefined;
+  private server: grpc.Server | undefined;
   private boundAddress: string | undefined;
   private started = false;
   private stopping: Promise<void> | undefined;
@@ -35,35 +54,72 @@ export class Coordinator {
   constructor(options: CoordinatorOptions = {}) {
     this.listen = options.listen ?? '127.0.0.1:7070';
     if (!/:\d+$/.test(this.listen)) throw new UsageError(`Coordinator: listen must be "host:port", got ${JSON.stringify(this.listen)}`);
+    for (const key of ['leaseMs', 'agentGraceMs', 'detachedJobTtlMs'] as const) {
+      const value = options[key];
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+        throw new UsageError(`Coordinator: ${key} must be a positive number of milliseconds, got ${value}`);
+      }
+    }
+    this.options = options;
     this.log = options.logger ?? createLogger({ name: 'coordinator' });
-    this.scheduler = new Scheduler({ logger: this.log });
-    const blobs = new BlobStore();
-    this.server = new grpc.Server({
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-      // Pings detect agents and clients that vanished without closing their connection, so
-      // their attempts are re-queued and their jobs cancelled instead of hanging.
-      'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 10_000,
-    });
-    this.server.addService(pb.JobsService, new JobsService(this.scheduler, this.log).handlers());
-    this.server.addService(pb.AgentsService, new AgentsService(this.scheduler, this.log).handlers());
-    this.server.addService(pb.BlobsService, new BlobsService(blobs, this.log).handlers());
-    this.server.addService(pb.AdminService, new AdminService(this.scheduler).handlers());
   }
 
-  /** Binds the listen address (insecure for now) and starts serving. */
+  /**
+   * Opens the store (resuming what it holds), binds the listen address (insecure for now) and
+   * starts serving.
+   */
   async start(): Promise<void> {
     if (this.started) throw new UsageError('Coordinator.start() was already called');
     this.started = true;
-    const port = await new Promise<number>((resolve, reject) => {
-      this.server.bindAsync(this.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
-        if (error) reject(error);
-        else resolve(boundPort);
-      });
+    const { dataDir } = this.options;
+    if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const store = CoordinatorStore.open({
+      path: dataDir === undefined ? ':memory:' : join(dataDir, 'drover.sqlite'),
+      synchronous: this.options.synchronous ?? 'normal',
     });
-    this.boundAddress = this.listen.replace(/:\d+$/, `:${port}`);
-    this.log.info({ address: this.boundAddress }, 'coordinator listening');
+    let scheduler: Scheduler | undefined;
+    try {
+      const blobs = dataDir === undefined ? new BlobStore() : await BlobStore.open(join(dataDir, 'blobs'));
+      scheduler = new Scheduler({
+        logger: this.log,
+        store,
+        leaseMs: this.options.leaseMs,
+        agentGraceMs: this.options.agentGraceMs,
+        detachedJobTtlMs: this.options.detachedJobTtlMs,
+      });
+      const restored = scheduler.restore();
+      if (dataDir !== undefined) this.log.info({ dataDir, ...restored, blobs: blobs.count }, 'state restored');
+      const server = new grpc.Server({
+        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        // Pings detect clients that vanished without closing their connection (agents also have
+        // their lease), so their streams end and their jobs are detached.
+        'grpc.keepalive_time_ms': 30_000,
+        'grpc.keepalive_timeout_ms': 10_000,
+      });
+      server.addService(pb.JobsService, new JobsService(scheduler, this.log).handlers());
+      server.addService(pb.AgentsService, new AgentsService(scheduler, this.log).handlers());
+      server.addService(pb.BlobsService, new BlobsService(blobs, this.log).handlers());
+      server.addService(pb.AdminService, new AdminService(scheduler).handlers());
+      this.scheduler = scheduler;
+      this.server = server;
+      const port = await new Promise<number>((resolve, reject) => {
+        server.bindAsync(this.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+          if (error) reject(error);
+          else resolve(boundPort);
+        });
+      });
+      this.boundAddress = this.listen.replace(/:\d+$/, `:${port}`);
+      if (this.stopping !== undefined) throw new UsageError('Coordinator.stop() was called while start() ran');
+    } catch (error) {
+      this.scheduler = undefined;
+      this.server?.forceShutdown();
+      this.server = undefined;
+      if (scheduler) scheduler.shutdown();
+      else store.close();
+      throw error;
+    }
+    this.log.info({ address: this.boundAddress, dataDir: dataDir ?? null }, 'coordinator listening');
   }
 
   /** The `host:port` actually bound (the port resolved when 0 was asked for); known once `start()` resolved. */
@@ -73,8 +129,9 @@ export class Coordinator {
   }
 
   /**
-   * Ends every job stream (clients see UNAVAILABLE) and agent stream, then shuts the server down,
-   * cutting calls still open after a short grace. Safe to call more than once.
+   * Stops taking jobs and sessions, commits what was handled, ends every job stream (clients see
+   * UNAVAILABLE and re-attach to the next coordinator) and agent stream, closes the store, then
+   * shuts the server down, cutting calls still open after a short grace. Safe to call more than once.
    */
   stop(): Promise<void> {
     this.stopping ??= this.shutdown();
@@ -82,13 +139,15 @@ export class Coordinator {
   }
 
   private async shutdown(): Promise<void> {
-    this.scheduler.shutdown();
+    this.scheduler?.shutdown();
+    const server = this.server;
+    if (server === undefined) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.server.forceShutdown();
+        server.forceShutdown();
         resolve();
       }, SHUTDOWN_GRACE_MS);
-      this.server.tryShutdown(() => {
+      server.tryShutdown(() => {
         clearTimeout(timer);
         resolve();
       });

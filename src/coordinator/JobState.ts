@@ -1,16 +1,23 @@
-import type { Logger, pb } from '../protocol/index.ts';
+import { pb, type Logger } from '../protocol/index.ts';
+import type { AgentSession } from './AgentSession.ts';
+import type { JobRow } from './store/JobRow.ts';
 import { TaskQueue } from './TaskQueue.ts';
 import type { TaskRecord } from './TaskRecord.ts';
-import type { AgentSession } from './AgentSession.ts';
 
-/** Where a job's messages go: its client's `Jobs.Run` stream (or a test double). */
+/** Where a job's messages go: the client's `Jobs.Run` stream attached to it (or a test double). */
 export interface JobSink {
   /** Sends one message; a no-op once the stream has closed. */
   send(message: pb.JobResponse): void;
-  /** Ends the stream with an OK status (after `end`). */
+  /**
+   * Ends the stream with an OK status (after `end`): once the client has half-closed its side —
+   * which proves it read everything before — or after a short wait.
+   */
   close(): void;
-  /** Ends the stream with an error status: the coordinator cannot go on with the job. */
-  abort(message: string): void;
+  /**
+   * Ends the stream with an error status: `unavailable` (default; the client may re-attach) or
+   * `aborted` (another stream attached to the job).
+   */
+  abort(message: string, code?: 'unavailable' | 'aborted'): void;
 }
 
 /** Lifecycle of a job, as reported in `JobInfo.state`. */
@@ -28,11 +35,14 @@ export interface JobSpec {
 }
 
 /**
- * The coordinator's view of one open job: its queue of tasks waiting for an agent, counters
- * for `JobInfo`, and the results and progress gathered in this event-loop turn, waiting to be
- * flushed to the client as one batch.
+ * The coordinator's view of one job that is open, or completed with results its client has not
+ * confirmed yet: its queue of tasks waiting for an agent, counters for `JobInfo`, where delivery
+ * stands (`lastRseq`, `receivedRseq`), the client stream attached to it (if any), and what the
+ * current event-loop turn gathered for it, sent after the turn's commit.
  */
 export class JobState {
+  /** Store key. */
+  readonly no: number;
   readonly id: string;
   readonly name: string;
   readonly function: pb.FunctionRef;
@@ -42,32 +52,58 @@ export class JobState {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly retryOnError: boolean;
-  readonly createdAtMs = Date.now();
-  readonly sink: JobSink;
+  readonly createdAtMs: number;
+  /** The spec as stored (`drover.v1.OpenJob`). */
+  readonly specBytes: Uint8Array;
   readonly log: Logger;
 
   state: JobLifecycle = 'open';
+  /** Why the job ended, for `end{cancelled}` on a later attach. */
+  endMessage = '';
   /** Tasks received from the client (also the next expected `seq`). */
   tasksSubmitted = 0;
+  /** Tasks held durably: what `inputs_accepted` and `opened.tasks_accepted` report. */
+  tasksCommitted = 0;
   /** Tasks with a final result (success or failure). */
   tasksCompleted = 0;
   /** Tasks whose final result is a failure (a subset of `tasksCompleted`). */
   tasksFailed = 0;
+  /** Attempts assigned or orphaned (their agent's grace period runs), without a result yet. */
   tasksRunning = 0;
   inputEnded = false;
+  /** `InputEnd` is durable (what `opened.input_ended` reports on attach). */
+  inputEndCommitted = false;
   totalTasks = 0;
+  /** Delivery sequence of the last result (results are numbered from 1 as they become durable). */
+  lastRseq = 0;
+  /** The client confirmed every result through this rseq. */
+  receivedRseq = 0;
+  /** Tasks and results deleted (only the info row is left). */
+  purged = false;
+
+  /** The client stream attached to the job; null while detached. */
+  sink: JobSink | null = null;
+  /** When the job lost its last client stream (0 while attached). */
+  detachedAtMs = 0;
+  /** The stream `end{completed}` went to; its client half-closing afterwards confirms delivery. */
+  endSentTo: JobSink | null = null;
 
   readonly queue = new TaskQueue<TaskRecord>();
-  /** Final results not yet sent to the client. */
+  /** Final results of this turn, sent to the attached client once committed. */
   pendingResults: pb.TaskResult[] = [];
   /** Progress reports not yet sent to the client. */
   pendingProgress: pb.TaskProgress[] = [];
+  /** `opened` is sent once the job's row is committed. */
+  openedDue = false;
+  /** Inputs or InputEnd arrived this turn: `inputs_accepted` follows the commit. */
+  inputsDirty = false;
   /** Number of the last dispatch fill that took a task of this job (fair-share rotation). */
   servedInFill = 0;
   /** Requirement matching per agent session, computed once per pair. */
   readonly eligibility = new WeakMap<AgentSession, boolean>();
 
-  constructor(spec: JobSpec, sink: JobSink, log: Logger) {
+  constructor(spec: JobSpec, no: number, log: Logger, createdAtMs = Date.now()) {
+    this.no = no;
     this.id = spec.id;
     this.name = spec.name;
     this.function = spec.function;
@@ -76,8 +112,47 @@ export class JobState {
     this.timeoutMs = spec.timeoutMs;
     this.retries = spec.retries;
     this.retryOnError = spec.retryOnError;
-    this.sink = sink;
+    this.createdAtMs = createdAtMs;
     this.log = log;
+    this.specBytes = pb.OpenJob.encode({
+      function: spec.function,
+      name: spec.name,
+      requires: spec.requires,
+      timeoutMs: spec.timeoutMs,
+      retries: spec.retries,
+      retryOnError: spec.retryOnError,
+      jobId: spec.id,
+    }).finish();
+  }
+
+  /** A job as it was stored (counters and delivery state restored; tasks are loaded separately). */
+  static fromRow(row: JobRow, log: Logger): JobState {
+    const open = pb.OpenJob.decode(row.spec);
+    const job = new JobState(
+      {
+        id: row.id,
+        name: row.name,
+        function: open.function!,
+        requires: open.requires,
+        timeoutMs: open.timeoutMs,
+        retries: open.retries,
+        retryOnError: open.retryOnError,
+      },
+      row.no,
+      log,
+      row.createdAtMs,
+    );
+    job.state = row.state;
+    job.endMessage = row.endMessage;
+    job.tasksSubmitted = job.tasksCommitted = row.tasksSubmitted;
+    job.inputEnded = job.inputEndCommitted = row.inputEnded;
+    job.totalTasks = row.totalTasks;
+    job.tasksCompleted = row.tasksCompleted;
+    job.tasksFailed = row.tasksFailed;
+    job.lastRseq = row.lastRseq;
+    job.receivedRseq = row.receivedRseq;
+    job.purged = row.purged;
+    return job;
   }
 
   /** Every task has a final result and the client said there are no more. */
@@ -85,18 +160,44 @@ export class JobState {
     return this.inputEnded && this.tasksCompleted === this.totalTasks;
   }
 
-  /** The job as `Jobs.Get` reports it. */
-  info(): pb.JobInfo {
+  /** The job's store row, as it is now. */
+  toRow(): JobRow {
     return {
-      jobId: this.id,
+      no: this.no,
+      id: this.id,
       name: this.name,
+      spec: this.specBytes,
       state: this.state,
+      endMessage: this.endMessage,
+      createdAtMs: this.createdAtMs,
       tasksSubmitted: this.tasksSubmitted,
+      inputEnded: this.inputEnded,
+      totalTasks: this.totalTasks,
       tasksCompleted: this.tasksCompleted,
       tasksFailed: this.tasksFailed,
-      tasksRunning: this.tasksRunning,
-      createdAtMs: this.createdAtMs,
-      inputEnded: this.inputEnded,
+      lastRseq: this.lastRseq,
+      receivedRseq: this.receivedRseq,
+      purged: this.purged,
+    };
+  }
+
+  /** The job as `Jobs.Get` reports it. */
+  info(): pb.JobInfo {
+    return JobState.infoOf(this.toRow(), this.tasksRunning);
+  }
+
+  /** `JobInfo` from a stored row (running tasks are not stored: 0 unless given). */
+  static infoOf(row: JobRow, tasksRunning = 0): pb.JobInfo {
+    return {
+      jobId: row.id,
+      name: row.name,
+      state: row.state,
+      tasksSubmitted: row.tasksSubmitted,
+      tasksCompleted: row.tasksCompleted,
+      tasksFailed: row.tasksFailed,
+      tasksRunning,
+      createdAtMs: row.createdAtMs,
+      inputEnded: row.inputEnded,
     };
   }
 }

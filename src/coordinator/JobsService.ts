@@ -11,11 +11,15 @@ const jobIdPattern = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_NAME_LENGTH = 1024;
 const MAX_EXPORT_NAME_LENGTH = 512;
 const MAX_RETRIES = 1000;
+/** How long a finished stream waits for its client to half-close before ending anyway. */
+const CLOSE_WAIT_MS = 10_000;
 
 /**
- * `drover.v1.Jobs`: one `Run` stream per job (open → inputs → input end, with results, progress
- * and the job's end streamed back), plus `Cancel`, `Get` and `List`. Validation of what clients
- * send lives here; the scheduling itself is the {@link Scheduler}'s.
+ * `drover.v1.Jobs`: one `Run` stream per job (open or attach → inputs → input end, with results,
+ * progress, input acknowledgements and the job's end streamed back), plus `Cancel`, `Get` and
+ * `List`. A stream that goes away detaches from its job, which goes on; only `Cancel` (or a client
+ * breaking the protocol) cancels. Validation of what clients send lives here; the scheduling
+ * itself is the {@link Scheduler}'s.
  */
 export class JobsService {
   private readonly scheduler: Scheduler;
@@ -31,7 +35,7 @@ export class JobsService {
     return {
       run: (call) => this.run(call),
       cancel: (call, callback) => {
-        const job = this.scheduler.openJobById(call.request.jobId);
+        const job = this.scheduler.jobById(call.request.jobId);
         if (job) {
           callback(null, { cancelled: this.scheduler.cancelJob(job, 'cancelled by Jobs.Cancel') });
         } else if (this.scheduler.hasJob(call.request.jobId)) {
@@ -53,26 +57,51 @@ export class JobsService {
 
   private run(call: grpc.ServerDuplexStream<pb.JobRequest, pb.JobResponse>): void {
     let job: JobState | undefined;
+    /** Our side has ended (or is ending with an error status): nothing more is written or handled. */
     let closed = false;
+    /** The client half-closed its side. */
+    let clientEnded = false;
+    /** `close()` was called: the stream ends with OK once the client half-closes (or after a wait). */
+    let closing = false;
+    let closeTimer: NodeJS.Timeout | undefined;
+    const endNow = (): void => {
+      if (closed) return;
+      closed = true;
+      if (closeTimer) clearTimeout(closeTimer);
+      call.end();
+    };
     const sink: JobSink = {
       send: (message) => {
         if (!closed) call.write(message);
       },
       close: () => {
-        if (closed) return;
-        closed = true;
-        call.end();
+        if (closed || closing) return;
+        closing = true;
+        if (clientEnded) {
+          endNow();
+        } else {
+          closeTimer = setTimeout(endNow, CLOSE_WAIT_MS);
+          closeTimer.unref();
+        }
       },
-      abort: (message) => fail(grpc.status.UNAVAILABLE, message),
+      abort: (message, code = 'unavailable') => fail(code === 'aborted' ? grpc.status.ABORTED : grpc.status.UNAVAILABLE, message),
     };
-    /** Ends the stream with an error status and cancels the job (its own stream is gone). */
-    const fail = (code: grpc.status, message: string): void => {
+    /**
+     * Ends the stream with an error status. The job goes on without this stream (a client may
+     * attach again), unless `cancel` says the job itself is broken (the client broke the protocol).
+     */
+    const fail = (code: grpc.status, message: string, options: { cancel?: boolean } = {}): void => {
       const wasOpen = !closed;
-      // Closed first, so that the cancellation writes nothing on a stream that ends with an error.
+      // Closed first, so that a cancellation writes nothing on a stream that ends with an error.
       closed = true;
-      if (job) this.scheduler.cancelJob(job, message);
+      if (closeTimer) clearTimeout(closeTimer);
+      if (job) {
+        if (options.cancel) this.scheduler.cancelJob(job, message);
+        else this.scheduler.detach(job, sink, message);
+      }
       if (wasOpen) call.emit('error', statusError(code, message));
     };
+    const invalid = (message: string): void => fail(grpc.status.INVALID_ARGUMENT, message, { cancel: true });
 
     call.on('data', (request: pb.JobRequest) => {
       // Whatever follows the end of our side (a failure, a cancellation) is moot.
@@ -80,12 +109,27 @@ export class JobsService {
       try {
         const msg = request.msg;
         if (job === undefined) {
+          if (closing) return; // a stream that attached to an ended job: only its end is left
           if (this.scheduler.isShutDown) {
-            fail(grpc.status.UNAVAILABLE, 'the coordinator is shutting down');
+            fail(grpc.status.UNAVAILABLE, 'the coordinator is shutting down; the SDK re-attaches');
+            return;
+          }
+          if (msg?.$case === 'attach') {
+            const { jobId, afterRseq } = msg.value;
+            if (!jobIdPattern.test(jobId)) {
+              fail(grpc.status.INVALID_ARGUMENT, `AttachJob: job_id must be 1 to 128 characters of letters, digits and _.:-, got ${JSON.stringify(jobId.slice(0, 140))}`);
+              return;
+            }
+            const attached = this.scheduler.attachJob(jobId, afterRseq, sink);
+            if (attached === undefined) {
+              fail(grpc.status.NOT_FOUND, `AttachJob: no job with id ${JSON.stringify(jobId)} on this coordinator (never opened here, or ended and forgotten)`);
+            } else if (attached !== 'ended') {
+              job = attached;
+            }
             return;
           }
           if (msg?.$case !== 'open') {
-            fail(grpc.status.INVALID_ARGUMENT, `the first message of a Jobs.Run stream must be "open", got ${JSON.stringify(msg?.$case ?? 'an empty message')}`);
+            fail(grpc.status.INVALID_ARGUMENT, `the first message of a Jobs.Run stream must be "open" or "attach", got ${JSON.stringify(msg?.$case ?? 'an empty message')}`);
             return;
           }
           const problem = this.checkOpen(msg.value);
@@ -108,40 +152,51 @@ export class JobsService {
           );
           return;
         }
-        if (job.state !== 'open') return;
         switch (msg?.$case) {
+          case 'resultsReceived':
+            this.scheduler.resultsReceived(job, msg.value.throughRseq);
+            return;
           case 'inputs': {
+            if (job.state !== 'open') return;
+            // A client that re-attached re-sends what it had in flight: a leading run of seqs
+            // already accepted is skipped; the rest must continue without a gap.
+            const tasks = msg.value.tasks;
+            let start = 0;
+            while (start < tasks.length && tasks[start].seq < job.tasksSubmitted) start += 1;
+            if (start === tasks.length) return;
             if (job.inputEnded) {
-              fail(grpc.status.INVALID_ARGUMENT, `job ${job.id}: inputs after InputEnd`);
+              invalid(`job ${job.id}: task seq ${tasks[start].seq} after InputEnd (${job.totalTasks} tasks)`);
               return;
             }
-            const tasks = msg.value.tasks;
-            for (let i = 0; i < tasks.length; i++) {
-              const expected = job.tasksSubmitted + i;
+            for (let i = start; i < tasks.length; i++) {
+              const expected = job.tasksSubmitted + i - start;
               if (tasks[i].seq !== expected) {
-                fail(grpc.status.INVALID_ARGUMENT, `job ${job.id}: task seq ${tasks[i].seq} out of order, expected ${expected} (tasks are numbered 0, 1, 2, ... in the order they are sent)`);
+                invalid(`job ${job.id}: task seq ${tasks[i].seq} out of order, expected ${expected} (tasks are numbered 0, 1, 2, ... in the order they are sent)`);
                 return;
               }
             }
-            this.scheduler.addInputs(job, tasks);
+            this.scheduler.addInputs(job, start === 0 ? tasks : tasks.slice(start));
             return;
           }
           case 'inputEnd': {
+            if (job.state !== 'open') return;
             const total = msg.value.totalTasks;
             if (job.inputEnded) {
-              fail(grpc.status.INVALID_ARGUMENT, `job ${job.id}: InputEnd sent twice`);
+              // Re-sent after a re-attach: fine when it says the same.
+              if (total !== job.totalTasks) invalid(`job ${job.id}: InputEnd says ${total} tasks but an earlier one said ${job.totalTasks}`);
             } else if (total !== job.tasksSubmitted) {
-              fail(grpc.status.INVALID_ARGUMENT, `job ${job.id}: InputEnd says ${total} tasks but ${job.tasksSubmitted} were sent`);
+              invalid(`job ${job.id}: InputEnd says ${total} tasks but ${job.tasksSubmitted} were sent`);
             } else {
               this.scheduler.endInput(job, total);
             }
             return;
           }
           case 'open':
-            fail(grpc.status.INVALID_ARGUMENT, `job ${job.id}: "open" sent twice on one stream`);
+          case 'attach':
+            invalid(`job ${job.id}: "${msg.$case}" sent on a stream that already has a job`);
             return;
           default:
-            fail(grpc.status.INVALID_ARGUMENT, `job ${job.id}: empty JobRequest`);
+            invalid(`job ${job.id}: empty JobRequest`);
         }
       } catch (error) {
         this.log.error({ err: error, jobId: job?.id }, 'Jobs.Run message failed');
@@ -149,20 +204,34 @@ export class JobsService {
       }
     });
 
-    // The client half-closed: fine after InputEnd (results keep flowing); before it, the job
-    // can never complete, so the client has given it up.
+    // The client half-closed. After `end` it has read everything: the stream ends with OK (and a
+    // completed job's rows can go). Before InputEnd it cannot complete the job on this stream; the
+    // job stays attachable. After InputEnd results keep flowing.
     call.on('end', () => {
-      if (job === undefined) fail(grpc.status.INVALID_ARGUMENT, 'the Jobs.Run stream ended before "open"');
-      else if (!job.inputEnded) this.scheduler.cancelJob(job, 'the client closed its stream before InputEnd');
+      clientEnded = true;
+      if (closed) return;
+      if (closing) {
+        if (job) this.scheduler.clientEnded(job, sink);
+        endNow();
+      } else if (job === undefined) {
+        fail(grpc.status.INVALID_ARGUMENT, 'the Jobs.Run stream ended before "open" or "attach"');
+      } else if (!job.inputEnded && job.state === 'open') {
+        fail(grpc.status.INVALID_ARGUMENT, `job ${job.id}: the client closed its stream before InputEnd; the job stays open for a client to attach`);
+      }
     });
+    // The client went away: the job goes on, detached.
     call.on('cancelled', () => {
+      if (closed) return;
       closed = true;
-      if (job) this.scheduler.cancelJob(job, 'the client cancelled the job stream');
+      if (closeTimer) clearTimeout(closeTimer);
+      if (job) this.scheduler.detach(job, sink, 'the client cancelled its stream or lost its connection');
     });
     call.on('error', (error) => {
-      // Our own `fail` emits 'error' too; the job is cancelled by then and this is a no-op.
+      // Our own `fail` emits 'error' too; the stream is closed by then and this is a no-op.
+      if (closed) return;
       closed = true;
-      if (job) this.scheduler.cancelJob(job, `the job stream failed: ${error.message}`);
+      if (closeTimer) clearTimeout(closeTimer);
+      if (job) this.scheduler.detach(job, sink, `the job stream failed: ${error.message}`);
     });
   }
 

@@ -1,63 +1,144 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger, pb } from '../protocol/index.ts';
+import { pb, type Logger } from '../protocol/index.ts';
 import { AgentSession, type AgentSink } from './AgentSession.ts';
 import { JobState, type JobSink, type JobSpec } from './JobState.ts';
 import { matchesRequirements } from './matchesRequirements.ts';
+import { CoordinatorStore } from './store/CoordinatorStore.ts';
+import type { JobRow } from './store/JobRow.ts';
 import { TaskRecord } from './TaskRecord.ts';
 
 /** Options for {@link Scheduler}. */
 export interface SchedulerOptions {
   logger: Logger;
+  /** Where state is committed; default an in-memory store. The scheduler closes it on `shutdown()`. */
+  store?: CoordinatorStore;
   /** Payload bytes above which a batch is split into several messages; default 1 MiB. */
   maxBatchBytes?: number;
   /** How many finished jobs `Jobs.Get`/`List` still know about; default 1000. */
   finishedJobsKept?: number;
+  /** An agent session that sends nothing for this long is dead; default 15 000 ms. */
+  leaseMs?: number;
+  /** How long a gone session's attempts wait for their agent to come back; default 5000 ms. */
+  agentGraceMs?: number;
+  /** A job with no client stream attached for this long is cancelled; default 10 min. */
+  detachedJobTtlMs?: number;
 }
 
 /** A job's spec before it has an id (`id` empty or absent: the scheduler makes one). */
 export type JobOpening = Omit<JobSpec, 'id'> & { id?: string };
 
+/** What `restore()` found in the store. */
+export interface RestoreSummary {
+  /** Jobs open or awaiting delivery, now attachable. */
+  jobs: number;
+  /** Tasks queued again. */
+  queued: number;
+  /** Tasks that were running: their attempts wait `agentGraceMs` for their agents. */
+  running: number;
+  /** Ended jobs remembered for `Get`/`List`. */
+  finished: number;
+}
+
+/** An attempt whose session is gone: it waits for its agent until `deadline`, then is re-queued. */
+interface Orphan {
+  record: TaskRecord;
+  deadline: number;
+  reason: string;
+}
+
+/** What is left of an ended job whose rows were purged. */
+interface FinishedJob {
+  no: number;
+  info: pb.JobInfo;
+  endMessage: string;
+}
+
 /** Bytes a result or progress entry adds to a batch besides its value (field tags, ids, names). */
 const ENTRY_OVERHEAD = 64;
+/** Attempt ids per `results_accepted` message. */
+const MAX_ACK_IDS = 50_000;
+const MAX_COMMIT_RETRY_MS = 2000;
 
 /**
  * The coordinator's core, free of gRPC so that it can be tested with plain sinks: jobs and their
- * queues, agent sessions and their credit, attempts and their fencing, retries, and the batching of
- * everything that crosses a stream.
+ * queues, agent sessions and their credit, attempts and their fencing, leases and grace periods,
+ * retries, the durable store, and the batching of everything that crosses a stream.
  *
- * Work is moved in passes rather than per event: anything that could let a task move (new input,
- * new credit, a re-queue, an agent joining) schedules one dispatch pass with `setImmediate`, which
- * sends at most one `assign` message per agent (split only to keep messages near `maxBatchBytes`).
- * Results and progress gathered during one event-loop turn are flushed the same way, one message
- * per job. A tiny task therefore never costs a gRPC message of its own.
+ * Work moves in **turns**: anything that could let a task move or that must be written (new input,
+ * new credit, results, a re-queue, an agent joining) schedules one turn with `setImmediate`. A turn
+ * (1) runs a dispatch pass that fills every agent's credit (at most one `assign` message per agent,
+ * split only to keep messages near `maxBatchBytes`), (2) commits everything gathered since the last
+ * turn in **one transaction**, and only then (3) sends what that commit made true: results to the
+ * jobs' clients with their `rseq` (one message per job), `inputs_accepted` to clients,
+ * `results_accepted` to agents, and the assignments. A tiny task therefore never costs a gRPC
+ * message or a transaction of its own, and nothing is acknowledged or delivered before it is durable.
  *
  * Fair share: when filling an agent's credit, the pass takes one task at a time round-robin across
  * the jobs that have queued work and that the agent can run, starting with the job served least
  * recently, so a huge job submitted first cannot starve a small one submitted later.
+ *
+ * Attempts belong to an agent *name* across its sessions. When a session ends (stream closed,
+ * broken, or its lease expired) its attempts are orphaned for `agentGraceMs`: the same agent
+ * registering again and listing them in `running_attempt_ids` keeps them; the rest are re-queued
+ * with attempt+1 when the grace ends. A result is accepted only for the task's current attempt id,
+ * from the agent that holds it; anything else is fenced off (and still acknowledged).
+ *
+ * A job outlives its client stream: results accumulate in the store until a stream attaches again
+ * (`attachJob`, replaying results after the client's last rseq). A job with no stream for
+ * `detachedJobTtlMs` is cancelled.
  */
 export class Scheduler {
   private readonly log: Logger;
+  private readonly store: CoordinatorStore;
   private readonly maxBatchBytes: number;
   private readonly finishedJobsKept: number;
+  private readonly leaseMs: number;
+  private readonly agentGraceMs: number;
+  private readonly detachedJobTtlMs: number;
+  /** Makes attempt ids unique across coordinator restarts (stored attempt ids outlive a process). */
+  private readonly bootId = randomBytes(4).toString('base64url');
+  /** Jobs open, or completed with results not confirmed by their client. */
   private readonly jobs = new Map<string, JobState>();
-  /** Infos of finished jobs, oldest first, bounded by `finishedJobsKept`. */
-  private readonly finishedJobs = new Map<string, pb.JobInfo>();
+  /** Purged jobs, oldest first, bounded by `finishedJobsKept`. */
+  private readonly finishedJobs = new Map<string, FinishedJob>();
   private readonly sessions = new Map<string, AgentSession>();
+  private readonly sessionsByName = new Map<string, AgentSession>();
+  /** Every current attempt (running on a session or orphaned), by attempt id: the fence. */
+  private readonly attempts = new Map<string, TaskRecord>();
+  /** Attempts whose session is gone, in deadline order. */
+  private readonly orphans = new Map<string, Orphan>();
   /** Jobs with queued tasks, in the order they should be served (least recently served first). */
   private readonly queuedJobs = new Set<JobState>();
-  /** Jobs with results or progress to flush, or that may have just completed. */
-  private readonly dirtyJobs = new Set<JobState>();
-  private dispatchHandle: NodeJS.Immediate | undefined;
-  private flushHandle: NodeJS.Immediate | undefined;
+  /** Jobs with something to send after the next commit, or that may have just completed. */
+  private turnJobs = new Set<JobState>();
+  /** Sessions with acknowledgements to send after the next commit. */
+  private readonly ackSessions = new Set<AgentSession>();
+  /** Sessions with assignments to send after the next commit. */
+  private readonly outboxSessions = new Set<AgentSession>();
+  private readonly ticker: NodeJS.Timeout;
+  private turnHandle: NodeJS.Immediate | undefined;
+  private orphanTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private commitFailures = 0;
   private attemptCounter = 0;
   private fillCounter = 0;
   private tasksCompletedTotal = 0;
+  private fencedTotal = 0;
+  private commitsTotal = 0;
+  private restored = false;
   private closed = false;
 
   constructor(options: SchedulerOptions) {
     this.log = options.logger;
+    this.store = options.store ?? CoordinatorStore.open();
     this.maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
     this.finishedJobsKept = options.finishedJobsKept ?? 1000;
+    this.leaseMs = options.leaseMs ?? 15_000;
+    this.agentGraceMs = options.agentGraceMs ?? 5000;
+    this.detachedJobTtlMs = options.detachedJobTtlMs ?? 10 * 60_000;
+    const period = Math.max(10, Math.min(1000, Math.min(this.leaseMs, this.detachedJobTtlMs) / 4));
+    this.ticker = setInterval(this.tick, period);
+    this.ticker.unref();
   }
 
   /** Whether {@link shutdown} was called: no new jobs or sessions are taken. */
@@ -65,59 +146,223 @@ export class Scheduler {
     return this.closed;
   }
 
+  /** How often agents must send something (`Registered.heartbeat_ms`): a third of the lease. */
+  get heartbeatMs(): number {
+    return Math.max(1, Math.floor(this.leaseMs / 3));
+  }
+
+  /** Results discarded because their attempt was not current (since start). */
+  get fencedResults(): number {
+    return this.fencedTotal;
+  }
+
+  /** Transactions committed (since start). */
+  get commits(): number {
+    return this.commitsTotal;
+  }
+
+  /**
+   * Loads what the store holds, once, before any client or agent is served: every job not purged
+   * becomes attachable; an open job's tasks without a final result are queued again, except those
+   * that were running, which keep their attempt for `agentGraceMs` so that their agents, reconnecting,
+   * can keep them.
+   */
+  restore(): RestoreSummary {
+    if (this.restored) throw new Error('Scheduler.restore() was already called');
+    this.restored = true;
+    const now = Date.now();
+    const deadline = now + this.agentGraceMs;
+    const summary: RestoreSummary = { jobs: 0, queued: 0, running: 0, finished: 0 };
+    for (const row of this.store.loadJobs()) {
+      if (row.purged || row.state === 'cancelled' || row.state === 'failed') {
+        if (!row.purged) {
+          const purged: JobRow = { ...row, purged: true };
+          this.store.purgeJob(row.no);
+          this.store.putJob({ no: row.no, toRow: () => purged });
+        }
+        this.remember({ no: row.no, info: JobState.infoOf(row), endMessage: row.endMessage });
+        summary.finished += 1;
+        continue;
+      }
+      const job = JobState.fromRow(row, this.log.child({ jobId: row.id }));
+      job.detachedAtMs = now;
+      let queued = 0;
+      let running = 0;
+      if (job.state === 'open') {
+        for (const task of this.store.tasksOf(job.no)) {
+          const payload = Buffer.from(task.payload.buffer, task.payload.byteOffset, task.payload.byteLength);
+          const record = new TaskRecord(job, task.seq, payload, task.items, task.firstIndex);
+          record.attempt = task.attempt;
+          if (task.attemptId) {
+            record.attemptId = task.attemptId;
+            record.agent = task.agent;
+            this.attempts.set(task.attemptId, record);
+            this.orphans.set(task.attemptId, { record, deadline, reason: 'the coordinator restarted while it ran' });
+            job.tasksRunning += 1;
+            running += 1;
+          } else {
+            job.queue.push(record);
+            queued += 1;
+          }
+        }
+        if (queued > 0) this.queuedJobs.add(job);
+        if (job.isDone) this.turnJobs.add(job);
+      }
+      this.jobs.set(job.id, job);
+      summary.jobs += 1;
+      summary.queued += queued;
+      summary.running += running;
+      job.log.info({ state: job.state, queued, running, completed: job.tasksCompleted, lastRseq: job.lastRseq }, 'job restored');
+    }
+    this.scheduleOrphanSweep();
+    this.scheduleTurn();
+    return summary;
+  }
+
   // ---------------------------------------------------------------- jobs
 
-  /** Whether a job id is taken by an open job or a finished job still remembered. */
+  /** Whether a job id is taken by a job held or a finished job still remembered. */
   hasJob(jobId: string): boolean {
     return this.jobs.has(jobId) || this.finishedJobs.has(jobId);
   }
 
-  /** Opens a job and sends `opened` on its sink. The caller checks that a chosen id is free. */
+  /**
+   * Opens a job with `sink` attached. `opened` is sent once the job is committed. The caller
+   * checks that a chosen id is free.
+   */
   openJob(opening: JobOpening, sink: JobSink): JobState {
     const id = opening.id || this.newJobId();
-    const job = new JobState({ ...opening, id }, sink, this.log.child({ jobId: id }));
+    const job = new JobState({ ...opening, id }, this.store.allocateJobNo(), this.log.child({ jobId: id }));
+    job.sink = sink;
+    job.openedDue = true;
     this.jobs.set(id, job);
-    sink.send({ msg: { $case: 'opened', value: { jobId: id } } });
+    this.store.putJob(job);
+    this.touch(job);
     job.log.info({ name: job.name, export: job.function.exportName, retries: job.retries }, 'job opened');
     return job;
   }
 
-  /** The open job with this id, if any. */
-  openJobById(jobId: string): JobState | undefined {
+  /**
+   * Attaches a client stream to an existing job: sends `opened` (with what is durable), replays the
+   * stored results after `afterRseq` in rseq order, then the stream gets the job's results live
+   * (or `end` at once when the job is complete). A stream already attached is ended with `aborted`.
+   * For a job already purged, sends `opened` and its `end`. Returns undefined for an unknown job.
+   */
+  attachJob(jobId: string, afterRseq: number, sink: JobSink): JobState | 'ended' | undefined {
+    if (this.closed) return undefined;
+    const job = this.jobs.get(jobId);
+    if (job === undefined) {
+      const finished = this.finishedJobs.get(jobId);
+      if (finished === undefined) return undefined;
+      const info = finished.info;
+      sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: info.tasksSubmitted, inputEnded: info.inputEnded } } });
+      sink.send({ msg: { $case: 'end', value: { state: info.state, message: finished.endMessage } } });
+      sink.close();
+      return 'ended';
+    }
+    const previous = job.sink;
+    job.sink = sink;
+    job.detachedAtMs = 0;
+    job.openedDue = false;
+    if (previous !== null) previous.abort(`job ${job.id} was attached by another stream`, 'aborted');
+    sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: job.tasksCommitted, inputEnded: job.inputEndCommitted } } });
+    // Committed results only: this turn's results (higher rseqs) follow after their commit.
+    let replayed = 0;
+    let batch: pb.TaskResult[] = [];
+    let bytes = 0;
+    for (const stored of this.store.resultsAfter(job.no, afterRseq)) {
+      const result = pb.TaskResult.decode(stored.result);
+      const size = resultSize(result);
+      if (batch.length > 0 && bytes + size > this.maxBatchBytes) {
+        sink.send({ msg: { $case: 'results', value: { results: batch } } });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(result);
+      bytes += size;
+      replayed += 1;
+    }
+    if (batch.length > 0) sink.send({ msg: { $case: 'results', value: { results: batch } } });
+    job.log.info({ afterRseq, replayed, lastRseq: job.lastRseq, tasksAccepted: job.tasksCommitted, state: job.state }, 'client attached');
+    if (job.state === 'completed') this.sendEnd(job, sink);
+    return job;
+  }
+
+  /**
+   * A client stream went away (cancelled, broken, replaced): the job goes on and its results
+   * accumulate until a stream attaches again, for at most `detachedJobTtlMs`.
+   */
+  detach(job: JobState, sink: JobSink, reason: string): void {
+    if (this.closed || job.sink !== sink) return;
+    job.sink = null;
+    job.detachedAtMs = Date.now();
+    if (job.state === 'open') job.log.info({ reason, ttlMs: this.detachedJobTtlMs }, 'client detached; the job goes on');
+  }
+
+  /**
+   * The client half-closed `sink`. After `end{completed}` on that stream, it has read every result:
+   * the job's rows are deleted.
+   */
+  clientEnded(job: JobState, sink: JobSink): void {
+    if (this.closed) return;
+    if (job.state === 'completed' && job.endSentTo === sink && !job.purged) this.purge(job, 'the client read every result');
+  }
+
+  /** The job held (open, or completed and awaiting its client), if any. */
+  jobById(jobId: string): JobState | undefined {
     return this.jobs.get(jobId);
   }
 
   /**
-   * Queues a batch of a job's tasks. The caller has validated them (consecutive `seq`, input not
-   * ended); tasks for a job that is no longer open are dropped.
+   * Queues a batch of a job's tasks. The caller has validated them (consecutive `seq` from
+   * `tasksSubmitted`, duplicates removed, input not ended); tasks for a job no longer open are dropped.
    */
   addInputs(job: JobState, inputs: readonly pb.TaskInput[]): void {
-    if (job.state !== 'open' || inputs.length === 0) return;
+    if (this.closed || job.state !== 'open' || inputs.length === 0) return;
     for (const input of inputs) {
-      job.queue.push(new TaskRecord(job, input.seq, input.payload, input.items, input.firstIndex));
+      const record = new TaskRecord(job, input.seq, input.payload, input.items, input.firstIndex);
+      job.queue.push(record);
+      this.store.putTask(record);
     }
     job.tasksSubmitted += inputs.length;
+    job.inputsDirty = true;
+    this.store.putJob(job);
     this.queuedJobs.add(job);
+    this.touch(job);
     if (job.log.isLevelEnabled('debug')) job.log.debug({ tasks: inputs.length, queued: job.queue.length }, 'inputs queued');
-    this.scheduleDispatch();
   }
 
   /** The client sent `InputEnd`: the job completes once every task has a final result. */
   endInput(job: JobState, totalTasks: number): void {
-    if (job.state !== 'open') return;
+    if (this.closed || job.state !== 'open' || job.inputEnded) return;
     job.inputEnded = true;
     job.totalTasks = totalTasks;
-    this.markDirty(job);
+    job.inputsDirty = true;
+    this.store.putJob(job);
+    this.touch(job);
+  }
+
+  /** The client has every result through `throughRseq`: they are deleted in the next commit. */
+  resultsReceived(job: JobState, throughRseq: number): void {
+    if (this.closed) return;
+    const through = Math.min(throughRseq, job.lastRseq);
+    if (through <= job.receivedRseq) return;
+    job.receivedRseq = through;
+    this.store.forgetResults(job.no, through);
+    this.store.putJob(job);
+    this.scheduleTurn();
+    if (job.state === 'completed' && through >= job.lastRseq) this.purge(job, 'the client confirmed every result');
   }
 
   /**
    * Cancels an open job: drops its queued tasks, asks agents to stop its running attempts (whose
-   * results will then be fenced off), flushes results already gathered, sends `end{cancelled}`
-   * and ends the job's stream. Returns false when the job is not open.
+   * results will then be fenced off), deletes its tasks and results, sends `end{cancelled}` and
+   * ends the job's stream. Returns false when the job is not open.
    */
   cancelJob(job: JobState, message: string): boolean {
-    if (job.state !== 'open') return false;
+    if (this.closed || job.state !== 'open') return false;
     job.state = 'cancelled';
+    job.endMessage = message;
     const dropped = job.queue.drain().length;
     this.queuedJobs.delete(job);
     let stopped = 0;
@@ -126,6 +371,7 @@ export class Scheduler {
       for (const [attemptId, record] of session.running) {
         if (record.job !== job) continue;
         session.running.delete(attemptId);
+        this.attempts.delete(attemptId);
         (attemptIds ??= []).push(attemptId);
       }
       if (attemptIds) {
@@ -133,48 +379,99 @@ export class Scheduler {
         session.sink.send({ msg: { $case: 'cancel', value: { attemptIds } } });
       }
     }
+    for (const [attemptId, orphan] of this.orphans) {
+      if (orphan.record.job !== job) continue;
+      // Its agent, if it comes back listing it, is told to cancel it (no longer current).
+      this.orphans.delete(attemptId);
+      this.attempts.delete(attemptId);
+    }
     job.tasksRunning = 0;
-    this.sendPending(job);
-    job.sink.send({ msg: { $case: 'end', value: { state: 'cancelled', message } } });
-    job.sink.close();
+    job.pendingResults = [];
+    job.pendingProgress = [];
+    job.purged = true;
+    this.store.purgeJob(job.no);
+    this.store.putJob(job);
+    this.scheduleTurn();
+    const sink = job.sink;
+    if (sink !== null) {
+      job.sink = null;
+      sink.send({ msg: { $case: 'end', value: { state: 'cancelled', message } } });
+      sink.close();
+    }
     job.log.info({ dropped, stopped, reason: message }, 'job cancelled');
     this.retire(job);
     return true;
   }
 
-  /** `Jobs.Get`: an open job or a remembered finished one. */
+  /** `Jobs.Get`: a job held or a remembered finished one. */
   jobInfo(jobId: string): pb.JobInfo | undefined {
-    return this.jobs.get(jobId)?.info() ?? this.finishedJobs.get(jobId);
+    return this.jobs.get(jobId)?.info() ?? this.finishedJobs.get(jobId)?.info;
   }
 
-  /** `Jobs.List`: open jobs and remembered finished ones, oldest first. */
+  /** `Jobs.List`: jobs held and remembered finished ones, oldest first. */
   listJobs(): pb.JobInfo[] {
-    const infos = [...this.finishedJobs.values()];
+    const infos = [...this.finishedJobs.values()].map((f) => f.info);
     for (const job of this.jobs.values()) infos.push(job.info());
     return infos.sort((a, b) => a.createdAtMs - b.createdAtMs);
   }
 
   // ---------------------------------------------------------------- agent sessions
 
-  /** Registers an agent session and sends `registered`; it takes work once it grants credit. */
+  /**
+   * Registers an agent session and sends `registered`; it takes work once it grants credit. Attempts
+   * listed in `running_attempt_ids` that are still current for this agent move to the new session
+   * (they are not re-run); the others get a `cancel`. A live session of the same agent is replaced.
+   */
   addSession(register: pb.Register, sink: AgentSink): AgentSession {
     const sessionId = `s-${randomBytes(6).toString('base64url')}`;
     const session = new AgentSession(sessionId, register, sink, this.log.child({ agent: register.name, sessionId }));
+    const previous = this.sessionsByName.get(session.name);
+    if (previous !== undefined) {
+      this.removeSession(previous, `replaced by a new session (${sessionId}) of the same agent`);
+      previous.sink.abort(`agent "${session.name}" connected again (session ${sessionId}); this session is replaced`);
+    }
     this.sessions.set(sessionId, session);
-    sink.send({ msg: { $case: 'registered', value: { sessionId } } });
+    this.sessionsByName.set(session.name, session);
+    sink.send({ msg: { $case: 'registered', value: { sessionId, heartbeatMs: this.heartbeatMs } } });
+
+    let adopted = 0;
+    const stale: string[] = [];
+    for (const attemptId of register.runningAttemptIds) {
+      const record = this.attempts.get(attemptId);
+      if (record !== undefined && record.session === session) continue; // listed twice
+      if (record !== undefined && record.session === null && record.agent === session.name && this.orphans.delete(attemptId)) {
+        record.session = session;
+        session.running.set(attemptId, record);
+        adopted += 1;
+      } else {
+        stale.push(attemptId);
+      }
+    }
+    if (stale.length > 0) sink.send({ msg: { $case: 'cancel', value: { attemptIds: stale } } });
+    if (this.orphans.size === 0 && this.orphanTimer !== undefined) {
+      clearTimeout(this.orphanTimer);
+      this.orphanTimer = undefined;
+    }
     const capacity = session.capacity;
     session.log.info(
-      { slots: capacity.slots, cpus: capacity.cpus, memoryMb: capacity.memoryMb, sumo: capacity.sumoVersion || undefined, version: session.version },
-      'agent joined',
+      {
+        slots: capacity.slots,
+        cpus: capacity.cpus,
+        memoryMb: capacity.memoryMb,
+        sumo: capacity.sumoVersion || undefined,
+        version: session.version,
+        ...(register.runningAttemptIds.length > 0 ? { kept: adopted, cancelled: stale.length } : {}),
+      },
+      register.runningAttemptIds.length > 0 ? 'agent re-joined' : 'agent joined',
     );
     return session;
   }
 
   /** Adds to a session's credit (grants are cumulative). */
   grantCredit(session: AgentSession, tasks: number): void {
-    if (!this.sessions.has(session.sessionId) || tasks <= 0) return;
+    if (this.closed || !this.sessions.has(session.sessionId) || tasks <= 0) return;
     session.credit += tasks;
-    this.scheduleDispatch();
+    if (this.queuedJobs.size > 0) this.scheduleTurn();
   }
 
   /** Records a heartbeat's load report. */
@@ -197,23 +494,26 @@ export class Scheduler {
   }
 
   /**
-   * A batch of attempt results from a session. Each result is matched by attempt id against the
-   * attempts this session runs: anything else (a cancelled, re-queued or already finished attempt,
-   * or another session's) is discarded. Infrastructure failures are retried within the job's budget.
+   * A batch of attempt results from a session. A result counts only if its attempt id is the
+   * task's current attempt and belongs to this session's agent (a result re-sent on a new session
+   * after a reconnect counts); anything else is fenced off. Every result is acknowledged with
+   * `results_accepted` after the commit that made the accepted ones durable. Infrastructure
+   * failures are retried within the job's budget.
    */
   handleResults(session: AgentSession, results: readonly pb.AttemptResult[]): void {
-    let discarded = 0;
+    // A session already gone cannot be acknowledged; its agent sends the results again.
+    if (this.closed || results.length === 0 || !this.sessions.has(session.sessionId)) return;
+    let fenced = 0;
     let retried = 0;
     for (const result of results) {
-      const record = session.running.get(result.attemptId);
-      if (record === undefined) {
-        discarded += 1;
+      const attemptId = result.attemptId;
+      session.acks.push(attemptId);
+      const record = this.attempts.get(attemptId);
+      if (record === undefined || record.agent !== session.name) {
+        fenced += 1;
         continue;
       }
-      session.running.delete(result.attemptId);
-      record.job.tasksRunning -= 1;
-      record.session = null;
-      record.attemptId = '';
+      this.endAttempt(record);
       const outcome = result.outcome;
       if (outcome === undefined) {
         this.complete(record, internalFailure('the agent sent a result with neither value nor failure'), session.name, result.worker);
@@ -224,46 +524,45 @@ export class Scheduler {
         this.complete(record, outcome, session.name, result.worker);
       }
     }
-    if (session.log.isLevelEnabled('debug')) {
-      session.log.debug({ results: results.length, discarded, retried }, 'results received');
-    }
+    this.fencedTotal += fenced;
+    this.ackSessions.add(session);
+    this.scheduleTurn();
+    if (fenced > 0) session.log.info({ fenced, results: results.length }, 'results of attempts no longer current discarded');
+    if (session.log.isLevelEnabled('debug')) session.log.debug({ results: results.length, fenced, retried }, 'results received');
   }
 
   /** A batch of progress reports from a session, forwarded to the owning jobs (fenced like results). */
   handleProgress(session: AgentSession, progress: readonly pb.AttemptProgress[]): void {
+    if (this.closed || !this.sessions.has(session.sessionId)) return;
     for (const report of progress) {
-      const record = session.running.get(report.attemptId);
-      if (record === undefined) continue;
+      const record = this.attempts.get(report.attemptId);
+      if (record === undefined || record.agent !== session.name) continue;
       record.job.pendingProgress.push({ seq: record.seq, value: report.value, agent: session.name, worker: report.worker });
-      this.markDirty(record.job);
+      this.touch(record.job);
     }
   }
 
   /**
-   * A session ended (stream closed or broken): its running attempts go back to the front of their
-   * jobs' queues with attempt+1, or, with no retry left, finish as failures of kind `lost`.
+   * A session ended (stream closed or broken, lease expired, replaced): its attempts are orphaned
+   * for `agentGraceMs`. The same agent registering again within the grace keeps those it lists;
+   * the rest are then re-queued with attempt+1, or, with no retry left, finish as failures of kind
+   * `lost`.
    */
   removeSession(session: AgentSession, reason: string): void {
-    if (!this.sessions.delete(session.sessionId)) return;
-    let requeued = 0;
-    let lost = 0;
-    for (const record of session.running.values()) {
-      record.job.tasksRunning -= 1;
+    if (this.closed || !this.sessions.delete(session.sessionId)) return;
+    if (this.sessionsByName.get(session.name) === session) this.sessionsByName.delete(session.name);
+    const deadline = Date.now() + this.agentGraceMs;
+    for (const [attemptId, record] of session.running) {
       record.session = null;
-      record.attemptId = '';
-      if (record.job.state !== 'open') continue;
-      if (this.shouldRetry(record, 'lost')) {
-        requeued += 1;
-        this.requeue(record);
-      } else {
-        lost += 1;
-        const message = `agent "${session.name}" (session ${session.sessionId}) was lost while running the task (attempt ${record.attempt}): ${reason}`;
-        this.complete(record, { $case: 'failure', value: failure('lost', 'AgentLostError', message) }, session.name, '');
-      }
+      this.orphans.set(attemptId, { record, deadline, reason });
     }
+    const orphaned = session.running.size;
     session.running.clear();
     session.credit = 0;
-    session.log.info({ requeued, lost, reason }, 'agent left');
+    session.outbox = [];
+    this.outboxSessions.delete(session);
+    session.log.info({ orphaned, graceMs: this.agentGraceMs, reason }, 'agent left');
+    this.scheduleOrphanSweep();
   }
 
   /** `Admin.ListAgents`. */
@@ -274,18 +573,19 @@ export class Scheduler {
   /**
    * `Admin.Stats`. `tasksCompleted` counts every task that got a final result (success or
    * failure) since the coordinator started, like `JobInfo.tasksCompleted` does per job.
+   * `tasksRunning` includes attempts waiting for their agent to come back.
    */
   stats(): pb.StatsResponse {
     let slots = 0;
-    let tasksRunning = 0;
-    for (const session of this.sessions.values()) {
-      slots += session.capacity.slots;
-      tasksRunning += session.running.size;
-    }
+    for (const session of this.sessions.values()) slots += session.capacity.slots;
     let tasksQueued = 0;
+    let tasksRunning = 0;
+    let jobsOpen = 0;
     const jobs: pb.JobInfo[] = [];
     for (const job of this.jobs.values()) {
       tasksQueued += job.queue.length;
+      tasksRunning += job.tasksRunning;
+      if (job.state === 'open') jobsOpen += 1;
       jobs.push(job.info());
     }
     return {
@@ -294,34 +594,43 @@ export class Scheduler {
       tasksQueued,
       tasksRunning,
       tasksCompleted: this.tasksCompletedTotal,
-      jobsOpen: this.jobs.size,
+      jobsOpen,
       jobs,
     };
   }
 
   /**
-   * Stops scheduling and ends every stream: open jobs are aborted (their clients see the
-   * coordinator going away), agent sessions are closed. Used when the coordinator stops.
+   * Stops: commits and delivers what was handled so far, then ends every stream — job streams
+   * with UNAVAILABLE (clients re-attach to the next coordinator on the same data), agent streams
+   * too — and closes the store. Jobs stay open in the store; nothing queued or finished is lost.
    */
   shutdown(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.dispatchHandle) clearImmediate(this.dispatchHandle);
-    if (this.flushHandle) clearImmediate(this.flushHandle);
-    this.dispatchHandle = this.flushHandle = undefined;
-    for (const job of [...this.jobs.values()]) {
-      job.state = 'failed';
-      job.queue.drain();
-      job.sink.abort('the coordinator is shutting down');
-      this.retire(job);
+    clearInterval(this.ticker);
+    for (const timer of [this.orphanTimer, this.retryTimer]) if (timer) clearTimeout(timer);
+    if (this.turnHandle) clearImmediate(this.turnHandle);
+    this.turnHandle = this.orphanTimer = this.retryTimer = undefined;
+    if (!this.store.isClosed) {
+      // No dispatch pass: no new attempts now. A job finishing here writes its state once more.
+      for (let pass = 0; pass < 3; pass++) {
+        if (!this.commit()) break;
+        this.deliver();
+        if (!this.store.hasPendingWrites) break;
+      }
     }
-    for (const session of this.sessions.values()) {
-      session.running.clear();
-      session.sink.close();
+    for (const job of this.jobs.values()) {
+      const sink = job.sink;
+      if (sink === null) continue;
+      job.sink = null;
+      sink.abort('the coordinator is shutting down; the SDK re-attaches');
     }
+    for (const session of this.sessions.values()) session.sink.abort('the coordinator is shutting down');
     this.sessions.clear();
+    this.sessionsByName.clear();
     this.queuedJobs.clear();
-    this.dirtyJobs.clear();
+    this.turnJobs.clear();
+    this.store.close();
   }
 
   // ---------------------------------------------------------------- internals
@@ -333,6 +642,12 @@ export class Scheduler {
     }
   }
 
+  /** The job has something to send after the next commit (or may have completed). */
+  private touch(job: JobState): void {
+    this.turnJobs.add(job);
+    this.scheduleTurn();
+  }
+
   /** Crashes and lost agents are retried within the budget; errors only when the job asks. */
   private shouldRetry(record: TaskRecord, kind: string): boolean {
     const job = record.job;
@@ -341,22 +656,40 @@ export class Scheduler {
     return kind === 'error' && job.retryOnError;
   }
 
+  /** The task's current attempt is over (it has a result, or its agent is lost for good). */
+  private endAttempt(record: TaskRecord): void {
+    const attemptId = record.attemptId;
+    this.attempts.delete(attemptId);
+    if (record.session !== null) record.session.running.delete(attemptId);
+    else this.orphans.delete(attemptId);
+    record.session = null;
+    record.attemptId = '';
+    record.agent = '';
+    record.job.tasksRunning -= 1;
+  }
+
   /** Back to the front of the job's queue; the next assignment makes it attempt+1. */
   private requeue(record: TaskRecord): void {
     record.job.queue.unshift(record);
+    this.store.updateTask(record);
     this.queuedJobs.add(record.job);
-    this.scheduleDispatch();
+    this.scheduleTurn();
   }
 
-  /** Records a task's final result for the next flush; the record (and payload) is then unreferenced. */
+  /** Records a task's final result: stored with the next rseq, delivered after the commit. */
   private complete(record: TaskRecord, outcome: NonNullable<pb.TaskResult['outcome']>, agent: string, worker: string): void {
     const job = record.job;
     if (job.state !== 'open') return;
     job.tasksCompleted += 1;
     if (outcome.$case === 'failure') job.tasksFailed += 1;
     this.tasksCompletedTotal += 1;
-    job.pendingResults.push({ seq: record.seq, outcome, attempt: record.attempt, agent, worker });
-    this.markDirty(job);
+    job.lastRseq += 1;
+    const result: pb.TaskResult = { seq: record.seq, outcome, attempt: record.attempt, agent, worker, rseq: job.lastRseq };
+    this.store.putResult(job.no, job.lastRseq, record.seq, pb.TaskResult.encode(result).finish());
+    this.store.deleteTask(record);
+    this.store.putJob(job);
+    job.pendingResults.push(result);
+    this.touch(job);
   }
 
   private eligible(job: JobState, session: AgentSession): boolean {
@@ -368,19 +701,164 @@ export class Scheduler {
     return ok;
   }
 
-  private scheduleDispatch(): void {
-    if (this.dispatchHandle !== undefined || this.closed) return;
-    this.dispatchHandle = setImmediate(this.runDispatch);
+  private scheduleTurn(): void {
+    if (this.turnHandle !== undefined || this.closed) return;
+    this.turnHandle = setImmediate(this.runTurn);
   }
 
-  private readonly runDispatch = (): void => {
-    this.dispatchHandle = undefined;
+  /** One turn: dispatch, commit, then send what the commit made true. */
+  private readonly runTurn = (): void => {
+    this.turnHandle = undefined;
+    if (this.closed) return;
     try {
       this.dispatch();
     } catch (error) {
       this.log.error({ err: error }, 'dispatch pass failed');
     }
+    if (!this.commit()) return;
+    this.deliver();
   };
+
+  /**
+   * Commits the turn's writes. On failure nothing of the turn is sent; the writes stay pending
+   * and the commit is retried with backoff. Returns whether everything is committed.
+   */
+  private commit(): boolean {
+    if (this.retryTimer !== undefined) return false;
+    if (!this.store.hasPendingWrites) return true;
+    try {
+      const rows = this.store.commit();
+      this.commitsTotal += 1;
+      if (this.commitFailures > 0) this.log.info({ failures: this.commitFailures }, 'commit succeeded again');
+      this.commitFailures = 0;
+      if (this.log.isLevelEnabled('trace')) this.log.trace({ rows }, 'committed');
+      return true;
+    } catch (error) {
+      this.commitFailures += 1;
+      const retryInMs = Math.min(MAX_COMMIT_RETRY_MS, 50 * 2 ** Math.min(this.commitFailures, 6));
+      this.log.error({ err: error, failures: this.commitFailures, retryInMs }, 'commit failed; nothing is acknowledged or delivered until it succeeds');
+      if (!this.closed) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.scheduleTurn();
+        }, retryInMs);
+      }
+      return false;
+    }
+  }
+
+  /** Sends what the last commit made durable: opened, inputs_accepted, results, acks, assignments. */
+  private deliver(): void {
+    if (this.turnJobs.size > 0) {
+      const jobs = this.turnJobs;
+      this.turnJobs = new Set();
+      for (const job of jobs) {
+        try {
+          this.deliverJob(job);
+        } catch (error) {
+          job.log.error({ err: error }, 'delivering results failed');
+        }
+      }
+    }
+    for (const session of this.ackSessions) {
+      const ids = session.acks;
+      session.acks = [];
+      for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
+        session.sink.send({ msg: { $case: 'resultsAccepted', value: { attemptIds: ids.slice(i, i + MAX_ACK_IDS) } } });
+      }
+    }
+    this.ackSessions.clear();
+    for (const session of this.outboxSessions) {
+      const batches = session.outbox;
+      session.outbox = [];
+      for (const tasks of batches) session.sink.send({ msg: { $case: 'assign', value: { tasks } } });
+    }
+    this.outboxSessions.clear();
+  }
+
+  private deliverJob(job: JobState): void {
+    const sink = job.sink;
+    if (job.openedDue) {
+      job.openedDue = false;
+      sink?.send({ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false } } });
+    }
+    if (job.inputsDirty) {
+      job.inputsDirty = false;
+      job.inputEndCommitted = job.inputEnded;
+      if (job.tasksCommitted !== job.tasksSubmitted) {
+        job.tasksCommitted = job.tasksSubmitted;
+        sink?.send({ msg: { $case: 'inputsAccepted', value: { tasksAccepted: job.tasksCommitted } } });
+      }
+    }
+    if (job.pendingProgress.length > 0) {
+      const progress = job.pendingProgress;
+      job.pendingProgress = [];
+      if (sink !== null) {
+        for (const part of splitBySize(progress, this.maxBatchBytes, (p) => p.value.length + ENTRY_OVERHEAD)) {
+          sink.send({ msg: { $case: 'progress', value: { progress: part } } });
+        }
+      }
+    }
+    if (job.pendingResults.length > 0) {
+      const results = job.pendingResults;
+      job.pendingResults = [];
+      if (sink !== null) {
+        const parts = splitBySize(results, this.maxBatchBytes, resultSize);
+        for (const part of parts) sink.send({ msg: { $case: 'results', value: { results: part } } });
+        if (job.log.isLevelEnabled('debug')) job.log.debug({ results: results.length, messages: parts.length, lastRseq: job.lastRseq }, 'results sent');
+      }
+    }
+    if (job.state === 'open' && job.isDone) this.finish(job);
+  }
+
+  /** Every result is durable and sent: the job is complete, and attachable until its client confirms. */
+  private finish(job: JobState): void {
+    job.state = 'completed';
+    this.store.putJob(job);
+    this.scheduleTurn();
+    job.log.info({ tasks: job.totalTasks, failed: job.tasksFailed, attached: job.sink !== null }, 'job completed');
+    if (job.sink !== null) this.sendEnd(job, job.sink);
+    if (job.receivedRseq >= job.lastRseq) this.purge(job, 'no result left to deliver');
+  }
+
+  private sendEnd(job: JobState, sink: JobSink): void {
+    sink.send({ msg: { $case: 'end', value: { state: 'completed', message: '' } } });
+    job.endSentTo = sink;
+    sink.close();
+  }
+
+  /** Deletes a completed job's tasks and results; its info stays for `Get`/`List`. */
+  private purge(job: JobState, reason: string): void {
+    if (job.purged) return;
+    job.purged = true;
+    this.store.purgeJob(job.no);
+    this.store.putJob(job);
+    this.scheduleTurn();
+    job.log.info({ reason }, 'job rows deleted');
+    this.retire(job);
+  }
+
+  /** Forgets an ended, purged job, keeping its info (bounded) for `Get`/`List`. */
+  private retire(job: JobState): void {
+    this.jobs.delete(job.id);
+    this.queuedJobs.delete(job);
+    this.turnJobs.delete(job);
+    job.pendingResults = [];
+    job.pendingProgress = [];
+    this.remember({ no: job.no, info: job.info(), endMessage: job.endMessage });
+  }
+
+  private remember(finished: FinishedJob): void {
+    this.finishedJobs.set(finished.info.jobId, finished);
+    if (this.finishedJobs.size > this.finishedJobsKept) {
+      const [oldestId, oldest] = this.finishedJobs.entries().next().value!;
+      this.finishedJobs.delete(oldestId);
+      this.store.deleteJob(oldest.no);
+      this.scheduleTurn();
+    }
+  }
+
+  // ---------------------------------------------------------------- dispatch
 
   /** One dispatch pass: fill every session's credit from the queued jobs it can run. */
   private dispatch(): void {
@@ -417,18 +895,21 @@ export class Scheduler {
         served.push(job);
       }
 
-      const attemptId = (++this.attemptCounter).toString(36);
+      const attemptId = `${this.bootId}.${(++this.attemptCounter).toString(36)}`;
       record.attempt += 1;
       record.attemptId = attemptId;
+      record.agent = session.name;
       record.session = session;
+      this.attempts.set(attemptId, record);
       session.running.set(attemptId, record);
+      this.store.updateTask(record);
       session.credit -= 1;
       job.tasksRunning += 1;
       assigned += 1;
 
       const size = record.payload.length + ENTRY_OVERHEAD;
       if (batch.length > 0 && batchBytes + size > this.maxBatchBytes) {
-        session.sink.send({ msg: { $case: 'assign', value: { tasks: batch } } });
+        session.outbox.push(batch);
         batch = [];
         batchBytes = 0;
       }
@@ -446,7 +927,8 @@ export class Scheduler {
       });
       batchBytes += size;
     }
-    if (batch.length > 0) session.sink.send({ msg: { $case: 'assign', value: { tasks: batch } } });
+    if (batch.length > 0) session.outbox.push(batch);
+    this.outboxSessions.add(session);
     // Served jobs that still have work go to the back: the next fill starts with the others.
     for (const job of served) {
       if (this.queuedJobs.delete(job)) this.queuedJobs.add(job);
@@ -456,65 +938,62 @@ export class Scheduler {
     }
   }
 
-  private markDirty(job: JobState): void {
-    this.dirtyJobs.add(job);
-    if (this.flushHandle !== undefined || this.closed) return;
-    this.flushHandle = setImmediate(this.runFlush);
+  // ---------------------------------------------------------------- timers
+
+  private scheduleOrphanSweep(): void {
+    if (this.orphanTimer !== undefined || this.closed) return;
+    const first = this.orphans.values().next().value;
+    if (first === undefined) return;
+    this.orphanTimer = setTimeout(this.sweepOrphans, Math.max(0, first.deadline - Date.now()));
+    this.orphanTimer.unref();
   }
 
-  private readonly runFlush = (): void => {
-    this.flushHandle = undefined;
-    const jobs = [...this.dirtyJobs];
-    this.dirtyJobs.clear();
-    for (const job of jobs) {
-      try {
-        if (job.state !== 'open') continue;
-        this.sendPending(job);
-        if (job.isDone) this.finish(job);
-      } catch (error) {
-        job.log.error({ err: error }, 'flushing results failed');
+  /** Re-queues (or fails as `lost`) the orphaned attempts whose grace has ended. */
+  private readonly sweepOrphans = (): void => {
+    this.orphanTimer = undefined;
+    if (this.closed) return;
+    const now = Date.now();
+    let requeued = 0;
+    let lost = 0;
+    for (const [attemptId, orphan] of this.orphans) {
+      if (orphan.deadline > now) break;
+      const record = orphan.record;
+      if (this.attempts.get(attemptId) !== record) {
+        this.orphans.delete(attemptId);
+        continue;
+      }
+      const agent = record.agent;
+      this.endAttempt(record);
+      if (this.shouldRetry(record, 'lost')) {
+        requeued += 1;
+        this.requeue(record);
+      } else {
+        lost += 1;
+        const message = `agent "${agent}" was lost while running the task (attempt ${record.attempt}): ${orphan.reason}`;
+        this.complete(record, { $case: 'failure', value: failure('lost', 'AgentLostError', message) }, agent, '');
       }
     }
+    if (requeued > 0 || lost > 0) this.log.info({ requeued, lost, graceMs: this.agentGraceMs }, 'attempts of lost agents re-queued');
+    this.scheduleOrphanSweep();
   };
 
-  /** Sends a job's gathered progress, then its results, as few messages as the size bound allows. */
-  private sendPending(job: JobState): void {
-    if (job.pendingProgress.length > 0) {
-      const progress = job.pendingProgress;
-      job.pendingProgress = [];
-      for (const part of splitBySize(progress, this.maxBatchBytes, (p) => p.value.length + ENTRY_OVERHEAD)) {
-        job.sink.send({ msg: { $case: 'progress', value: { progress: part } } });
-      }
+  /** Lease expiry of silent sessions; cancellation of jobs detached for too long. */
+  private readonly tick = (): void => {
+    if (this.closed) return;
+    const now = Date.now();
+    for (const session of [...this.sessions.values()]) {
+      const silentMs = now - session.lastSeenMs;
+      if (silentMs <= this.leaseMs) continue;
+      session.log.info({ silentMs, leaseMs: this.leaseMs }, 'agent lease expired');
+      this.removeSession(session, `its lease expired (nothing received for ${silentMs} ms)`);
+      session.sink.abort(`lease expired: agent "${session.name}" (session ${session.sessionId}) sent nothing for ${silentMs} ms (lease ${this.leaseMs} ms, heartbeat every ${this.heartbeatMs} ms)`);
     }
-    if (job.pendingResults.length > 0) {
-      const results = job.pendingResults;
-      job.pendingResults = [];
-      const parts = splitBySize(results, this.maxBatchBytes, resultSize);
-      for (const part of parts) job.sink.send({ msg: { $case: 'results', value: { results: part } } });
-      if (job.log.isLevelEnabled('debug')) job.log.debug({ results: results.length, messages: parts.length }, 'results sent');
+    for (const job of [...this.jobs.values()]) {
+      if (job.sink !== null || job.detachedAtMs === 0 || now - job.detachedAtMs < this.detachedJobTtlMs) continue;
+      if (job.state === 'open') this.cancelJob(job, `no client attached for ${now - job.detachedAtMs} ms (detached jobs are kept ${this.detachedJobTtlMs} ms)`);
+      else this.purge(job, `no client attached to take its results for ${this.detachedJobTtlMs} ms`);
     }
-  }
-
-  private finish(job: JobState): void {
-    job.state = 'completed';
-    job.sink.send({ msg: { $case: 'end', value: { state: 'completed', message: '' } } });
-    job.sink.close();
-    job.log.info({ tasks: job.totalTasks, failed: job.tasksFailed }, 'job completed');
-    this.retire(job);
-  }
-
-  /** Forgets an ended job's tasks, keeping its info (bounded) for `Get`/`List`. */
-  private retire(job: JobState): void {
-    this.jobs.delete(job.id);
-    this.queuedJobs.delete(job);
-    this.dirtyJobs.delete(job);
-    job.pendingResults = [];
-    job.pendingProgress = [];
-    this.finishedJobs.set(job.id, job.info());
-    if (this.finishedJobs.size > this.finishedJobsKept) {
-      this.finishedJobs.delete(this.finishedJobs.keys().next().value!);
-    }
-  }
+  };
 }
 
 function failure(kind: string, name: string, message: string): pb.TaskFailure {

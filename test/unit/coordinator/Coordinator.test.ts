@@ -3,117 +3,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Coordinator } from '../../../src/coordinator/index.ts';
 import { pb } from '../../../src/protocol/index.ts';
-
-const DIGEST = 'b'.repeat(64);
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-function capacity(): pb.Capacity {
-  return { cpus: 2, memoryMb: 1024, slots: 2, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'h', platform: 'linux', nodeVersion: 'v24' };
-}
-
-/** An agent over a real socket; `echo` answers every assignment with its payload as the value. */
-class FakeAgent {
-  readonly call: grpc.ClientDuplexStream<pb.AgentMessage, pb.CoordinatorMessage>;
-  readonly messages: pb.CoordinatorMessage[] = [];
-  status: grpc.StatusObject | undefined;
-
-  constructor(client: pb.AgentsClient, name: string, options: { echo: boolean }) {
-    this.call = client.connect();
-    this.call.on('data', (message: pb.CoordinatorMessage) => {
-      this.messages.push(message);
-      if (options.echo && message.msg?.$case === 'assign') {
-        const results = message.msg.value.tasks.map((t): pb.AttemptResult => ({
-          attemptId: t.attemptId,
-          outcome: { $case: 'value', value: t.payload },
-          worker: 'w1',
-          durationMs: 1,
-        }));
-        this.send({ $case: 'results', value: { results } });
-        this.send({ $case: 'credit', value: { tasks: results.length } });
-      }
-    });
-    this.call.on('status', (status) => (this.status = status));
-    this.call.on('error', () => {});
-    this.send({ $case: 'register', value: { name, capacity: capacity(), version: 'test' } });
-  }
-
-  send(msg: pb.AgentMessage['msg']): void {
-    this.call.write({ msg });
-  }
-
-  assignments(): pb.Assignment[] {
-    return this.messages.flatMap((m) => (m.msg?.$case === 'assign' ? m.msg.value.tasks : []));
-  }
-
-  cancelled(): string[] {
-    return this.messages.flatMap((m) => (m.msg?.$case === 'cancel' ? m.msg.value.attemptIds : []));
-  }
-}
-
-/** A client's `Jobs.Run` stream over a real socket. */
-class FakeJob {
-  readonly call: grpc.ClientDuplexStream<pb.JobRequest, pb.JobResponse>;
-  readonly responses: pb.JobResponse[] = [];
-  status: grpc.StatusObject | undefined;
-
-  constructor(client: pb.JobsClient) {
-    this.call = client.run();
-    this.call.on('data', (response: pb.JobResponse) => this.responses.push(response));
-    this.call.on('status', (status) => (this.status = status));
-    this.call.on('error', () => {});
-  }
-
-  open(overrides: Partial<pb.OpenJob> = {}): void {
-    this.call.write({
-      msg: {
-        $case: 'open',
-        value: { function: { bundleDigest: DIGEST, exportName: 'echo' }, name: 'test', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', ...overrides },
-      },
-    });
-  }
-
-  send(from: number, count: number): void {
-    const tasks = Array.from({ length: count }, (_, i) => ({ seq: from + i, payload: Buffer.from(`task-${from + i}`), items: 1, firstIndex: from + i }));
-    this.call.write({ msg: { $case: 'inputs', value: { tasks } } });
-  }
-
-  end(total: number): void {
-    this.call.write({ msg: { $case: 'inputEnd', value: { totalTasks: total } } });
-  }
-
-  async jobId(): Promise<string> {
-    return waitFor(() => {
-      const first = this.responses[0]?.msg;
-      return first?.$case === 'opened' ? first.value.jobId : undefined;
-    }, 'opened');
-  }
-
-  results(): pb.TaskResult[] {
-    return this.responses.flatMap((r) => (r.msg?.$case === 'results' ? r.msg.value.results : []));
-  }
-
-  async ended(): Promise<pb.JobEnd> {
-    return waitFor(() => {
-      const last = this.responses.at(-1)?.msg;
-      return last?.$case === 'end' ? last.value : undefined;
-    }, 'job end');
-  }
-}
-
-function unary<Req, Res>(fn: (request: Req, callback: (error: grpc.ServiceError | null, response?: Res) => void) => unknown, request: Req): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    fn(request, (error, response) => (error ? reject(error) : resolve(response!)));
-  });
-}
+import { FakeAgent, FakeJob, unary, waitFor } from './fakes.ts';
 
 let coordinator: Coordinator;
 let agents: pb.AgentsClient;
@@ -121,7 +11,7 @@ let jobs: pb.JobsClient;
 let admin: pb.AdminClient;
 
 beforeEach(async () => {
-  coordinator = new Coordinator({ listen: '127.0.0.1:0', logger: pino({ level: 'silent' }) });
+  coordinator = new Coordinator({ listen: '127.0.0.1:0', logger: pino({ level: 'silent' }), agentGraceMs: 100 });
   await coordinator.start();
   const credentials = grpc.credentials.createInsecure();
   agents = new pb.AgentsClient(coordinator.address, credentials);
@@ -195,7 +85,7 @@ describe('Coordinator over a real socket', () => {
     job.open();
     const status = await waitFor(() => job.status, 'status');
     expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
-    expect(status.details).toMatch(/first message .* must be "open"/);
+    expect(status.details).toMatch(/first message .* must be "open" or "attach"/);
     // The "open" that followed on the failed stream opened nothing.
     expect(job.responses).toHaveLength(0);
     const listed = await unary<pb.ListJobsRequest, pb.ListJobsResponse>(jobs.list.bind(jobs), {});
@@ -269,20 +159,19 @@ describe('Coordinator over a real socket', () => {
     await expect(unary(jobs.cancel.bind(jobs), { jobId: 'j-nope' })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
-  it('cancels the job when the client cancels its stream', async () => {
+  it('keeps the job running when the client cancels its stream (only Jobs.Cancel cancels)', async () => {
     const agent = new FakeAgent(agents, 'holder', { echo: false });
     agent.send({ $case: 'credit', value: { tasks: 1 } });
     const job = new FakeJob(jobs);
     job.open();
     const jobId = await job.jobId();
     job.send(0, 1);
-    // After InputEnd, so only the cancellation (not an early half-close) can end the job.
     job.end(1);
     await waitFor(() => agent.assignments().length === 1, 'assignment');
     job.call.cancel();
-    await waitFor(() => agent.cancelled().length === 1, 'cancel attempts');
-    expect(agent.cancelled()).toEqual([agent.assignments()[0].attemptId]);
-    expect((await unary<pb.GetJobRequest, pb.JobInfo>(jobs.get.bind(jobs), { jobId })).state).toBe('cancelled');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(agent.cancelled()).toEqual([]);
+    expect((await unary<pb.GetJobRequest, pb.JobInfo>(jobs.get.bind(jobs), { jobId })).state).toBe('open');
   });
 
   it('re-queues the attempts of an agent whose stream breaks onto another agent', async () => {
@@ -300,7 +189,7 @@ describe('Coordinator over a real socket', () => {
     second.send({ $case: 'credit', value: { tasks: 1 } });
     expect((await job.ended()).state).toBe('completed');
     expect(second.assignments()[0]).toMatchObject({ seq: 0, attempt: 2 });
-    expect(job.results()).toEqual([{ seq: 0, outcome: { $case: 'value', value: Buffer.from('task-0') }, attempt: 2, agent: 'second', worker: 'w1' }]);
+    expect(job.results()).toEqual([{ seq: 0, outcome: { $case: 'value', value: Buffer.from('task-0') }, attempt: 2, agent: 'second', worker: 'w1', rseq: 1 }]);
   });
 
   it('ends open streams when it stops', async () => {
@@ -312,6 +201,7 @@ describe('Coordinator over a real socket', () => {
     await coordinator.stop();
     await waitFor(() => job.status && agent.status, 'statuses');
     expect(job.status?.code).toBe(grpc.status.UNAVAILABLE);
-    expect(agent.status?.code).toBe(grpc.status.OK);
+    expect(job.status?.details).toContain('re-attaches');
+    expect(agent.status?.code).toBe(grpc.status.UNAVAILABLE);
   });
 });

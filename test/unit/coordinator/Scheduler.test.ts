@@ -8,9 +8,15 @@ import { Scheduler, type JobOpening } from '../../../src/coordinator/Scheduler.t
 const silent = pino({ level: 'silent' });
 const DIGEST = 'a'.repeat(64);
 
-/** Lets every pending setImmediate pass (dispatch, flush) run. */
+/** Lets every pending setImmediate turn (dispatch, commit, delivery) run. */
 async function settle(): Promise<void> {
   for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Waits `ms`, then settles. */
+async function after(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await settle();
 }
 
 class RecordingJobSink implements JobSink {
@@ -24,8 +30,8 @@ class RecordingJobSink implements JobSink {
   close(): void {
     this.closed = true;
   }
-  abort(message: string): void {
-    this.aborted = message;
+  abort(message: string, code: 'unavailable' | 'aborted' = 'unavailable'): void {
+    this.aborted = `${code}: ${message}`;
     this.closed = true;
   }
   results(): pb.TaskResult[] {
@@ -43,11 +49,19 @@ class RecordingJobSink implements JobSink {
 class RecordingAgentSink implements AgentSink {
   messages: pb.CoordinatorMessage[] = [];
   closed = false;
+  aborted = '';
   send(message: pb.CoordinatorMessage): void {
     this.messages.push(message);
   }
   close(): void {
     this.closed = true;
+  }
+  abort(message: string): void {
+    this.aborted = message;
+    this.closed = true;
+  }
+  accepted(): string[] {
+    return this.messages.flatMap((m) => (m.msg?.$case === 'resultsAccepted' ? m.msg.value.attemptIds : []));
   }
   assignMessages(): pb.AssignBatch[] {
     return this.messages.flatMap((m) => (m.msg?.$case === 'assign' ? [m.msg.value] : []));
@@ -113,28 +127,32 @@ function failed(attemptId: string, kind: string): pb.AttemptResult {
 let scheduler: Scheduler;
 afterEach(() => scheduler?.shutdown());
 
-function setup(options: { maxBatchBytes?: number; finishedJobsKept?: number } = {}) {
+type SetupOptions = { maxBatchBytes?: number; finishedJobsKept?: number; agentGraceMs?: number; leaseMs?: number; detachedJobTtlMs?: number };
+
+function setup(options: SetupOptions = {}) {
   scheduler = new Scheduler({ logger: silent, ...options });
   const openJob = (overrides: Partial<JobOpening> = {}): { job: JobState; sink: RecordingJobSink } => {
     const sink = new RecordingJobSink();
     return { job: scheduler.openJob(opening(overrides), sink), sink };
   };
-  const addAgent = (name: string, cap: Partial<pb.Capacity> = {}): { session: AgentSession; sink: RecordingAgentSink } => {
+  const addAgent = (name: string, cap: Partial<pb.Capacity> = {}, runningAttemptIds: string[] = []): { session: AgentSession; sink: RecordingAgentSink } => {
     const sink = new RecordingAgentSink();
-    const session = scheduler.addSession({ name, capacity: capacity(cap), version: '0' }, sink);
+    const session = scheduler.addSession({ name, capacity: capacity(cap), version: '0', runningAttemptIds }, sink);
     return { session, sink };
   };
   return { openJob, addAgent };
 }
 
 describe('Scheduler credit and batching', () => {
-  it('sends registered and opened first', () => {
-    const { openJob, addAgent } = setup();
+  it('sends registered (with the heartbeat interval) and, once the job is committed, opened', async () => {
+    const { openJob, addAgent } = setup({ leaseMs: 9000 });
     const { sink: agentSink, session } = addAgent('a');
-    expect(agentSink.messages[0]).toEqual({ msg: { $case: 'registered', value: { sessionId: session.sessionId } } });
+    expect(agentSink.messages[0]).toEqual({ msg: { $case: 'registered', value: { sessionId: session.sessionId, heartbeatMs: 3000 } } });
     const { job, sink } = openJob();
     expect(job.id).toMatch(/^j-/);
-    expect(sink.messages[0]).toEqual({ msg: { $case: 'opened', value: { jobId: job.id } } });
+    expect(sink.messages).toHaveLength(0);
+    await settle();
+    expect(sink.messages[0]).toEqual({ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false } } });
   });
 
   it('never assigns more tasks than the credit granted, one message per pass', async () => {
@@ -194,7 +212,10 @@ describe('Scheduler credit and batching', () => {
     await settle();
     expect(sink.resultMessages()).toBe(1);
     expect(sink.results().map((r) => r.seq)).toEqual([3, 1, 0]);
+    expect(sink.results().map((r) => r.rseq)).toEqual([1, 2, 3]);
     expect(sink.results()[2]).toMatchObject({ attempt: 1, agent: 'agent-1', worker: 'w7' });
+    // Acknowledged to the agent once durable, all three in one message.
+    expect(agentSink.accepted().sort()).toEqual([ids[0], ids[1], ids[3]].sort());
     const progress = sink.messages.find((m) => m.msg?.$case === 'progress');
     expect(progress?.msg?.value).toEqual({ progress: [{ seq: 0, value: Buffer.from([1]), agent: 'agent-1', worker: 'w7' }] });
     expect(sink.end()).toBeUndefined();
@@ -310,8 +331,8 @@ describe('Scheduler requirement matching', () => {
 });
 
 describe('Scheduler retries and fencing', () => {
-  it('re-queues a lost agent\'s attempt with attempt+1, then fails it as lost when retries run out', async () => {
-    const { openJob, addAgent } = setup();
+  it('re-queues a lost agent\'s attempt with attempt+1 after the grace, then fails it as lost when retries run out', async () => {
+    const { openJob, addAgent } = setup({ agentGraceMs: 30 });
     const a = addAgent('agent-a');
     const { job, sink } = openJob({ retries: 1 });
     scheduler.addInputs(job, inputs(0, 3));
@@ -324,25 +345,79 @@ describe('Scheduler retries and fencing', () => {
     const b = addAgent('agent-b');
     scheduler.grantCredit(b.session, 1);
     await settle();
-    // Back at the front of its job's queue, ahead of seq 1 and 2.
-    expect(b.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[0, 2]]);
-    expect(job.info().tasksRunning).toBe(1);
+    // Within the grace the attempt still belongs to agent-a: b gets the next task, not seq 0.
+    expect(b.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[1, 1]]);
+    expect(job.info().tasksRunning).toBe(2);
+
+    await after(60);
+    scheduler.grantCredit(b.session, 1);
+    await settle();
+    // Back at the front of its job's queue, ahead of seq 2.
+    expect(b.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[1, 1], [0, 2]]);
+    expect(job.info().tasksRunning).toBe(2);
 
     scheduler.removeSession(b.session, 'connection reset');
-    await settle();
-    const [result] = sink.results();
-    expect(result.seq).toBe(0);
+    await after(60);
+    const lost = sink.results().filter((r) => r.seq === 0);
+    expect(lost).toHaveLength(1);
+    const [result] = lost;
     expect(result.attempt).toBe(2);
     expect(result.agent).toBe('agent-b');
     expect(result.outcome?.$case).toBe('failure');
     const failure = result.outcome?.$case === 'failure' ? result.outcome.value : undefined;
     expect(failure?.kind).toBe('lost');
     expect(failure?.message).toContain('agent-b');
+    expect(failure?.message).toContain('connection reset');
+    // seq 1 (attempt 1 of 1 retry) went back to the queue.
     expect(job.info()).toMatchObject({ tasksCompleted: 1, tasksFailed: 1, tasksRunning: 0 });
+    expect(scheduler.stats().tasksQueued).toBe(2);
   });
 
-  it('discards results of stale, foreign or already finished attempts', async () => {
+  it('keeps the attempts an agent lists when it registers again within the grace, and cancels the others', async () => {
+    const { openJob, addAgent } = setup({ agentGraceMs: 5000 });
+    const first = addAgent('agent-a');
+    const { job, sink } = openJob({ retries: 3 });
+    scheduler.addInputs(job, inputs(0, 3));
+    scheduler.endInput(job, 3);
+    scheduler.grantCredit(first.session, 2);
+    await settle();
+    const [kept, dropped] = first.sink.assignments().map((t) => t.attemptId);
+    scheduler.removeSession(first.session, 'stream broke');
+
+    const again = addAgent('agent-a', {}, [kept, 'zz.unknown']);
+    expect(again.sink.cancelled()).toEqual(['zz.unknown']);
+    expect(again.session.running.has(kept)).toBe(true);
+    scheduler.grantCredit(again.session, 1);
+    await settle();
+    // Nothing re-dispatched: the new credit takes the untouched task.
+    expect(again.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[2, 1]]);
+
+    // A result for the kept attempt on the new session counts; so does one re-sent for the attempt
+    // the agent did not list (it was still current, within the grace).
+    scheduler.handleResults(again.session, [value(kept), value(dropped), value(again.sink.assignments()[0].attemptId)]);
+    await settle();
+    expect(sink.results().map((r) => r.seq).sort()).toEqual([0, 1, 2]);
+    expect(sink.results().every((r) => r.attempt === 1 && r.agent === 'agent-a')).toBe(true);
+    expect(sink.end()?.state).toBe('completed');
+    expect(scheduler.fencedResults).toBe(0);
+  });
+
+  it('replaces a live session when its agent registers again', async () => {
     const { openJob, addAgent } = setup();
+    const first = addAgent('agent-a');
+    const { job } = openJob();
+    scheduler.addInputs(job, inputs(0, 1));
+    scheduler.grantCredit(first.session, 1);
+    await settle();
+    const id = first.sink.assignments()[0].attemptId;
+    const second = addAgent('agent-a', {}, [id]);
+    expect(first.sink.aborted).toContain('connected again');
+    expect(second.session.running.has(id)).toBe(true);
+    expect(scheduler.listAgents().map((a) => a.sessionId)).toEqual([second.session.sessionId]);
+  });
+
+  it('fences a late result after the grace re-queued its attempt, and still acknowledges it', async () => {
+    const { openJob, addAgent } = setup({ agentGraceMs: 20 });
     const a = addAgent('agent-a');
     const { job, sink } = openJob({ retries: 2 });
     scheduler.addInputs(job, inputs(0, 1));
@@ -351,26 +426,53 @@ describe('Scheduler retries and fencing', () => {
     await settle();
     const staleId = a.sink.assignments()[0].attemptId;
     scheduler.removeSession(a.session, 'test');
-    // The old session's late result: its session is gone, nothing is recorded.
-    scheduler.handleResults(a.session, [value(staleId)]);
+    await after(50);
 
     const b = addAgent('agent-b');
     scheduler.grantCredit(b.session, 1);
     await settle();
     const liveId = b.sink.assignments()[0].attemptId;
     expect(liveId).not.toBe(staleId);
-    // The stale attempt id presented by another session is fenced off too.
+    expect(b.sink.assignments()[0].attempt).toBe(2);
+
+    // agent-a comes back and sends its late result: not current any more.
+    const back = addAgent('agent-a', {}, [staleId]);
+    expect(back.sink.cancelled()).toEqual([staleId]);
+    scheduler.handleResults(back.session, [value(staleId)]);
+    // The stale id presented by another agent is fenced off too.
     scheduler.handleResults(b.session, [value(staleId)]);
     await settle();
     expect(sink.results()).toHaveLength(0);
+    expect(scheduler.fencedResults).toBe(2);
+    expect(back.sink.accepted()).toEqual([staleId]);
     expect(job.info().tasksRunning).toBe(1);
 
     scheduler.handleResults(b.session, [value(liveId, 'w2')]);
     scheduler.handleResults(b.session, [value(liveId, 'w3')]);
     await settle();
     expect(sink.results()).toHaveLength(1);
-    expect(sink.results()[0]).toMatchObject({ seq: 0, attempt: 2, agent: 'agent-b', worker: 'w2' });
+    expect(sink.results()[0]).toMatchObject({ seq: 0, attempt: 2, agent: 'agent-b', worker: 'w2', rseq: 1 });
     expect(sink.end()?.state).toBe('completed');
+    expect(scheduler.fencedResults).toBe(3);
+  });
+
+  it('ends the session of a silent agent when its lease expires', async () => {
+    const { openJob, addAgent } = setup({ leaseMs: 40, agentGraceMs: 10_000 });
+    const quiet = addAgent('quiet');
+    const chatty = addAgent('chatty');
+    const { job } = openJob();
+    scheduler.addInputs(job, inputs(0, 1));
+    scheduler.grantCredit(quiet.session, 1);
+    await settle();
+    for (let i = 0; i < 8; i++) {
+      chatty.session.lastSeenMs = Date.now();
+      await after(15);
+    }
+    expect(quiet.sink.aborted).toMatch(/lease expired: agent "quiet" .* sent nothing for \d+ ms \(lease 40 ms/);
+    expect(chatty.sink.aborted).toBe('');
+    expect(scheduler.listAgents().map((a) => a.name)).toEqual(['chatty']);
+    // Its attempt waits for the grace (orphaned, still counted as running).
+    expect(job.info().tasksRunning).toBe(1);
   });
 
   it('retries crashes within the budget, errors only with retryOnError, never timeouts', async () => {
