@@ -4,6 +4,7 @@ import type { pb } from '../../../src/protocol/index.ts';
 import type { AgentSession, AgentSink } from '../../../src/coordinator/AgentSession.ts';
 import type { JobSink, JobState } from '../../../src/coordinator/JobState.ts';
 import { Scheduler, type JobOpening } from '../../../src/coordinator/Scheduler.ts';
+import { CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
 
 const silent = pino({ level: 'silent' });
 const DIGEST = 'a'.repeat(64);
@@ -538,3 +539,109 @@ describe('Scheduler retries and fencing', () => {
     expect(scheduler.stats().tasksQueued).toBe(0);
   });
 });
+
+describe('Scheduler durability', () => {
+  it('commits a turn\'s inputs, assignments and results in one transaction each turn', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a');
+    const { job, sink } = openJob();
+    await settle();
+    const before = scheduler.commits;
+    scheduler.addInputs(job, inputs(0, 200));
+    scheduler.addInputs(job, inputs(200, 300));
+    scheduler.endInput(job, 500);
+    scheduler.grantCredit(a.session, 500);
+    await settle();
+    // One turn: inputs and the 500 assignments in one commit.
+    expect(scheduler.commits - before).toBe(1);
+    expect(a.sink.assignMessages()).toHaveLength(1);
+    scheduler.handleResults(a.session, a.sink.assignments().slice(0, 250).map((t) => value(t.attemptId)));
+    scheduler.handleResults(a.session, a.sink.assignments().slice(250).map((t) => value(t.attemptId)));
+    await settle();
+    expect(sink.resultMessages()).toBe(1);
+    expect(sink.results().map((r) => r.rseq)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    expect(sink.end()?.state).toBe('completed');
+    // The results' commit, then the completed state's.
+    expect(scheduler.commits - before).toBe(3);
+  });
+
+  it('sends nothing that promises durability while commits fail, and everything once one succeeds', async () => {
+    const store = CoordinatorStore.open();
+    let failing = true;
+    const commit = store.commit.bind(store);
+    store.commit = () => {
+      if (failing) throw new Error('disk full (test)');
+      return commit();
+    };
+    scheduler = new Scheduler({ logger: silent, store });
+    const agentSink = new RecordingAgentSink();
+    const session = scheduler.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+    const sink = new RecordingJobSink();
+    const job = scheduler.openJob(opening(), sink);
+    scheduler.addInputs(job, inputs(0, 2));
+    scheduler.endInput(job, 2);
+    scheduler.grantCredit(session, 2);
+    await after(30);
+    expect(sink.messages).toEqual([]);
+    expect(agentSink.assignments()).toEqual([]);
+
+    failing = false;
+    await waitUntil(() => agentSink.assignments().length === 2);
+    expect(sink.messages.map((m) => m.msg?.$case)).toEqual(['opened', 'inputsAccepted']);
+    expect(sink.messages[1].msg?.value).toEqual({ tasksAccepted: 2 });
+
+    failing = true;
+    scheduler.handleResults(session, agentSink.assignments().map((t) => value(t.attemptId)));
+    await after(30);
+    expect(sink.results()).toEqual([]);
+    expect(agentSink.accepted()).toEqual([]);
+    failing = false;
+    await waitUntil(() => sink.end() !== undefined);
+    expect(sink.results().map((r) => r.rseq)).toEqual([1, 2]);
+    expect(agentSink.accepted()).toHaveLength(2);
+    expect(store.countRows('tasks')).toBe(0);
+  });
+
+  it('restores jobs from the store: queued tasks queue again, running ones wait for their agent', async () => {
+    const store = CoordinatorStore.open();
+    const original = new Scheduler({ logger: silent, store });
+    const agentSink = new RecordingAgentSink();
+    const session = original.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+    const job = original.openJob(opening({ retries: 1 }), new RecordingJobSink());
+    original.addInputs(job, inputs(0, 4));
+    original.endInput(job, 4);
+    original.grantCredit(session, 2);
+    await settle();
+    const [done, running] = agentSink.assignments();
+    original.handleResults(session, [value(done.attemptId)]);
+    await settle();
+    // Stop without closing the store (as a crash would leave it), then restore from it.
+    const close = store.close.bind(store);
+    store.close = () => {};
+    original.shutdown();
+    store.close = close;
+
+    scheduler = new Scheduler({ logger: silent, store, agentGraceMs: 5000 });
+    expect(scheduler.restore()).toEqual({ jobs: 1, queued: 2, running: 1, finished: 0 });
+    expect(scheduler.jobInfo(job.id)).toMatchObject({ state: 'open', tasksSubmitted: 4, tasksCompleted: 1, tasksRunning: 1, inputEnded: true });
+    const back = new RecordingAgentSink();
+    const again = scheduler.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [running.attemptId, done.attemptId] }, back);
+    expect(again.running.has(running.attemptId)).toBe(true);
+    expect(back.cancelled()).toEqual([done.attemptId]);
+    const client = new RecordingJobSink();
+    scheduler.attachJob(job.id, 0, client);
+    expect(client.messages[0].msg).toEqual({ $case: 'opened', value: { jobId: job.id, tasksAccepted: 4, inputEnded: true } });
+    expect(client.results()).toMatchObject([{ seq: done.seq, rseq: 1 }]);
+    scheduler.grantCredit(again, 5);
+    await settle();
+    expect(back.assignments().map((t) => [t.seq, t.attempt])).toEqual([[2, 1], [3, 1]]);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await after(10);
+  }
+}
