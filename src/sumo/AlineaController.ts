@@ -1,6 +1,10 @@
 /** Tuning of the ALINEA feedback law; defaults are the textbook values. */
 export interface AlineaSettings {
-  /** Downstream occupancy the controller holds the mainline at, percent. Just under the critical occupancy. */
+  /**
+   * Occupancy the controller holds the merge area at, percent: just under the critical occupancy
+   * where flow peaks. Default 18, measured for {@link buildOnRampScenario}'s merge-zone loops (the right
+   * mainline lane carries most flow at 14-18 % and breaks down above 25 %).
+   */
   targetOccupancy: number;
   /** Gain K_R, veh/h per percent of occupancy error. Papageorgiou et al. use 70. */
   gain: number;
@@ -22,7 +26,7 @@ export class AlineaController {
 
   constructor(settings: Partial<AlineaSettings> = {}) {
     this.settings = {
-      targetOccupancy: settings.targetOccupancy ?? 12,
+      targetOccupancy: settings.targetOccupancy ?? 18,
       gain: settings.gain ?? 70,
       saturationFlow: settings.saturationFlow ?? 1800,
       minRate: settings.minRate ?? 200,
