@@ -9,18 +9,24 @@ import { CoordinatorLink } from './CoordinatorLink.ts';
 import { probeCapacity } from './probeCapacity.ts';
 import { WorkerPool, type PoolOutcome, type PoolTask } from './WorkerPool.ts';
 
-/** Largest message either side accepts. */
 /** A results message is cut once its payload passes this, keeping messages small and latency low. */
 const RESULTS_MESSAGE_BYTES = 1024 * 1024;
-const HEARTBEAT_MS = 5000;
+/** Heartbeat interval when the coordinator names none (`Registered.heartbeat_ms` = 0). */
+const DEFAULT_HEARTBEAT_MS = 5000;
+/** A heartbeat interval shorter than this from a coordinator is taken as this. */
+const MIN_HEARTBEAT_MS = 50;
+/** The coordinator ends a session's lease after this many heartbeat intervals of silence (agents.proto). */
+const LEASE_INTERVALS = 3;
+/** Default bound on the payload of results kept until the coordinator acknowledges them. */
+const MAX_UNACKED_RESULT_BYTES = 256 * 1024 * 1024;
+/** By default a draining stop waits this long for the coordinator to acknowledge the last results (reconnecting if need be). */
+const DRAIN_ACK_MS = 10_000;
 /** Work (by the running average task duration) the default prefetch aims to keep queued per worker. */
 const PREFETCH_MS = 2;
 /** The default prefetch never exceeds this many tasks per worker. */
 const MAX_PREFETCH_PER_SLOT = 32;
 /** By default `start()` gives up reaching the coordinator after this. */
 const START_TIMEOUT_MS = 10_000;
-/** A draining stop waits this long for a lost connection to come back before dropping unsent results. */
-const DRAIN_RECONNECT_MS = 10_000;
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -28,6 +34,11 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
  * An agent: announces this machine's capacity to a coordinator, takes the tasks it is assigned (up to
  * the credit it granted), runs them in a pool of worker processes and streams the results back. It
  * reconnects on its own when the coordinator goes away; tasks keep running meanwhile.
+ *
+ * Nothing finished is lost: every result is kept until the coordinator acknowledges it
+ * (`results_accepted`, sent once the result is durable) and is sent again on each new session until
+ * then. On a new session the agent lists in `register.running_attempt_ids` what it still holds, so
+ * the coordinator keeps those (or cancels them) instead of running them a second time.
  *
  * @example
  * const agent = new Agent({ coordinator: '127.0.0.1:7070', processes: 4 });
@@ -44,7 +55,11 @@ export class Agent {
   #link: CoordinatorLink | undefined;
   #client: pb.AgentsClient | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
+  #heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  /** Armed while disconnected: once the last session's lease must have run out, drop what has not started. */
+  #leaseTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
+  readonly #maxUnackedBytes: number;
 
   /** Worker processes. */
   #slots = 0;
@@ -53,18 +68,36 @@ export class Agent {
   /** Credit granted in the current session and not yet consumed by assignments. */
   #credit = 0;
   #draining = false;
+  /** A draining stop is under way: assignments that arrive now are not run (the coordinator re-queues them). */
+  #handingBack = false;
   /** Tasks waiting for their bundle, by attempt id. */
   readonly #fetching = new Map<string, PoolTask>();
-  #results: pb.AttemptResult[] = [];
+  /**
+   * Finished attempts' results the coordinator has not acknowledged, in completion order. Kept across
+   * sessions and sent again on each new one until `results_accepted` names them.
+   */
+  readonly #unacked = new Map<string, pb.AttemptResult>();
+  /** Payload bytes (by {@link resultBytes}) in {@link #unacked}. */
+  #unackedBytes = 0;
+  /** Results not yet sent on the current session (from `#unsentHead` on); acknowledged ones are skipped. */
+  #unsent: pb.AttemptResult[] = [];
+  #unsentHead = 0;
   /** Latest progress per attempt since the last flush. */
   #progress = new Map<string, pb.AttemptProgress>();
   #flushQueued = false;
   #idleWaiters: (() => void)[] = [];
+  #ackWaiters: (() => void)[] = [];
 
   constructor(options: AgentOptions) {
     this.#options = options;
     this.name = options.name ?? `${os.hostname()}-${process.pid}`;
     this.#log = options.logger ?? createLogger({ name: 'agent' });
+    this.#maxUnackedBytes = options.maxUnackedResultBytes ?? MAX_UNACKED_RESULT_BYTES;
+  }
+
+  /** Results finished here and not yet acknowledged by the coordinator. */
+  get unacknowledged(): number {
+    return this.#unacked.size;
   }
 
   /** What this agent announced (after `start()`). */
@@ -100,6 +133,8 @@ export class Agent {
       agent: this.name,
       logger: this.#log,
       ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
+      ...(o.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: o.maxTasksPerWorker } : {}),
+      ...(o.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: o.maxWorkerRssMb } : {}),
       onSettled: (task, outcome, worker, durationMs) => this.#settled(task, outcome, worker, durationMs),
       onProgress: (task, value, worker) => {
         this.#progress.set(task.attemptId, { attemptId: task.attemptId, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength), worker });
@@ -110,15 +145,11 @@ export class Agent {
       client,
       address: o.coordinator,
       logger: this.#log,
-      register: () => ({ name: this.name, capacity, version: VERSION }),
-      onRegistered: () => {
-        this.#credit = 0;
-        this.#flush();
-        // Tell the new session at once what still runs here from the previous one.
-        this.#sendHeartbeat();
-      },
+      register: () => ({ name: this.name, capacity, version: VERSION, runningAttemptIds: this.#heldAttemptIds() }),
+      onRegistered: (registered) => this.#onRegistered(registered),
       onMessage: (message) => this.#onMessage(message),
       onDisconnected: () => this.#onDisconnected(),
+      onWritable: () => this.#queueFlush(),
     });
 
     const linked = this.#link.start(o.connectTimeoutMs ?? START_TIMEOUT_MS);
@@ -126,20 +157,21 @@ export class Agent {
     try {
       await Promise.all([this.#pool.start(), linked]);
     } catch (error) {
+      clearInterval(this.#heartbeat);
       await this.#link.close();
       await this.#pool.stop();
       client.close();
       throw error;
     }
-    this.#heartbeat = setInterval(() => this.#sendHeartbeat(), HEARTBEAT_MS);
-    this.#heartbeat.unref();
     this.#log.info({ name: this.name, slots: capacity.slots, cpus: capacity.cpus, memoryMb: capacity.memoryMb, sumo: capacity.sumoVersion || null }, 'agent started');
   }
 
   /**
-   * Stop. With `drain`, take nothing new, let running and queued tasks finish and send their results
-   * first; without, kill the workers now (the coordinator re-queues what they ran). Either way every
-   * worker process has exited when this resolves.
+   * Stop. With `drain` (what SIGTERM does): take nothing new and hand back what has not started (the
+   * coordinator re-queues what the session held when the stream ends), let running tasks finish, send
+   * their results and wait up to 10 s for the coordinator to acknowledge them. Without: kill the workers
+   * now (the coordinator re-queues what they ran). Either way every worker process has exited when this
+   * resolves.
    */
   stop(options: { drain?: boolean } = {}): Promise<void> {
     this.#stopping ??= this.#stop(options.drain ?? false);
@@ -151,14 +183,24 @@ export class Agent {
     const pool = this.#pool;
     if (drain && pool && link) {
       this.#draining = true;
-      this.#log.info({ held: this.#held }, 'draining: finishing held tasks');
+      this.#handingBack = true;
+      // Not started yet: hand back rather than delay the exit by a whole task per slot. Credit granted
+      // and not used cannot be taken back; what the coordinator still assigns is not run either.
+      const handedBack = this.#dropNotStarted();
+      this.#log.info({ running: this.#held, handedBack }, 'draining: finishing running tasks, taking nothing new');
       if (this.#held > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-      if (this.#results.length > 0 && !link.connected && (await link.whenConnected(DRAIN_RECONNECT_MS)) === false) {
-        this.#log.warn({ results: this.#results.length }, 'drained, but the coordinator is unreachable: results not delivered');
-      }
       this.#flush();
+      // The heartbeat keeps going meanwhile, so the session's lease holds while we wait.
+      const ackMs = this.#options.drainAckTimeoutMs ?? DRAIN_ACK_MS;
+      if (!(await this.#whenAllAcknowledged(ackMs))) {
+        this.#log.warn(
+          { results: this.#unacked.size, connected: link.connected },
+          `drained, but the coordinator did not acknowledge every result within ${ackMs} ms: those tasks will run again elsewhere`,
+        );
+      }
     }
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#leaseTimer);
     // Without drain the workers die first, so nothing more is sent; the coordinator re-queues their tasks.
     if (!drain) await pool?.stop();
     await link?.close();
@@ -180,16 +222,89 @@ export class Agent {
         if (!this.#draining) this.#log.info('coordinator asked to drain: taking no new tasks');
         this.#draining = true;
         return;
+      case 'resultsAccepted':
+        this.#accepted(msg.value.attemptIds);
+        return;
     }
+  }
+
+  #onRegistered(registered: pb.Registered): void {
+    this.#credit = 0;
+    clearTimeout(this.#leaseTimer);
+    this.#leaseTimer = undefined;
+    // The coordinator's lease is three of its heartbeat intervals: beat at its interval, from now on.
+    this.#heartbeatMs = registered.heartbeatMs > 0 ? Math.max(MIN_HEARTBEAT_MS, registered.heartbeatMs) : DEFAULT_HEARTBEAT_MS;
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = setInterval(() => this.#sendHeartbeat(), this.#heartbeatMs);
+    this.#heartbeat.unref();
+    // Load first (it is tiny), then every result not acknowledged yet, then credit.
+    this.#sendHeartbeat();
+    this.#unsent = [...this.#unacked.values()];
+    this.#unsentHead = 0;
+    this.#flush();
+  }
+
+  /**
+   * What `register.running_attempt_ids` lists: every attempt held here that will still report, running
+   * or not started yet, plus those finished whose result the coordinator has not acknowledged (it is sent
+   * again right after `registered`): the coordinator keeps them on the new session instead of re-queuing
+   * them, and cancels those it no longer wants.
+   */
+  #heldAttemptIds(): string[] {
+    const ids = this.#pool?.attemptIds() ?? [];
+    for (const id of this.#fetching.keys()) ids.push(id);
+    for (const id of this.#unacked.keys()) ids.push(id);
+    return ids;
+  }
+
+  #accepted(attemptIds: string[]): void {
+    const wasFull = this.#unackedBytes >= this.#maxUnackedBytes;
+    for (const id of attemptIds) this.#forget(id);
+    // Credit was held back while the buffer was full: grant it again.
+    if (wasFull && this.#unackedBytes < this.#maxUnackedBytes) this.#queueFlush();
+    if (this.#unacked.size === 0 && this.#ackWaiters.length > 0) {
+      for (const resolve of this.#ackWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Drop a kept result (acknowledged, or its attempt cancelled); it is skipped if still unsent. */
+  #forget(attemptId: string): void {
+    const r = this.#unacked.get(attemptId);
+    if (r === undefined) return;
+    this.#unacked.delete(attemptId);
+    this.#unackedBytes -= resultBytes(r);
+  }
+
+  /** Resolves true once every result is acknowledged, or false after `timeoutMs`. */
+  #whenAllAcknowledged(timeoutMs: number): Promise<boolean> {
+    if (this.#unacked.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#ackWaiters = this.#ackWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#ackWaiters.push(done);
+    });
   }
 
   #assign(assignments: pb.Assignment[]): void {
     const cache = this.#cache!;
     const pool = this.#pool!;
     this.#credit = Math.max(0, this.#credit - assignments.length);
-    this.#held += assignments.length;
+    if (this.#handingBack) {
+      // Stopping: not run, not reported; the coordinator re-queues them when this session ends.
+      this.#log.debug({ tasks: assignments.length }, 'assigned while stopping: handed back');
+      return;
+    }
     this.#log.debug({ tasks: assignments.length }, 'assigned');
     for (const a of assignments) {
+      // An attempt this agent already holds (or finished) is not run twice.
+      if (this.#fetching.has(a.attemptId) || pool.has(a.attemptId) || this.#unacked.has(a.attemptId)) continue;
+      this.#held++;
       const digest = a.function?.bundleDigest ?? '';
       const path = cache.pathIfReady(digest);
       const task: PoolTask = {
@@ -220,6 +335,12 @@ export class Agent {
         (error: Error) => {
           if (this.#fetching.get(task.attemptId) !== task) return;
           this.#fetching.delete(task.attemptId);
+          // With the coordinator gone (likely why the fetch failed), the failure is not the task's: drop
+          // it, unreported and unlisted at the next registration; the coordinator re-queues it.
+          if (!this.#link!.connected) {
+            this.#settled(task, undefined, '', 0);
+            return;
+          }
           const failure: pb.TaskFailure = { kind: 'internal', name: error.name, message: error.message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '' };
           this.#settled(task, { $case: 'failure', value: failure }, '', 0);
         },
@@ -228,6 +349,8 @@ export class Agent {
   }
 
   #cancel(attemptId: string): void {
+    // Finished already: the coordinator does not want the result, so it need not be kept any longer.
+    this.#forget(attemptId);
     const task = this.#fetching.get(attemptId);
     if (task !== undefined) {
       this.#fetching.delete(attemptId);
@@ -237,22 +360,47 @@ export class Agent {
     this.#pool!.cancel(attemptId);
   }
 
-  /** The coordinator re-queues everything it had assigned to the lost session: drop what has not started. */
+  /**
+   * The session is gone. Everything held here keeps going, queued tasks included: a new session lists
+   * them in `register.running_attempt_ids` and the coordinator keeps or cancels each, so a short outage
+   * (a coordinator restart) throws away no prefetched work. Once the old session's lease has surely run
+   * out (three heartbeat intervals) the coordinator has re-queued them, so what has not started by then
+   * is dropped: it would only be cancelled, or run twice.
+   */
   #onDisconnected(): void {
     this.#credit = 0;
     this.#progress.clear();
+    clearTimeout(this.#leaseTimer);
+    this.#leaseTimer = setTimeout(() => {
+      this.#leaseTimer = undefined;
+      if (this.#link?.connected) return;
+      const dropped = this.#dropNotStarted();
+      if (dropped > 0) this.#log.info({ dropped }, 'still disconnected after the lease ran out: dropped tasks not started');
+    }, LEASE_INTERVALS * this.#heartbeatMs);
+    this.#leaseTimer.unref();
+  }
+
+  /** Drop (unreported) every held task not started: waiting for its bundle, or queued in the pool. */
+  #dropNotStarted(): number {
     const dropped = [...this.#fetching.values()];
     this.#fetching.clear();
     for (const task of dropped) this.#settled(task, undefined, '', 0);
-    this.#pool!.cancelQueued();
+    return dropped.length + this.#pool!.cancelQueued();
   }
 
   /** A task ended; `outcome` undefined means cancelled: report nothing, but free its place. */
   #settled(task: PoolTask, outcome: PoolOutcome | undefined, worker: string, durationMs: number): void {
     this.#held--;
     // A finished task's last progress still goes out (just before its result); a cancelled one's does not.
-    if (outcome === undefined) this.#progress.delete(task.attemptId);
-    else this.#results.push({ attemptId: task.attemptId, outcome, worker, durationMs });
+    if (outcome === undefined) {
+      this.#progress.delete(task.attemptId);
+    } else {
+      const r: pb.AttemptResult = { attemptId: task.attemptId, outcome, worker, durationMs };
+      this.#forget(r.attemptId);
+      this.#unacked.set(r.attemptId, r);
+      this.#unackedBytes += resultBytes(r);
+      this.#unsent.push(r);
+    }
     this.#queueFlush();
     if (this.#held === 0 && this.#idleWaiters.length > 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
@@ -271,34 +419,60 @@ export class Agent {
 
   #flush(): void {
     const link = this.#link!;
-    // Results wait for the next session when there is none now; the coordinator fences stale ones.
+    // Results wait for the next session when there is none now (all unacknowledged ones are sent then).
     if (!link.connected) return;
     // Progress first: a task's last progress value must not arrive after its result.
     if (this.#progress.size > 0) {
       link.send({ msg: { $case: 'progress', value: { progress: [...this.#progress.values()] } } });
       this.#progress.clear();
     }
-    if (this.#results.length > 0) {
-      const results = this.#results;
-      this.#results = [];
-      let from = 0;
-      let bytes = 0;
-      for (let i = from; i < results.length; i++) {
-        bytes += resultBytes(results[i]);
-        if (bytes >= RESULTS_MESSAGE_BYTES || i === results.length - 1) {
-          const batch = from === 0 && i === results.length - 1 ? results : results.slice(from, i + 1);
-          link.send({ msg: { $case: 'results', value: { results: batch } } });
-          from = i + 1;
-          bytes = 0;
-        }
-      }
-      this.#log.debug({ results: results.length }, 'results sent');
-    }
-    const want = this.#draining ? 0 : this.#target() - this.#held - this.#credit;
+    if (this.#unsentHead < this.#unsent.length) this.#sendResults(link);
+    // Results are kept in memory until acknowledged. Past the bound (a coordinator that is slow to make
+    // them durable, or one that is gone for long), take no more work rather than let memory grow until
+    // the agent itself dies and loses every one of them; acknowledgements open the tap again. Tasks held
+    // already still finish, so the bound is passed by at most their results.
+    const full = this.#unackedBytes >= this.#maxUnackedBytes;
+    const want = this.#draining || full ? 0 : this.#target() - this.#held - this.#credit;
     if (want > 0) {
       this.#credit += want;
       link.send({ msg: { $case: 'credit', value: { tasks: want } } });
     }
+  }
+
+  /**
+   * Send unsent results in messages of about {@link RESULTS_MESSAGE_BYTES}, stopping while the stream is
+   * congested (continued on `onWritable`): re-sending a large backlog on a new session then never queues
+   * a heartbeat behind it, nor holds the event loop for long.
+   */
+  #sendResults(link: CoordinatorLink): void {
+    const list = this.#unsent;
+    let i = this.#unsentHead;
+    let sent = 0;
+    while (i < list.length && !link.congested) {
+      const batch: pb.AttemptResult[] = [];
+      let bytes = 0;
+      for (; i < list.length && bytes < RESULTS_MESSAGE_BYTES; i++) {
+        const r = list[i];
+        // Acknowledged (or cancelled) since it was queued for sending: not again.
+        if (this.#unacked.get(r.attemptId) !== r) continue;
+        batch.push(r);
+        bytes += resultBytes(r);
+      }
+      if (batch.length > 0) {
+        link.send({ msg: { $case: 'results', value: { results: batch } } });
+        sent += batch.length;
+      }
+    }
+    if (i >= list.length) {
+      this.#unsent = [];
+      this.#unsentHead = 0;
+    } else if (i > 1024 && i * 2 > list.length) {
+      this.#unsent = list.slice(i);
+      this.#unsentHead = 0;
+    } else {
+      this.#unsentHead = i;
+    }
+    if (sent > 0) this.#log.debug({ results: sent, unsent: this.#unsent.length - this.#unsentHead }, 'results sent');
   }
 
   /**

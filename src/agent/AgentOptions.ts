@@ -24,6 +24,23 @@ export interface AgentOptions {
   token?: string;
   /** Node flags for the worker processes, e.g. `['--max-old-space-size=2048']`; default none. */
   workerExecArgv?: string[];
+  /** Replace a worker process after it ran this many tasks (between tasks, never during one); default unlimited. */
+  maxTasksPerWorker?: number;
+  /**
+   * Replace a worker process whose resident set size passed this many MiB at the end of a task (it
+   * starts nothing more; default unlimited). Bounds slow leaks in task code or the libraries it loads.
+   */
+  maxWorkerRssMb?: number;
+  /**
+   * Results are kept until the coordinator acknowledges them. While the kept payload passes this many
+   * bytes the agent grants no new credit (default 256 MiB).
+   */
+  maxUnackedResultBytes?: number;
+  /**
+   * How long `stop({ drain: true })`, once the running tasks ended, waits for the coordinator to
+   * acknowledge their results (reconnecting if need be) before it stops anyway; default 10 000 ms.
+   */
+  drainAckTimeoutMs?: number;
   /** How long `start()` keeps trying to register before it rejects; default 10 000 ms. */
   connectTimeoutMs?: number;
   /** Default `createLogger({ name: 'agent' })`. */

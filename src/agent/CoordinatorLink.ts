@@ -17,11 +17,13 @@ export interface CoordinatorLinkOptions {
   register(): pb.Register;
   logger: Logger;
   /** A session began (the first one and after every reconnect): credit starts from zero again. */
-  onRegistered(sessionId: string): void;
+  onRegistered(registered: pb.Registered): void;
   /** Anything the coordinator sends after `registered`. */
   onMessage(message: pb.CoordinatorMessage): void;
   /** The session ended; a reconnect is already scheduled. */
   onDisconnected(): void;
+  /** The stream, {@link CoordinatorLink.congested} before, can take more messages now. */
+  onWritable?(): void;
 }
 
 /**
@@ -61,6 +63,15 @@ export class CoordinatorLink {
 
   get sessionId(): string {
     return this.#sessionId;
+  }
+
+  /**
+   * Whether the stream's send buffer is full (gRPC has not handed the messages written so far to the
+   * transport). Bulk senders stop writing until `onWritable`, so that a small message written later
+   * (a heartbeat) does not queue behind megabytes of results.
+   */
+  get congested(): boolean {
+    return this.#call?.writableNeedDrain ?? false;
   }
 
   /**
@@ -135,13 +146,16 @@ export class CoordinatorLink {
     call.on('data', (message: pb.CoordinatorMessage) => {
       if (call !== this.#call) return;
       if (message.msg?.$case === 'registered') {
-        this.#onRegistered(message.msg.value.sessionId);
+        this.#onRegistered(message.msg.value);
       } else if (this.#registered) {
         this.#o.onMessage(message);
       }
     });
     call.on('error', (error: ServiceError) => this.#lost(call, error.details || error.message));
     call.on('end', () => this.#lost(call, 'the coordinator ended the stream'));
+    call.on('drain', () => {
+      if (call === this.#call && this.#registered) this.#o.onWritable?.();
+    });
     // While start() waits, do not wait for an answer past its deadline.
     const deadline = this.#startWaiter?.deadline ?? Infinity;
     const wait = Math.max(50, Math.min(REGISTER_TIMEOUT_MS, deadline - Date.now()));
@@ -154,7 +168,8 @@ export class CoordinatorLink {
     call.write({ msg: { $case: 'register', value: this.#o.register() } });
   }
 
-  #onRegistered(sessionId: string): void {
+  #onRegistered(registered: pb.Registered): void {
+    const sessionId = registered.sessionId;
     clearTimeout(this.#registerTimer);
     const reconnect = this.#everRegistered;
     this.#registered = true;
@@ -162,7 +177,7 @@ export class CoordinatorLink {
     this.#sessionId = sessionId;
     this.#failures = 0;
     this.#log.info({ sessionId, coordinator: this.#o.address }, reconnect ? 'reconnected to coordinator' : 'connected to coordinator');
-    this.#o.onRegistered(sessionId);
+    this.#o.onRegistered(registered);
     this.#startWaiter?.resolve();
     this.#startWaiter = undefined;
     for (const waiter of this.#sessionWaiters.splice(0)) waiter();

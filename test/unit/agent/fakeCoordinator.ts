@@ -1,11 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
-import { pb, sha256Hex } from '../../../src/protocol/index.ts';
+import { encodeValue, pb, sha256Hex } from '../../../src/protocol/index.ts';
 
 /** One `Agents.Connect` stream as the fake coordinator saw it. */
 export interface FakeSession {
   call: grpc.ServerDuplexStream<pb.AgentMessage, pb.CoordinatorMessage>;
   register: pb.Register | undefined;
   received: pb.AgentMessage[];
+  /** When each message in `received` arrived (performance.now()). */
+  receivedAt: number[];
   /** Tasks the test assigned on this session. */
   assigned: number;
   ended: boolean;
@@ -13,13 +15,20 @@ export interface FakeSession {
 
 /**
  * Just enough of a coordinator to drive an agent from a test: it answers `register`, records every
- * message per session, serves blobs, and lets the test send assignments, cancels and drains.
+ * message per session, serves blobs, acknowledges results (unless told not to), and lets the test send
+ * assignments, cancels, drains and acknowledgements, and break sessions.
  */
 export class FakeCoordinator {
   readonly server = new grpc.Server();
   readonly sessions: FakeSession[] = [];
   readonly blobs = new Map<string, Buffer>();
   address = '';
+  /** Sent in `registered` (0: the agent's default). */
+  heartbeatMs = 0;
+  /** Answer every results message with `results_accepted` for its attempts, as a coordinator does once they are durable. */
+  autoAck = true;
+  /** While set, every new stream is failed at once (UNAVAILABLE), as if the coordinator were down. */
+  refuse = false;
   #listeners: (() => void)[] = [];
 
   static async start(): Promise<FakeCoordinator> {
@@ -67,6 +76,27 @@ export class FakeCoordinator {
     return session.received.filter((m) => m.msg?.$case === kind).map((m) => m.msg!.value) as never;
   }
 
+  /** Acknowledge results: the agent may forget them. */
+  ack(session: FakeSession, attemptIds: string[]): void {
+    this.send(session, { $case: 'resultsAccepted', value: { attemptIds } });
+  }
+
+  /** Break a session's stream from the coordinator's side, as a crash or a lost connection would. */
+  drop(session: FakeSession): void {
+    session.call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'coordinator went away' });
+    session.call.end();
+  }
+
+  /** Arrival times (performance.now()) of a session's messages of one kind. */
+  timesOf(session: FakeSession, kind: NonNullable<pb.AgentMessage['msg']>['$case']): number[] {
+    return session.receivedAt.filter((_, i) => session.received[i].msg?.$case === kind);
+  }
+
+  /** Attempt ids of every result a session received, in arrival order (repeats included). */
+  resultIds(session: FakeSession): string[] {
+    return this.of(session, 'results').flatMap((b) => b.results.map((r) => r.attemptId));
+  }
+
   /** Total credit a session was granted. */
   credit(session: FakeSession): number {
     return this.of(session, 'credit').reduce((n, c) => n + c.tasks, 0);
@@ -97,13 +127,22 @@ export class FakeCoordinator {
   }
 
   #connect(call: grpc.ServerDuplexStream<pb.AgentMessage, pb.CoordinatorMessage>): void {
-    const session: FakeSession = { call, register: undefined, received: [], assigned: 0, ended: false };
+    if (this.refuse) {
+      call.on('error', () => {});
+      call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'coordinator refusing' });
+      call.end();
+      return;
+    }
+    const session: FakeSession = { call, register: undefined, received: [], receivedAt: [], assigned: 0, ended: false };
     this.sessions.push(session);
     call.on('data', (m: pb.AgentMessage) => {
       session.received.push(m);
+      session.receivedAt.push(performance.now());
       if (m.msg?.$case === 'register') {
         session.register = m.msg.value;
-        call.write({ msg: { $case: 'registered', value: { sessionId: `s${this.sessions.length}` } } });
+        call.write({ msg: { $case: 'registered', value: { sessionId: `s${this.sessions.length}`, heartbeatMs: this.heartbeatMs } } });
+      } else if (m.msg?.$case === 'results' && this.autoAck && !session.ended) {
+        call.write({ msg: { $case: 'resultsAccepted', value: { attemptIds: m.msg.value.results.map((r) => r.attemptId) } } });
       }
       for (const l of this.#listeners.splice(0)) l();
     });
@@ -116,4 +155,21 @@ export class FakeCoordinator {
       session.ended = true;
     });
   }
+}
+
+/** An assignment running `exportName(...args)` once (a one-item task). */
+export function oneTask(digest: string, attemptId: string, exportName: string, args: unknown[], extra: Partial<pb.Assignment> = {}): pb.Assignment {
+  return {
+    attemptId,
+    jobId: 'j',
+    seq: 0,
+    attempt: 1,
+    function: { bundleDigest: digest, exportName },
+    payload: Buffer.from(encodeValue([args])),
+    items: 1,
+    timeoutMs: 0,
+    slots: 1,
+    firstIndex: 0,
+    ...extra,
+  };
 }
