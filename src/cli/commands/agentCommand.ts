@@ -10,6 +10,8 @@ interface AgentFlags {
   name?: string;
   label: Record<string, string>;
   resource: Record<string, number>;
+  maxTasksPerWorker?: number;
+  maxWorkerRssMb?: number;
 }
 
 /** `drover agent`: run an agent that executes tasks for a coordinator. */
@@ -21,6 +23,8 @@ export function agentCommand(): Command {
     .option('--name <name>', 'agent name shown in results (default hostname-pid)')
     .option('--label <key=value>', 'label tasks can require (repeatable)', parseKeyValue, {})
     .option('--resource <name=amount>', 'custom resource tasks can require (repeatable)', parseResource, {})
+    .option('--max-tasks-per-worker <n>', 'replace a worker process after it ran n tasks (default: never)', parsePositiveInt)
+    .option('--max-worker-rss-mb <mb>', 'replace a worker process whose memory (RSS) passed mb MiB after a task (default: never)', parsePositiveInt)
     .action(async (opts: AgentFlags) => {
       const logger = createLogger({ name: 'agent' });
       const agent = new Agent({
@@ -29,11 +33,14 @@ export function agentCommand(): Command {
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         labels: opts.label,
         resources: opts.resource,
+        ...(opts.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: opts.maxTasksPerWorker } : {}),
+        ...(opts.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: opts.maxWorkerRssMb } : {}),
         logger,
       });
       await agent.start();
       process.stdout.write(`drover agent ${agent.name} connected\n`);
-      // SIGTERM drains: running tasks finish and report, nothing new is taken.
+      // SIGTERM drains: nothing new is taken, running tasks finish, their results are acknowledged (or
+      // 10 s pass), then the process exits 0.
       onShutdownSignal(logger, () => agent.stop({ drain: true }));
     });
 }

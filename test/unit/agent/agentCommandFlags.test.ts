@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeValue } from '../../../src/protocol/index.ts';
+import { AgentProcess } from './agentProcess.ts';
+import { FakeCoordinator, oneTask } from './fakeCoordinator.ts';
+import { BUNDLE_SOURCE } from './poolHarness.ts';
+
+describe('drover agent worker-hygiene flags', () => {
+  let coord: FakeCoordinator | undefined;
+  let agent: AgentProcess | undefined;
+  let tmp: string | undefined;
+  afterEach(async () => {
+    if (agent && agent.exit === undefined) {
+      agent.child.kill('SIGTERM');
+      await agent.exited;
+    }
+    await coord?.stop();
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+    agent = coord = tmp = undefined;
+  });
+
+  /** Start `drover agent` with these flags and run `exportName(...args)` tasks one after another; returns their values. */
+  const runSequentially = async (flags: string[], tasks: [string, unknown[]][]): Promise<unknown[]> => {
+    coord = await FakeCoordinator.start();
+    const c = coord;
+    const digest = c.putBlob(BUNDLE_SOURCE);
+    tmp = await mkdtemp(join(os.tmpdir(), 'drover-flags-test-'));
+    const a = (agent = new AgentProcess(c.address, tmp, ['--processes', '1', ...flags]));
+    await a.until(() => c.sessions.length === 1 && c.credit(c.last) > 0, 'registration');
+    const s = c.last;
+    const values: unknown[] = [];
+    for (const [i, [exportName, args]] of tasks.entries()) {
+      const id = `t${i}`;
+      c.send(s, { $case: 'assign', value: { tasks: [oneTask(digest, id, exportName, args)] } });
+      await a.until(() => c.results(s).has(id), `result of ${id}`);
+      values.push((decodeValue(c.results(s).get(id)!.outcome!.value as Uint8Array) as unknown[])[0]);
+    }
+    return values;
+  };
+
+  it('--max-tasks-per-worker 2 replaces the worker every two tasks', async () => {
+    const pids = await runSequentially(['--max-tasks-per-worker', '2'], Array.from({ length: 5 }, () => ['pid', []] as [string, unknown[]]));
+    expect(pids[0]).toBe(pids[1]);
+    expect(pids[2]).not.toBe(pids[1]);
+    expect(pids[2]).toBe(pids[3]);
+    expect(pids[4]).not.toBe(pids[3]);
+  });
+
+  it('--max-worker-rss-mb 150 replaces a worker that grew past it', async () => {
+    const pids = await runSequentially(['--max-worker-rss-mb', '150'], [['bloat', [1]], ['bloat', [200]], ['pid', []]]);
+    expect(pids[1]).toBe(pids[0]);
+    expect(pids[2]).not.toBe(pids[1]);
+  });
+});
