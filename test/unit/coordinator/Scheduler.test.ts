@@ -426,6 +426,12 @@ describe('Scheduler retries and fencing', () => {
     scheduler.grantCredit(a.session, 1);
     await settle();
     const staleId = a.sink.assignments()[0].attemptId;
+    // Another agent presenting agent-a's current attempt is fenced off.
+    const intruder = addAgent('intruder');
+    scheduler.handleResults(intruder.session, [value(staleId)]);
+    await settle();
+    expect(scheduler.fencedResults).toBe(1);
+    expect(job.info().tasksRunning).toBe(1);
     scheduler.removeSession(a.session, 'test');
     await after(50);
 
@@ -444,7 +450,7 @@ describe('Scheduler retries and fencing', () => {
     scheduler.handleResults(b.session, [value(staleId)]);
     await settle();
     expect(sink.results()).toHaveLength(0);
-    expect(scheduler.fencedResults).toBe(2);
+    expect(scheduler.fencedResults).toBe(3);
     expect(back.sink.accepted()).toEqual([staleId]);
     expect(job.info().tasksRunning).toBe(1);
 
@@ -454,7 +460,7 @@ describe('Scheduler retries and fencing', () => {
     expect(sink.results()).toHaveLength(1);
     expect(sink.results()[0]).toMatchObject({ seq: 0, attempt: 2, agent: 'agent-b', worker: 'w2', rseq: 1 });
     expect(sink.end()?.state).toBe('completed');
-    expect(scheduler.fencedResults).toBe(3);
+    expect(scheduler.fencedResults).toBe(4);
   });
 
   it('ends the session of a silent agent when its lease expires', async () => {
