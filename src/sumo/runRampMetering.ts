@@ -177,6 +177,10 @@ export async function runRampMetering(options: RampMeteringOptions): Promise<Ram
       },
       wallMs: performance.now() - started,
     };
+  } catch (error) {
+    // An abort kills SUMO; report the abort, not the dead process it leaves behind.
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw error;
   } finally {
     if (ownWorkDir) await rm(workDir, { recursive: true, force: true });
   }

@@ -16,6 +16,13 @@ export interface StartSumoWithTraciOptions {
   cwd: string;
   /** A fixed port. Without it, a free one is picked, and picked again if another process takes it first. */
   port?: number;
+  /**
+   * Where ports come from when `port` is not fixed. Default {@link pickFreePort}; an agent may hand
+   * out ports from its own range instead, which avoids the race altogether.
+   */
+  pickPort?: () => Promise<number>;
+  /** How long the version handshake may take once TCP is connected. Default 10 s. */
+  handshakeTimeoutMs?: number;
   /** Base environment; `SUMO_HOME` is added when missing. */
   env?: NodeJS.ProcessEnv;
   /** How long SUMO may take to load its scenario and open the port. Default 60 s. */
@@ -30,6 +37,10 @@ export interface StartSumoWithTraciOptions {
 export interface SumoWithTraci {
   client: TraciClient;
   process: SumoProcess;
+  /** The TraCI port SUMO listens on. */
+  port: number;
+  /** Starts it took (more than 1 after a port race). */
+  attempts: number;
   /**
    * Closes the client (SUMO then writes its outputs and exits), waits for the exit and returns it;
    * rejects with the classified error if SUMO failed.
@@ -61,7 +72,8 @@ export async function startSumoWithTraci(options: StartSumoWithTraciOptions): Pr
   for (let attempt = 1; attempt <= attempts; attempt++) {
     options.signal?.throwIfAborted();
     try {
-      return await startOnce(options, options.port ?? (await pickFreePort()));
+      const port = options.port ?? (await (options.pickPort ?? pickFreePort)());
+      return { ...(await startOnce(options, port)), attempts: attempt };
     } catch (error) {
       lastError = error as Error;
       // Only connection trouble is worth a new port; a refused scenario or a crash is reported as is.
@@ -71,7 +83,7 @@ export async function startSumoWithTraci(options: StartSumoWithTraciOptions): Pr
   throw lastError;
 }
 
-async function startOnce(options: StartSumoWithTraciOptions, port: number): Promise<SumoWithTraci> {
+async function startOnce(options: StartSumoWithTraciOptions, port: number): Promise<Omit<SumoWithTraci, 'attempts'>> {
   const sumo = new SumoProcess(options.sumoBinary ?? 'sumo', [...options.args, '--remote-port', String(port)], {
     cwd: options.cwd,
     env: options.env,
@@ -84,10 +96,12 @@ async function startOnce(options: StartSumoWithTraciOptions, port: number): Prom
         new TraciConnectionError(`${exit.command} exited before a TraCI client connected on port ${port}`, { port }),
     );
   });
-  const onAbort = (): void => void sumo.stop();
+  // SUMO blocked on its TraCI socket ignores SIGTERM; an aborted run's outputs are not wanted anyway.
+  const onAbort = (): void => sumo.kill('SIGKILL');
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const explainDisconnect = async (lost: TraciConnectionError): Promise<Error> => {
+    if (options.signal?.aborted) return options.signal.reason as Error;
     let timer: NodeJS.Timeout | undefined;
     const exit = await Promise.race([
       sumo.exited,
@@ -105,20 +119,34 @@ async function startOnce(options: StartSumoWithTraciOptions, port: number): Prom
   try {
     const signals = options.signal ? AbortSignal.any([gaveUp.signal, options.signal]) : gaveUp.signal;
     client = await TraciClient.connect({ port, timeoutMs: options.connectTimeoutMs ?? 60_000, signal: signals, explainDisconnect });
-    await client.getVersion({ timeoutMs: HANDSHAKE_TIMEOUT_MS });
+    // Connected, but possibly to a SUMO that is not ours (it won the port): our SUMO then exits
+    // with "Address already in use", and hanging up turns the waiting handshake into that error.
+    const connectedClient = client;
+    const hangUp = (): void => connectedClient.destroy('our SUMO exited: the TraCI port belongs to another process');
+    signals.addEventListener('abort', hangUp, { once: true });
+    try {
+      await client.getVersion({ timeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS });
+    } finally {
+      signals.removeEventListener('abort', hangUp);
+    }
   } catch (error) {
     options.signal?.removeEventListener('abort', onAbort);
-    if (client) await client[Symbol.asyncDispose]();
-    const exit = await sumo.stop();
+    client?.destroy();
+    // Only an exit SUMO made on its own explains anything; the one our stop() causes does not.
+    const ownExit = sumo.exit;
+    await sumo.stop(500);
+    if (options.signal?.aborted) throw options.signal.reason;
+    const failure = ownExit && classifySumoExit(ownExit);
+    if (failure) throw failure;
     if (error instanceof SumoError) throw error;
-    throw classifySumoExit(exit) ?? new TraciConnectionError(`could not drive SUMO over TraCI on port ${port}: ${(error as Error).message}`, { port, cause: error });
+    throw new TraciConnectionError(`could not drive SUMO over TraCI on port ${port}: ${(error as Error).message}`, { port, cause: error });
   }
 
   const connected = client;
   // If our SUMO dies while the client still talks to a SUMO, that SUMO is someone else's (the port
   // race won by another start): hang up so the error surfaces instead of driving a foreign run.
   void sumo.exited.then(() => {
-    if (!connected.closed) void connected[Symbol.asyncDispose]();
+    if (!connected.closed) connected.destroy('our SUMO exited while the client was still connected to a SUMO on its port');
   });
 
   let finished: Promise<SumoExit> | undefined;
@@ -136,11 +164,16 @@ async function startOnce(options: StartSumoWithTraciOptions, port: number): Prom
   return {
     client: connected,
     process: sumo,
+    port,
     finish,
     async [Symbol.asyncDispose]() {
       options.signal?.removeEventListener('abort', onAbort);
+      // Closing the client lets SUMO end by itself (writing its outputs); kill it only if it does not.
       await connected[Symbol.asyncDispose]();
-      await sumo.stop();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([sumo.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timer);
+      await sumo.stop(1_000);
     },
   };
 }

@@ -231,12 +231,13 @@ export class TraciClient {
 
   /**
    * Asks SUMO to end the simulation (it then writes its outputs and exits) and closes the socket.
-   * Safe to call twice, and after the connection is lost.
+   * Safe to call twice, and after the connection is lost. `timeoutMs` bounds the wait for SUMO's
+   * answer (writing large outputs can take a while); on expiry the socket is dropped.
    */
-  close(): Promise<void> {
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#closedError) return;
-      const closing = this.request(TRACI.command.close, new Uint8Array(0), () => undefined);
+      const closing = this.request(TRACI.command.close, new Uint8Array(0), () => undefined, options);
       this.#closedError = new TraciConnectionError('the TraCI client is closed', { port: this.port, retryable: false });
       try {
         await closing;
@@ -250,8 +251,14 @@ export class TraciClient {
     return this.#closing;
   }
 
+  /** Drops the connection at once; waiting calls reject with a {@link TraciConnectionError}. */
+  destroy(reason?: string): void {
+    this.#socket.destroy(reason === undefined ? undefined : new TraciConnectionError(reason, { port: this.port }));
+  }
+
+  /** Closes politely if SUMO answers within 5 s, else drops the connection. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.close().catch(() => {});
+    if (!this.closed || this.#closing) await this.close({ timeoutMs: 5_000 }).catch(() => {});
     this.#socket.destroy();
   }
 

@@ -8,6 +8,7 @@ export class TraciWriter {
   #buffer = Buffer.allocUnsafe(64);
   #length = 0;
 
+  /** Makes room and returns where to write. Call it before reading `#buffer`: it may replace it. */
   #reserve(bytes: number): number {
     const at = this.#length;
     if (at + bytes > this.#buffer.length) {
@@ -20,22 +21,26 @@ export class TraciWriter {
   }
 
   ubyte(value: number): this {
-    this.#buffer.writeUInt8(value, this.#reserve(1));
+    const at = this.#reserve(1);
+    this.#buffer.writeUInt8(value, at);
     return this;
   }
 
   byte(value: number): this {
-    this.#buffer.writeInt8(value, this.#reserve(1));
+    const at = this.#reserve(1);
+    this.#buffer.writeInt8(value, at);
     return this;
   }
 
   int(value: number): this {
-    this.#buffer.writeInt32BE(value, this.#reserve(4));
+    const at = this.#reserve(4);
+    this.#buffer.writeInt32BE(value, at);
     return this;
   }
 
   double(value: number): this {
-    this.#buffer.writeDoubleBE(value, this.#reserve(8));
+    const at = this.#reserve(8);
+    this.#buffer.writeDoubleBE(value, at);
     return this;
   }
 
@@ -43,7 +48,8 @@ export class TraciWriter {
   string(value: string): this {
     const bytes = Buffer.from(value, 'utf8');
     this.int(bytes.length);
-    bytes.copy(this.#buffer, this.#reserve(bytes.length));
+    const at = this.#reserve(bytes.length);
+    bytes.copy(this.#buffer, at);
     return this;
   }
 
