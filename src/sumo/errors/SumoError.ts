@@ -1,4 +1,6 @@
-import { DroverError, type DroverErrorOptions } from '../../protocol/index.ts';
+// The class file rather than protocol/index.ts: the index also pulls in gRPC, protobuf and pino,
+// which would add 1.5 MB to every task bundle that uses this library.
+import { DroverError, type DroverErrorOptions } from '../../protocol/errors/DroverError.ts';
 
 /** What every SUMO failure can tell about itself. */
 export interface SumoErrorOptions extends DroverErrorOptions {

@@ -80,8 +80,10 @@ export class TraciClient {
   readonly #framer = new TraciMessageFramer();
   readonly #pending: PendingReply[] = [];
   readonly #explainDisconnect: ((lost: TraciConnectionError) => Promise<Error>) | undefined;
-  /** Set once the socket is gone or `close()` was called; later calls reject with it. */
+  /** Set once the socket is gone or `close()` was called. */
   #closedError: Error | undefined;
+  /** What later calls reject with: the loss as explained (e.g. "SUMO crashed") once that is known. */
+  #closedReason: Promise<Error> | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(socket: Socket, port: number, explainDisconnect?: (lost: TraciConnectionError) => Promise<Error>) {
@@ -214,7 +216,10 @@ export class TraciClient {
    */
   request<T>(command: number, payload: Uint8Array, read: (reader: TraciReader) => T, options: { timeoutMs?: number } = {}): Promise<T> {
     const name = commandNames[command] ?? hex(command);
-    if (this.#closedError) return Promise.reject(this.#closedError);
+    if (this.#closedError) {
+      const reason = this.#closedReason ?? Promise.resolve(this.#closedError);
+      return reason.then((error) => Promise.reject(error));
+    }
     return new Promise<T>((resolve, reject) => {
       const pending: PendingReply = { command, name, read, resolve: resolve as (value: unknown) => void, reject };
       if (options.timeoutMs !== undefined) {
@@ -322,11 +327,13 @@ export class TraciClient {
       { port: this.port },
     );
     const asked = this.#closedError !== undefined;
-    if (!asked) this.#closedError = lost;
+    if (!asked) {
+      this.#closedError = lost;
+      this.#closedReason = this.#explain(lost);
+    }
     if (waiting.length === 0) return;
     // Our own close(): its reply may legitimately never come.
-    const error = asked && waiting.every((p) => p.command === TRACI.command.close) ? lost : await this.#explain(lost);
-    if (!asked) this.#closedError = error;
+    const error = asked && waiting.every((p) => p.command === TRACI.command.close) ? lost : await (this.#closedReason ?? this.#explain(lost));
     for (const pending of waiting) pending.reject(error);
   }
 

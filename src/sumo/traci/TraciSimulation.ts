@@ -16,7 +16,7 @@ export class TraciSimulation {
 
   /**
    * Vehicles running plus those still waiting to be inserted: 0 means the demand is exhausted
-   * and the simulation can end.
+   * and the simulation can end. (Python's client calls it `getMinExpectedNumber`.)
    */
   getMinExpectedVehicles(): Promise<number> {
     return this.#client.getNumber(TRACI.command.getSimulationVariable, TRACI.variable.minExpectedVehicles, '');

@@ -125,6 +125,8 @@ describe.skipIf(sumoMissing)('startSumoWithTraci', () => {
       expect(error).toBeInstanceOf(SumoCrashError);
       expect(error).toMatchObject({ code: 'DROVER_SUMO_CRASH', retryable: true, signal: 'SIGSEGV' });
       expect((error as Error).cause).toBeInstanceOf(TraciConnectionError);
+      // Calls made after the loss get the same explanation.
+      await expect(sumo.client.simulation.getTime()).rejects.toThrow(SumoCrashError);
     } finally {
       await sumo[Symbol.asyncDispose]();
     }
