@@ -115,23 +115,27 @@ export async function runRampMetering(options: RampMeteringOptions): Promise<Ram
     let greenSteps = 0;
     let updates = 0;
     let shownState = '';
+    // One signal character per link the light controls (one per ramp lane).
+    const links = (await client.trafficLight.getRedYellowGreenState(light)).length;
+    const show = (signal: 'G' | 'y' | 'r'): string => signal.repeat(links);
     let time = await client.simulation.getTime();
     let lastUpdate = time;
     for (;;) {
       options.signal?.throwIfAborted();
       // Where in the light cycle the coming step falls decides the state it runs under.
-      let state = 'G';
+      let signal: 'G' | 'y' | 'r' = 'G';
       if (controller) {
         const greenAndYellow = controller.greenShare * cycle;
         const inCycle = time % cycle;
-        state = greenAndYellow >= cycle ? 'G' : inCycle < greenAndYellow - yellow ? 'G' : inCycle < greenAndYellow ? 'y' : 'r';
+        signal = greenAndYellow >= cycle ? 'G' : inCycle < greenAndYellow - yellow ? 'G' : inCycle < greenAndYellow ? 'y' : 'r';
       }
+      const state = show(signal);
       const commands: Promise<unknown>[] = [];
-      if (state !== shownState && (controller || shownState === '')) {
+      if (state !== shownState) {
         commands.push(client.trafficLight.setRedYellowGreenState(light, state));
         shownState = state;
       }
-      if (state !== 'r') greenSteps++;
+      if (signal !== 'r') greenSteps++;
       // Pipelined: one round trip per step for the step and all its reads.
       const step = client.simulationStep();
       const expected = client.simulation.getMinExpectedVehicles();
