@@ -65,6 +65,9 @@ function hex(byte: number): string {
  * Calls may be issued without awaiting each other: commands are written in call order and SUMO
  * answers in order, so `Promise.all([step, read, read])` costs one round trip instead of three.
  *
+ * Beware: SUMO 1.15 writes a status reply's length in one byte and exits ("Storage::writeUnsignedByte():
+ * Invalid value") when an error message passes 255 bytes, e.g. for an unknown id of 200+ characters.
+ *
  * @example
  * const client = await TraciClient.connect({ port });
  * while ((await client.simulation.getMinExpectedVehicles()) > 0) await client.simulationStep();
