@@ -262,9 +262,6 @@ export class Agent {
     for (const id of attemptIds) this.#forget(id);
     // Credit was held back while the buffer was full: grant it again.
     if (wasFull && this.#unackedBytes < this.#maxUnackedBytes) this.#queueFlush();
-    if (this.#unacked.size === 0 && this.#ackWaiters.length > 0) {
-      for (const resolve of this.#ackWaiters.splice(0)) resolve();
-    }
   }
 
   /** Drop a kept result (acknowledged, or its attempt cancelled); it is skipped if still unsent. */
@@ -273,6 +270,9 @@ export class Agent {
     if (r === undefined) return;
     this.#unacked.delete(attemptId);
     this.#unackedBytes -= resultBytes(r);
+    if (this.#unacked.size === 0 && this.#ackWaiters.length > 0) {
+      for (const resolve of this.#ackWaiters.splice(0)) resolve();
+    }
   }
 
   /** Resolves true once every result is acknowledged, or false after `timeoutMs`. */
@@ -396,7 +396,8 @@ export class Agent {
       this.#progress.delete(task.attemptId);
     } else {
       const r: pb.AttemptResult = { attemptId: task.attemptId, outcome, worker, durationMs };
-      this.#forget(r.attemptId);
+      const old = this.#unacked.get(r.attemptId);
+      if (old !== undefined) this.#unackedBytes -= resultBytes(old);
       this.#unacked.set(r.attemptId, r);
       this.#unackedBytes += resultBytes(r);
       this.#unsent.push(r);

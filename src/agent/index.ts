@@ -2,7 +2,9 @@
  * The drover agent: runs on each node, announces the node's capacity (cores, memory, SUMO, labels,
  * resources) to a coordinator, and runs the tasks it is assigned in a pool of long-lived worker
  * processes, one per slot. Crashed, out-of-memory and timed-out workers are replaced and their tasks
- * fail with a typed error; the connection to the coordinator is re-established on its own.
+ * fail with a typed error; workers can be recycled after N tasks or past an RSS ceiling. The connection
+ * to the coordinator is re-established on its own, and every result is kept until the coordinator has
+ * acknowledged it, so neither a dropped connection nor a coordinator crash loses one.
  *
  * @example
  * import { Agent, probeCapacity } from './src/agent/index.ts';
