@@ -49,7 +49,6 @@ export class CoordinatorLink {
   #registerTimer: NodeJS.Timeout | undefined;
   #lastError = '';
   #startWaiter: { resolve(): void; reject(e: Error): void; deadline: number } | undefined;
-  #sessionWaiters: (() => void)[] = [];
 
   constructor(options: CoordinatorLinkOptions) {
     this.#o = options;
@@ -90,22 +89,6 @@ export class CoordinatorLink {
     if (!this.#registered || this.#call === undefined) return false;
     this.#call.write(message);
     return true;
-  }
-
-  /** Resolves when a session is live, or false after `timeoutMs`. */
-  whenConnected(timeoutMs: number): Promise<boolean> {
-    if (this.#registered) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#sessionWaiters = this.#sessionWaiters.filter((w) => w !== done);
-        resolve(false);
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.#sessionWaiters.push(done);
-    });
   }
 
   /**
@@ -180,7 +163,6 @@ export class CoordinatorLink {
     this.#o.onRegistered(registered);
     this.#startWaiter?.resolve();
     this.#startWaiter = undefined;
-    for (const waiter of this.#sessionWaiters.splice(0)) waiter();
   }
 
   #lost(call: ClientDuplexStream<pb.AgentMessage, pb.CoordinatorMessage>, why: string): void {
