@@ -36,11 +36,57 @@ if (process.argv[2] === '--serve') {
     const child = fork(new URL(import.meta.url).pathname, ['--serve'], { env: { ...process.env, DATA_DIR: dir, SYNC: mode } });
     const { address } = await new Promise<{ address: string }>((resolve) => child.once('message', (m) => resolve(m as { address: string })));
     const seconds = await run(address, tasks, window, batch, credit);
+    const latency = await roundTrips(address, Number(process.env.ROUND_TRIPS ?? 300));
     child.send('stop');
     await new Promise((resolve) => child.once('exit', resolve));
     if (dir) rmSync(dir, { recursive: true, force: true });
-    console.log(`${mode.padEnd(8)} ${Math.round(tasks / seconds).toLocaleString('en').padStart(10)} tasks/s  (${seconds.toFixed(2)} s)`);
+    console.log(
+      `${mode.padEnd(8)} ${Math.round(tasks / seconds).toLocaleString('en').padStart(10)} tasks/s  (${seconds.toFixed(2)} s);` +
+        `  one-task job round trip p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`,
+    );
   }
+}
+
+/** Sequential one-task jobs (open, input, end → result, end): the latency the commits add. */
+async function roundTrips(address: string, count: number): Promise<{ p50: number; p99: number }> {
+  const credentials = grpc.credentials.createInsecure();
+  const agents = new pb.AgentsClient(address, credentials);
+  const jobs = new pb.JobsClient(address, credentials);
+  const agent = agents.connect();
+  agent.on('error', () => {});
+  agent.on('data', (m: pb.CoordinatorMessage) => {
+    if (m.msg?.$case !== 'assign') return;
+    const results = m.msg.value.tasks.map((t): pb.AttemptResult => ({ attemptId: t.attemptId, outcome: { $case: 'value', value: t.payload }, worker: 'w', durationMs: 0 }));
+    agent.write({ msg: { $case: 'results', value: { results } } });
+    agent.write({ msg: { $case: 'credit', value: { tasks: results.length } } });
+  });
+  const capacity: pb.Capacity = { cpus: 1, memoryMb: 1024, slots: 1, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version };
+  agent.write({ msg: { $case: 'register', value: { name: 'latency-agent', capacity, version: 'bench', runningAttemptIds: [] } } });
+  agent.write({ msg: { $case: 'credit', value: { tasks: 4 } } });
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const call = jobs.run();
+      call.on('data', (m: pb.JobResponse) => {
+        if (m.msg?.$case === 'end') {
+          call.end();
+          resolve();
+        }
+      });
+      call.on('error', reject);
+      call.write({ msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'rt', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '' } } });
+      call.write({ msg: { $case: 'inputs', value: { tasks: [{ seq: 0, payload: Buffer.from([0x81, 0x81, 0x01]), items: 1, firstIndex: 0 }] } } });
+      call.write({ msg: { $case: 'inputEnd', value: { totalTasks: 1 } } });
+    });
+    if (i >= 20) times.push(performance.now() - t0);
+  }
+  agent.end();
+  agents.close();
+  jobs.close();
+  times.sort((a, b) => a - b);
+  const at = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))];
+  return { p50: at(0.5), p99: at(0.99) };
 }
 
 async function run(address: string, tasks: number, window: number, batch: number, credit: number): Promise<number> {
