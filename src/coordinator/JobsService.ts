@@ -68,6 +68,8 @@ export class JobsService {
       if (closed) return;
       closed = true;
       if (closeTimer) clearTimeout(closeTimer);
+      // A completed job whose client did not confirm it read everything stays attachable (TTL).
+      if (job) this.scheduler.detach(job, sink, 'the stream ended after the job did');
       call.end();
     };
     const sink: JobSink = {
@@ -95,10 +97,7 @@ export class JobsService {
       // Closed first, so that a cancellation writes nothing on a stream that ends with an error.
       closed = true;
       if (closeTimer) clearTimeout(closeTimer);
-      if (job) {
-        if (options.cancel) this.scheduler.cancelJob(job, message);
-        else this.scheduler.detach(job, sink, message);
-      }
+      if (job && !(options.cancel && this.scheduler.cancelJob(job, message))) this.scheduler.detach(job, sink, message);
       if (wasOpen) call.emit('error', statusError(code, message));
     };
     const invalid = (message: string): void => fail(grpc.status.INVALID_ARGUMENT, message, { cancel: true });
