@@ -79,8 +79,8 @@ const MAX_COMMIT_RETRY_MS = 2000;
  *
  * Attempts belong to an agent *name* across its sessions. When a session ends (stream closed,
  * broken, or its lease expired) its attempts are orphaned for `agentGraceMs`: the same agent
- * registering again and listing them in `running_attempt_ids` keeps them; the rest are re-queued
- * with attempt+1 when the grace ends. A result is accepted only for the task's current attempt id,
+ * registering again and listing them in `running_attempt_ids` keeps them, and those it does not
+ * list are re-queued with attempt+1 at once; all are re-queued when the grace ends. A result is accepted only for the task's current attempt id,
  * from the agent that holds it; anything else is fenced off (and still acknowledged).
  *
  * A job outlives its client stream: results accumulate in the store until a stream attaches again
@@ -420,7 +420,8 @@ export class Scheduler {
   /**
    * Registers an agent session and sends `registered`; it takes work once it grants credit. Attempts
    * listed in `running_attempt_ids` that are still current for this agent move to the new session
-   * (they are not re-run); the others get a `cancel`. A live session of the same agent is replaced.
+   * (they are not re-run); the others get a `cancel`. The agent's orphaned attempts it did not list
+   * are re-queued. A live session of the same agent is replaced.
    */
   addSession(register: pb.Register, sink: AgentSink): AgentSession {
     const sessionId = `s-${randomBytes(6).toString('base64url')}`;
@@ -448,6 +449,12 @@ export class Scheduler {
       }
     }
     if (stale.length > 0) sink.send({ msg: { $case: 'cancel', value: { attemptIds: stale } } });
+    // The agent lists every attempt it holds (running, fetching its bundle, or with a result not yet
+    // acknowledged): its orphaned attempts it did not list are gone, and run again now.
+    let requeued = 0;
+    for (const [attemptId, orphan] of this.orphans) {
+      if (orphan.record.agent === session.name && this.releaseOrphan(attemptId, orphan, `agent "${session.name}" reconnected without it`) === 'requeued') requeued += 1;
+    }
     if (this.orphans.size === 0 && this.orphanTimer !== undefined) {
       clearTimeout(this.orphanTimer);
       this.orphanTimer = undefined;
@@ -460,7 +467,7 @@ export class Scheduler {
         memoryMb: capacity.memoryMb,
         sumo: capacity.sumoVersion || undefined,
         version: session.version,
-        ...(register.runningAttemptIds.length > 0 ? { kept: adopted, cancelled: stale.length } : {}),
+        ...(register.runningAttemptIds.length > 0 || requeued > 0 ? { kept: adopted, cancelled: stale.length, requeued } : {}),
       },
       register.runningAttemptIds.length > 0 ? 'agent re-joined' : 'agent joined',
     );
@@ -957,25 +964,34 @@ export class Scheduler {
     let lost = 0;
     for (const [attemptId, orphan] of this.orphans) {
       if (orphan.deadline > now) break;
-      const record = orphan.record;
-      if (this.attempts.get(attemptId) !== record) {
-        this.orphans.delete(attemptId);
-        continue;
-      }
-      const agent = record.agent;
-      this.endAttempt(record);
-      if (this.shouldRetry(record, 'lost')) {
-        requeued += 1;
-        this.requeue(record);
-      } else {
-        lost += 1;
-        const message = `agent "${agent}" was lost while running the task (attempt ${record.attempt}): ${orphan.reason}`;
-        this.complete(record, { $case: 'failure', value: failure('lost', 'AgentLostError', message) }, agent, '');
-      }
+      const outcome = this.releaseOrphan(attemptId, orphan, orphan.reason);
+      if (outcome === 'requeued') requeued += 1;
+      else if (outcome === 'lost') lost += 1;
     }
     if (requeued > 0 || lost > 0) this.log.info({ requeued, lost, graceMs: this.agentGraceMs }, 'attempts of lost agents re-queued');
     this.scheduleOrphanSweep();
   };
+
+  /**
+   * Gives up an orphaned attempt: its task is re-queued with attempt+1, or, with no retry left,
+   * finishes as a failure of kind `lost`.
+   */
+  private releaseOrphan(attemptId: string, orphan: Orphan, reason: string): 'requeued' | 'lost' | 'gone' {
+    const record = orphan.record;
+    if (this.attempts.get(attemptId) !== record) {
+      this.orphans.delete(attemptId);
+      return 'gone';
+    }
+    const agent = record.agent;
+    this.endAttempt(record);
+    if (this.shouldRetry(record, 'lost')) {
+      this.requeue(record);
+      return 'requeued';
+    }
+    const message = `agent "${agent}" was lost while running the task (attempt ${record.attempt}): ${reason}`;
+    this.complete(record, { $case: 'failure', value: failure('lost', 'AgentLostError', message) }, agent, '');
+    return 'lost';
+  }
 
   /** Lease expiry of silent sessions; cancellation of jobs detached for too long. */
   private readonly tick = (): void => {

@@ -374,7 +374,7 @@ describe('Scheduler retries and fencing', () => {
     expect(scheduler.stats().tasksQueued).toBe(2);
   });
 
-  it('keeps the attempts an agent lists when it registers again within the grace, and cancels the others', async () => {
+  it('keeps the attempts an agent lists when it registers again within the grace, cancels stale ones and re-queues the unlisted', async () => {
     const { openJob, addAgent } = setup({ agentGraceMs: 5000 });
     const first = addAgent('agent-a');
     const { job, sink } = openJob({ retries: 3 });
@@ -388,19 +388,19 @@ describe('Scheduler retries and fencing', () => {
     const again = addAgent('agent-a', {}, [kept, 'zz.unknown']);
     expect(again.sink.cancelled()).toEqual(['zz.unknown']);
     expect(again.session.running.has(kept)).toBe(true);
-    scheduler.grantCredit(again.session, 1);
+    scheduler.grantCredit(again.session, 2);
     await settle();
-    // Nothing re-dispatched: the new credit takes the untouched task.
-    expect(again.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[2, 1]]);
+    // The kept attempt is not re-dispatched; the one the agent no longer holds runs again at once
+    // (attempt 2, ahead of the untouched task).
+    expect(again.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[1, 2], [2, 1]]);
 
-    // A result for the kept attempt on the new session counts; so does one re-sent for the attempt
-    // the agent did not list (it was still current, within the grace).
-    scheduler.handleResults(again.session, [value(kept), value(dropped), value(again.sink.assignments()[0].attemptId)]);
+    // A result for the kept attempt on the new session counts; one for the unlisted attempt is fenced.
+    scheduler.handleResults(again.session, [value(kept), value(dropped), ...again.sink.assignments().map((t) => value(t.attemptId))]);
     await settle();
-    expect(sink.results().map((r) => r.seq).sort()).toEqual([0, 1, 2]);
-    expect(sink.results().every((r) => r.attempt === 1 && r.agent === 'agent-a')).toBe(true);
+    expect(sink.results().map((r) => [r.seq, r.attempt])).toEqual([[0, 1], [1, 2], [2, 1]]);
     expect(sink.end()?.state).toBe('completed');
-    expect(scheduler.fencedResults).toBe(0);
+    expect(scheduler.fencedResults).toBe(1);
+    expect(again.sink.accepted()).toHaveLength(4);
   });
 
   it('replaces a live session when its agent registers again', async () => {
