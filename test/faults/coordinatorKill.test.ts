@@ -60,3 +60,23 @@ it('keeps map results in input order across a coordinator restart', async () => 
   await cluster.startCoordinator();
   expect(await result).toEqual(xs.map((x) => 2 * x));
 }, 120_000);
+
+it('restarts gracefully on SIGTERM: the coordinator exits 0, the job resumes and completes exactly', async () => {
+  const tasks = await pool.load<Tasks>(new URL('../fixtures/tasks.ts', import.meta.url));
+  const xs = Array.from({ length: 800 }, (_, i) => i);
+  const got: number[] = [];
+  let restarted = false;
+  for await (const v of pool.imapUnordered(tasks.slowDouble, xs, { chunksize: 1 })) {
+    got.push(v);
+    if (!restarted && got.length === 200) {
+      restarted = true;
+      const c = cluster.coordinator!;
+      const exited = new Promise<number | null>((resolve) => c.once('exit', (code) => resolve(code)));
+      c.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await cluster.startCoordinator();
+    }
+  }
+  expect(restarted).toBe(true);
+  expect(multisetDiff(got, xs.map((x) => 2 * x))).toEqual({ lost: [], duplicated: [] });
+}, 120_000);

@@ -58,6 +58,13 @@ export interface TaskFailure {
   exitCode: number;
   signal: string;
   stderrTail: string;
+  /**
+   * The task said its failure is worth another attempt (e.g. a SUMO crash or a TraCI port race):
+   * retried like an infrastructure failure, within the job's retries.
+   */
+  retryable: boolean;
+  /** Stable code of the remote error when it had one (e.g. DROVER_SUMO_CRASH). */
+  code: string;
 }
 
 /** Resources an agent offers. */
@@ -549,7 +556,18 @@ export const Requirements_ResourcesEntry: MessageFns<Requirements_ResourcesEntry
 };
 
 function createBaseTaskFailure(): TaskFailure {
-  return { kind: "", name: "", message: "", stack: "", itemOffset: 0, exitCode: 0, signal: "", stderrTail: "" };
+  return {
+    kind: "",
+    name: "",
+    message: "",
+    stack: "",
+    itemOffset: 0,
+    exitCode: 0,
+    signal: "",
+    stderrTail: "",
+    retryable: false,
+    code: "",
+  };
 }
 
 export const TaskFailure: MessageFns<TaskFailure> = {
@@ -577,6 +595,12 @@ export const TaskFailure: MessageFns<TaskFailure> = {
     }
     if (message.stderrTail !== "") {
       writer.uint32(66).string(message.stderrTail);
+    }
+    if (message.retryable !== false) {
+      writer.uint32(72).bool(message.retryable);
+    }
+    if (message.code !== "") {
+      writer.uint32(82).string(message.code);
     }
     return writer;
   },
@@ -658,6 +682,22 @@ export const TaskFailure: MessageFns<TaskFailure> = {
             message.stderrTail = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.retryable = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -692,6 +732,8 @@ export const TaskFailure: MessageFns<TaskFailure> = {
         : isSet(object.stderr_tail)
         ? globalThis.String(object.stderr_tail)
         : "",
+      retryable: isSet(object.retryable) ? globalThis.Boolean(object.retryable) : false,
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
     };
   },
 
@@ -721,6 +763,12 @@ export const TaskFailure: MessageFns<TaskFailure> = {
     if (message.stderrTail !== "") {
       obj.stderrTail = message.stderrTail;
     }
+    if (message.retryable !== false) {
+      obj.retryable = message.retryable;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
     return obj;
   },
 
@@ -737,6 +785,8 @@ export const TaskFailure: MessageFns<TaskFailure> = {
     message.exitCode = object.exitCode ?? 0;
     message.signal = object.signal ?? "";
     message.stderrTail = object.stderrTail ?? "";
+    message.retryable = object.retryable ?? false;
+    message.code = object.code ?? "";
     return message;
   },
 };

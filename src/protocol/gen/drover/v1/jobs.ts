@@ -68,6 +68,12 @@ export interface OpenJob {
    * the coordinator generates one when empty and refuses a duplicate with ALREADY_EXISTS.
    */
   jobId: string;
+  /**
+   * When agents are connected but none could ever run this job's tasks (requirements), how long to
+   * wait for a suitable agent to join before failing the tasks with kind "unschedulable". 0 = fail at
+   * once. With no agent connected at all, tasks simply queue.
+   */
+  unschedulableWaitMs: number;
 }
 
 export interface JobOpened {
@@ -532,6 +538,7 @@ function createBaseOpenJob(): OpenJob {
     retries: 0,
     retryOnError: false,
     jobId: "",
+    unschedulableWaitMs: 0,
   };
 }
 
@@ -557,6 +564,9 @@ export const OpenJob: MessageFns<OpenJob> = {
     }
     if (message.jobId !== "") {
       writer.uint32(58).string(message.jobId);
+    }
+    if (message.unschedulableWaitMs !== 0) {
+      writer.uint32(64).uint32(message.unschedulableWaitMs);
     }
     return writer;
   },
@@ -630,6 +640,14 @@ export const OpenJob: MessageFns<OpenJob> = {
             message.jobId = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.unschedulableWaitMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -663,6 +681,11 @@ export const OpenJob: MessageFns<OpenJob> = {
         : isSet(object.job_id)
         ? globalThis.String(object.job_id)
         : "",
+      unschedulableWaitMs: isSet(object.unschedulableWaitMs)
+        ? globalThis.Number(object.unschedulableWaitMs)
+        : isSet(object.unschedulable_wait_ms)
+        ? globalThis.Number(object.unschedulable_wait_ms)
+        : 0,
     };
   },
 
@@ -689,6 +712,9 @@ export const OpenJob: MessageFns<OpenJob> = {
     if (message.jobId !== "") {
       obj.jobId = message.jobId;
     }
+    if (message.unschedulableWaitMs !== 0) {
+      obj.unschedulableWaitMs = Math.round(message.unschedulableWaitMs);
+    }
     return obj;
   },
 
@@ -708,6 +734,7 @@ export const OpenJob: MessageFns<OpenJob> = {
     message.retries = object.retries ?? 0;
     message.retryOnError = object.retryOnError ?? false;
     message.jobId = object.jobId ?? "";
+    message.unschedulableWaitMs = object.unschedulableWaitMs ?? 0;
     return message;
   },
 };
