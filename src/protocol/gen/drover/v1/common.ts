@@ -83,6 +83,11 @@ export interface Capacity {
   hostname: string;
   platform: string;
   nodeVersion: string;
+  /** SUMO's Python tools ($SUMO_HOME/tools: randomTrips.py, sumolib) are present. */
+  sumoTools: boolean;
+  /** Debian's /usr/bin/python3 (or python3) can import these SUMO modules. */
+  sumoTraci: boolean;
+  sumoLibsumo: boolean;
 }
 
 export interface Capacity_LabelsEntry {
@@ -803,6 +808,9 @@ function createBaseCapacity(): Capacity {
     hostname: "",
     platform: "",
     nodeVersion: "",
+    sumoTools: false,
+    sumoTraci: false,
+    sumoLibsumo: false,
   };
 }
 
@@ -837,6 +845,15 @@ export const Capacity: MessageFns<Capacity> = {
     }
     if (message.nodeVersion !== "") {
       writer.uint32(82).string(message.nodeVersion);
+    }
+    if (message.sumoTools !== false) {
+      writer.uint32(88).bool(message.sumoTools);
+    }
+    if (message.sumoTraci !== false) {
+      writer.uint32(96).bool(message.sumoTraci);
+    }
+    if (message.sumoLibsumo !== false) {
+      writer.uint32(104).bool(message.sumoLibsumo);
     }
     return writer;
   },
@@ -940,6 +957,30 @@ export const Capacity: MessageFns<Capacity> = {
             message.nodeVersion = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.sumoTools = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.sumoTraci = reader.bool();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.sumoLibsumo = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1006,6 +1047,21 @@ export const Capacity: MessageFns<Capacity> = {
         : isSet(object.node_version)
         ? globalThis.String(object.node_version)
         : "",
+      sumoTools: isSet(object.sumoTools)
+        ? globalThis.Boolean(object.sumoTools)
+        : isSet(object.sumo_tools)
+        ? globalThis.Boolean(object.sumo_tools)
+        : false,
+      sumoTraci: isSet(object.sumoTraci)
+        ? globalThis.Boolean(object.sumoTraci)
+        : isSet(object.sumo_traci)
+        ? globalThis.Boolean(object.sumo_traci)
+        : false,
+      sumoLibsumo: isSet(object.sumoLibsumo)
+        ? globalThis.Boolean(object.sumoLibsumo)
+        : isSet(object.sumo_libsumo)
+        ? globalThis.Boolean(object.sumo_libsumo)
+        : false,
     };
   },
 
@@ -1053,6 +1109,15 @@ export const Capacity: MessageFns<Capacity> = {
     if (message.nodeVersion !== "") {
       obj.nodeVersion = message.nodeVersion;
     }
+    if (message.sumoTools !== false) {
+      obj.sumoTools = message.sumoTools;
+    }
+    if (message.sumoTraci !== false) {
+      obj.sumoTraci = message.sumoTraci;
+    }
+    if (message.sumoLibsumo !== false) {
+      obj.sumoLibsumo = message.sumoLibsumo;
+    }
     return obj;
   },
 
@@ -1087,6 +1152,9 @@ export const Capacity: MessageFns<Capacity> = {
     message.hostname = object.hostname ?? "";
     message.platform = object.platform ?? "";
     message.nodeVersion = object.nodeVersion ?? "";
+    message.sumoTools = object.sumoTools ?? false;
+    message.sumoTraci = object.sumoTraci ?? false;
+    message.sumoLibsumo = object.sumoLibsumo ?? false;
     return message;
   },
 };
