@@ -9,6 +9,11 @@ export interface SumoProcessOptions {
   cwd: string;
   /** Base environment; `SUMO_HOME` is added when missing. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Start the process in its own process group and report it, so that whoever runs this (a drover
+   * worker) can kill the group if the run is abandoned (timeout, cancel, crash of the worker).
+   */
+  onSpawn?: (pid: number) => void;
 }
 
 /**
@@ -32,7 +37,9 @@ export class SumoProcess {
       cwd: options.cwd,
       env: sumoEnvironment(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.onSpawn !== undefined,
     });
+    if (options.onSpawn && this.child.pid !== undefined) options.onSpawn(this.child.pid);
     this.child.stdout!.on('data', (chunk: Buffer) => this.#stdout.push(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.#stderr.push(chunk));
     this.exited = new Promise<SumoExit>((resolve) => {

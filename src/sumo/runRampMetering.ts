@@ -38,6 +38,8 @@ export interface RampMeteringOptions {
   extraArgs?: readonly string[];
   /** Aborting stops SUMO (a drover task passes its context's signal). */
   signal?: AbortSignal;
+  /** Run SUMO in its own process group and report its pid (a drover task passes `context.trackChildProcess`). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** What a run reports: SUMO's statistics and the controller's own figures. */
@@ -94,6 +96,7 @@ export async function runRampMetering(options: RampMeteringOptions): Promise<Ram
   try {
     await using sumo = await startSumoWithTraci({
       ...(options.sumoBinary ? { sumoBinary: options.sumoBinary } : {}),
+      ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
       args: [
         '-c', cfg,
         '--seed', String(options.seed),

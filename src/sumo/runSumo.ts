@@ -19,6 +19,8 @@ export interface RunSumoOptions {
   workDir?: string;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
+  /** Run SUMO in its own process group and report its pid (see `SumoProcessOptions.onSpawn`). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** A finished run: its parsed statistics and how the process ended. */
@@ -50,7 +52,12 @@ export async function runSumo(options: RunSumoOptions): Promise<RunSumoResult> {
         '--no-step-log', 'true',
         ...(options.args ?? []),
       ],
-      { cwd: workDir, ...(options.env ? { env: options.env } : {}), ...(options.signal ? { signal: options.signal } : {}) },
+      {
+        cwd: workDir,
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
+      },
     );
     let xml: string;
     try {

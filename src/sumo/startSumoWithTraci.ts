@@ -31,6 +31,8 @@ export interface StartSumoWithTraciOptions {
   attempts?: number;
   /** Aborting stops SUMO. */
   signal?: AbortSignal;
+  /** Run SUMO in its own process group and report its pid (see `SumoProcessOptions.onSpawn`). */
+  onSpawn?: (pid: number) => void;
 }
 
 /** A SUMO process and the TraCI client driving it. */
@@ -87,6 +89,7 @@ async function startOnce(options: StartSumoWithTraciOptions, port: number): Prom
   const sumo = new SumoProcess(options.sumoBinary ?? 'sumo', [...options.args, '--remote-port', String(port)], {
     cwd: options.cwd,
     env: options.env,
+    ...(options.onSpawn ? { onSpawn: options.onSpawn } : {}),
   });
   // SUMO exiting while we connect ends the attempt with the reason it gives.
   const gaveUp = new AbortController();
