@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { agentCommand } from './commands/agentCommand.ts';
 import { coordinatorCommand } from './commands/coordinatorCommand.ts';
 import { localCommand } from './commands/localCommand.ts';
+import { runCommand } from './commands/runCommand.ts';
+import { sumoCommand } from './commands/sumoCommand.ts';
 
 /** The `drover` command line. */
 export function buildProgram(): Command {
@@ -10,5 +12,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .addCommand(coordinatorCommand())
     .addCommand(agentCommand())
-    .addCommand(localCommand());
+    .addCommand(localCommand())
+    .addCommand(runCommand())
+    .addCommand(sumoCommand());
 }

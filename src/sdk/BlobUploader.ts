@@ -34,6 +34,13 @@ export class BlobUploader {
     return { digest, size: bytes.byteLength };
   }
 
+  /** Upload bytes (once per content) and name them. */
+  async uploadBytes(bytes: Uint8Array): Promise<BlobRef> {
+    const digest = sha256Hex(bytes);
+    await this.ensure(digest, bytes);
+    return { digest, size: bytes.byteLength };
+  }
+
   ensure(digest: string, bytes: Uint8Array): Promise<void> {
     let pending = this.#known.get(digest);
     if (!pending) {

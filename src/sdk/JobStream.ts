@@ -127,6 +127,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
           timeoutMs: options.timeoutMs ?? 0,
           retries: options.retries ?? 3,
           retryOnError: options.retryOn === 'error',
+          unschedulableWaitMs: requires.waitMs ?? 0,
         },
       },
     };
@@ -227,6 +228,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       ...(f.kind === 'crashed' || f.kind === 'oom' ? { exitCode: f.exitCode } : {}),
       ...(f.signal ? { signal: f.signal } : {}),
       ...(f.stderrTail ? { stderrTail: f.stderrTail } : {}),
+      ...(f.code ? { remoteCode: f.code } : {}),
     });
     void this.cancel(err);
     throw err;
@@ -611,7 +613,7 @@ function isTransient(err: ServiceError): boolean {
 }
 
 function internalFailure(message: string): pb.TaskFailure {
-  return { kind: 'internal', name: 'DroverError', message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '' };
+  return { kind: 'internal', name: 'DroverError', message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '', retryable: false, code: '' };
 }
 
 function toArgs(item: unknown, index: number): unknown[] {

@@ -1,8 +1,14 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CancelledError, PoolClosedError, UsageError } from '../protocol/index.ts';
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { AsyncResult } from './AsyncResult.ts';
-import { BlobUploader } from './BlobUploader.ts';
+import { BlobDownloader } from './BlobDownloader.ts';
+import { BlobUploader, type BlobRef } from './BlobUploader.ts';
+import type { CommandResult, WireCommandSpec } from './builtin/CommandSpec.ts';
+import type { CommandSpec } from './CommandSpec.ts';
+import { SumoRunner } from './sumo/SumoRunner.ts';
 import { bundleTaskModule } from './bundleTaskModule.ts';
 import type { CoordinatorChannel } from './CoordinatorChannel.ts';
 import type { EmbeddedCluster } from './EmbeddedCluster.ts';
@@ -18,6 +24,10 @@ export type TaskResultOf<F extends TaskFunction> = Awaited<ReturnType<F>>;
 
 const DEFAULT_WINDOW = 1024;
 
+/** drover's own task module (command tasks, SUMO runs), shipped like any other. */
+export type BuiltinTasks = typeof import('./builtin/builtinTasks.ts');
+const builtinTasksUrl = new URL('./builtin/builtinTasks.ts', import.meta.url);
+
 /**
  * A pool of worker processes spread over a drover cluster, with the verbs of Python's
  * `multiprocessing.Pool`. Get one from `connect()`.
@@ -32,6 +42,9 @@ export class Pool implements AsyncDisposable {
   readonly address: string;
   readonly #channel: CoordinatorChannel;
   readonly #uploader: BlobUploader;
+  readonly #downloader: BlobDownloader;
+  #builtins: Promise<BuiltinTasks> | undefined;
+  #sumo: SumoRunner | undefined;
   readonly #cluster: EmbeddedCluster | undefined;
   readonly #jobs = new Set<JobStream<unknown>>();
   #state: 'open' | 'closing' | 'closed' = 'open';
@@ -42,7 +55,13 @@ export class Pool implements AsyncDisposable {
     this.#channel = channel;
     this.#cluster = cluster;
     this.#uploader = new BlobUploader(channel);
+    this.#downloader = new BlobDownloader(channel);
     this.address = channel.address;
+  }
+
+  /** SUMO runs and sweeps on the cluster's SUMO agents. */
+  get sumo(): SumoRunner {
+    return (this.#sumo ??= new SumoRunner(this));
   }
 
   /** @internal bundle uploads actually sent by this pool (tests check deduplication). */
@@ -127,6 +146,103 @@ export class Pool implements AsyncDisposable {
   starmapAsync<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>>, options: TaskOptions = {}): MapJob<TaskResultOf<F>> {
     const chunksize = options.chunksize ?? 1;
     return new MapJob(this.#startNow<TaskResultOf<F>>(fn, items, options, { verb: 'starmapAsync', spread: true, ordered: true, chunksize }));
+  }
+
+  /**
+   * Run an executable on an agent in a fresh scratch directory: inputs staged in, declared outputs
+   * collected back (download them with {@link downloadBlob}), exit code and output tails returned.
+   *
+   * @example
+   * const r = await pool.exec({ command: 'wc', args: ['-l', 'data.csv'], inputs: { 'data.csv': './data.csv' } });
+   * console.log(r.exitCode, r.stdoutTail);
+   */
+  async exec(spec: CommandSpec, options: TaskOptions = {}): Promise<CommandResult> {
+    const builtins = await this.#loadBuiltins();
+    const wire = await this.#wireCommand(spec);
+    const stream = this.#startNow<CommandResult>(builtins.runCommand, [[wire]], options, { verb: 'exec', spread: true, ordered: true, chunksize: 1 });
+    const [result] = await stream.collect();
+    return result!;
+  }
+
+  /** Run many commands; results in completion order. Inputs are uploaded lazily, once per content. */
+  async *execMany(specs: Inputs<CommandSpec>, options: TaskOptions = {}): AsyncIterable<CommandResult> {
+    const builtins = await this.#loadBuiltins();
+    const self = this;
+    async function* wired() {
+      for await (const spec of specs as AsyncIterable<CommandSpec>) yield [await self.#wireCommand(spec)];
+    }
+    const stream = this.#startNow<CommandResult>(builtins.runCommand, wired(), options, {
+      verb: 'execMany', spread: true, ordered: false, chunksize: options.chunksize ?? 1,
+    });
+    yield* stream;
+  }
+
+  /** Put a local file in the cluster's blob store (once per content) and name it by digest. */
+  uploadFile(path: string): Promise<BlobRef> {
+    this.#assertOpen();
+    return this.#uploader.uploadFile(path);
+  }
+
+  /** Upload every file under a directory (skipping dot-files); returns relative path → digest. */
+  async uploadDirectory(dir: string): Promise<Record<string, string>> {
+    this.#assertOpen();
+    const files: Record<string, string> = {};
+    const walk = async (d: string): Promise<void> => {
+      for (const entry of await readdir(d, { withFileTypes: true })) {
+        if (entry.name.startsWith('.')) continue;
+        const full = join(d, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else if (entry.isFile()) files[relative(dir, full).split('\\').join('/')] = (await this.#uploader.uploadFile(full)).digest;
+      }
+    };
+    await walk(dir);
+    return files;
+  }
+
+  /** Read a blob (e.g. a command's output) into memory, verified against its digest. */
+  readBlob(digest: string): Promise<Buffer> {
+    return this.#downloader.read(digest);
+  }
+
+  /** Write a blob to a local file, verified against its digest. */
+  downloadBlob(digest: string, path: string): Promise<void> {
+    return this.#downloader.download(digest, path);
+  }
+
+  /** @internal drover's built-in task module, bundled and uploaded once per pool. */
+  loadBuiltins(): Promise<BuiltinTasks> {
+    return this.#loadBuiltins();
+  }
+
+  #loadBuiltins(): Promise<BuiltinTasks> {
+    this.#assertOpen();
+    if (!this.#builtins) {
+      this.#builtins = this.load<BuiltinTasks>(builtinTasksUrl);
+      this.#builtins.catch(() => (this.#builtins = undefined));
+    }
+    return this.#builtins;
+  }
+
+  async #wireCommand(spec: CommandSpec): Promise<WireCommandSpec> {
+    if (!spec || typeof spec.command !== 'string' || spec.command === '') {
+      throw new UsageError('exec: give a command to run, e.g. { command: "sumo", args: ["-c", "run.sumocfg"] }');
+    }
+    const inputs: Record<string, string> = {};
+    for (const [name, source] of Object.entries(spec.inputs ?? {})) {
+      if (typeof source === 'string') inputs[name] = (await this.#uploader.uploadFile(source)).digest;
+      else if (source instanceof Uint8Array) inputs[name] = (await this.#uploader.uploadBytes(source)).digest;
+      else inputs[name] = source.digest;
+    }
+    return {
+      command: spec.command,
+      args: spec.args ?? [],
+      env: spec.env ?? {},
+      inputs,
+      outputs: spec.outputs ?? [],
+      cwd: spec.cwd ?? '',
+      keepScratch: spec.keepScratch ?? false,
+      check: spec.check ?? false,
+    };
   }
 
   /** Take no new work, let submitted jobs finish, then disconnect (and stop the embedded cluster). */

@@ -8,6 +8,12 @@ export interface Requirements {
   sumo?: boolean | string;
   labels?: Record<string, string>;
   resources?: Record<string, number>;
+  /**
+   * When agents are connected but none could ever satisfy these requirements, how long to wait for
+   * a suitable one to join before the tasks fail with a `TaskError` of kind `unschedulable`. Default 0.
+   * With no agent connected at all, tasks queue until one joins.
+   */
+  waitMs?: number;
 }
 
 /** A progress report delivered to `onProgress`. */

@@ -15,6 +15,8 @@ export interface TaskBundle {
 // Task modules import `drover/task`; every bundle gets its own copy of that tiny module,
 // which reads the context the worker publishes in a global slot.
 const taskModulePath = fileURLToPath(new URL('../task/index.ts', import.meta.url));
+// `drover/sumo` (TraCI client, scenarios, statistics) is plain Node code a task can bundle.
+const sumoModulePath = fileURLToPath(new URL('../sumo/index.ts', import.meta.url));
 
 // Bundled CommonJS dependencies may `require` Node builtins; an ESM bundle needs a `require`.
 const requireShim = "import { createRequire as __droverCreateRequire } from 'node:module';\n" +
@@ -47,7 +49,7 @@ export async function bundleTaskModule(modulePath: string): Promise<TaskBundle> 
       sourcesContent: false,
       metafile: true,
       logLevel: 'silent',
-      alias: { 'drover/task': taskModulePath },
+      alias: { 'drover/task': taskModulePath, 'drover/sumo': sumoModulePath },
       banner: { js: requireShim },
     });
   } catch (err) {

@@ -27,6 +27,8 @@ export interface TaskErrorDetails {
   exitCode?: number;
   signal?: string;
   stderrTail?: string;
+  /** The remote error's own `code`, when it had one (e.g. `DROVER_SUMO_CRASH`). */
+  remoteCode?: string;
 }
 
 /** The remote error, rebuilt on the caller's side so that its stack prints. */
@@ -58,6 +60,7 @@ export class TaskError extends DroverError implements TaskErrorDetails {
   readonly exitCode?: number;
   readonly signal?: string;
   readonly stderrTail?: string;
+  readonly remoteCode?: string;
 
   constructor(details: TaskErrorDetails) {
     super('DROVER_TASK_FAILED', TaskError.describe(details), {
@@ -74,6 +77,7 @@ export class TaskError extends DroverError implements TaskErrorDetails {
     if (details.exitCode !== undefined) this.exitCode = details.exitCode;
     if (details.signal !== undefined) this.signal = details.signal;
     if (details.stderrTail !== undefined) this.stderrTail = details.stderrTail;
+    if (details.remoteCode !== undefined) this.remoteCode = details.remoteCode;
   }
 
   private static describe(d: TaskErrorDetails): string {
