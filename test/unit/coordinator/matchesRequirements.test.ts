@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { pb } from '../../../src/protocol/index.ts';
-import { matchesRequirements } from '../../../src/coordinator/matchesRequirements.ts';
+import { describeRequirements, describeUnschedulable, matchesRequirements, unmetRequirements } from '../../../src/coordinator/matchesRequirements.ts';
 import { SumoVersionRange } from '../../../src/coordinator/SumoVersionRange.ts';
 
 function capacity(overrides: Partial<pb.Capacity> = {}): pb.Capacity {
@@ -15,6 +15,9 @@ function capacity(overrides: Partial<pb.Capacity> = {}): pb.Capacity {
     hostname: 'h',
     platform: 'linux',
     nodeVersion: 'v24',
+    sumoTools: false,
+    sumoTraci: false,
+    sumoLibsumo: false,
     ...overrides,
   };
 }
@@ -59,6 +62,32 @@ describe('matchesRequirements', () => {
     // Numeric, not lexicographic: 1.9 is older than 1.15.
     expect(matchesRequirements(requires({ sumo: '>=1.15' }), capacity({ sumoVersion: '1.9.0' }))).toBe(false);
     expect(matchesRequirements(requires({ sumo: 'not a range' }), capacity({ sumoVersion: '1.20.0' }))).toBe(false);
+  });
+});
+
+describe('unmetRequirements and the unschedulable message', () => {
+  it('lists what an agent lacks, in a stable order', () => {
+    const all = requires({ cpus: 8, memoryMb: 9000, labels: { zone: 'b', gpu: 'none' }, resources: { licence: 3, fpga: 1 }, sumo: '>=1.16' });
+    expect(unmetRequirements(all, capacity({ sumoVersion: '1.15.0' }))).toEqual(['cpus', 'memoryMb', 'labels.zone', 'resources.licence', 'resources.fpga', 'sumo']);
+    expect(unmetRequirements(all, capacity({ slots: 8, memoryMb: 9000, labels: { zone: 'b', gpu: 'none' }, resources: { licence: 3, fpga: 1 }, sumoVersion: '1.16.1' }))).toEqual([]);
+    expect(unmetRequirements(undefined, capacity())).toEqual([]);
+  });
+
+  it('describes requirements as the SDK user wrote them', () => {
+    expect(describeRequirements(requires({ sumo: '*' }))).toBe('{sumo: true}');
+    expect(describeRequirements(requires({ cpus: 2, memoryMb: 512, sumo: '>=1.15 <2', labels: { zone: 'eu' }, resources: { licence: 1 } }))).toBe(
+      '{cpus: 2, memoryMb: 512, sumo: ">=1.15 <2", labels: {zone: "eu"}, resources: {licence: 1}}',
+    );
+  });
+
+  it('groups agents that offer the same and stays bounded', () => {
+    const agents = Array.from({ length: 1000 }, (_, i) => ({ name: `node-${i}`, capacity: capacity({ slots: i % 2 === 0 ? 2 : 4, labels: {}, resources: {} }) }));
+    const message = describeUnschedulable(requires({ sumo: '>=1.16' }), agents);
+    expect(message).toBe('no connected agent satisfies requires {sumo: ">=1.16"}: node-0, node-2, node-4 and 497 more offer no sumo, 2 slots, 4.0 GiB; node-1, node-3, node-5 and 497 more offer no sumo, 4 slots, 4.0 GiB');
+    const varied = Array.from({ length: 1000 }, (_, i) => ({ name: `n-${'x'.repeat(100)}-${i}`, capacity: capacity({ slots: i, labels: { host: `h${i}` } }) }));
+    const long = describeUnschedulable(requires({ sumo: '*' }), varied);
+    expect(long.length).toBeLessThanOrEqual(1500);
+    expect(long).toMatch(/\d+ other agents offer other combinations$/);
   });
 });
 
