@@ -60,7 +60,7 @@ async function roundTrips(address: string, count: number): Promise<{ p50: number
     agent.write({ msg: { $case: 'results', value: { results } } });
     agent.write({ msg: { $case: 'credit', value: { tasks: results.length } } });
   });
-  const capacity: pb.Capacity = { cpus: 1, memoryMb: 1024, slots: 1, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version };
+  const capacity: pb.Capacity = { cpus: 1, memoryMb: 1024, slots: 1, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version, sumoTools: false, sumoTraci: false, sumoLibsumo: false };
   agent.write({ msg: { $case: 'register', value: { name: 'latency-agent', capacity, version: 'bench', runningAttemptIds: [] } } });
   agent.write({ msg: { $case: 'credit', value: { tasks: 4 } } });
   const times: number[] = [];
@@ -75,7 +75,7 @@ async function roundTrips(address: string, count: number): Promise<{ p50: number
         }
       });
       call.on('error', reject);
-      call.write({ msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'rt', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '' } } });
+      call.write({ msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'rt', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0 } } });
       call.write({ msg: { $case: 'inputs', value: { tasks: [{ seq: 0, payload: Buffer.from([0x81, 0x81, 0x01]), items: 1, firstIndex: 0 }] } } });
       call.write({ msg: { $case: 'inputEnd', value: { totalTasks: 1 } } });
     });
@@ -101,7 +101,7 @@ async function run(address: string, tasks: number, window: number, batch: number
     agent.write({ msg: { $case: 'results', value: { results } } });
     agent.write({ msg: { $case: 'credit', value: { tasks: results.length } } });
   });
-  const capacity: pb.Capacity = { cpus: 64, memoryMb: 65536, slots: 64, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version };
+  const capacity: pb.Capacity = { cpus: 64, memoryMb: 65536, slots: 64, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version, sumoTools: false, sumoTraci: false, sumoLibsumo: false };
   agent.write({ msg: { $case: 'register', value: { name: 'bench-agent', capacity, version: 'bench', runningAttemptIds: [] } } });
   agent.write({ msg: { $case: 'credit', value: { tasks: credit } } });
 
@@ -134,7 +134,7 @@ async function run(address: string, tasks: number, window: number, batch: number
     });
     call.on('error', reject);
     call.write({
-      msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'bench', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '' } },
+      msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'bench', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0 } },
     });
     pump();
   });

@@ -42,8 +42,8 @@ export class AgentsService {
       },
       abort: (message) => fail(grpc.status.UNAVAILABLE, message),
     };
-    const leave = (reason: string): void => {
-      if (session) this.scheduler.removeSession(session, reason);
+    const leave = (reason: string, left = false): void => {
+      if (session) this.scheduler.removeSession(session, reason, { left });
     };
     const fail = (code: grpc.status, message: string): void => {
       const wasOpen = !closed;
@@ -110,7 +110,8 @@ export class AgentsService {
 
     // The agent half-closed (it is leaving): end our side too.
     call.on('end', () => {
-      leave('the agent closed its stream');
+      // Leaving on purpose: it does not count as an agent that may come back for scheduling.
+      leave('the agent closed its stream', true);
       sink.close();
     });
     call.on('cancelled', () => {

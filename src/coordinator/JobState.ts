@@ -32,6 +32,11 @@ export interface JobSpec {
   timeoutMs: number;
   retries: number;
   retryOnError: boolean;
+  /**
+   * With agents connected but none able to ever run the job's tasks, how long its queued tasks
+   * wait for a suitable agent before they fail as `unschedulable` (0: at once).
+   */
+  unschedulableWaitMs: number;
 }
 
 /**
@@ -52,6 +57,7 @@ export class JobState {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly retryOnError: boolean;
+  readonly unschedulableWaitMs: number;
   readonly createdAtMs: number;
   /** The spec as stored (`drover.v1.OpenJob`). */
   readonly specBytes: Uint8Array;
@@ -99,6 +105,10 @@ export class JobState {
   inputsDirty = false;
   /** Number of the last dispatch fill that took a task of this job (fair-share rotation). */
   servedInFill = 0;
+  /** When the job's queued tasks started waiting for an agent able to run them (0: not waiting). */
+  unschedulableSinceMs = 0;
+  /** The scheduler's agents epoch in which a connected agent able to run the job was seen (-1: none yet). */
+  suitableEpoch = -1;
   /** Requirement matching per agent session, computed once per pair. */
   readonly eligibility = new WeakMap<AgentSession, boolean>();
 
@@ -112,6 +122,7 @@ export class JobState {
     this.timeoutMs = spec.timeoutMs;
     this.retries = spec.retries;
     this.retryOnError = spec.retryOnError;
+    this.unschedulableWaitMs = spec.unschedulableWaitMs;
     this.createdAtMs = createdAtMs;
     this.log = log;
     this.specBytes = pb.OpenJob.encode({
@@ -122,6 +133,7 @@ export class JobState {
       retries: spec.retries,
       retryOnError: spec.retryOnError,
       jobId: spec.id,
+      unschedulableWaitMs: spec.unschedulableWaitMs,
     }).finish();
   }
 
@@ -137,6 +149,7 @@ export class JobState {
         timeoutMs: open.timeoutMs,
         retries: open.retries,
         retryOnError: open.retryOnError,
+        unschedulableWaitMs: open.unschedulableWaitMs,
       },
       row.no,
       log,

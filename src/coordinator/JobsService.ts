@@ -146,6 +146,7 @@ export class JobsService {
               timeoutMs: open.timeoutMs,
               retries: open.retries,
               retryOnError: open.retryOnError,
+              unschedulableWaitMs: open.unschedulableWaitMs,
             },
             sink,
           );

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pb, type Logger } from '../protocol/index.ts';
 import { AgentSession, type AgentSink } from './AgentSession.ts';
 import { JobState, type JobSink, type JobSpec } from './JobState.ts';
-import { matchesRequirements } from './matchesRequirements.ts';
+import { describeUnschedulable, matchesRequirements } from './matchesRequirements.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 import type { JobRow } from './store/JobRow.ts';
 import { TaskRecord } from './TaskRecord.ts';
@@ -53,6 +53,12 @@ interface FinishedJob {
   endMessage: string;
 }
 
+/** An agent whose connection broke: until its grace ends it may come back, so it still counts as able to run what it could. */
+interface GoneAgent {
+  capacity: pb.Capacity;
+  untilMs: number;
+}
+
 /** Bytes a result or progress entry adds to a batch besides its value (field tags, ids, names). */
 const ENTRY_OVERHEAD = 64;
 /** Attempt ids per `results_accepted` message. */
@@ -76,6 +82,19 @@ const MAX_COMMIT_RETRY_MS = 2000;
  * Fair share: when filling an agent's credit, the pass takes one task at a time round-robin across
  * the jobs that have queued work and that the agent can run, starting with the job served least
  * recently, so a huge job submitted first cannot starve a small one submitted later.
+ *
+ * Nothing hangs silently: when agents are connected but none of them could ever run a job's tasks
+ * (requirement matching, as for dispatch), the job's queued tasks wait `unschedulableWaitMs` for a
+ * suitable agent to join, then fail with kind `unschedulable` and a message naming the unmet
+ * requirements and what the connected agents offer. With no agent connected at all (draining ones
+ * do not count) tasks simply queue. The check runs when a job gets queued tasks and whenever the set
+ * of agents changes. An agent whose connection broke still counts until its grace ends (it may be
+ * back in a moment; one that closed its stream does not), and after a restart that restored jobs,
+ * agents get `agentGraceMs` to reconnect before anything is declared unschedulable.
+ *
+ * Retries: `crashed` and `lost` attempts, and any failure the agent marks `retryable`, run again
+ * within the job's `retries`; `error` too when the job has `retryOnError`. When the budget is spent
+ * the last failure is the task's result, unchanged.
  *
  * Attempts belong to an agent *name* across its sessions. When a session ends (stream closed,
  * broken, or its lease expired) its attempts are orphaned for `agentGraceMs`: the same agent
@@ -115,6 +134,18 @@ export class Scheduler {
   private readonly ackSessions = new Set<AgentSession>();
   /** Sessions with assignments to send after the next commit. */
   private readonly outboxSessions = new Set<AgentSession>();
+  /** Bumped whenever the set of agents able to take work changes (join, leave, drain). */
+  private agentsEpoch = 0;
+  /** Jobs whose queued tasks are checked for a suitable agent in the next turn. */
+  private readonly checkJobs = new Set<JobState>();
+  /** Jobs waiting for a suitable agent (`unschedulableSinceMs` set). */
+  private readonly waitingJobs = new Set<JobState>();
+  /** Agents whose connection broke, by name, until their grace ends. */
+  private readonly goneAgents = new Map<string, GoneAgent>();
+  /** Before this time nothing is declared unschedulable (agents reconnecting after a restart). */
+  private settleUntilMs = 0;
+  private unschedulableTimer: NodeJS.Timeout | undefined;
+  private unschedulableTimerAtMs = 0;
   private readonly ticker: NodeJS.Timeout;
   private turnHandle: NodeJS.Immediate | undefined;
   private orphanTimer: NodeJS.Timeout | undefined;
@@ -209,11 +240,14 @@ export class Scheduler {
         if (job.isDone) this.turnJobs.add(job);
       }
       this.jobs.set(job.id, job);
+      if (queued > 0) this.checkJobs.add(job);
       summary.jobs += 1;
       summary.queued += queued;
       summary.running += running;
       job.log.info({ state: job.state, queued, running, completed: job.tasksCompleted, lastRseq: job.lastRseq }, 'job restored');
     }
+    // Agents reconnect within their grace: until then, no job is unschedulable for want of them.
+    if (summary.jobs > 0) this.settleUntilMs = now + this.agentGraceMs;
     this.scheduleOrphanSweep();
     this.scheduleTurn();
     return summary;
@@ -328,6 +362,7 @@ export class Scheduler {
     job.inputsDirty = true;
     this.store.putJob(job);
     this.queuedJobs.add(job);
+    if (job.suitableEpoch !== this.agentsEpoch) this.checkJobs.add(job);
     this.touch(job);
     if (job.log.isLevelEnabled('debug')) job.log.debug({ tasks: inputs.length, queued: job.queue.length }, 'inputs queued');
   }
@@ -433,6 +468,8 @@ export class Scheduler {
     }
     this.sessions.set(sessionId, session);
     this.sessionsByName.set(session.name, session);
+    this.goneAgents.delete(session.name);
+    this.agentsChanged();
     sink.send({ msg: { $case: 'registered', value: { sessionId, heartbeatMs: this.heartbeatMs } } });
 
     let adopted = 0;
@@ -496,6 +533,7 @@ export class Scheduler {
       session.draining = true;
       session.sink.send({ msg: { $case: 'drain', value: {} } });
       session.log.info('agent draining');
+      this.agentsChanged();
     }
     return true;
   }
@@ -524,7 +562,7 @@ export class Scheduler {
       const outcome = result.outcome;
       if (outcome === undefined) {
         this.complete(record, internalFailure('the agent sent a result with neither value nor failure'), session.name, result.worker);
-      } else if (outcome.$case === 'failure' && this.shouldRetry(record, outcome.value.kind)) {
+      } else if (outcome.$case === 'failure' && this.shouldRetry(record, outcome.value.kind, outcome.value.retryable)) {
         retried += 1;
         this.requeue(record);
       } else {
@@ -553,11 +591,16 @@ export class Scheduler {
    * A session ended (stream closed or broken, lease expired, replaced): its attempts are orphaned
    * for `agentGraceMs`. The same agent registering again within the grace keeps those it lists;
    * the rest are then re-queued with attempt+1, or, with no retry left, finish as failures of kind
-   * `lost`.
+   * `lost`. Unless `left` (the agent closed its stream: it is leaving), the agent still counts as
+   * able to run what it could until the grace ends, when jobs are checked for a suitable agent.
    */
-  removeSession(session: AgentSession, reason: string): void {
+  removeSession(session: AgentSession, reason: string, options: { left?: boolean } = {}): void {
     if (this.closed || !this.sessions.delete(session.sessionId)) return;
-    if (this.sessionsByName.get(session.name) === session) this.sessionsByName.delete(session.name);
+    if (this.sessionsByName.get(session.name) === session) {
+      this.sessionsByName.delete(session.name);
+      if (!options.left) this.goneAgents.set(session.name, { capacity: session.capacity, untilMs: Date.now() + this.agentGraceMs });
+    }
+    this.agentsChanged();
     const deadline = Date.now() + this.agentGraceMs;
     for (const [attemptId, record] of session.running) {
       record.session = null;
@@ -615,9 +658,9 @@ export class Scheduler {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
-    for (const timer of [this.orphanTimer, this.retryTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.orphanTimer, this.retryTimer, this.unschedulableTimer]) if (timer) clearTimeout(timer);
     if (this.turnHandle) clearImmediate(this.turnHandle);
-    this.turnHandle = this.orphanTimer = this.retryTimer = undefined;
+    this.turnHandle = this.orphanTimer = this.retryTimer = this.unschedulableTimer = undefined;
     if (!this.store.isClosed) {
       // No dispatch pass: no new attempts now. A job finishing here writes its state once more.
       for (let pass = 0; pass < 3; pass++) {
@@ -655,11 +698,14 @@ export class Scheduler {
     this.scheduleTurn();
   }
 
-  /** Crashes and lost agents are retried within the budget; errors only when the job asks. */
-  private shouldRetry(record: TaskRecord, kind: string): boolean {
+  /**
+   * Crashes, lost agents and failures the agent marks retryable are retried within the budget;
+   * errors only when the job asks.
+   */
+  private shouldRetry(record: TaskRecord, kind: string, retryable = false): boolean {
     const job = record.job;
     if (job.state !== 'open' || record.attempt > job.retries) return false;
-    if (kind === 'crashed' || kind === 'lost') return true;
+    if (kind === 'crashed' || kind === 'lost' || retryable) return true;
     return kind === 'error' && job.retryOnError;
   }
 
@@ -677,9 +723,11 @@ export class Scheduler {
 
   /** Back to the front of the job's queue; the next assignment makes it attempt+1. */
   private requeue(record: TaskRecord): void {
-    record.job.queue.unshift(record);
+    const job = record.job;
+    job.queue.unshift(record);
     this.store.updateTask(record);
-    this.queuedJobs.add(record.job);
+    this.queuedJobs.add(job);
+    if (job.suitableEpoch !== this.agentsEpoch) this.checkJobs.add(job);
     this.scheduleTurn();
   }
 
@@ -717,6 +765,11 @@ export class Scheduler {
   private readonly runTurn = (): void => {
     this.turnHandle = undefined;
     if (this.closed) return;
+    try {
+      this.checkSchedulable();
+    } catch (error) {
+      this.log.error({ err: error }, 'checking jobs for suitable agents failed');
+    }
     try {
       this.dispatch();
     } catch (error) {
@@ -850,6 +903,8 @@ export class Scheduler {
     this.jobs.delete(job.id);
     this.queuedJobs.delete(job);
     this.turnJobs.delete(job);
+    this.checkJobs.delete(job);
+    this.waitingJobs.delete(job);
     job.pendingResults = [];
     job.pendingProgress = [];
     this.remember({ no: job.no, info: job.info(), endMessage: job.endMessage });
@@ -864,6 +919,83 @@ export class Scheduler {
       this.scheduleTurn();
     }
   }
+
+  // ---------------------------------------------------------------- unschedulable jobs
+
+  /** The agents changed: jobs with queued tasks, and those waiting, are checked again. */
+  private agentsChanged(): void {
+    this.agentsEpoch += 1;
+    for (const job of this.queuedJobs) this.checkJobs.add(job);
+    for (const job of this.waitingJobs) this.checkJobs.add(job);
+    if (this.checkJobs.size > 0) this.scheduleTurn();
+  }
+
+  /**
+   * For each job to check: with a connected agent able to run it, or no agent connected at all,
+   * its tasks wait for dispatch; otherwise its wait for a suitable agent starts (or goes on), and
+   * once it is over its queued tasks fail as `unschedulable`.
+   */
+  private checkSchedulable(): void {
+    if (this.checkJobs.size === 0) return;
+    const jobs = [...this.checkJobs];
+    this.checkJobs.clear();
+    const now = Date.now();
+    for (const [name, gone] of this.goneAgents) if (gone.untilMs <= now) this.goneAgents.delete(name);
+    let live: AgentSession[] | undefined;
+    for (const job of jobs) {
+      if (job.state !== 'open' || job.suitableEpoch === this.agentsEpoch) continue;
+      live ??= [...this.sessions.values()].filter((session) => !session.draining);
+      if (live.length === 0 || live.some((session) => this.eligible(job, session))) {
+        if (live.length > 0) job.suitableEpoch = this.agentsEpoch;
+        if (job.unschedulableSinceMs !== 0) {
+          job.log.info({ waitedMs: now - job.unschedulableSinceMs, agents: live.length }, live.length > 0 ? 'a suitable agent joined' : 'no agent connected; tasks queue');
+          job.unschedulableSinceMs = 0;
+          this.waitingJobs.delete(job);
+        }
+        continue;
+      }
+      if (job.unschedulableSinceMs === 0) {
+        if (job.queue.length === 0) continue;
+        job.unschedulableSinceMs = now;
+        this.waitingJobs.add(job);
+        job.log.info({ waitMs: job.unschedulableWaitMs, agents: live.length }, 'no connected agent can run the job; waiting for one');
+      }
+      let deadline = Math.max(job.unschedulableSinceMs + job.unschedulableWaitMs, this.settleUntilMs);
+      for (const gone of this.goneAgents.values()) {
+        if (gone.untilMs > deadline && matchesRequirements(job.requires, gone.capacity)) deadline = gone.untilMs;
+      }
+      if (deadline > now) this.armUnschedulableTimer(deadline);
+      else if (job.queue.length > 0) this.failUnschedulable(job, live);
+    }
+  }
+
+  /** Every queued task of the job gets its final result: a failure of kind `unschedulable`. */
+  private failUnschedulable(job: JobState, live: readonly AgentSession[]): void {
+    let message = describeUnschedulable(job.requires, live);
+    if (job.unschedulableWaitMs > 0) message += ` (waited ${job.unschedulableWaitMs} ms for one to join)`;
+    const records = job.queue.drain();
+    this.queuedJobs.delete(job);
+    const outcome: NonNullable<pb.TaskResult['outcome']> = { $case: 'failure', value: failure('unschedulable', 'UnschedulableError', message) };
+    for (const record of records) this.complete(record, outcome, '', '');
+    job.log.warn({ tasks: records.length, message }, 'tasks failed: no connected agent can run them');
+  }
+
+  private armUnschedulableTimer(atMs: number): void {
+    if (this.closed || (this.unschedulableTimer !== undefined && this.unschedulableTimerAtMs <= atMs)) return;
+    if (this.unschedulableTimer !== undefined) clearTimeout(this.unschedulableTimer);
+    this.unschedulableTimerAtMs = atMs;
+    this.unschedulableTimer = setTimeout(this.unschedulableDue, Math.max(0, atMs - Date.now()));
+    this.unschedulableTimer.unref();
+  }
+
+  /** A wait for a suitable agent (or an agent's grace, or the restart settle time) may be over. */
+  private readonly unschedulableDue = (): void => {
+    this.unschedulableTimer = undefined;
+    if (this.closed) return;
+    // Only waiting jobs can have a deadline (their own wait, a gone agent's grace, the settle time).
+    for (const job of this.waitingJobs) this.checkJobs.add(job);
+    this.scheduleTurn();
+  };
 
   // ---------------------------------------------------------------- dispatch
 
@@ -1013,7 +1145,7 @@ export class Scheduler {
 }
 
 function failure(kind: string, name: string, message: string): pb.TaskFailure {
-  return { kind, name, message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '' };
+  return { kind, name, message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '', retryable: false, code: '' };
 }
 
 function internalFailure(message: string): NonNullable<pb.TaskResult['outcome']> {

@@ -192,6 +192,38 @@ describe('Coordinator over a real socket', () => {
     expect(job.results()).toEqual([{ seq: 0, outcome: { $case: 'value', value: Buffer.from('task-0') }, attempt: 2, agent: 'second', worker: 'w1', rseq: 1 }]);
   });
 
+  it('lists agents with every capacity field they announced (SUMO tools, traci, libsumo, labels, resources)', async () => {
+    const announced = { sumoVersion: '1.15.0', sumoHome: '/usr/share/sumo', sumoTools: true, sumoTraci: true, sumoLibsumo: false, labels: { zone: 'eu' }, resources: { licence: 2 } };
+    const agent = new FakeAgent(agents, 'sumo-agent', { echo: false, capacity: announced });
+    await agent.registered();
+    const listed = await unary<pb.ListAgentsRequest, pb.ListAgentsResponse>(admin.listAgents.bind(admin), {});
+    expect(listed.agents.map((a) => a.name)).toEqual(['sumo-agent']);
+    expect(listed.agents[0].capacity).toEqual({ cpus: 2, memoryMb: 1024, slots: 2, hostname: 'h', platform: 'linux', nodeVersion: 'v24', ...announced });
+  });
+
+  it('fails unschedulable tasks over the wire after the wait the client asked for', async () => {
+    const agent = new FakeAgent(agents, 'plain', { echo: true });
+    await agent.registered();
+    agent.send({ $case: 'credit', value: { tasks: 4 } });
+    const job = new FakeJob(jobs);
+    const started = Date.now();
+    job.open({ requires: { cpus: 0, memoryMb: 0, sumo: '>=99', labels: {}, resources: {} }, unschedulableWaitMs: 200 });
+    await job.jobId();
+    job.send(0, 2);
+    job.end(2);
+    expect((await job.ended()).state).toBe('completed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    const results = job.results();
+    expect(results.map((r) => [r.seq, r.rseq])).toEqual([[0, 1], [1, 2]]);
+    for (const r of results) {
+      expect(r.outcome?.$case).toBe('failure');
+      if (r.outcome?.$case !== 'failure') continue;
+      expect(r.outcome.value).toMatchObject({ kind: 'unschedulable', name: 'UnschedulableError' });
+      expect(r.outcome.value.message).toBe('no connected agent satisfies requires {sumo: ">=99"}: plain offers no sumo, 2 slots, 1.0 GiB (waited 200 ms for one to join)');
+    }
+    expect(agent.assignments()).toHaveLength(0);
+  });
+
   it('ends open streams when it stops', async () => {
     const agent = new FakeAgent(agents, 'a', { echo: false });
     await waitFor(() => agent.messages.length > 0, 'registered');

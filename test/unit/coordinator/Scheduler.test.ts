@@ -1,129 +1,10 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { pb } from '../../../src/protocol/index.ts';
-import type { AgentSession, AgentSink } from '../../../src/coordinator/AgentSession.ts';
-import type { JobSink, JobState } from '../../../src/coordinator/JobState.ts';
+import type { AgentSession } from '../../../src/coordinator/AgentSession.ts';
+import type { JobState } from '../../../src/coordinator/JobState.ts';
 import { Scheduler, type JobOpening } from '../../../src/coordinator/Scheduler.ts';
 import { CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
-
-const silent = pino({ level: 'silent' });
-const DIGEST = 'a'.repeat(64);
-
-/** Lets every pending setImmediate turn (dispatch, commit, delivery) run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Waits `ms`, then settles. */
-async function after(ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  await settle();
-}
-
-class RecordingJobSink implements JobSink {
-  messages: pb.JobResponse[] = [];
-  closed = false;
-  aborted = '';
-  send(message: pb.JobResponse): void {
-    if (this.closed) throw new Error('send after close');
-    this.messages.push(message);
-  }
-  close(): void {
-    this.closed = true;
-  }
-  abort(message: string, code: 'unavailable' | 'aborted' = 'unavailable'): void {
-    this.aborted = `${code}: ${message}`;
-    this.closed = true;
-  }
-  results(): pb.TaskResult[] {
-    return this.messages.flatMap((m) => (m.msg?.$case === 'results' ? m.msg.value.results : []));
-  }
-  resultMessages(): number {
-    return this.messages.filter((m) => m.msg?.$case === 'results').length;
-  }
-  end(): pb.JobEnd | undefined {
-    const last = this.messages.at(-1);
-    return last?.msg?.$case === 'end' ? last.msg.value : undefined;
-  }
-}
-
-class RecordingAgentSink implements AgentSink {
-  messages: pb.CoordinatorMessage[] = [];
-  closed = false;
-  aborted = '';
-  send(message: pb.CoordinatorMessage): void {
-    this.messages.push(message);
-  }
-  close(): void {
-    this.closed = true;
-  }
-  abort(message: string): void {
-    this.aborted = message;
-    this.closed = true;
-  }
-  accepted(): string[] {
-    return this.messages.flatMap((m) => (m.msg?.$case === 'resultsAccepted' ? m.msg.value.attemptIds : []));
-  }
-  assignMessages(): pb.AssignBatch[] {
-    return this.messages.flatMap((m) => (m.msg?.$case === 'assign' ? [m.msg.value] : []));
-  }
-  assignments(): pb.Assignment[] {
-    return this.assignMessages().flatMap((batch) => batch.tasks);
-  }
-  cancelled(): string[] {
-    return this.messages.flatMap((m) => (m.msg?.$case === 'cancel' ? m.msg.value.attemptIds : []));
-  }
-}
-
-function capacity(overrides: Partial<pb.Capacity> = {}): pb.Capacity {
-  return {
-    cpus: 4,
-    memoryMb: 8192,
-    slots: 4,
-    sumoVersion: '',
-    sumoHome: '',
-    labels: {},
-    resources: {},
-    hostname: 'h',
-    platform: 'linux',
-    nodeVersion: 'v24',
-    ...overrides,
-  };
-}
-
-function opening(overrides: Partial<JobOpening> = {}): JobOpening {
-  return {
-    name: 'test',
-    function: { bundleDigest: DIGEST, exportName: 'f' },
-    requires: undefined,
-    timeoutMs: 0,
-    retries: 0,
-    retryOnError: false,
-    ...overrides,
-  };
-}
-
-function inputs(from: number, count: number, payloadBytes = 4): pb.TaskInput[] {
-  return Array.from({ length: count }, (_, i) => ({
-    seq: from + i,
-    payload: Buffer.alloc(payloadBytes, from + i),
-    items: 1,
-    firstIndex: from + i,
-  }));
-}
-
-function value(attemptId: string, worker = 'w1'): pb.AttemptResult {
-  return { attemptId, outcome: { $case: 'value', value: Buffer.from([0x80]) }, worker, durationMs: 1 };
-}
-
-function failed(attemptId: string, kind: string): pb.AttemptResult {
-  return {
-    attemptId,
-    outcome: { $case: 'failure', value: { kind, name: 'E', message: kind, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '' } },
-    worker: 'w1',
-    durationMs: 1,
-  };
-}
+import { after, capacity, DIGEST, failed, inputs, opening, RecordingAgentSink, RecordingJobSink, settle, silent, value } from './schedulerHarness.ts';
 
 let scheduler: Scheduler;
 afterEach(() => scheduler?.shutdown());
@@ -316,9 +197,9 @@ describe('Scheduler requirement matching', () => {
     expect(gpu.sink.assignments().every((a) => a.jobId === job.id && a.slots === 2)).toBe(true);
   });
 
-  it('lets unmatched tasks wait until a matching agent joins', async () => {
+  it('lets unmatched tasks wait (within unschedulableWaitMs) until a matching agent joins', async () => {
     const { openJob, addAgent } = setup();
-    const { job } = openJob({ requires: { cpus: 0, memoryMb: 0, sumo: '*', labels: {}, resources: { licence: 1 } } });
+    const { job } = openJob({ requires: { cpus: 0, memoryMb: 0, sumo: '*', labels: {}, resources: { licence: 1 } }, unschedulableWaitMs: 60_000 });
     scheduler.addInputs(job, inputs(0, 1));
     const none = addAgent('no-sumo', { resources: { licence: 5 } });
     scheduler.grantCredit(none.session, 1);
@@ -514,6 +395,41 @@ describe('Scheduler retries and fencing', () => {
     const last = plain.sink.results().at(-1)!;
     expect(last).toMatchObject({ seq: 0, attempt: 2 });
     expect(last.outcome?.$case === 'failure' && last.outcome.value.kind).toBe('crashed');
+  });
+
+  it('retries failures the agent marks retryable within the budget, then keeps the last one as it is', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a');
+    const twice = openJob({ retries: 1 });
+    const never = openJob({ retries: 0 });
+    scheduler.addInputs(twice.job, inputs(0, 2));
+    scheduler.addInputs(never.job, inputs(0, 1));
+    scheduler.grantCredit(a.session, 3);
+    await settle();
+    const first = (job: JobState, seq: number) => a.sink.assignments().find((t) => t.jobId === job.id && t.seq === seq && t.attempt === 1)!.attemptId;
+    const sumoCrash = { retryable: true, code: 'DROVER_SUMO_CRASH', name: 'SumoCrashError' };
+    scheduler.handleResults(a.session, [
+      failed(first(twice.job, 0), 'error', sumoCrash),
+      failed(first(twice.job, 1), 'timeout', { retryable: true }),
+      failed(first(never.job, 0), 'error', sumoCrash),
+    ]);
+    scheduler.grantCredit(a.session, 10);
+    await settle();
+    // Both of the job with a retry left run again; the job without one gets the failure unchanged.
+    expect(a.sink.assignments().filter((t) => t.attempt === 2).map((t) => [t.jobId, t.seq]).sort()).toEqual([
+      [twice.job.id, 0],
+      [twice.job.id, 1],
+    ]);
+    expect(never.sink.results()).toHaveLength(1);
+    expect(never.sink.results()[0]).toMatchObject({ seq: 0, attempt: 1, outcome: { $case: 'failure', value: { kind: 'error', retryable: true, code: 'DROVER_SUMO_CRASH', name: 'SumoCrashError' } } });
+    expect(twice.sink.results()).toHaveLength(0);
+
+    // The budget is spent: the second retryable failure is final, kind and code as the agent said.
+    const second = a.sink.assignments().find((t) => t.jobId === twice.job.id && t.seq === 0 && t.attempt === 2)!;
+    scheduler.handleResults(a.session, [failed(second.attemptId, 'error', sumoCrash)]);
+    await settle();
+    expect(twice.sink.results()).toMatchObject([{ seq: 0, attempt: 2, rseq: 1, outcome: { $case: 'failure', value: { kind: 'error', retryable: true, code: 'DROVER_SUMO_CRASH' } } }]);
+    expect(a.sink.assignments().filter((t) => t.attempt === 3)).toHaveLength(0);
   });
 
   it('cancels: drops queued work, stops running attempts, ends the stream and fences late results', async () => {

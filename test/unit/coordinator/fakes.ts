@@ -20,7 +20,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export function capacity(): pb.Capacity {
-  return { cpus: 2, memoryMb: 1024, slots: 2, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'h', platform: 'linux', nodeVersion: 'v24' };
+  return { cpus: 2, memoryMb: 1024, slots: 2, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'h', platform: 'linux', nodeVersion: 'v24', sumoTools: false, sumoTraci: false, sumoLibsumo: false };
 }
 
 export function unary<Req, Res>(fn: (request: Req, callback: (error: grpc.ServiceError | null, response?: Res) => void) => unknown, request: Req): Promise<Res> {
@@ -35,7 +35,7 @@ export class FakeAgent {
   readonly messages: pb.CoordinatorMessage[] = [];
   status: grpc.StatusObject | undefined;
 
-  constructor(client: pb.AgentsClient, name: string, options: { echo: boolean; runningAttemptIds?: string[] }) {
+  constructor(client: pb.AgentsClient, name: string, options: { echo: boolean; runningAttemptIds?: string[]; capacity?: Partial<pb.Capacity> }) {
     this.call = client.connect();
     this.call.on('data', (message: pb.CoordinatorMessage) => {
       this.messages.push(message);
@@ -46,7 +46,7 @@ export class FakeAgent {
     });
     this.call.on('status', (status) => (this.status = status));
     this.call.on('error', () => {});
-    this.send({ $case: 'register', value: { name, capacity: capacity(), version: 'test', runningAttemptIds: options.runningAttemptIds ?? [] } });
+    this.send({ $case: 'register', value: { name, capacity: { ...capacity(), ...options.capacity }, version: 'test', runningAttemptIds: options.runningAttemptIds ?? [] } });
   }
 
   send(msg: pb.AgentMessage['msg']): void {
@@ -99,7 +99,7 @@ export class FakeJob {
     this.call.write({
       msg: {
         $case: 'open',
-        value: { function: { bundleDigest: DIGEST, exportName: 'echo' }, name: 'test', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', ...overrides },
+        value: { function: { bundleDigest: DIGEST, exportName: 'echo' }, name: 'test', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, ...overrides },
       },
     });
   }
