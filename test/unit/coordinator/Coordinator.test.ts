@@ -224,6 +224,36 @@ describe('Coordinator over a real socket', () => {
     expect(agent.assignments()).toHaveLength(0);
   });
 
+  it('fails a job at once when its only suitable agent closes its stream (leaving, not coming back)', async () => {
+    const patient = new Coordinator({ listen: '127.0.0.1:0', logger: pino({ level: 'silent' }), agentGraceMs: 30_000 });
+    await patient.start();
+    const credentials = grpc.credentials.createInsecure();
+    const agentsClient = new pb.AgentsClient(patient.address, credentials);
+    const jobsClient = new pb.JobsClient(patient.address, credentials);
+    try {
+      const plain = new FakeAgent(agentsClient, 'plain', { echo: false });
+      const eu = new FakeAgent(agentsClient, 'eu', { echo: false, capacity: { labels: { zone: 'eu' } } });
+      await plain.registered();
+      await eu.registered();
+      const job = new FakeJob(jobsClient);
+      job.open({ requires: { cpus: 0, memoryMb: 0, sumo: '', labels: { zone: 'eu' }, resources: {} } });
+      await job.jobId();
+      job.send(0, 1);
+      job.end(1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(job.results()).toHaveLength(0);
+      eu.call.end();
+      expect((await job.ended()).state).toBe('completed');
+      const outcome = job.results()[0]?.outcome;
+      expect(outcome?.$case === 'failure' && outcome.value.kind).toBe('unschedulable');
+      plain.call.end();
+    } finally {
+      agentsClient.close();
+      jobsClient.close();
+      await patient.stop();
+    }
+  });
+
   it('ends open streams when it stops', async () => {
     const agent = new FakeAgent(agents, 'a', { echo: false });
     await waitFor(() => agent.messages.length > 0, 'registered');
