@@ -64,6 +64,8 @@ const ENTRY_OVERHEAD = 64;
 /** Attempt ids per `results_accepted` message. */
 const MAX_ACK_IDS = 50_000;
 const MAX_COMMIT_RETRY_MS = 2000;
+/** Longest delay `setTimeout` honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The coordinator's core, free of gRPC so that it can be tested with plain sinks: jobs and their
@@ -984,7 +986,8 @@ export class Scheduler {
     if (this.closed || (this.unschedulableTimer !== undefined && this.unschedulableTimerAtMs <= atMs)) return;
     if (this.unschedulableTimer !== undefined) clearTimeout(this.unschedulableTimer);
     this.unschedulableTimerAtMs = atMs;
-    this.unschedulableTimer = setTimeout(this.unschedulableDue, Math.max(0, atMs - Date.now()));
+    // setTimeout takes at most 2^31-1 ms (a longer wait is re-armed when this one fires).
+    this.unschedulableTimer = setTimeout(this.unschedulableDue, Math.min(MAX_TIMER_MS, Math.max(0, atMs - Date.now())));
     this.unschedulableTimer.unref();
   }
 

@@ -1,7 +1,9 @@
 /**
  * The drover coordinator: a gRPC server that takes jobs from clients, schedules their tasks onto
  * agents (fair share across jobs, requirement matching, batched assignment within each agent's
- * credit), retries infrastructure failures, fences stale attempts, streams results back, and serves
+ * credit), fails tasks no connected agent could ever run (kind `unschedulable`, after the job's
+ * `unschedulable_wait_ms`) instead of letting them hang, retries infrastructure failures and those an
+ * agent marks retryable, fences stale attempts, streams results back, and serves
  * content-addressed blobs. Jobs, tasks, attempts, results and blobs are committed to an embedded
  * SQLite database (group commit) before anything is acknowledged, so a coordinator restarted on the
  * same data directory resumes every job and clients re-attach where their stream broke. See

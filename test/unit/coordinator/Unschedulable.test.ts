@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { pb } from '../../../src/protocol/index.ts';
 import type { AgentSession } from '../../../src/coordinator/AgentSession.ts';
 import { Scheduler, type JobOpening } from '../../../src/coordinator/Scheduler.ts';
@@ -223,6 +223,23 @@ describe('Scheduler: unschedulable requirements', () => {
     expect(client.results()).toHaveLength(0);
     await waitUntil(() => client.results().length === 1);
     expect(failures(client)[0].kind).toBe('unschedulable');
+  });
+
+  it('waits a wait longer than setTimeout allows without spinning', async () => {
+    const { s, openJob, addAgent } = setup();
+    addAgent('plain');
+    const { job, sink } = openJob({ requires: requires({ sumo: '*' }), unschedulableWaitMs: 4_000_000_000 });
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      s.addInputs(job, inputs(0, 1));
+      await after(100);
+      const armed = timers.mock.calls.filter(([, ms]) => typeof ms === 'number' && ms > 1_000_000);
+      expect(armed).toHaveLength(1);
+      expect(timers.mock.calls.length).toBeLessThan(40);
+      expect(sink.results()).toHaveLength(0);
+    } finally {
+      timers.mockRestore();
+    }
   });
 
   it('keeps serving a satisfiable job while another fails as unschedulable', async () => {
