@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { clientChannelOptions, ConnectionError, createLogger, pb, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
-import { BundleCache } from './BundleCache.ts';
+import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
 import { probeCapacity } from './probeCapacity.ts';
 import { WorkerPool, type PoolOutcome, type PoolTask } from './WorkerPool.ts';
@@ -51,7 +51,7 @@ export class Agent {
   readonly #log: Logger;
   #capacity: pb.Capacity | undefined;
   #pool: WorkerPool | undefined;
-  #cache: BundleCache | undefined;
+  #cache: BlobCache | undefined;
   #link: CoordinatorLink | undefined;
   #client: pb.AgentsClient | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -126,7 +126,7 @@ export class Agent {
     this.#client = client;
     const blobs = new pb.BlobsClient(o.coordinator, credentials, { ...channelOptions, channelOverride: client.getChannel() });
     const uid = process.getuid?.() ?? os.userInfo().username;
-    this.#cache = new BundleCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-bundles-${uid}`), blobs, logger: this.#log });
+    this.#cache = new BlobCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-cache-${uid}`), blobs, logger: this.#log });
 
     this.#pool = new WorkerPool({
       size: capacity.slots,
@@ -341,7 +341,19 @@ export class Agent {
             this.#settled(task, undefined, '', 0);
             return;
           }
-          const failure: pb.TaskFailure = { kind: 'internal', name: error.name, message: error.message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '' };
+          const code = (error as Error & { code?: unknown }).code;
+          const failure: pb.TaskFailure = {
+            kind: 'internal',
+            name: error.name,
+            message: error.message,
+            stack: '',
+            itemOffset: 0,
+            exitCode: 0,
+            signal: '',
+            stderrTail: '',
+            retryable: false,
+            code: typeof code === 'string' ? code : '',
+          };
           this.#settled(task, { $case: 'failure', value: failure }, '', 0);
         },
       );

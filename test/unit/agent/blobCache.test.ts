@@ -1,17 +1,17 @@
-import { chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BundleCache } from '../../../src/agent/BundleCache.ts';
+import { BlobCache } from '../../../src/agent/BlobCache.ts';
 import { BundleError, pb, sha256Hex } from '../../../src/protocol/index.ts';
 
 const GOOD = Buffer.from('export const answer = () => 42;\n'.repeat(100_000)); // > 1 MiB: several chunks
 const GOOD_DIGEST = sha256Hex(GOOD);
 const LIAR_DIGEST = 'a'.repeat(64);
 
-describe('BundleCache', () => {
+describe('BlobCache', () => {
   let server: grpc.Server;
   let client: pb.BlobsClient;
   let dir: string;
@@ -54,7 +54,7 @@ describe('BundleCache', () => {
   const fresh = async () => {
     dir = await mkdtemp(join(os.tmpdir(), 'drover-bundles-test-'));
     gets = [];
-    return new BundleCache({ dir, blobs: client, logger: pino({ level: 'silent' }) });
+    return new BlobCache({ dir, blobs: client, logger: pino({ level: 'silent' }) });
   };
 
   it('fetches, verifies and stores a bundle once for concurrent requests', async () => {
@@ -67,6 +67,21 @@ describe('BundleCache', () => {
     expect(cache.pathIfReady(GOOD_DIGEST)).toBe(paths[0]);
     // No temp files left behind.
     expect(await readdir(dir)).toEqual([`${GOOD_DIGEST}.mjs`]);
+  });
+
+  it('keeps files for tasks apart from bundles: no extension, read-only, BlobError when refused', async () => {
+    const cache = await fresh();
+    const [file, bundle] = await Promise.all([cache.get(GOOD_DIGEST, 'file'), cache.get(GOOD_DIGEST)]);
+    expect(file).toBe(join(dir, GOOD_DIGEST));
+    expect(bundle).toBe(join(dir, `${GOOD_DIGEST}.mjs`));
+    expect((await stat(file)).mode & 0o777).toBe(0o444);
+    expect((await readFile(file)).equals(GOOD)).toBe(true);
+    expect(cache.pathIfReady(GOOD_DIGEST, 'file')).toBe(file);
+    const err = await cache.get(LIAR_DIGEST, 'file').catch((e: unknown) => e);
+    expect((err as Error).name).toBe('BlobError');
+    expect((err as Error & { code: string }).code).toBe('DROVER_BLOB');
+    expect((err as Error).message).toContain(`blob ${LIAR_DIGEST} failed verification`);
+    expect((await readdir(dir)).sort()).toEqual([GOOD_DIGEST, `${GOOD_DIGEST}.mjs`]);
   });
 
   it('refuses bytes that do not match the digest, and writes nothing', async () => {
@@ -99,7 +114,7 @@ describe('BundleCache', () => {
     expect(await cache.get(GOOD_DIGEST)).toBe(join(dir, `${GOOD_DIGEST}.mjs`));
     expect(gets).toEqual([]);
 
-    const other = new BundleCache({ dir, blobs: client, logger: pino({ level: 'silent' }) });
+    const other = new BlobCache({ dir, blobs: client, logger: pino({ level: 'silent' }) });
     await writeFile(join(dir, `${GOOD_DIGEST}.mjs`), 'tampered');
     await other.get(GOOD_DIGEST);
     expect(gets).toEqual([GOOD_DIGEST]);
