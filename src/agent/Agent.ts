@@ -7,6 +7,7 @@ import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
 import { probeCapacity } from './probeCapacity.ts';
+import { TaskServices } from './TaskServices.ts';
 import { WorkerPool, type PoolOutcome, type PoolTask } from './WorkerPool.ts';
 
 /** A results message is cut once its payload passes this, keeping messages small and latency low. */
@@ -52,6 +53,7 @@ export class Agent {
   #capacity: pb.Capacity | undefined;
   #pool: WorkerPool | undefined;
   #cache: BlobCache | undefined;
+  #services: TaskServices | undefined;
   #link: CoordinatorLink | undefined;
   #client: pb.AgentsClient | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
@@ -127,6 +129,7 @@ export class Agent {
     const blobs = new pb.BlobsClient(o.coordinator, credentials, { ...channelOptions, channelOverride: client.getChannel() });
     const uid = process.getuid?.() ?? os.userInfo().username;
     this.#cache = new BlobCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-cache-${uid}`), blobs, logger: this.#log });
+    this.#services = new TaskServices({ workDir: o.workDir ?? join(os.tmpdir(), `drover-work-${uid}`), cache: this.#cache, blobs, logger: this.#log });
 
     this.#pool = new WorkerPool({
       size: capacity.slots,
@@ -135,6 +138,7 @@ export class Agent {
       ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
       ...(o.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: o.maxTasksPerWorker } : {}),
       ...(o.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: o.maxWorkerRssMb } : {}),
+      services: this.#services,
       onSettled: (task, outcome, worker, durationMs) => this.#settled(task, outcome, worker, durationMs),
       onProgress: (task, value, worker) => {
         this.#progress.set(task.attemptId, { attemptId: task.attemptId, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength), worker });
@@ -160,6 +164,7 @@ export class Agent {
       clearInterval(this.#heartbeat);
       await this.#link.close();
       await this.#pool.stop();
+      await this.#services.close();
       client.close();
       throw error;
     }
@@ -205,6 +210,8 @@ export class Agent {
     if (!drain) await pool?.stop();
     await link?.close();
     await pool?.stop();
+    // Tasks killed with their workers: their process groups and scratch directories go too.
+    await this.#services?.close();
     this.#client?.close();
     this.#log.info({ name: this.name }, 'agent stopped');
   }

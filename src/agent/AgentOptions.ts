@@ -12,8 +12,17 @@ export interface AgentOptions {
   labels?: Record<string, string>;
   /** Custom resources tasks can require (`requires.resources`). */
   resources?: Record<string, number>;
-  /** Bundle cache directory; default a per-user directory under `os.tmpdir()`. */
+  /**
+   * Blob cache directory (task bundles, and files tasks fetch with `context.fetchBlob`); default
+   * `drover-cache-<uid>` under `os.tmpdir()`. Must be owned by this user and closed to others.
+   */
   cacheDir?: string;
+  /**
+   * Where tasks' scratch directories (`context.scratchDir()`) are made, one per attempt, removed when
+   * the attempt ends; default `drover-work-<uid>` under `os.tmpdir()`. Must be owned by this user and
+   * closed to others.
+   */
+  workDir?: string;
   /**
    * Tasks queued here beyond the free slots, so workers never wait for a round trip. Default: one per
    * slot, growing (up to 32 per slot) while tasks are tiny, to keep ~2 ms of work queued per worker.

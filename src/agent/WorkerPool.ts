@@ -1,6 +1,7 @@
 import type { Logger, pb } from '../protocol/index.ts';
+import type { TaskServices } from './TaskServices.ts';
 import { WorkerProcess, type WorkerExit } from './WorkerProcess.ts';
-import type { RunMessage, WorkerMessage } from './worker/messages.ts';
+import type { CallMessage, NoteMessage, RunMessage, WorkerMessage } from './worker/messages.ts';
 
 /** A running task whose attempt was cancelled gets this long to stop on its signal before its worker is killed. */
 const CANCEL_GRACE_MS = 1000;
@@ -62,6 +63,12 @@ export interface WorkerPoolOptions {
    * worker when the task ends; it starts nothing more then); default unlimited.
    */
   maxWorkerRssMb?: number;
+  /**
+   * Serves the running tasks' `context.fetchBlob`, `storeFile`, `scratchDir`, `keepScratch` and
+   * `trackChildProcess`; the pool releases an attempt's resources there when it ends. Without it those
+   * calls are refused. The pool does not close it: its owner does, after {@link WorkerPool.stop}.
+   */
+  services?: TaskServices;
   /**
    * A task ended. `outcome` is undefined for a cancelled task, which is reported to nobody.
    * Not called for tasks still held when {@link WorkerPool.stop} kills the workers.
@@ -558,6 +565,57 @@ export class WorkerPool {
         if (worker !== slot.worker) return;
         this.#onWithdrawn(slot, message.attemptId);
         return;
+      case 'call':
+        this.#onCall(slot, worker, message);
+        return;
+      case 'note':
+        this.#onNote(slot, worker, message);
+        return;
+    }
+  }
+
+  /** Whether the attempt is the one `worker` runs now (only it may use the task services). */
+  #isRunning(slot: Slot, worker: WorkerProcess, attemptId: string): boolean {
+    const head = slot.inflight[0];
+    return worker === slot.worker && head !== undefined && head.task.attemptId === attemptId;
+  }
+
+  /** A running task asked the agent something (context.fetchBlob, storeFile, scratchDir): answer it. */
+  #onCall(slot: Slot, worker: WorkerProcess, message: CallMessage): void {
+    const services = this.#options.services;
+    let answer: Promise<unknown>;
+    if (services === undefined) {
+      answer = Promise.reject(new Error('this agent offers no task services'));
+    } else if (!this.#isRunning(slot, worker, message.attemptId)) {
+      answer = Promise.reject(new Error('the attempt has ended'));
+    } else {
+      const { type: _type, id: _id, attemptId: _attemptId, ...request } = message;
+      answer = services.call(message.attemptId, request);
+    }
+    const id = message.id;
+    answer.then(
+      (value) => worker.send({ type: 'reply', id, value }),
+      (error: unknown) => {
+        const e = error instanceof Error ? (error as Error & { code?: unknown }) : undefined;
+        const code = typeof e?.code === 'string' ? e.code : '';
+        worker.send({ type: 'reply', id, error: { name: e?.name ?? 'Error', message: e?.message ?? String(error), code } });
+      },
+    );
+  }
+
+  /** A running task tracks or untracks a child process group, or keeps its scratch directory. */
+  #onNote(slot: Slot, worker: WorkerProcess, message: NoteMessage): void {
+    const services = this.#options.services;
+    if (services === undefined) return;
+    const running = this.#isRunning(slot, worker, message.attemptId);
+    if (message.op === 'track') {
+      // Tracked by an attempt that already ended: nothing would kill it later, so now.
+      if (running) services.track(message.attemptId, message.pid);
+      else services.killGroup(message.pid);
+    } else if (message.op === 'untrack') {
+      services.untrack(message.attemptId, message.pid);
+    } else if (running) {
+      services.keepScratch(message.attemptId);
     }
   }
 
@@ -594,7 +652,18 @@ export class WorkerPool {
     } else {
       outcome = {
         $case: 'failure',
-        value: { kind: message.kind, name: message.name, message: message.message, stack: message.stack, itemOffset: message.itemOffset, exitCode: 0, signal: '', stderrTail: '' },
+        value: {
+          kind: message.kind,
+          name: message.name,
+          message: message.message,
+          stack: message.stack,
+          itemOffset: message.itemOffset,
+          exitCode: 0,
+          signal: '',
+          stderrTail: '',
+          retryable: message.retryable,
+          code: message.code,
+        },
       };
     }
     if (i === 0 && slot.inflight.length > 0) this.#startHead(slot);
@@ -659,6 +728,8 @@ export class WorkerPool {
 
   #settle(entry: Entry, outcome: PoolOutcome | undefined, durationMs: number): void {
     this.#entries.delete(entry.task.attemptId);
+    // Kills the process groups it left and removes its scratch directory (a no-op for most attempts).
+    this.#options.services?.release(entry.task.attemptId);
     if (entry.reserved !== undefined) {
       for (const s of entry.reserved) {
         s.reservedBy = undefined;
@@ -692,6 +763,8 @@ export class WorkerPool {
       exitCode: exit?.code ?? 0,
       signal: exit?.signal ?? '',
       stderrTail: exit?.stderrTail ?? '',
+      retryable: false,
+      code: '',
     };
     return { $case: 'failure', value };
   }

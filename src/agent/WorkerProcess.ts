@@ -70,7 +70,8 @@ export class WorkerProcess {
     });
     this.child.on('message', (message: WorkerMessage) => {
       if (message.type === 'ready') this.ready = true;
-      if (!this.dying) options.onMessage(this, message);
+      // Once dying, only notes pass: a child process tracked in the last moments must still be killed.
+      if (!this.dying || message.type === 'note') options.onMessage(this, message);
     });
     // A failed send (the child just died) surfaces as 'error' on the child; the exit handler covers it.
     this.child.on('error', () => {});

@@ -6,6 +6,12 @@
  * to the coordinator is re-established on its own, and every result is kept until the coordinator has
  * acknowledged it, so neither a dropped connection nor a coordinator crash loses one.
  *
+ * Tasks reach the agent through their context (`drover/task`): files from the coordinator's blob store
+ * (`fetchBlob`, verified and cached on disk) and into it (`storeFile`), a private scratch directory per
+ * attempt (`scratchDir`, removed when the attempt ends however it ends), and child process groups the
+ * agent kills when their task ends (`trackChildProcess`). A task that throws an error marked
+ * `retryable` fails with `retryable` set, so the coordinator runs it again within the job's retries.
+ *
  * @example
  * import { Agent, probeCapacity } from './src/agent/index.ts';
  *

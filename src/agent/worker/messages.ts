@@ -52,8 +52,19 @@ export interface WithdrawMessage {
   attemptId: string;
 }
 
+/**
+ * Parent → worker: the answer to a {@link CallMessage} with the same `id`: `value` on success, else
+ * `error` (rejected in the task as an `Error` with this name, message and code).
+ */
+export interface ReplyMessage {
+  type: 'reply';
+  id: number;
+  value?: unknown;
+  error?: { name: string; message: string; code: string };
+}
+
 /** Everything the parent sends. */
-export type ParentMessage = RunMessage | RunsMessage | AbortMessage | WithdrawMessage;
+export type ParentMessage = RunMessage | RunsMessage | AbortMessage | WithdrawMessage | ReplyMessage;
 
 /** Worker → parent: the worker has loaded and takes tasks. */
 export interface ReadyMessage {
@@ -83,6 +94,10 @@ export interface FailureMessage {
   stack: string;
   /** Offset in the chunk of the item that failed. */
   itemOffset: number;
+  /** The error said running the task again may succeed (`retryable: true` on it or its `cause` chain). */
+  retryable: boolean;
+  /** The error's stable code (a string `code` on it or its `cause` chain), or ''. */
+  code: string;
   /** The worker's resident set size in bytes right after the task (0 when not measured). */
   rss: number;
 }
@@ -103,5 +118,29 @@ export interface WithdrawnMessage {
   attemptId: string;
 }
 
+/** What a task can ask of the agent (`context.fetchBlob`, `storeFile`, `scratchDir`), answered by a {@link ReplyMessage}. */
+export type CallRequest =
+  | { op: 'fetchBlob'; digest: string }
+  | { op: 'storeFile'; path: string }
+  | { op: 'scratchDir' };
+
+/**
+ * Worker → parent: a request of the running attempt, answered by a `reply` with the same `id` (ids are
+ * unique per worker process). Only the attempt the worker is running may ask; others are refused.
+ */
+export type CallMessage = { type: 'call'; id: number; attemptId: string } & CallRequest;
+
+/**
+ * Worker → parent, unanswered: the running attempt tracks or untracks a child process group
+ * (`context.trackChildProcess`), or asks to keep its scratch directory (`context.keepScratch`).
+ */
+export interface NoteMessage {
+  type: 'note';
+  attemptId: string;
+  op: 'track' | 'untrack' | 'keepScratch';
+  /** The process group (its leader's pid), for `track` and `untrack`. */
+  pid: number;
+}
+
 /** Everything a worker sends. */
-export type WorkerMessage = ReadyMessage | ResultMessage | FailureMessage | ProgressMessage | WithdrawnMessage;
+export type WorkerMessage = ReadyMessage | ResultMessage | FailureMessage | ProgressMessage | WithdrawnMessage | CallMessage | NoteMessage;

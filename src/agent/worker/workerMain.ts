@@ -10,13 +10,15 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 // The codec files themselves, not src/protocol/index.ts: the index pulls in grpc-js and pino, which
 // would add ~170 ms to every worker start (and every replacement after a crash) for nothing.
 import { encodeValue } from '../../protocol/codec/encodeValue.ts';
 import { decodeValue } from '../../protocol/codec/decodeValue.ts';
 import { TASK_CONTEXT_SLOT, type TaskContext } from '../../task/index.ts';
-import type { FailureMessage, ParentMessage, RunMessage, WorkerMessage } from './messages.ts';
+import type { CallRequest, FailureMessage, ParentMessage, ReplyMessage, RunMessage, WorkerMessage } from './messages.ts';
 
 /** A tight loop of `context.progress()` sends at most one message per this interval (the latest value). */
 const PROGRESS_INTERVAL_MS = 50;
@@ -25,6 +27,10 @@ const PROGRESS_INTERVAL_MS = 50;
  * it gives back the tasks sent ahead to it and waits to be recycled by the agent.
  */
 const MAX_RSS_BYTES = Number(process.argv[2] ?? 0) || 0;
+/** A failure's `code` longer than this is cut (it is an identifier, not a message). */
+const MAX_CODE_LENGTH = 128;
+/** How far down an error's `cause` chain `retryable` and `code` are looked for. */
+const MAX_CAUSE_DEPTH = 8;
 
 const send = process.send?.bind(process) as ((message: WorkerMessage) => boolean) | undefined;
 if (!send) {
@@ -40,9 +46,26 @@ class TaskRun {
   lastProgressAt = -Infinity;
   pendingProgress: Uint8Array | undefined;
   progressTimer: NodeJS.Timeout | undefined;
+  /** `context.scratchDir()`'s answer, asked for once per attempt. */
+  scratch: Promise<string> | undefined;
 
   constructor(msg: RunMessage) {
     this.msg = msg;
+  }
+
+  /** Ask the agent something on behalf of this attempt (see {@link CallRequest}). */
+  call<T>(request: CallRequest, what: string): Promise<T> {
+    // Made here, so a rejection's stack shows the task's own line that asked.
+    const error = new Error();
+    if (this.done) {
+      error.message = `${what}: the task has already returned; call it while the task runs (await it)`;
+      return Promise.reject(error);
+    }
+    const id = nextCallId++;
+    return new Promise<T>((resolve, reject) => {
+      calls.set(id, { resolve: resolve as (v: unknown) => void, reject, error, what });
+      send!({ type: 'call', id, attemptId: this.msg.attemptId, ...request });
+    });
   }
 
   progress(value: unknown): void {
@@ -89,6 +112,113 @@ class ItemContext implements TaskContext {
   get worker(): string { return this.#run.msg.ctx.worker; }
   get signal(): AbortSignal { return this.#run.controller.signal; }
   progress(value: unknown): void { this.#run.progress(value); }
+
+  fetchBlob(digest: string): Promise<string> {
+    if (typeof digest !== 'string') return Promise.reject(new TypeError(`context.fetchBlob(digest): the digest must be a string, got ${typeof digest}`));
+    return this.#run.call({ op: 'fetchBlob', digest }, `context.fetchBlob(${JSON.stringify(digest.slice(0, 80))})`);
+  }
+
+  storeFile(path: string): Promise<{ digest: string; size: number }> {
+    if (typeof path !== 'string' || path === '') return Promise.reject(new TypeError('context.storeFile(path): the path must be a non-empty string'));
+    const absolute = resolvePath(path);
+    return this.#run.call({ op: 'storeFile', path: absolute }, `context.storeFile(${JSON.stringify(absolute)})`);
+  }
+
+  scratchDir(): Promise<string> {
+    const run = this.#run;
+    if (run.scratch === undefined) {
+      run.scratch = run.call<string>({ op: 'scratchDir' }, 'context.scratchDir()');
+      // A failed attempt to make it may be retried by a later call.
+      run.scratch.catch(() => {
+        run.scratch = undefined;
+      });
+    }
+    return run.scratch;
+  }
+
+  keepScratch(): void {
+    const run = this.#run;
+    if (!run.done) send!({ type: 'note', attemptId: run.msg.attemptId, op: 'keepScratch', pid: 0 });
+  }
+
+  trackChildProcess(pid: number): () => void {
+    checkTrackable(pid);
+    const run = this.#run;
+    if (run.done) {
+      // Too late for the agent to kill it with the attempt: do it now, as it would have.
+      killGroup(pid);
+      throw new Error(`context.trackChildProcess(${pid}): the task has already returned, so the process group was killed`);
+    }
+    tracked.add(pid);
+    send!({ type: 'note', attemptId: run.msg.attemptId, op: 'track', pid });
+    let untracked = false;
+    return () => {
+      if (untracked) return;
+      untracked = true;
+      tracked.delete(pid);
+      if (!run.done) send!({ type: 'note', attemptId: run.msg.attemptId, op: 'untrack', pid });
+    };
+  }
+}
+
+/** Requests sent to the agent and not answered yet, by id. */
+const calls = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; error: Error; what: string }>();
+let nextCallId = 1;
+/**
+ * Process groups tracked by the running task. The agent kills those still tracked when the attempt
+ * ends; this process kills them too when it exits on its own (`process.exit`, or the agent going away).
+ */
+const tracked = new Set<number>();
+
+function answer(reply: ReplyMessage): void {
+  const pending = calls.get(reply.id);
+  if (pending === undefined) return;
+  calls.delete(reply.id);
+  if (reply.error === undefined) {
+    pending.resolve(reply.value);
+    return;
+  }
+  const e = pending.error as Error & { code?: string };
+  e.name = reply.error.name || 'Error';
+  e.message = `${pending.what}: ${reply.error.message}`;
+  if (reply.error.code) e.code = reply.error.code;
+  pending.reject(e);
+}
+
+/**
+ * Refuse a pid that cannot be a detached child of this worker: killing the group of pid 1 (or of -1,
+ * 0, this worker's own) would hit far more than the task's command. Where `/proc` exists, the pid must
+ * be a child of this process leading its own group (`detached: true`); one already reaped is let through
+ * (killing its group then finds nothing, or the group's remaining members).
+ */
+function checkTrackable(pid: number): void {
+  if (!Number.isSafeInteger(pid) || pid <= 1 || pid === process.pid || pid === process.ppid) {
+    throw new TypeError(`context.trackChildProcess(pid): ${String(pid)} is not the pid of a child process`);
+  }
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return;
+  }
+  // pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses, so split after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ppid = Number(fields[1]);
+  const pgrp = Number(fields[2]);
+  if (ppid !== process.pid) {
+    throw new TypeError(`context.trackChildProcess(${pid}): that process is not a child of this worker (its parent is ${ppid})`);
+  }
+  if (pgrp !== pid) {
+    throw new TypeError(`context.trackChildProcess(${pid}): the child does not lead its own process group; spawn it with { detached: true }`);
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
 }
 
 // Bundles carry inline source maps: remote stacks then name the task module's own files and lines.
@@ -105,6 +235,7 @@ let retired = false;
 
 function failure(run: TaskRun, kind: FailureMessage['kind'], error: unknown, itemOffset: number): FailureMessage {
   const e = error instanceof Error ? error : undefined;
+  const { retryable, code } = kind === 'error' ? retryableAndCode(error) : { retryable: false, code: '' };
   return {
     type: 'failure',
     attemptId: run.msg.attemptId,
@@ -113,8 +244,40 @@ function failure(run: TaskRun, kind: FailureMessage['kind'], error: unknown, ite
     message: e ? e.message : String(error),
     stack: e?.stack === undefined ? '' : userFrames(e.stack),
     itemOffset,
+    retryable,
+    code,
     rss: 0,
   };
+}
+
+/**
+ * Whether a thrown error asks for another attempt, and its stable code. Along the `cause` chain, the
+ * nearest error with a boolean `retryable` decides (so a wrapper saying `retryable: false` wins over
+ * its cause), and the nearest string `code` is taken. Reads properties, not classes, so errors of any
+ * library (SUMO's, Node's `ENOENT`…) or plain objects work.
+ */
+function retryableAndCode(error: unknown): { retryable: boolean; code: string } {
+  let retryable: boolean | undefined;
+  let code: string | undefined;
+  const seen = new Set<unknown>();
+  for (let e: unknown = error, depth = 0; typeof e === 'object' && e !== null && depth < MAX_CAUSE_DEPTH && !seen.has(e); depth++) {
+    seen.add(e);
+    let flag: unknown;
+    let c: unknown;
+    let cause: unknown;
+    try {
+      flag = (e as { retryable?: unknown }).retryable;
+      c = (e as { code?: unknown }).code;
+      cause = (e as { cause?: unknown }).cause;
+    } catch {
+      break; // a throwing getter: stop looking
+    }
+    if (retryable === undefined && typeof flag === 'boolean') retryable = flag;
+    if (code === undefined && typeof c === 'string' && c !== '') code = c.slice(0, MAX_CODE_LENGTH);
+    if (retryable !== undefined && code !== undefined) break;
+    e = cause;
+  }
+  return { retryable: retryable ?? false, code: code ?? '' };
 }
 
 /** A stack without the frames of this file and below them: the caller wants its own code's frames. */
@@ -196,6 +359,8 @@ function pump(): void {
 
 function finish(run: TaskRun, reply: WorkerMessage): void {
   run.done = true;
+  // The agent kills what is still tracked when it reads the result; this process no longer needs to.
+  tracked.clear();
   run.flushProgress();
   current = undefined;
   // One cheap call (no heap walk): the agent recycles a worker whose RSS passed its ceiling.
@@ -217,7 +382,9 @@ function giveBack(runs: RunMessage[]): void {
 }
 
 process.on('message', (msg: ParentMessage) => {
-  if (msg.type === 'run') {
+  if (msg.type === 'reply') {
+    answer(msg);
+  } else if (msg.type === 'run') {
     if (retired) return giveBack([msg]);
     queue.push(msg);
     pump();
@@ -239,12 +406,17 @@ process.on('message', (msg: ParentMessage) => {
     const i = queue.findIndex((m) => m.attemptId === msg.attemptId);
     if (i >= 0) {
       const [dropped] = queue.splice(i, 1);
-      send!({ type: 'failure', attemptId: dropped.attemptId, kind: 'cancelled', name: 'AbortError', message: 'cancelled before it started', stack: '', itemOffset: 0, rss: 0 });
+      send!({ type: 'failure', attemptId: dropped.attemptId, kind: 'cancelled', name: 'AbortError', message: 'cancelled before it started', stack: '', itemOffset: 0, retryable: false, code: '', rss: 0 });
     }
   }
 });
 
 // The agent is gone (crashed or killed): do not linger as an orphan.
 process.on('disconnect', () => process.exit(0));
+// Exiting on its own (a task's process.exit, the agent gone): take the task's commands along. (When the
+// agent kills this process, the agent kills them.)
+process.on('exit', () => {
+  for (const pid of tracked) killGroup(pid);
+});
 
 send!({ type: 'ready' });

@@ -12,6 +12,7 @@ interface AgentFlags {
   resource: Record<string, number>;
   maxTasksPerWorker?: number;
   maxWorkerRssMb?: number;
+  workDir?: string;
 }
 
 /** `drover agent`: run an agent that executes tasks for a coordinator. */
@@ -25,6 +26,7 @@ export function agentCommand(): Command {
     .option('--resource <name=amount>', 'custom resource tasks can require (repeatable)', parseResource, {})
     .option('--max-tasks-per-worker <n>', 'replace a worker process after it ran n tasks (default: never)', parsePositiveInt)
     .option('--max-worker-rss-mb <mb>', 'replace a worker process whose memory (RSS) passed mb MiB after a task (default: never)', parsePositiveInt)
+    .option('--work-dir <dir>', 'where tasks get their scratch directories, removed after each attempt (default: drover-work-<uid> in the temp dir)')
     .action(async (opts: AgentFlags) => {
       const logger = createLogger({ name: 'agent' });
       const agent = new Agent({
@@ -35,6 +37,7 @@ export function agentCommand(): Command {
         resources: opts.resource,
         ...(opts.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: opts.maxTasksPerWorker } : {}),
         ...(opts.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: opts.maxWorkerRssMb } : {}),
+        ...(opts.workDir !== undefined ? { workDir: opts.workDir } : {}),
         logger,
       });
       await agent.start();

@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeValue } from '../../../src/protocol/index.ts';
 import { AgentProcess } from './agentProcess.ts';
@@ -39,6 +39,20 @@ describe('drover agent worker-hygiene flags', () => {
     }
     return values;
   };
+
+  it('--work-dir puts the tasks\' scratch directories there', async () => {
+    coord = await FakeCoordinator.start();
+    const c = coord;
+    const digest = c.putBlob(BUNDLE_SOURCE);
+    tmp = await mkdtemp(join(os.tmpdir(), 'drover-flags-test-'));
+    const workDir = join(tmp, 'work');
+    const a = (agent = new AgentProcess(c.address, tmp, ['--processes', '1', '--work-dir', workDir]));
+    await a.until(() => c.sessions.length === 1 && c.credit(c.last) > 0, 'registration');
+    c.send(c.last, { $case: 'assign', value: { tasks: [oneTask(digest, 'w1', 'scratchPath', [])] } });
+    await a.until(() => c.results(c.last).has('w1'), 'result of w1');
+    const [path] = decodeValue(c.results(c.last).get('w1')!.outcome!.value as Uint8Array) as string[];
+    expect(dirname(path)).toBe(workDir);
+  });
 
   it('--max-tasks-per-worker 2 replaces the worker every two tasks', async () => {
     const pids = await runSequentially(['--max-tasks-per-worker', '2'], Array.from({ length: 5 }, () => ['pid', []] as [string, unknown[]]));

@@ -29,22 +29,59 @@ export class FakeCoordinator {
   autoAck = true;
   /** While set, every new stream is failed at once (UNAVAILABLE), as if the coordinator were down. */
   refuse = false;
+  /** Digests asked of `Blobs.Get`, in order. */
+  readonly gets: string[] = [];
+  /** Delay before `Blobs.Get` answers (so concurrent fetches overlap). */
+  getDelayMs = 0;
+  /** Digests asked of `Blobs.Has`. */
+  readonly hasAsked: string[] = [];
+  /** Completed `Blobs.Put` uploads: digest, size and the data length of each message. */
+  readonly puts: { digest: string; size: number; chunks: number[] }[] = [];
   #listeners: (() => void)[] = [];
 
   static async start(): Promise<FakeCoordinator> {
     const f = new FakeCoordinator();
     f.server.addService(pb.AgentsService, { connect: (call) => f.#connect(call) } satisfies pb.AgentsServer);
     f.server.addService(pb.BlobsService, {
-      has: (call, cb) => cb(null, { present: call.request.digests.map((d) => f.blobs.has(d)) }),
-      put: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+      has: (call, cb) => {
+        f.hasAsked.push(...call.request.digests);
+        cb(null, { present: call.request.digests.map((d) => f.blobs.has(d)) });
+      },
+      // Verified like the real one: the first message names digest and size, the bytes must match both.
+      put: (call, cb) => {
+        let digest = '';
+        let size = 0;
+        const chunks: Buffer[] = [];
+        call.on('data', (m: pb.PutBlobChunk) => {
+          if (chunks.length === 0) ({ digest, size } = m);
+          chunks.push(m.data);
+        });
+        call.on('end', () => {
+          const data = Buffer.concat(chunks);
+          if (data.length !== size || sha256Hex(data) !== digest) {
+            cb({ code: grpc.status.INVALID_ARGUMENT, details: `Put: digest or size mismatch for ${digest}` });
+            return;
+          }
+          f.blobs.set(digest, data);
+          f.puts.push({ digest, size, chunks: chunks.map((c) => c.length) });
+          cb(null, { digest, size });
+        });
+        call.on('error', () => {});
+      },
       get: (call) => {
+        f.gets.push(call.request.digest);
         const data = f.blobs.get(call.request.digest);
         if (!data) {
           call.emit('error', { code: grpc.status.NOT_FOUND, details: 'no such blob' });
           return;
         }
-        call.write({ data, size: data.length });
-        call.end();
+        setTimeout(() => {
+          for (let off = 0; off < data.length || off === 0; off += 1024 * 1024) {
+            call.write({ data: data.subarray(off, off + 1024 * 1024), size: off === 0 ? data.length : 0 });
+            if (data.length === 0) break;
+          }
+          call.end();
+        }, f.getDelayMs);
       },
     } satisfies pb.BlobsServer);
     const port = await new Promise<number>((resolve, reject) =>

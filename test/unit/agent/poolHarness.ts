@@ -36,6 +36,7 @@ export function bloat(mb) { (globalThis.kept ??= []).push(Buffer.alloc(mb * 1024
 export function pid() { return process.pid; }
 export async function napWho(ms) { await new Promise((r) => setTimeout(r, ms)); return { pid: process.pid, worker: context.worker }; }
 export function text(n) { return 'x'.repeat(n); }
+export function scratchPath() { return context.scratchDir(); }
 `;
 
 /** What the pool reported for one task. */
