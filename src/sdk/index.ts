@@ -23,7 +23,7 @@ export type { TaskOptions, Requirements, ProgressEvent } from './TaskOptions.ts'
 export type { CommandSpec } from './CommandSpec.ts';
 export type { CommandResult } from './builtin/CommandSpec.ts';
 export type { BlobRef } from './BlobUploader.ts';
-export { SumoRunner, type SumoRunOptions, type SumoSweepOptions, type SumoScenarioOptions, type SumoRunResult } from './sumo/SumoRunner.ts';
+export { SumoRunner, sweepCombinations, type SumoRunOptions, type SumoSweepOptions, type SumoScenarioOptions, type SumoRunResult } from './sumo/SumoRunner.ts';
 export { summarizeSweep, MAIN_STATISTICS, type MetricSummary, type SweepGroupSummary } from './sumo/summarizeSweep.ts';
 export type { SumoStatistics } from '../sumo/index.ts';
 export {

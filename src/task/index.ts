@@ -34,6 +34,8 @@
  * @module
  */
 
+import { stageFiles as stageWith } from './stageFiles.ts';
+
 /** The run a task function is part of, and the agent's services to it. */
 export interface TaskContext {
   /** `${jobId}/${seq}`: unique per task, the same across attempts. */
@@ -160,3 +162,18 @@ export class RetryableError extends Error {
     this.code = options.code ?? 'DROVER_RETRYABLE';
   }
 }
+
+
+/**
+ * Fetch blobs from the cluster's store and copy them into `dir` (normally the task's scratch
+ * directory) under their relative names; names leaving `dir` are refused.
+ *
+ * @example
+ * const dir = await context.scratchDir();
+ * await stageFiles(dir, { 'net.net.xml': netDigest, 'scenario.sumocfg': cfgDigest });
+ */
+export function stageFiles(dir: string, files: Record<string, string>): Promise<void> {
+  return stageWith(dir, files, (digest) => context.fetchBlob(digest));
+}
+
+export { resolveInside } from './resolveInside.ts';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { connect, summarizeSweep, SumoRunner, type SumoRunResult } from '../../sdk/index.ts';
+import { connect, summarizeSweep, SumoRunner, sweepCombinations, type SumoRunResult } from '../../sdk/index.ts';
 import { formatSweepSummary } from '../formatSweepSummary.ts';
 import { parsePositiveInt } from '../parseKeyValue.ts';
 import { parseParam } from '../parseParam.ts';
@@ -59,7 +59,10 @@ export function sumoCommand(): Command {
         process.stdout.write(`\n${runs.length} runs in ${wall.toFixed(1)} s (sum of run times ${busy.toFixed(1)} s)\n\n`);
         process.stdout.write(formatSweepSummary(summarizeSweep(runs)));
         if (opts.out) {
-          runs.sort((a, b) => JSON.stringify(a.params).localeCompare(JSON.stringify(b.params)) || a.seed - b.seed);
+          // Rows in sweep order: parameter combinations as listed, then seeds as given.
+          const combo = new Map(sweepCombinations(opts.param).map((c, i) => [JSON.stringify(c), i]));
+          const seedAt = new Map(opts.seeds.map((s, i) => [s, i]));
+          runs.sort((a, b) => combo.get(JSON.stringify(a.params))! - combo.get(JSON.stringify(b.params))! || seedAt.get(a.seed)! - seedAt.get(b.seed)!);
           await writeFile(opts.out, sweepCsv(runs));
           process.stdout.write(`wrote ${opts.out}\n`);
         }

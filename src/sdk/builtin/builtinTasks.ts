@@ -1,13 +1,11 @@
 // Task functions drover ships itself: command tasks and SUMO runs. The SDK bundles this module like
 // any task module; it runs in agents' worker processes.
 import { spawn } from 'node:child_process';
-import { context, RetryableError } from 'drover/task';
+import { context, resolveInside, RetryableError, stageFiles } from 'drover/task';
 import { runSumo, sumoEnvironment, type SumoStatistics } from '../../sumo/index.ts';
 import { OutputTail } from '../../sumo/OutputTail.ts';
 import { collectOutputs } from './collectOutputs.ts';
 import type { BlobRef, CommandResult, WireCommandSpec } from './CommandSpec.ts';
-import { resolveInside } from './resolveInside.ts';
-import { stageFiles } from './stageFiles.ts';
 
 /** A command that failed with `check` set; `retryable` when it was killed by a signal. */
 class CommandFailedError extends Error {
@@ -23,7 +21,7 @@ class CommandFailedError extends Error {
 /** Run one command in a fresh scratch directory with its inputs staged; collect its outputs. */
 export async function runCommand(spec: WireCommandSpec): Promise<CommandResult> {
   const dir = await context.scratchDir();
-  await stageFiles(dir, spec.inputs, (d) => context.fetchBlob(d));
+  await stageFiles(dir, spec.inputs);
   const cwd = spec.cwd ? resolveInside(dir, spec.cwd) : dir;
   const started = performance.now();
   const stdout = new OutputTail();
@@ -114,7 +112,7 @@ export interface SumoRunResult {
  */
 export async function runSumoScenario(run: WireSumoRun): Promise<SumoRunResult> {
   const dir = await context.scratchDir();
-  await stageFiles(dir, run.files, (d) => context.fetchBlob(d));
+  await stageFiles(dir, run.files);
   const paramArgs = Object.entries(run.params).flatMap(([name, value]) => [`--${name}`, String(value)]);
   const started = performance.now();
   const untrack: (() => void)[] = [];

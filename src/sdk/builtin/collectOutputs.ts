@@ -1,6 +1,6 @@
 import { lstat, realpath } from 'node:fs/promises';
 import type { BlobRef } from './CommandSpec.ts';
-import { resolveInside } from './resolveInside.ts';
+import { resolveInside } from '../../task/resolveInside.ts';
 
 /**
  * Upload the declared output files that exist. A declared output that is a symlink, a directory or

@@ -67,7 +67,7 @@ export class SumoRunner {
   async *sweep(options: SumoSweepOptions): AsyncIterable<SumoRunResult> {
     const builtins = await this.#pool.loadBuiltins();
     const base = await this.#prepare(options);
-    const combos = cartesian(options.params ?? {});
+    const combos = sweepCombinations(options.params ?? {});
     const seeds = [...options.seeds];
     function* runs(): Generator<WireSumoRun> {
       for (const params of combos) for (const seed of seeds) yield { ...base, seed, params };
@@ -77,7 +77,7 @@ export class SumoRunner {
 
   /** Number of runs a sweep makes. */
   static runCount(options: Pick<SumoSweepOptions, 'seeds' | 'params'>): number {
-    return [...options.seeds].length * cartesian(options.params ?? {}).length;
+    return [...options.seeds].length * sweepCombinations(options.params ?? {}).length;
   }
 
   async #prepare(options: SumoScenarioOptions): Promise<Omit<WireSumoRun, 'seed' | 'params'>> {
@@ -93,7 +93,7 @@ function withSumo(options: TaskOptions): TaskOptions {
 }
 
 /** All combinations of parameter values, in a stable order; one empty combination without params. */
-export function cartesian(params: Record<string, readonly (string | number)[]>): Record<string, string | number>[] {
+export function sweepCombinations(params: Record<string, readonly (string | number)[]>): Record<string, string | number>[] {
   let combos: Record<string, string | number>[] = [{}];
   for (const [name, values] of Object.entries(params)) {
     if (values.length === 0) throw new UsageError(`parameter ${name} has no values`);

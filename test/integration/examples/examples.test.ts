@@ -1,5 +1,5 @@
 // The examples, run as a user would: separate processes, output read from stdout.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -46,4 +46,23 @@ describe('examples', () => {
     const { stdout } = await run(process.execPath, [example('primes'), '100000', '8'], { env, timeout: 60_000 });
     expect(stdout).toMatch(/primes below 100,000: 9,592/);
   });
+});
+
+describe('ramp-metering example', () => {
+  const hasSumo = (() => {
+    try {
+      execFileSync('sumo', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!hasSumo)('builds the on-ramp on an agent and compares controlled against uncontrolled runs over seeds', async () => {
+    const env = { ...process.env, DROVER_ADDRESS: '' };
+    const { stdout } = await run(process.execPath, [example('ramp-metering'), '2'], { env, timeout: 120_000 });
+    expect(stdout).toMatch(/4\/4 {2}seed/);
+    expect(stdout).toMatch(/control=none/);
+    expect(stdout).toMatch(/control=ALINEA/);
+    expect(stdout).toMatch(/ALINEA vs no control, travel time \+ depart delay: -?\d+\.\d %/);
+  }, 150_000);
 });
