@@ -58,7 +58,7 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'drover-partition-'));
   address = `${hostIp}:${await freePort()}`;
   ({ child: coordinator } = await startDrover(
-    ['coordinator', '--listen', address, '--data', dataDir, '--lease-ms', '1500', '--agent-grace-ms', '200'],
+    ['coordinator', '--listen', address, '--data', dataDir, '--lease-ms', '1500', '--agent-grace-ms', '200', '--insecure'],
     /listening on/,
   ));
   ({ child: localAgent } = await startDrover(['agent', '--coordinator', address, '--processes', '1', '--name', 'agent-host'], /connected/));

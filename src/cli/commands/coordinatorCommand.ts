@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { Coordinator } from '../../coordinator/index.ts';
 import { createLogger } from '../../protocol/index.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
+import { refuseOpenListen } from '../refuseOpenListen.ts';
 import { parsePositiveInt } from '../parseKeyValue.ts';
 
 /** `drover coordinator`: run the coordinator. */
@@ -9,11 +10,13 @@ export function coordinatorCommand(): Command {
   return new Command('coordinator')
     .description('run the coordinator: accepts jobs from clients and dispatches tasks to agents')
     .option('--listen <host:port>', 'gRPC address to listen on (loopback by default)', '127.0.0.1:7070')
+    .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state (jobs, tasks, results, blobs); restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt)
-    .action(async (opts: { listen: string; data?: string; leaseMs?: number; agentGraceMs?: number }) => {
+    .action(async (opts: { listen: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number }) => {
       const logger = createLogger({ name: 'coordinator' });
+      refuseOpenListen(opts.listen, opts.insecure, logger);
       const coordinator = new Coordinator({
         listen: opts.listen,
         logger,
