@@ -1,5 +1,5 @@
 // `drover sumo sweep` and `drover run` as a user types them, against a separately started cluster.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,18 +8,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateGridScenario } from '../../../src/sumo/index.ts';
 import { ProcessCluster } from '../ProcessCluster.ts';
+import { sumoAvailable } from '../sumoAvailable.ts';
 
 const run = promisify(execFile);
 const drover = fileURLToPath(new URL('../../../bin/drover.js', import.meta.url));
-const hasSumo = (() => {
-  try {
-    execFileSync('sumo', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasSumo) console.log('drover sumo sweep test skipped: sumo is not installed');
+const hasSumo = sumoAvailable('drover sumo sweep test');
 
 let cluster: ProcessCluster;
 let dir: string;

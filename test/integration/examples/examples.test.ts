@@ -1,10 +1,11 @@
 // The examples, run as a user would: separate processes, output read from stdout.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessCluster, startDrover, stopProcess } from '../ProcessCluster.ts';
+import { sumoAvailable } from '../sumoAvailable.ts';
 
 const run = promisify(execFile);
 const example = (name: string) => fileURLToPath(new URL(`../../../examples/${name}/main.ts`, import.meta.url));
@@ -49,14 +50,7 @@ describe('examples', () => {
 });
 
 describe('ramp-metering example', () => {
-  const hasSumo = (() => {
-    try {
-      execFileSync('sumo', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const hasSumo = sumoAvailable('ramp-metering example test');
   it.skipIf(!hasSumo)('builds the on-ramp on an agent and compares controlled against uncontrolled runs over seeds', async () => {
     const env = { ...process.env, DROVER_ADDRESS: '' };
     const { stdout } = await run(process.execPath, [example('ramp-metering'), '2'], { env, timeout: 120_000 });

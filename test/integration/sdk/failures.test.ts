@@ -1,28 +1,13 @@
 // How failures reach the caller: typed errors with the remote detail, and a pool that recovers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, PoolClosedError, TaskError, TimeoutError, type Pool } from '../../../src/sdk/index.ts';
-import { ProcessCluster } from '../ProcessCluster.ts';
+import { describe, expect, it } from 'vitest';
+import { connect, PoolClosedError, TaskError, TimeoutError } from '../../../src/sdk/index.ts';
+import { usePoolOnCluster, type FixtureTasks } from '../usePoolOnCluster.ts';
 
-type Tasks = typeof import('../../fixtures/tasks.ts');
-
-let cluster: ProcessCluster;
-let pool: Pool;
-let tasks: Tasks;
-
-beforeAll(async () => {
-  cluster = await ProcessCluster.start({ agents: 2, processes: 1 });
-  pool = await connect({ address: cluster.address });
-  tasks = await pool.load<Tasks>(new URL('../../fixtures/tasks.ts', import.meta.url));
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await cluster?.stop();
-});
+const env = usePoolOnCluster({ agents: 2, processes: 1 });
 
 describe('a task that throws', () => {
   it('rejects map with a TaskError carrying the remote name, message, stack, index, attempt and agent', async () => {
-    const err = await pool.map(tasks.failOn, [0, 1, 2, 3, 4], { chunksize: 1 }).catch((e: unknown) => e);
+    const err = await env.pool.map(env.tasks.failOn, [0, 1, 2, 3, 4], { chunksize: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TaskError);
     const te = err as TaskError;
     expect(te.code).toBe('DROVER_TASK_FAILED');
@@ -40,7 +25,7 @@ describe('a task that throws', () => {
   });
 
   it('names the failing item inside a chunk', async () => {
-    const err = (await pool.map(tasks.failOn, [0, 1, 2, 3, 4, 5], { chunksize: 4 }).catch((e: unknown) => e)) as TaskError;
+    const err = (await env.pool.map(env.tasks.failOn, [0, 1, 2, 3, 4, 5], { chunksize: 4 }).catch((e: unknown) => e)) as TaskError;
     expect(err).toBeInstanceOf(TaskError);
     expect(err.index).toBe(3);
   });
@@ -48,7 +33,7 @@ describe('a task that throws', () => {
   it('makes imap yield the results before the failing index, then throw', async () => {
     const got: number[] = [];
     const err = await (async () => {
-      for await (const v of pool.imap(tasks.failOn, [0, 1, 2, 3, 4, 5], { chunksize: 1 })) got.push(v);
+      for await (const v of env.pool.imap(env.tasks.failOn, [0, 1, 2, 3, 4, 5], { chunksize: 1 })) got.push(v);
     })().catch((e: unknown) => e);
     expect(got).toEqual([0, 1, 2]);
     expect(err).toBeInstanceOf(TaskError);
@@ -56,13 +41,13 @@ describe('a task that throws', () => {
   });
 
   it('makes apply reject', async () => {
-    await expect(pool.apply(tasks.failOn, 3, 3)).rejects.toBeInstanceOf(TaskError);
+    await expect(env.pool.apply(env.tasks.failOn, 3, 3)).rejects.toBeInstanceOf(TaskError);
   });
 });
 
 describe('a worker that dies mid-task', () => {
   it('gives a TaskError of kind crashed with the exit code, and the pool keeps working', async () => {
-    const err = (await pool.map(tasks.exitMidTask, [0, 1, 2], { chunksize: 1, retries: 0 }).catch((e: unknown) => e)) as TaskError;
+    const err = (await env.pool.map(env.tasks.exitMidTask, [0, 1, 2], { chunksize: 1, retries: 0 }).catch((e: unknown) => e)) as TaskError;
     expect(err).toBeInstanceOf(TaskError);
     expect(err.kind).toBe('crashed');
     expect(err.exitCode).toBe(7);
@@ -70,11 +55,11 @@ describe('a worker that dies mid-task', () => {
     expect(err.message).toMatch(/exited with code 7/);
     // The dead worker was replaced: the same agents run the next job.
     const xs = Array.from({ length: 20 }, (_, i) => i);
-    expect(await pool.map(tasks.square, xs, { chunksize: 1 })).toEqual(xs.map((x) => x * x));
+    expect(await env.pool.map(env.tasks.square, xs, { chunksize: 1 })).toEqual(xs.map((x) => x * x));
   });
 
   it('is retried (retries > 0) and still fails for a task that always kills its worker', async () => {
-    const err = (await pool.map(tasks.exitMidTask, [1], { retries: 1 }).catch((e: unknown) => e)) as TaskError;
+    const err = (await env.pool.map(env.tasks.exitMidTask, [1], { retries: 1 }).catch((e: unknown) => e)) as TaskError;
     expect(err).toBeInstanceOf(TaskError);
     expect(err.kind).toBe('crashed');
     expect(err.attempt).toBe(2);
@@ -83,7 +68,7 @@ describe('a worker that dies mid-task', () => {
 
 describe('AsyncResult.get({ timeoutMs })', () => {
   it('rejects with TimeoutError while the task goes on, and a later get() has the value', async () => {
-    const h = pool.applyAsync(tasks.sleep, [600]);
+    const h = env.pool.applyAsync(env.tasks.sleep, [600]);
     await expect(h.get({ timeoutMs: 50 })).rejects.toBeInstanceOf(TimeoutError);
     expect(await h.get()).toBe(600);
   });
@@ -91,16 +76,16 @@ describe('AsyncResult.get({ timeoutMs })', () => {
 
 describe('misuse', () => {
   it('refuses a function that was not loaded as a task', async () => {
-    await expect(pool.map((x: number) => x, [1])).rejects.toThrow(/pool.load/);
+    await expect(env.pool.map((x: number) => x, [1])).rejects.toThrow(/pool.load/);
   });
 
   it('refuses an unknown export with the list of real ones', async () => {
-    expect(() => (tasks as unknown as Record<string, unknown>).nope).toThrow(/no export named nope.*square/);
+    expect(() => (env.tasks as unknown as Record<string, unknown>).nope).toThrow(/no export named nope.*square/);
   });
 
   it('gives a clear error when a closed pool is used', async () => {
-    const p2 = await connect({ address: cluster.address });
-    const t2 = await p2.load<Tasks>(new URL('../../fixtures/tasks.ts', import.meta.url));
+    const p2 = await connect({ address: env.cluster.address });
+    const t2 = await p2.load<FixtureTasks>(new URL('../../fixtures/tasks.ts', import.meta.url));
     await p2.close();
     await expect(p2.map(t2.square, [1])).rejects.toBeInstanceOf(PoolClosedError);
     await expect(p2.map(t2.square, [1])).rejects.toThrow(/closed.*connect\(\)/);

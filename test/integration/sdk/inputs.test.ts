@@ -1,24 +1,8 @@
 // Inputs: lazy consumption of generators, large values, and values that must round-trip.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Pool } from '../../../src/sdk/index.ts';
-import { ProcessCluster } from '../ProcessCluster.ts';
+import { describe, expect, it } from 'vitest';
+import { usePoolOnCluster } from '../usePoolOnCluster.ts';
 
-type Tasks = typeof import('../../fixtures/tasks.ts');
-
-let cluster: ProcessCluster;
-let pool: Pool;
-let tasks: Tasks;
-
-beforeAll(async () => {
-  cluster = await ProcessCluster.start({ agents: 2, processes: 1 });
-  pool = await connect({ address: cluster.address });
-  tasks = await pool.load<Tasks>(new URL('../../fixtures/tasks.ts', import.meta.url));
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await cluster?.stop();
-});
+const env = usePoolOnCluster({ agents: 2, processes: 1 });
 
 describe('lazy inputs', () => {
   it('pulls a generator no further than the window ahead of the consumer', async () => {
@@ -31,7 +15,7 @@ describe('lazy inputs', () => {
     }
     const window = 8;
     const got: number[] = [];
-    for await (const v of pool.imap(tasks.square, naturals(), { window })) {
+    for await (const v of env.pool.imap(env.tasks.square, naturals(), { window })) {
       got.push(v);
       if (got.length === 50) break;
       // Never more than the window (plus the item being chunked) pulled beyond what we consumed.
@@ -55,7 +39,7 @@ describe('lazy inputs', () => {
       }
     }
     const got: number[] = [];
-    for await (const v of pool.imapUnordered(tasks.square, slowSource(), { window: 4 })) {
+    for await (const v of env.pool.imapUnordered(env.tasks.square, slowSource(), { window: 4 })) {
       got.push(v);
       expect(pulled - got.length).toBeLessThanOrEqual(5);
       if (got.length === 20) break;
@@ -70,7 +54,7 @@ describe('lazy inputs', () => {
       yield 2;
       yield 3;
     }
-    expect(await pool.map(tasks.square, three())).toEqual([1, 4, 9]);
+    expect(await env.pool.map(env.tasks.square, three())).toEqual([1, 4, 9]);
   });
 
   it('rejects when the input iterator throws', async () => {
@@ -78,7 +62,7 @@ describe('lazy inputs', () => {
       yield 1;
       throw new Error('input broke');
     }
-    await expect(pool.map(tasks.square, broken())).rejects.toThrow(/input broke/);
+    await expect(env.pool.map(env.tasks.square, broken())).rejects.toThrow(/input broke/);
   });
 });
 
@@ -98,7 +82,7 @@ describe('values', () => {
       large: 2 ** 53 - 1,
     };
     // A generic task's return type is not inferred through the stub: name it.
-    const [back] = (await pool.map(tasks.echo, [value])) as (typeof value)[];
+    const [back] = (await env.pool.map(env.tasks.echo, [value])) as (typeof value)[];
     expect(back!.small).toBe(5n);
     expect(back!.big).toBe(2n ** 100n);
     expect(back!.negative).toBe(-(2n ** 70n));
@@ -118,15 +102,15 @@ describe('values', () => {
 
   it('carries a 1 MB argument and a 1 MB result', async () => {
     const size = 1024 * 1024;
-    const [big] = await pool.map(tasks.bytes, [size]);
+    const [big] = await env.pool.map(env.tasks.bytes, [size]);
     expect(big!.byteLength).toBe(size);
     expect(big![size - 1]).toBe((size - 1) % 251);
     const arg = new Uint8Array(size).map((_, i) => (i * 7) % 256);
     let expected = 0;
     for (let i = 0; i < arg.length; i++) expected = (expected + arg[i]! * (i + 1)) % 1_000_000_007;
-    expect(await pool.apply(tasks.checksum, arg)).toBe(expected);
+    expect(await env.pool.apply(env.tasks.checksum, arg)).toBe(expected);
     // Several large values in flight at once still fit the wire's limits.
-    const many = await pool.map(tasks.bytes, Array.from({ length: 6 }, () => size), { chunksize: 3 });
+    const many = await env.pool.map(env.tasks.bytes, Array.from({ length: 6 }, () => size), { chunksize: 3 });
     expect(many.map((b) => b.byteLength)).toEqual(Array.from({ length: 6 }, () => size));
   });
 });

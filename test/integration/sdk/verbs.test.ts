@@ -1,39 +1,23 @@
 // Every Pool verb through a coordinator and two agents, each a separate OS process.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Pool } from '../../../src/sdk/index.ts';
-import { ProcessCluster } from '../ProcessCluster.ts';
+import { describe, expect, it } from 'vitest';
+import { usePoolOnCluster } from '../usePoolOnCluster.ts';
 
-type Tasks = typeof import('../../fixtures/tasks.ts');
-
-let cluster: ProcessCluster;
-let pool: Pool;
-let tasks: Tasks;
-
-beforeAll(async () => {
-  cluster = await ProcessCluster.start({ agents: 2, processes: 1 });
-  pool = await connect({ address: cluster.address });
-  tasks = await pool.load<Tasks>(new URL('../../fixtures/tasks.ts', import.meta.url));
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await cluster?.stop();
-});
+const env = usePoolOnCluster({ agents: 2, processes: 1 });
 
 describe('map', () => {
   it('returns results in input order', async () => {
     const xs = Array.from({ length: 200 }, (_, i) => i);
-    expect(await pool.map(tasks.square, xs)).toEqual(xs.map((x) => x * x));
+    expect(await env.pool.map(env.tasks.square, xs)).toEqual(xs.map((x) => x * x));
   });
 
   it('keeps input order when later tasks finish first', async () => {
     const delays = [300, 10, 200, 5, 100, 1];
-    expect(await pool.map(tasks.sleep, delays, { chunksize: 1 })).toEqual(delays);
+    expect(await env.pool.map(env.tasks.sleep, delays, { chunksize: 1 })).toEqual(delays);
   });
 
   it('groups items into tasks by chunksize and still returns every item in order', async () => {
     const xs = Array.from({ length: 101 }, (_, i) => i);
-    const out = await pool.map(tasks.whereAmI, xs, { chunksize: 10 });
+    const out = await env.pool.map(env.tasks.whereAmI, xs, { chunksize: 10 });
     expect(out.map((r) => r.x)).toEqual(xs);
     // 101 items in chunks of 10 make 11 tasks: items of one chunk share one task id.
     expect(new Set(out.map((r) => r.taskId)).size).toBe(11);
@@ -42,32 +26,32 @@ describe('map', () => {
   });
 
   it('spreads work over both agents', async () => {
-    const out = await pool.map(tasks.whereAmI, Array.from({ length: 40 }, (_, i) => i), { chunksize: 1 });
+    const out = await env.pool.map(env.tasks.whereAmI, Array.from({ length: 40 }, (_, i) => i), { chunksize: 1 });
     expect(new Set(out.map((r) => r.agent))).toEqual(new Set(['agent-1', 'agent-2']));
   });
 
   it('returns [] for empty input', async () => {
-    expect(await pool.map(tasks.square, [])).toEqual([]);
-    expect(await pool.starmap(tasks.add, [])).toEqual([]);
+    expect(await env.pool.map(env.tasks.square, [])).toEqual([]);
+    expect(await env.pool.starmap(env.tasks.add, [])).toEqual([]);
   });
 });
 
 describe('starmap', () => {
   it('spreads each item as arguments', async () => {
-    expect(await pool.starmap(tasks.add, [[1, 2], [3, 4], [10, -10]])).toEqual([3, 7, 0]);
+    expect(await env.pool.starmap(env.tasks.add, [[1, 2], [3, 4], [10, -10]])).toEqual([3, 7, 0]);
   });
 });
 
 describe('imap', () => {
   it('streams results in input order', async () => {
     const got: number[] = [];
-    for await (const v of pool.imap(tasks.sleep, [200, 1, 100, 2, 50])) got.push(v);
+    for await (const v of env.pool.imap(env.tasks.sleep, [200, 1, 100, 2, 50])) got.push(v);
     expect(got).toEqual([200, 1, 100, 2, 50]);
   });
 
   it('yields nothing for empty input', async () => {
     const got: number[] = [];
-    for await (const v of pool.imap(tasks.square, [])) got.push(v);
+    for await (const v of env.pool.imap(env.tasks.square, [])) got.push(v);
     expect(got).toEqual([]);
   });
 });
@@ -76,7 +60,7 @@ describe('imapUnordered', () => {
   it('yields every result once, in completion order', async () => {
     const delays = [400, 1, 1, 1];
     const got: number[] = [];
-    for await (const v of pool.imapUnordered(tasks.sleep, delays, { chunksize: 1 })) got.push(v);
+    for await (const v of env.pool.imapUnordered(env.tasks.sleep, delays, { chunksize: 1 })) got.push(v);
     expect([...got].sort((a, b) => a - b)).toEqual([...delays].sort((a, b) => a - b));
     // The slow item cannot come first when three fast ones run beside it.
     expect(got[0]).not.toBe(400);
@@ -85,18 +69,18 @@ describe('imapUnordered', () => {
   it('returns the same set as map, with chunking', async () => {
     const xs = Array.from({ length: 300 }, (_, i) => i);
     const got: number[] = [];
-    for await (const v of pool.imapUnordered(tasks.square, xs, { chunksize: 7 })) got.push(v);
+    for await (const v of env.pool.imapUnordered(env.tasks.square, xs, { chunksize: 7 })) got.push(v);
     expect(got.sort((a, b) => a - b)).toEqual(xs.map((x) => x * x));
   });
 });
 
 describe('apply / applyAsync', () => {
   it('apply runs one task with spread arguments', async () => {
-    expect(await pool.apply(tasks.add, 2, 3)).toBe(5);
+    expect(await env.pool.apply(env.tasks.add, 2, 3)).toBe(5);
   });
 
   it('applyAsync returns a handle whose get() resolves with the value', async () => {
-    const h = pool.applyAsync(tasks.add, [20, 22]);
+    const h = env.pool.applyAsync(env.tasks.add, [20, 22]);
     expect(h.ready()).toBe(false);
     expect(await h.get()).toBe(42);
     expect(h.ready()).toBe(true);
@@ -106,25 +90,25 @@ describe('apply / applyAsync', () => {
 
 describe('mapAsync', () => {
   it('gives the job id at once and the results later', async () => {
-    const job = pool.mapAsync(tasks.square, [1, 2, 3]);
+    const job = env.pool.mapAsync(env.tasks.square, [1, 2, 3]);
     expect(job.id).toMatch(/^j-/);
     expect(await job.result()).toEqual([1, 4, 9]);
   });
 
   it('cancel() stops the job and its result rejects with an AbortError', async () => {
-    const job = pool.mapAsync(tasks.sleep, Array.from({ length: 20 }, () => 2000));
+    const job = env.pool.mapAsync(env.tasks.sleep, Array.from({ length: 20 }, () => 2000));
     await new Promise((r) => setTimeout(r, 200));
     const started = Date.now();
     await job.cancel();
     await expect(job.result()).rejects.toMatchObject({ name: 'AbortError', code: 'DROVER_CANCELLED' });
     expect(Date.now() - started).toBeLessThan(5000);
     // The cluster is free again right away: cancelled tasks were stopped, not left running.
-    expect(await pool.map(tasks.square, [5], { timeoutMs: 10_000 })).toEqual([25]);
+    expect(await env.pool.map(env.tasks.square, [5], { timeoutMs: 10_000 })).toEqual([25]);
   });
 
   it('an aborted signal cancels a map', async () => {
     const ac = new AbortController();
-    const p = pool.map(tasks.sleep, [3000, 3000, 3000], { chunksize: 1, signal: ac.signal });
+    const p = env.pool.map(env.tasks.sleep, [3000, 3000, 3000], { chunksize: 1, signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
   });
@@ -133,7 +117,7 @@ describe('mapAsync', () => {
 describe('progress', () => {
   it('reports completed items and task progress values', async () => {
     const events: { completed: number; task?: { value: unknown } }[] = [];
-    await pool.map(tasks.withProgress, [3], { onProgress: (e) => events.push(e) });
+    await env.pool.map(env.tasks.withProgress, [3], { onProgress: (e) => events.push(e) });
     expect(events.at(-1)!.completed).toBe(1);
     const values = events.filter((e) => e.task).map((e) => e.task!.value as { step: number });
     expect(values.length).toBeGreaterThan(0);

@@ -1,5 +1,4 @@
 // SUMO on the cluster: a sweep of real runs on a generated grid, statistics parsed, equal seeds equal.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,16 +6,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connect, summarizeSweep, type Pool, type SumoRunResult } from '../../../src/sdk/index.ts';
 import { generateGridScenario } from '../../../src/sumo/index.ts';
 import { ProcessCluster } from '../ProcessCluster.ts';
+import { sumoAvailable } from '../sumoAvailable.ts';
 
-const hasSumo = (() => {
-  try {
-    execFileSync('sumo', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (!hasSumo) console.log('SUMO sweep tests skipped: sumo is not installed (apt-get install sumo sumo-tools)');
+const hasSumo = sumoAvailable('SUMO sweep tests');
 
 let cluster: ProcessCluster;
 let pool: Pool;
