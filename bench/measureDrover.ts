@@ -1,0 +1,34 @@
+// drover's side of P1–P3, shared by the full harness (run.ts) and the CI guard (guard.ts).
+import type { Pool } from '../src/sdk/index.ts';
+
+type Tasks = typeof import('./tasks.ts');
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** items/s of `map(noop)` over n items, one warm-up then `reps` timed runs. */
+export async function noopRates(pool: Pool, tasks: Tasks, n: number, reps: number, chunksize?: number): Promise<number[]> {
+  const options = chunksize ? { chunksize } : {};
+  await pool.map(tasks.noop, range(Math.min(n, 2000)), options); // warm-up: bundle upload, worker import, JIT
+  const xs = range(n);
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    const out = await pool.map(tasks.noop, xs, options);
+    const s = (performance.now() - t0) / 1000;
+    if (out.length !== n) throw new Error(`map returned ${out.length} results for ${n} items`);
+    rates.push(n / s);
+  }
+  return rates;
+}
+
+/** Milliseconds of each of `calls` sequential `apply` round trips, after 20 warm-up calls. */
+export async function applyRoundTrips(pool: Pool, tasks: Tasks, calls: number): Promise<number[]> {
+  for (let i = 0; i < 20; i++) await pool.apply(tasks.noop, i);
+  const ms: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const t0 = performance.now();
+    await pool.apply(tasks.noop, i);
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+}

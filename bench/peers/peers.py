@@ -1,0 +1,160 @@
+"""Python peers for drover's benchmark harness (bench/run.ts): multiprocessing.Pool and Dask.
+
+Usage: python3 peers.py PEER WORKLOAD JSON-PARAMS  ->  one JSON object on stdout.
+PEER is mp, dask or serial. Every workload runs one warm-up, then `reps` timed repetitions, and
+returns the raw repetitions; bench/run.ts takes the medians so both languages are summarised alike.
+"""
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+
+
+def noop(x):
+    return x
+
+
+def count_primes(r):
+    """Primes in [lo, hi) by trial division by odd numbers up to sqrt(n): same as bench/tasks.ts."""
+    lo, hi = r
+    count = 0
+    for n in range(max(lo, 2), hi):
+        if n < 4:
+            count += 1
+            continue
+        if n % 2 == 0:
+            continue
+        prime = True
+        d = 3
+        while d * d <= n:
+            if n % d == 0:
+                prime = False
+                break
+            d += 2
+        if prime:
+            count += 1
+    return count
+
+
+def run_sumo(args):
+    cfg, seed = args
+    t0 = time.perf_counter()
+    subprocess.run(["sumo", "-c", cfg, "--seed", str(seed), "--no-step-log", "true", "--no-warnings", "true"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def ranges(limit, parts):
+    step = math.ceil(limit / parts)
+    return [(i * step, min(limit, (i + 1) * step)) for i in range(parts)]
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def rate(fn, n, reps):
+    fn(min(n, 2000))  # warm-up
+    return [n / timed(lambda: fn(n)) for _ in range(reps)]
+
+
+def round_trips(call, calls):
+    for i in range(20):
+        call(i)  # warm-up
+    out = []
+    for i in range(calls):
+        t0 = time.perf_counter()
+        call(i)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def mp_peer(workload, p):
+    import multiprocessing
+    procs = p["processes"]
+    with multiprocessing.Pool(procs) as pool:
+        if workload == "p1":
+            return {"rates": rate(lambda n: pool.map(noop, range(n), chunksize=1), p["n"], p["reps"])}
+        if workload == "p2":
+            # Default chunking: Pool.map's own rule, ceil(len / (4 * processes)).
+            return {"rates": rate(lambda n: pool.map(noop, range(n)), p["n"], p["reps"])}
+        if workload == "p3":
+            return {"ms": round_trips(lambda i: pool.apply(noop, (i,)), p["calls"])}
+        if workload == "p4":
+            rs = ranges(p["limit"], p["parts"])
+            pool.map(noop, range(procs * 4), chunksize=1)  # warm the workers
+            walls, total = [], 0
+            for _ in range(p["reps"]):
+                t0 = time.perf_counter()
+                total = sum(pool.map(count_primes, rs, chunksize=1))
+                walls.append(time.perf_counter() - t0)
+            return {"walls": walls, "primes": total}
+        if workload == "p8":
+            t0 = time.perf_counter()
+            runs = list(pool.imap_unordered(run_sumo, [(p["cfg"], s) for s in p["seeds"]]))
+            return {"makespan": time.perf_counter() - t0, "runs": runs}
+    raise SystemExit(f"mp: unknown workload {workload}")
+
+
+def serial_peer(workload, p):
+    if workload == "p4":
+        rs = ranges(p["limit"], p["parts"])
+        walls, total = [], 0
+        for _ in range(p["reps"]):
+            t0 = time.perf_counter()
+            total = sum(count_primes(r) for r in rs)
+            walls.append(time.perf_counter() - t0)
+        return {"walls": walls, "primes": total}
+    raise SystemExit(f"serial: unknown workload {workload}")
+
+
+def dask_peer(workload, p):
+    import logging
+    import warnings
+    warnings.filterwarnings("ignore")
+    from dask.distributed import Client, LocalCluster
+    import dask.bag as db
+    procs = p["processes"]
+    with LocalCluster(n_workers=procs, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        if workload == "p1":
+            # One task per item: Client.map with pure=False so no results are deduplicated.
+            return {"rates": rate(lambda n: client.gather(client.map(noop, range(n), pure=False)), p["n"], p["reps"])}
+        if workload == "p2":
+            # Dask's default chunking for a sequence: dask.bag.from_sequence's default partitioning.
+            return {"rates": rate(lambda n: db.from_sequence(range(n)).map(noop).compute(), p["n"], p["reps"])}
+        if workload == "p3":
+            return {"ms": round_trips(lambda i: client.submit(noop, i, pure=False).result(), p["calls"])}
+        if workload == "p4":
+            rs = ranges(p["limit"], p["parts"])
+            client.gather(client.map(noop, range(procs * 4), pure=False))
+            walls, total = [], 0
+            for _ in range(p["reps"]):
+                t0 = time.perf_counter()
+                total = sum(client.gather(client.map(count_primes, rs, pure=False)))
+                walls.append(time.perf_counter() - t0)
+            return {"walls": walls, "primes": total}
+    raise SystemExit(f"dask: unknown workload {workload}")
+
+
+def main():
+    peer, workload, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    if peer == "version":
+        out = {"python": sys.version.split()[0]}
+        try:
+            import distributed
+            out["distributed"] = distributed.__version__
+        except Exception as e:  # noqa: BLE001 - report why Dask is missing
+            out["daskError"] = f"{type(e).__name__}: {e}"
+        print(json.dumps(out))
+        return
+    fn = {"mp": mp_peer, "dask": dask_peer, "serial": serial_peer}[peer]
+    print(json.dumps(fn(workload, params)))
+
+
+if __name__ == "__main__":
+    main()

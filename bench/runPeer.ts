@@ -1,0 +1,18 @@
+// Runs one Python peer workload (bench/peers/peers.py) in a child process and returns its JSON.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const PEERS = fileURLToPath(new URL('./peers/peers.py', import.meta.url));
+/** Debian's Python: the one python3-distributed installs into. */
+export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+
+export type PeerName = 'mp' | 'dask' | 'serial';
+
+export function runPeer<T>(peer: PeerName | 'version', workload: string, params: object = {}): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile(PYTHON, [PEERS, peer, workload, JSON.stringify(params)], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${peer} ${workload} failed: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message}`));
+      else resolve(JSON.parse(stdout) as T);
+    });
+  });
+}

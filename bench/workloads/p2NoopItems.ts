@@ -1,0 +1,29 @@
+// P2: 1M no-op items with each system's default chunking: bulk throughput.
+import type { BenchContext } from '../BenchContext.ts';
+import { scaled } from '../BenchConfig.ts';
+import { int, ratio } from '../format.ts';
+import { measuredNote } from '../measuredNote.ts';
+import { noopRates } from '../measureDrover.ts';
+import { peerFigure } from '../peerFigure.ts';
+import { median } from '../stats.ts';
+import type { Table } from '../Table.ts';
+
+export async function p2NoopItems(ctx: BenchContext): Promise<Table> {
+  const { config } = ctx;
+  const n = scaled(1_000_000, config, 1000);
+  const drover = median(await noopRates(ctx.pool, ctx.tasks, n, config.reps));
+  const params = { processes: config.processes, reps: config.reps, n };
+  const mp = await peerFigure<{ rates: number[] }>('mp', 'p2', params, (o) => median(o.rates));
+  const dask = await peerFigure<{ rates: number[] }>('dask', 'p2', params, (o) => median(o.rates), ctx.daskSkipped);
+  return {
+    id: 'P2',
+    title: `P2 — ${int(n)} no-op items, default chunking`,
+    note: `items/s, higher is better; median of ${config.reps} after a warm-up. drover: \`map(noop, xs)\` (Python's rule, ceil(len / (4 × slots)) items per task); mp: \`Pool.map(noop, range(n))\` (the same rule); Dask: \`dask.bag.from_sequence(range(n)).map(noop).compute()\` (the bag's default partitioning).${measuredNote(mp, dask)}`,
+    header: ['', 'items/s', 'drover ÷ peer'],
+    rows: [
+      ['drover', int(drover), ''],
+      ['multiprocessing.Pool', int(mp.value), ratio(drover, mp.value)],
+      ['Dask (dask.bag)', int(dask.value), ratio(drover, dask.value)],
+    ],
+  };
+}

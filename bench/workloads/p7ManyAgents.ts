@@ -1,0 +1,1 @@
+import type { BenchContext } from '../BenchContext.ts'; import type { Table } from '../Table.ts'; export async function p7ManyAgents(_ctx: BenchContext): Promise<Table> { throw new Error('todo'); }
