@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { connect, type Pool } from '../../src/sdk/index.ts';
 import { startDrover, stopProcess } from '../integration/ProcessCluster.ts';
 
 /** A free loopback port (bind 0, read, close): the coordinator must come back on the same one. */
@@ -94,4 +96,28 @@ export function multisetDiff(got: number[], expected: number[]): { lost: number[
   // Values nobody expected count as duplicates of nothing: report them too.
   for (const [v] of counts) duplicated.push(v);
   return { lost, duplicated };
+}
+
+/**
+ * For one test file: a {@link FaultCluster} with `agents` agents and a pool connected to it (and the
+ * fixture tasks loaded), torn down after the file. Read `pool` and `tasks` inside tests.
+ */
+export function useFaultPool(options: FaultClusterOptions, agents: number): {
+  readonly cluster: FaultCluster;
+  readonly pool: Pool;
+  readonly tasks: typeof import('../fixtures/tasks.ts');
+} {
+  const cluster = new FaultCluster(options);
+  const state = { cluster } as { cluster: FaultCluster; pool: Pool; tasks: typeof import('../fixtures/tasks.ts') };
+  beforeAll(async () => {
+    await cluster.startCoordinator();
+    await Promise.all(Array.from({ length: agents }, () => cluster.startAgent()));
+    state.pool = await connect({ address: cluster.address });
+    state.tasks = await state.pool.load(new URL('../fixtures/tasks.ts', import.meta.url));
+  });
+  afterAll(async () => {
+    await state.pool?.close();
+    await cluster.stop();
+  });
+  return state;
 }

@@ -1,27 +1,13 @@
 // SIGSTOP an agent (a hung node) past its lease, then SIGCONT: its work re-ran elsewhere and its late
 // results were fenced, so the caller still sees every result exactly once.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connect, type Pool } from '../../src/sdk/index.ts';
-import { FaultCluster, multisetDiff } from './FaultCluster.ts';
+import { expect, it } from 'vitest';
+import { multisetDiff, useFaultPool } from './FaultCluster.ts';
 
-type Tasks = typeof import('../fixtures/tasks.ts');
-
-const cluster = new FaultCluster({ leaseMs: 1500, agentGraceMs: 200 });
-let pool: Pool;
-
-beforeAll(async () => {
-  await cluster.startCoordinator();
-  await Promise.all([cluster.startAgent(), cluster.startAgent()]);
-  pool = await connect({ address: cluster.address });
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await cluster.stop();
-});
+const env = useFaultPool({ leaseMs: 1500, agentGraceMs: 200 }, 2);
+const { cluster } = env;
 
 it('re-runs a hung agent’s work elsewhere and fences its late results', async () => {
-  const tasks = await pool.load<Tasks>(new URL('../fixtures/tasks.ts', import.meta.url));
+  const { pool, tasks } = env;
   const n = 600;
   const xs = Array.from({ length: n }, (_, i) => i);
   const hung = cluster.agents.get('agent-1')!;

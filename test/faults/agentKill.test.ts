@@ -1,26 +1,12 @@
 // kill -9 agents again and again during one job: the job completes with every result exactly once.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connect, type Pool } from '../../src/sdk/index.ts';
-import { FaultCluster, multisetDiff } from './FaultCluster.ts';
+import { expect, it } from 'vitest';
+import { multisetDiff, useFaultPool } from './FaultCluster.ts';
 
-type Tasks = typeof import('../fixtures/tasks.ts');
-
-const cluster = new FaultCluster({ leaseMs: 3000, agentGraceMs: 300 });
-let pool: Pool;
-
-beforeAll(async () => {
-  await cluster.startCoordinator();
-  await Promise.all([cluster.startAgent(), cluster.startAgent(), cluster.startAgent()]);
-  pool = await connect({ address: cluster.address });
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await cluster.stop();
-});
+const env = useFaultPool({ leaseMs: 3000, agentGraceMs: 300 }, 3);
+const { cluster } = env;
 
 it('survives ten kill -9s of agents mid-job: no result lost, none duplicated', async () => {
-  const tasks = await pool.load<Tasks>(new URL('../fixtures/tasks.ts', import.meta.url));
+  const { pool, tasks } = env;
   const n = 3000;
   const xs = Array.from({ length: n }, (_, i) => i);
   let kills = 0;

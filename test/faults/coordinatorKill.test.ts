@@ -1,27 +1,13 @@
 // kill -9 the coordinator three times mid-job and restart it on the same data dir: the job completes,
 // the SDK re-attaches, every result arrives exactly once.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connect, type Pool } from '../../src/sdk/index.ts';
-import { FaultCluster, multisetDiff } from './FaultCluster.ts';
+import { expect, it } from 'vitest';
+import { multisetDiff, useFaultPool } from './FaultCluster.ts';
 
-type Tasks = typeof import('../fixtures/tasks.ts');
-
-const cluster = new FaultCluster({ leaseMs: 3000, agentGraceMs: 1000 });
-let pool: Pool;
-
-beforeAll(async () => {
-  await cluster.startCoordinator();
-  await Promise.all([cluster.startAgent(), cluster.startAgent()]);
-  pool = await connect({ address: cluster.address });
-});
-
-afterAll(async () => {
-  await pool?.close();
-  await cluster.stop();
-});
+const env = useFaultPool({ leaseMs: 3000, agentGraceMs: 1000 }, 2);
+const { cluster } = env;
 
 it('survives three kill -9s of the coordinator mid-job: no result lost, none duplicated', async () => {
-  const tasks = await pool.load<Tasks>(new URL('../fixtures/tasks.ts', import.meta.url));
+  const { pool, tasks } = env;
   const n = 3000;
   const xs = Array.from({ length: n }, (_, i) => i);
   const got: number[] = [];
@@ -52,7 +38,7 @@ it('survives three kill -9s of the coordinator mid-job: no result lost, none dup
 }, 180_000);
 
 it('keeps map results in input order across a coordinator restart', async () => {
-  const tasks = await pool.load<Tasks>(new URL('../fixtures/tasks.ts', import.meta.url));
+  const { pool, tasks } = env;
   const xs = Array.from({ length: 400 }, (_, i) => i);
   const result = pool.map(tasks.slowDouble, xs, { chunksize: 1 });
   await new Promise((r) => setTimeout(r, 300));
@@ -62,7 +48,7 @@ it('keeps map results in input order across a coordinator restart', async () => 
 }, 120_000);
 
 it('restarts gracefully on SIGTERM: the coordinator exits 0, the job resumes and completes exactly', async () => {
-  const tasks = await pool.load<Tasks>(new URL('../fixtures/tasks.ts', import.meta.url));
+  const { pool, tasks } = env;
   const xs = Array.from({ length: 800 }, (_, i) => i);
   const got: number[] = [];
   let restarted = false;
