@@ -1,1 +1,59 @@
-import type { BenchContext } from '../BenchContext.ts'; import type { Table } from '../Table.ts'; export async function p7ManyAgents(_ctx: BenchContext): Promise<Table> { throw new Error('todo'); }
+// P7: does the coordinator keep its dispatch rate with 1,000 agents connected? Same job, same total
+// credit, spread over 2 fake agents vs 1,000; coordinator CPU and RSS from /proc.
+import type { BenchContext } from '../BenchContext.ts';
+import { scaled } from '../BenchConfig.ts';
+import { FakeAgentFleet } from '../FakeAgentFleet.ts';
+import { fixed, int, ratio } from '../format.ts';
+import { cpuSeconds, peakRssMb, rssMb } from '../procStats.ts';
+import { runRawJob } from '../runRawJob.ts';
+import { startDrover } from '../startDrover.ts';
+import type { Table } from '../Table.ts';
+import { median } from '../stats.ts';
+
+/** Tasks in flight across the fleet, equal for both sizes so only the agent count differs. */
+const TOTAL_CREDIT = 2000;
+
+interface FleetRun {
+  agents: number;
+  rate: number;
+  cpuPct: number;
+  idleMb: number;
+  peakMb: number;
+}
+
+async function fleetRun(agents: number, tasks: number, reps: number): Promise<FleetRun> {
+  const coordinator = await startDrover('coordinator');
+  const fleet = new FakeAgentFleet(coordinator.address, agents, Math.max(1, Math.floor(TOTAL_CREDIT / agents)));
+  try {
+    await fleet.registered();
+    const idleMb = rssMb(coordinator.pid);
+    await runRawJob(coordinator.address, Math.min(tasks, 5000)); // warm-up
+    const rates: number[] = [];
+    const cpus: number[] = [];
+    for (let r = 0; r < reps; r++) {
+      const cpu0 = cpuSeconds(coordinator.pid);
+      const s = await runRawJob(coordinator.address, tasks);
+      rates.push(tasks / s);
+      cpus.push((100 * (cpuSeconds(coordinator.pid) - cpu0)) / s);
+    }
+    return { agents, rate: median(rates), cpuPct: median(cpus), idleMb, peakMb: peakRssMb(coordinator.pid) };
+  } finally {
+    fleet.close();
+    await coordinator.stop();
+  }
+}
+
+export async function p7ManyAgents(ctx: BenchContext): Promise<Table> {
+  const tasks = scaled(100_000, ctx.config, 2000);
+  const many = Number(process.env.BENCH_P7_AGENTS ?? 1000);
+  const two = await fleetRun(2, tasks, ctx.config.reps);
+  const lots = await fleetRun(many, tasks, ctx.config.reps);
+  const row = (r: FleetRun, vs: string) => [`${int(r.agents)} agents`, int(r.rate), vs, `${fixed(r.cpuPct, 0)} %`, fixed(r.idleMb, 0), fixed(r.peakMb, 0)];
+  return {
+    id: 'P7',
+    title: `P7 — dispatch with ${int(many)} simulated agents vs 2`,
+    note: `drover only. \`drover coordinator --data\` (a fresh one per fleet) with in-process fake agents on the real Agents protocol over gRPC (bench/FakeAgentFleet.ts; 100 agents per connection) that answer each assignment at once with a CBOR-encoded result. The client speaks the raw Jobs protocol (bench/runRawJob.ts): ${int(tasks)} one-item tasks, 1,000 per message, window 20,000. Total credit ${int(TOTAL_CREDIT)} tasks in both cases (2 × ${TOTAL_CREDIT / 2} vs ${int(many)} × ${Math.max(1, Math.floor(TOTAL_CREDIT / many))}), so only the number of agents differs. Median of ${ctx.config.reps} after a warm-up. CPU is the coordinator process's user+system time over the job's wall time (100 % = one core). The fakes share the harness's process and the machine's 2 cores with the coordinator.`,
+    header: ['fleet', 'tasks/s', `÷ 2-agent rate`, 'coordinator CPU', 'coordinator RSS idle (MiB)', 'coordinator peak RSS (MiB)'],
+    rows: [row(two, ''), row(lots, ratio(lots.rate, two.rate))],
+  };
+}
