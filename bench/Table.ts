@@ -6,4 +6,12 @@ export interface Table {
   note: string;
   header: string[];
   rows: string[][];
+  /** drover's figures against issue 5's targets, for the report's summary. */
+  targets: TargetCheck[];
+}
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  met: boolean;
 }

@@ -25,6 +25,17 @@ export function writeReport(path: string, tables: Table[], machine: MachineInfo,
     '',
     'Targets are in issue 5 ("Performance"). Sizes below the issue\'s are said in each note, with the reason.',
     '',
+    'Reproduce: `npm run bench` (env: `BENCH_SCALE` multiplies the sizes, `BENCH_REPS` timed repetitions per figure, ' +
+      '`BENCH_PROCESSES` worker processes, `BENCH_ONLY=P1,P3` a subset). `npm run bench:guard` is the CI regression guard ' +
+      '(P1–P3 at small size; fails only on an order-of-magnitude collapse). Ratios read "drover ÷ peer" for rates ' +
+      '(> 1: drover faster) and "peer ÷ drover" for latencies (> 1: drover faster).',
+    '',
+    '## Summary against the targets',
+    '',
+    '| # | target | drover measured | met |',
+    '| --- | --- | --- | --- |',
+    ...tables.flatMap((t) => t.targets.map((c) => `| ${t.id} | ${c.target} | ${c.measured} | ${c.met ? 'yes' : '**no**'} |`)),
+    '',
     ...tables.flatMap((t) => [`## ${t.title}`, '', t.note, '', markdownTable(t), '']),
   ].join('\n');
   writeFileSync(path, text);

@@ -22,6 +22,10 @@ export async function p3ApplyLatency(ctx: BenchContext): Promise<Table> {
     id: 'P3',
     title: `P3 — ${calls} sequential \`apply\` round trips`,
     note: `milliseconds, lower is better; after 20 warm-up calls. Ratio is peer ÷ drover (> 1 means drover is faster). drover: \`await pool.apply(noop, i)\`; mp: \`pool.apply(noop, (i,))\`; Dask: \`client.submit(noop, i, pure=False).result()\`.${measuredNote(mp50, dask50)}`,
+    targets: [
+      { target: 'p50 ≤ 0.5 ms', measured: `${fixed(d50, 3)} ms`, met: d50 <= 0.5 },
+      { target: 'p99 ≤ 2 ms', measured: `${fixed(d99, 3)} ms`, met: d99 <= 2 },
+    ],
     header: ['', 'p50 ms', 'p99 ms', 'peer ÷ drover (p50)', 'peer ÷ drover (p99)'],
     rows: [
       ['drover', fixed(d50, 3), fixed(d99, 3), '', ''],

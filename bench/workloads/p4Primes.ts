@@ -54,6 +54,7 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
     id: 'P4',
     title: `P4 — primes below ${limit.toLocaleString('en')} in ${parts} ranges (trial division), ${p} processes`,
     note: `Wall seconds (median; drover and JS serial of ${config.reps}, Python of ${pyReps}, since Python runs this loop ~20× slower). Parallel efficiency = serial ÷ (wall × ${p} processes), each against its own language's serial run. All three parallel runs use one range per task. Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes.${measuredNote(mp, dask)}`,
+    targets: [{ target: '≥ 95 % parallel efficiency', measured: eff(js, dw), met: js / (dw * p) >= 0.95 }],
     header: ['', 'serial s', 'parallel wall s', 'parallel efficiency'],
     rows: [
       ['drover (JS)', fixed(js, 3), fixed(dw, 3), eff(js, dw)],

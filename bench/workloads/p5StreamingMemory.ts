@@ -49,6 +49,12 @@ export async function p5StreamingMemory(ctx: BenchContext): Promise<Table> {
     id: 'P5',
     title: `P5 — \`imapUnordered\` over ${int(small)} vs ${int(large)} lazily generated items: peak RSS`,
     note: `Peak RSS (VmHWM from /proc, MiB) of the SDK process (a child running only this job) and of the coordinator process (\`drover coordinator --data\`, a fresh one per size; the agent runs separately). ${CHUNKSIZE} items per task, default window (1024 tasks in flight); items come from a generator. One run per size: VmHWM is a peak, not a rate. Flat = the growth column stays near 1.00× while the items grow 10×.`,
+    targets: [
+      { target: 'SDK peak RSS ≤ 150 MB', measured: `${fixed(Math.max(a.sdkMb, b.sdkMb), 0)} MiB`, met: Math.max(a.sdkMb, b.sdkMb) * 1.048576 <= 150 },
+      { target: 'coordinator peak RSS ≤ 150 MB', measured: `${fixed(Math.max(a.coordinatorMb, b.coordinatorMb), 0)} MiB`, met: Math.max(a.coordinatorMb, b.coordinatorMb) * 1.048576 <= 150 },
+      // "Flat": we read growth within 25 % over 10× the items as flat; the issue gives no number.
+      { target: 'flat as items grow 10× (≤ 1.25× growth)', measured: `SDK ${fixed(b.sdkMb / a.sdkMb, 2)}×, coordinator ${fixed(b.coordinatorMb / a.coordinatorMb, 2)}×`, met: b.sdkMb / a.sdkMb <= 1.25 && b.coordinatorMb / a.coordinatorMb <= 1.25 },
+    ],
     header: ['process', `${int(small)} items`, `${int(large)} items`, 'growth (10× items)'],
     rows: [
       ['SDK (peak RSS MiB)', fixed(a.sdkMb, 0), fixed(b.sdkMb, 0), `${fixed(b.sdkMb / a.sdkMb, 2)}×`],

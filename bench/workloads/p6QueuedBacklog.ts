@@ -65,6 +65,10 @@ export async function p6QueuedBacklog(ctx: BenchContext): Promise<Table> {
       id: 'P6',
       title: `P6 — ${int(n)} tasks queued with no agent connected, then drained`,
       note: `drover only (mp.Pool and Dask have no coordinator that outlives its workers). \`drover coordinator --data\` alone; the SDK submits \`mapAsync(noop, generator, { chunksize: 1, window: n + 1 })\`. Submit time: until the SDK had handed over every task and the coordinator's CPU then went idle (all stored) — sampled every 100 ms. Then \`drover agent --processes ${ctx.config.processes}\` starts and drains; the drain time includes its start-up. One run (a backlog this size is not repeated).`,
+      targets: [
+        { target: `${int(n)} queued in ≤ ${fixed(20 * n / 1_000_000, 1)} s (1M in ≤ 20 s)`, measured: `${fixed(submitS, 1)} s`, met: submitS <= (20 * n) / 1_000_000 },
+        { target: 'coordinator RSS ≤ 1 GB', measured: `${fixed(peakMb, 0)} MiB`, met: peakMb * 1.048576 <= 1000 },
+      ],
       header: ['figure', 'value'],
       rows: [
         ['submit time (s)', fixed(submitS, 1)],

@@ -53,6 +53,7 @@ export async function p7ManyAgents(ctx: BenchContext): Promise<Table> {
     id: 'P7',
     title: `P7 — dispatch with ${int(many)} simulated agents vs 2`,
     note: `drover only. \`drover coordinator --data\` (a fresh one per fleet) with in-process fake agents on the real Agents protocol over gRPC (bench/FakeAgentFleet.ts; 100 agents per connection) that answer each assignment at once with a CBOR-encoded result. The client speaks the raw Jobs protocol (bench/runRawJob.ts): ${int(tasks)} one-item tasks, 1,000 per message, window 20,000. Total credit ${int(TOTAL_CREDIT)} tasks in both cases (2 × ${TOTAL_CREDIT / 2} vs ${int(many)} × ${Math.max(1, Math.floor(TOTAL_CREDIT / many))}), so only the number of agents differs. Median of ${ctx.config.reps} after a warm-up. CPU is the coordinator process's user+system time over the job's wall time (100 % = one core). The fakes share the harness's process and the machine's 2 cores with the coordinator.`,
+    targets: [{ target: '≥ 0.5× the 2-agent dispatch rate', measured: ratio(lots.rate, two.rate), met: lots.rate >= 0.5 * two.rate }],
     header: ['fleet', 'tasks/s', `÷ 2-agent rate`, 'coordinator CPU', 'coordinator RSS idle (MiB)', 'coordinator peak RSS (MiB)'],
     rows: [row(two, ''), row(lots, ratio(lots.rate, two.rate))],
   };

@@ -42,6 +42,7 @@ export async function p8SumoSweep(ctx: BenchContext): Promise<Table> {
       id: 'P8',
       title: `P8 — SUMO sweep of ${runs} runs, ${config.processes} processes`,
       note: `A 5×5 grid scenario (generateGridScenario, 1,200 vehicles over 3,600 simulated seconds), one run per seed. Ideal = sum of the runs' own wall times ÷ ${config.processes} processes; lower ratio is better, 1.00× is perfect packing. drover: \`pool.sumo.sweep({ scenario, seeds })\` on the shared \`drover local\` (scenario files staged through the blob store; each run's time is the task's own SUMO wall time). mp: \`Pool.imap_unordered\` running \`sumo -c cfg --seed s\` in a subprocess, timed around it. One sweep each (a sweep is already ${runs} runs); drover's after a one-run warm-up. Dask is not run: it would do what mp does here.${measuredNote(mp, { value: NaN })}`,
+      targets: [{ target: 'makespan ≤ 1.05× ideal', measured: `${fixed(makespan / ideal, 3)}×`, met: makespan / ideal <= 1.05 }],
       header: ['', 'runs', 'makespan s', 'ideal s', 'makespan ÷ ideal'],
       rows: [
         ['drover', int(runs), fixed(makespan, 1), fixed(ideal, 1), `${fixed(makespan / ideal, 3)}×`],
