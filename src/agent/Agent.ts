@@ -23,9 +23,9 @@ const MAX_UNACKED_RESULT_BYTES = 256 * 1024 * 1024;
 /** By default a draining stop waits this long for the coordinator to acknowledge the last results (reconnecting if need be). */
 const DRAIN_ACK_MS = 10_000;
 /** Work (by the running average task duration) the default prefetch aims to keep queued per worker. */
-const PREFETCH_MS = 2;
+const PREFETCH_MS = 8;
 /** The default prefetch never exceeds this many tasks per worker. */
-const MAX_PREFETCH_PER_SLOT = 32;
+const MAX_PREFETCH_PER_SLOT = 128;
 /** By default `start()` gives up reaching the coordinator after this. */
 const START_TIMEOUT_MS = 10_000;
 

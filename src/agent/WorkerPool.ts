@@ -11,9 +11,9 @@ const CANCEL_GRACE_MS = 1000;
  */
 const PIPELINE_BELOW_MS = 5;
 /** How much work (in ms, by the running average) a worker is sent ahead of the task it runs... */
-const AHEAD_MS = 1;
+const AHEAD_MS = 4;
 /** ...but never more tasks than this. */
-const MAX_AHEAD = 15;
+const MAX_AHEAD = 63;
 /**
  * A running task past this is "long": nothing more is sent ahead to its worker, and an idle worker takes
  * back (steals) the tasks waiting behind it, so a surprise long task does not hold up short ones.
