@@ -303,7 +303,8 @@ export class Pool implements AsyncDisposable {
       // Python's rule for map over a sized input: about four chunks per worker.
       const length = Array.isArray(items) ? items.length : undefined;
       chunksize = 1;
-      if (length !== undefined && length > 0) {
+      // Up to four items the rule gives 1 whatever the slots: no stats round trip (every `apply`).
+      if (length !== undefined && length > 4) {
         const stats = await this.#channel.stats();
         const slots = Math.max(1, stats.slots);
         chunksize = Math.max(1, Math.ceil(length / (slots * 4)));
