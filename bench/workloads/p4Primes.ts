@@ -53,7 +53,7 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   return {
     id: 'P4',
     title: `P4 — primes below ${limit.toLocaleString('en')} in ${parts} ranges (trial division), ${p} processes`,
-    note: `Wall seconds (median; drover and JS serial of ${config.reps}, Python of ${pyReps}, since Python runs this loop ~20× slower). Parallel efficiency = serial ÷ (wall × ${p} processes), each against its own language's serial run. All three parallel runs use one range per task. Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes.${measuredNote(mp, dask)}`,
+    note: `Wall seconds (median; drover and JS serial of ${config.reps}, Python of ${pyReps}, since Python runs this loop ~20× slower). Parallel efficiency = serial ÷ (wall × ${p} processes), each against its own language's serial run. All three parallel runs use one range per task. Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes. JS does this work ~${fixed(pySerial.value / js, 0)}× faster than Python, so drover's 64 tasks average ${fixed((1000 * js) / parts, 1)} ms each and its efficiency reflects per-task overhead as much as packing.${measuredNote(mp, dask)}`,
     targets: [{ target: '≥ 95 % parallel efficiency', measured: eff(js, dw), met: js / (dw * p) >= 0.95 }],
     header: ['', 'serial s', 'parallel wall s', 'parallel efficiency'],
     rows: [
