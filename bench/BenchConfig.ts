@@ -15,7 +15,7 @@ export function benchConfig(): BenchConfig {
   return {
     scale,
     processes: Number(process.env.BENCH_PROCESSES ?? Math.max(1, cpus().length)),
-    reps: Number(process.env.BENCH_REPS ?? 3),
+    reps: Number(process.env.BENCH_REPS ?? 5),
   };
 }
 

@@ -1,5 +1,5 @@
 // npm run bench — every workload of issue 5 (P1–P8) for drover and its Python peers in one run,
-// written to docs/benchmarks.md. Env: BENCH_SCALE (sizes, default 1), BENCH_REPS (default 3),
+// written to docs/benchmarks.md. Env: BENCH_SCALE (sizes, default 1), BENCH_REPS (default 5),
 // BENCH_PROCESSES (default: cores), BENCH_ONLY (e.g. "P1,P3"), BENCH_OUT (report path).
 import { fileURLToPath } from 'node:url';
 import { connect } from '../src/sdk/index.ts';
