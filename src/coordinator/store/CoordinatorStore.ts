@@ -109,6 +109,8 @@ export class CoordinatorStore {
   // Writes waiting for the next commit.
   private dirtyJobs = new Map<number, JobRowSource>();
   private newTasks: TaskRow[] = [];
+  /** `newTasks` as a set: their insert writes the attempt as it is at commit, so no update is needed too. */
+  private newTaskSet = new Set<TaskRow>();
   private dirtyTasks = new Set<TaskRow>();
   private doneTasks: TaskRow[] = [];
   private newResults: PendingResult[] = [];
@@ -200,11 +202,13 @@ export class CoordinatorStore {
   /** Inserts a new task row (with the task's state at commit time). */
   putTask(task: TaskRow): void {
     this.newTasks.push(task);
+    this.newTaskSet.add(task);
   }
 
   /** Rewrites a task's attempt, attempt id and agent with their values at commit time. */
   updateTask(task: TaskRow): void {
-    this.dirtyTasks.add(task);
+    // A task inserted by the same commit (queued and dispatched in one turn) is written whole then.
+    if (!this.newTaskSet.has(task)) this.dirtyTasks.add(task);
   }
 
   /** Deletes a task's row (it has its final result). */
@@ -290,6 +294,7 @@ export class CoordinatorStore {
     }
     this.dirtyJobs = new Map();
     this.newTasks = [];
+    this.newTaskSet = new Set();
     this.dirtyTasks = new Set();
     this.doneTasks = [];
     this.newResults = [];
