@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ParentMessage, WorkerMessage } from './worker/messages.ts';
+import type { ParentMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
 
 /** How much of a worker's stderr is kept to explain a crash. */
 const STDERR_TAIL_BYTES = 4096;
@@ -68,7 +68,11 @@ export class WorkerProcess {
       if (forward) process.stderr.write(chunk);
       this.#keepStderr(chunk);
     });
-    this.child.on('message', (message: WorkerMessage) => {
+    this.child.on('message', (message: WorkerMessage | ResultsMessage) => {
+      if (message.type === 'results') {
+        if (!this.dying) for (const r of message.results) options.onMessage(this, r);
+        return;
+      }
       if (message.type === 'ready') this.ready = true;
       // Once dying, only notes pass: a child process tracked in the last moments must still be killed.
       if (!this.dying || message.type === 'note') options.onMessage(this, message);

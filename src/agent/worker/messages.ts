@@ -102,6 +102,16 @@ export interface FailureMessage {
   rss: number;
 }
 
+/**
+ * Worker → parent: several results or failures in one IPC message, in the order the tasks ended. The
+ * worker holds a tiny task's result back only while more tasks are queued behind it, and never past
+ * the end of its current event-loop turn; anything else it sends goes after what it held.
+ */
+export interface ResultsMessage {
+  type: 'results';
+  results: (ResultMessage | FailureMessage)[];
+}
+
 /** Worker → parent: the latest `context.progress(value)` of a task, CBOR-encoded (coalesced). */
 export interface ProgressMessage {
   type: 'progress';

@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { encodeValue } from '../../protocol/codec/encodeValue.ts';
 import { decodeValue } from '../../protocol/codec/decodeValue.ts';
 import { TASK_CONTEXT_SLOT, type TaskContext } from '../../task/index.ts';
-import type { CallRequest, FailureMessage, ParentMessage, ReplyMessage, RunMessage, WorkerMessage } from './messages.ts';
+import type { CallRequest, FailureMessage, ParentMessage, ReplyMessage, ResultMessage, RunMessage, WorkerMessage } from './messages.ts';
 
 /** A tight loop of `context.progress()` sends at most one message per this interval (the latest value). */
 const PROGRESS_INTERVAL_MS = 50;
@@ -32,16 +32,45 @@ const MAX_CODE_LENGTH = 128;
 /** How far down an error's `cause` chain `retryable` and `code` are looked for. */
 const MAX_CAUSE_DEPTH = 8;
 
-const send = process.send?.bind(process) as ((message: WorkerMessage) => boolean) | undefined;
-if (!send) {
+/** A task shorter than this, with more queued behind it, may have its result held for the next ones'. */
+const HOLD_BELOW_MS = 0.5;
+/** Results held are sent once this many are waiting... */
+const MAX_HELD = 64;
+/** ...or once the first has waited this long. */
+const MAX_HOLD_MS = 1;
+
+const rawSend = process.send?.bind(process) as ((message: unknown) => boolean) | undefined;
+if (!rawSend) {
   process.stderr.write('drover: workerMain.ts is the entry of a forked worker process; it cannot run on its own\n');
   process.exit(2);
+}
+
+/**
+ * Results of tiny tasks that ended while more were queued: they go out together in one IPC message (see
+ * `finish`). Every other message is sent after them, so the agent sees everything in order.
+ */
+let held: (ResultMessage | FailureMessage)[] = [];
+let heldSince = 0;
+let heldFlushQueued = false;
+
+function flushHeld(): void {
+  if (held.length === 0) return;
+  const batch = held;
+  held = [];
+  rawSend!(batch.length === 1 ? batch[0] : { type: 'results', results: batch });
+}
+
+/** Send a message to the agent (after any results held back). */
+function send(message: WorkerMessage): boolean {
+  flushHeld();
+  return rawSend!(message);
 }
 
 /** A task being run (or about to be), with what its context needs. */
 class TaskRun {
   readonly msg: RunMessage;
   readonly controller = new AbortController();
+  readonly startedAt = performance.now();
   done = false;
   lastProgressAt = -Infinity;
   pendingProgress: Uint8Array | undefined;
@@ -64,7 +93,7 @@ class TaskRun {
     const id = nextCallId++;
     return new Promise<T>((resolve, reject) => {
       calls.set(id, { resolve: resolve as (v: unknown) => void, reject, error, what });
-      send!({ type: 'call', id, attemptId: this.msg.attemptId, ...request });
+      send({ type: 'call', id, attemptId: this.msg.attemptId, ...request });
     });
   }
 
@@ -75,7 +104,7 @@ class TaskRun {
     const now = performance.now();
     if (this.progressTimer === undefined && now - this.lastProgressAt >= PROGRESS_INTERVAL_MS) {
       this.lastProgressAt = now;
-      send!({ type: 'progress', attemptId: this.msg.attemptId, value: bytes });
+      send({ type: 'progress', attemptId: this.msg.attemptId, value: bytes });
       return;
     }
     this.pendingProgress = bytes;
@@ -90,7 +119,7 @@ class TaskRun {
     const value = this.pendingProgress;
     this.pendingProgress = undefined;
     this.lastProgressAt = performance.now();
-    send!({ type: 'progress', attemptId: this.msg.attemptId, value });
+    send({ type: 'progress', attemptId: this.msg.attemptId, value });
   }
 }
 
@@ -138,7 +167,7 @@ class ItemContext implements TaskContext {
 
   keepScratch(): void {
     const run = this.#run;
-    if (!run.done) send!({ type: 'note', attemptId: run.msg.attemptId, op: 'keepScratch', pid: 0 });
+    if (!run.done) send({ type: 'note', attemptId: run.msg.attemptId, op: 'keepScratch', pid: 0 });
   }
 
   trackChildProcess(pid: number): () => void {
@@ -150,13 +179,13 @@ class ItemContext implements TaskContext {
       throw new Error(`context.trackChildProcess(${pid}): the task has already returned, so the process group was killed`);
     }
     tracked.add(pid);
-    send!({ type: 'note', attemptId: run.msg.attemptId, op: 'track', pid });
+    send({ type: 'note', attemptId: run.msg.attemptId, op: 'track', pid });
     let untracked = false;
     return () => {
       if (untracked) return;
       untracked = true;
       tracked.delete(pid);
-      if (!run.done) send!({ type: 'note', attemptId: run.msg.attemptId, op: 'untrack', pid });
+      if (!run.done) send({ type: 'note', attemptId: run.msg.attemptId, op: 'untrack', pid });
     };
   }
 }
@@ -365,8 +394,27 @@ function finish(run: TaskRun, reply: WorkerMessage): void {
   current = undefined;
   // One cheap call (no heap walk): the agent recycles a worker whose RSS passed its ceiling.
   const rss = process.memoryUsage.rss();
-  if (reply.type === 'result' || reply.type === 'failure') reply.rss = rss;
-  send!(reply);
+  if (reply.type === 'result' || reply.type === 'failure') {
+    reply.rss = rss;
+    const now = performance.now();
+    // A tiny task with more queued behind it: hold its result for the next ones' (one IPC message for
+    // many), but only this turn, up to MAX_HELD results and MAX_HOLD_MS. A lone task goes out at once.
+    const hold = queue.length > 0 && !retired && now - run.startedAt < HOLD_BELOW_MS && held.length < MAX_HELD - 1
+      && (held.length === 0 || now - heldSince < MAX_HOLD_MS) && (MAX_RSS_BYTES === 0 || rss <= MAX_RSS_BYTES);
+    if (held.length === 0) heldSince = now;
+    held.push(reply);
+    if (!hold) {
+      flushHeld();
+    } else if (!heldFlushQueued) {
+      heldFlushQueued = true;
+      setImmediate(() => {
+        heldFlushQueued = false;
+        flushHeld();
+      });
+    }
+  } else {
+    send(reply);
+  }
   if (MAX_RSS_BYTES > 0 && rss > MAX_RSS_BYTES) {
     // Never start another task here: the next one may already be queued (sent ahead) before the
     // agent reads this result, so give those back rather than run them in a bloated process.
@@ -378,7 +426,7 @@ function finish(run: TaskRun, reply: WorkerMessage): void {
 }
 
 function giveBack(runs: RunMessage[]): void {
-  for (const m of runs) send!({ type: 'withdrawn', attemptId: m.attemptId });
+  for (const m of runs) send({ type: 'withdrawn', attemptId: m.attemptId });
 }
 
 process.on('message', (msg: ParentMessage) => {
@@ -396,7 +444,7 @@ process.on('message', (msg: ParentMessage) => {
     const i = queue.findIndex((m) => m.attemptId === msg.attemptId);
     if (i >= 0) {
       queue.splice(i, 1);
-      send!({ type: 'withdrawn', attemptId: msg.attemptId });
+      send({ type: 'withdrawn', attemptId: msg.attemptId });
     }
   } else if (msg.type === 'abort') {
     if (current?.msg.attemptId === msg.attemptId) {
@@ -406,7 +454,7 @@ process.on('message', (msg: ParentMessage) => {
     const i = queue.findIndex((m) => m.attemptId === msg.attemptId);
     if (i >= 0) {
       const [dropped] = queue.splice(i, 1);
-      send!({ type: 'failure', attemptId: dropped.attemptId, kind: 'cancelled', name: 'AbortError', message: 'cancelled before it started', stack: '', itemOffset: 0, retryable: false, code: '', rss: 0 });
+      send({ type: 'failure', attemptId: dropped.attemptId, kind: 'cancelled', name: 'AbortError', message: 'cancelled before it started', stack: '', itemOffset: 0, retryable: false, code: '', rss: 0 });
     }
   }
 });
@@ -416,7 +464,13 @@ process.on('disconnect', () => process.exit(0));
 // Exiting on its own (a task's process.exit, the agent gone): take the task's commands along. (When the
 // agent kills this process, the agent kills them.)
 process.on('exit', () => {
+  // Exiting in the middle of a burst (a task's process.exit): the results held so far still go out.
+  try {
+    flushHeld();
+  } catch {
+    // The channel is gone already.
+  }
   for (const pid of tracked) killGroup(pid);
 });
 
-send!({ type: 'ready' });
+send({ type: 'ready' });
