@@ -6,6 +6,7 @@ import { connect } from '../src/sdk/index.ts';
 import type { BenchContext } from './BenchContext.ts';
 import { benchConfig } from './BenchConfig.ts';
 import { machineInfo } from './machineInfo.ts';
+import { sourceVersion } from './sourceVersion.ts';
 import { startDrover } from './startDrover.ts';
 import type { Table } from './Table.ts';
 import { p1NoopTasks } from './workloads/p1NoopTasks.ts';
@@ -30,6 +31,8 @@ const workloads: Record<string, (ctx: BenchContext) => Promise<Table>> = {
 };
 
 const started = new Date();
+// Read at the start: src/ may change under a long run, and drover processes load it when they start.
+const version = sourceVersion();
 const config = benchConfig();
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim().toUpperCase());
 const machine = await machineInfo();
@@ -58,5 +61,5 @@ try {
 }
 
 const out = process.env.BENCH_OUT ?? fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-writeReport(out, tables, machine, config, started, (Date.now() - started.getTime()) / 1000);
+writeReport(out, tables, machine, config, started, (Date.now() - started.getTime()) / 1000, version);
 console.log(`wrote ${out}`);

@@ -9,7 +9,7 @@ function markdownTable(t: Table): string {
   return [line(t.header), line(t.header.map(() => '---')), ...t.rows.map(line)].join('\n');
 }
 
-export function writeReport(path: string, tables: Table[], machine: MachineInfo, config: BenchConfig, started: Date, seconds: number): void {
+export function writeReport(path: string, tables: Table[], machine: MachineInfo, config: BenchConfig, started: Date, seconds: number, version: string): void {
   const dask = machine.distributed ? `Dask distributed ${machine.distributed}` : `Dask: not run (${machine.daskError})`;
   const text = [
     '# drover benchmarks',
@@ -21,7 +21,7 @@ export function writeReport(path: string, tables: Table[], machine: MachineInfo,
       `${config.processes} worker processes for drover, \`multiprocessing.Pool(${config.processes})\` and ` +
       `\`LocalCluster(n_workers=${config.processes}, threads_per_worker=1, processes=True)\`. drover runs with the durable store on ` +
       `(\`--data\` in a temp dir), coordinator and agent in a separate process from the SDK. BENCH_SCALE=${config.scale}; ` +
-      `the whole run took ${Math.round(seconds)} s. All peers ran in the same run on the same machine.`,
+      `the whole run took ${Math.round(seconds)} s; drover at commit ${version}. All peers ran in the same run on the same machine.`,
     '',
     'Targets are in issue 5 ("Performance"). Sizes below the issue\'s are said in each note, with the reason.',
     '',
