@@ -144,9 +144,8 @@ export async function runRampMetering(options: RampMeteringOptions): Promise<Ram
       const expected = client.simulation.getMinExpectedVehicles();
       const now = client.simulation.getTime();
       const occupancies = loops.map((id) => client.inductionLoop.getLastStepOccupancy(id));
-      await Promise.all(commands);
-      await step;
-      const [remaining, after, ...values] = await Promise.all([expected, now, ...occupancies]);
+      // Awaited together, so that when one fails (an abort kills SUMO) the others' rejections are handled too.
+      const [, , remaining, after, ...values] = await Promise.all([Promise.all(commands), step, expected, now, ...occupancies]);
       steps++;
       time = after;
       const occupancy = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
