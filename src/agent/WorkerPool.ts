@@ -139,6 +139,12 @@ export class WorkerPool {
   readonly #queue = new Fifo<Entry>();
   readonly #entries = new Map<string, Entry>();
   #avgMs = 0;
+  /**
+   * Running average per job: whether to send a task ahead depends on how long *its* job's tasks take,
+   * not on what an earlier job of tiny tasks taught the pool (that would stack a job's 4 ms tasks behind
+   * one worker while another idles). Bounded to the most recent jobs.
+   */
+  readonly #jobAvg = new Map<string, { avgMs: number; samples: number }>();
   #samples = 0;
   #stopping = false;
   #dispatchQueued = false;
@@ -361,8 +367,9 @@ export class WorkerPool {
    */
   #takeAhead(entry: Entry, now: number): Slot | undefined {
     // A task with a timeout only goes to an idle worker, so its clock starts when it really starts.
-    if (this.#samples === 0 || this.#avgMs >= PIPELINE_BELOW_MS || entry.task.timeoutMs > 0) return undefined;
-    const limit = 1 + Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / this.#avgMs)));
+    const job = this.#jobAvg.get(entry.task.jobId);
+    if (job === undefined || job.avgMs >= PIPELINE_BELOW_MS || entry.task.timeoutMs > 0) return undefined;
+    const limit = 1 + Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / job.avgMs)));
     let best: Slot | undefined;
     for (const slot of this.#slots) {
       const w = slot.worker;
@@ -642,6 +649,15 @@ export class WorkerPool {
     if (i === 0) {
       durationMs = performance.now() - entry.startedAt;
       this.#avgMs = this.#samples++ === 0 ? durationMs : this.#avgMs + EWMA_ALPHA * (durationMs - this.#avgMs);
+      const jobId = entry.task.jobId;
+      const job = this.#jobAvg.get(jobId);
+      if (job === undefined) {
+        if (this.#jobAvg.size >= 1024) this.#jobAvg.delete(this.#jobAvg.keys().next().value!);
+        this.#jobAvg.set(jobId, { avgMs: durationMs, samples: 1 });
+      } else {
+        job.avgMs += EWMA_ALPHA * (durationMs - job.avgMs);
+        job.samples++;
+      }
     }
     let outcome: PoolOutcome | undefined;
     if (entry.cancelled || (message.type === 'failure' && message.kind === 'cancelled')) {
