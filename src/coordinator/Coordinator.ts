@@ -7,6 +7,7 @@ import { AgentsService } from './AgentsService.ts';
 import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { JobsService } from './JobsService.ts';
+import { HttpSide } from './http/HttpSide.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 
@@ -14,6 +15,8 @@ import { CoordinatorStore } from './store/CoordinatorStore.ts';
 export interface CoordinatorOptions {
   /** `host:port` to listen on; default `127.0.0.1:7070`. Port 0 picks a free port (see `address`). */
   listen?: string;
+  /** `host:port` of the HTTP side port (`/healthz`, `/readyz`, `/metrics`); none by default. */
+  httpListen?: string;
   /** pino logger; default `createLogger({ name: 'coordinator' })`. */
   logger?: Logger;
   /**
@@ -45,6 +48,7 @@ export class Coordinator {
   private readonly listen: string;
   private readonly log: Logger;
   private readonly options: CoordinatorOptions;
+  private http: HttpSide | undefined;
   private scheduler: Scheduler | undefined;
   private server: grpc.Server | undefined;
   private boundAddress: string | undefined;
@@ -110,8 +114,18 @@ export class Coordinator {
         });
       });
       this.boundAddress = this.listen.replace(/:\d+$/, `:${port}`);
+      if (this.options.httpListen !== undefined) {
+        const http = new HttpSide(this.options.httpListen, {
+          stats: () => scheduler!.stats(),
+          ready: () => this.stopping === undefined && this.server !== undefined,
+        }, this.log);
+        await http.start();
+        this.http = http;
+      }
       if (this.stopping !== undefined) throw new UsageError('Coordinator.stop() was called while start() ran');
     } catch (error) {
+      await this.http?.stop();
+      this.http = undefined;
       this.scheduler = undefined;
       this.server?.forceShutdown();
       this.server = undefined;
@@ -138,8 +152,14 @@ export class Coordinator {
     return this.stopping;
   }
 
+  /** The HTTP side's `host:port`, when `httpListen` was given and `start()` resolved. */
+  get httpAddress(): string | undefined {
+    return this.http?.address;
+  }
+
   private async shutdown(): Promise<void> {
     this.scheduler?.shutdown();
+    await this.http?.stop();
     const server = this.server;
     if (server === undefined) return;
     await new Promise<void>((resolve) => {

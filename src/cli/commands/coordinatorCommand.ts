@@ -10,17 +10,19 @@ export function coordinatorCommand(): Command {
   return new Command('coordinator')
     .description('run the coordinator: accepts jobs from clients and dispatches tasks to agents')
     .option('--listen <host:port>', 'gRPC address to listen on (loopback by default)', '127.0.0.1:7070')
+    .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state (jobs, tasks, results, blobs); restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt)
-    .action(async (opts: { listen: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number }) => {
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number }) => {
       const logger = createLogger({ name: 'coordinator' });
       refuseOpenListen(opts.listen, opts.insecure, logger);
       const coordinator = new Coordinator({
         listen: opts.listen,
         logger,
         ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
+        ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
         ...(opts.agentGraceMs !== undefined ? { agentGraceMs: opts.agentGraceMs } : {}),
       });

@@ -12,17 +12,19 @@ export function localCommand(): Command {
     .description('run a coordinator and an agent on this machine (point scripts at it with DROVER_ADDRESS)')
     .option('--listen <host:port>', 'gRPC address to listen on', '127.0.0.1:7070')
     .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
+    .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state; restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect (default 5000)', parsePositiveInt)
-    .action(async (opts: { listen: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number }) => {
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number }) => {
       const logger = createLogger({ name: 'drover' });
       refuseOpenListen(opts.listen, opts.insecure, logger);
       const coordinator = new Coordinator({
         listen: opts.listen,
         logger: logger.child({ role: 'coordinator' }),
         ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
+        ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
         ...(opts.agentGraceMs !== undefined ? { agentGraceMs: opts.agentGraceMs } : {}),
       });
