@@ -2,8 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BundleError, type Logger, type pb } from '../protocol/index.ts';
-import { BlobError } from './BlobError.ts';
+import { BlobError, BundleError, type Logger, type pb } from '../protocol/index.ts';
 import { ensurePrivateDir } from './ensurePrivateDir.ts';
 
 /** Refuse bundles larger than this (a task bundle is code, not data). */

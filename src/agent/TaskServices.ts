@@ -1,9 +1,8 @@
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { DroverError, type Logger, type pb } from '../protocol/index.ts';
+import { DroverError, uploadFile, type Logger, type pb } from '../protocol/index.ts';
 import type { BlobCache } from './BlobCache.ts';
 import { ensurePrivateDir } from './ensurePrivateDir.ts';
-import { uploadFile } from './uploadFile.ts';
 import type { CallRequest } from './worker/messages.ts';
 
 /** Options of {@link TaskServices}. */

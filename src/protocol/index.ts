@@ -22,4 +22,6 @@ export { CancelledError } from './errors/CancelledError.ts';
 export { ConnectionError } from './errors/ConnectionError.ts';
 export { BundleError } from './errors/BundleError.ts';
 export { UsageError } from './errors/UsageError.ts';
+export { BlobError } from './errors/BlobError.ts';
+export { uploadFile } from './blobs/uploadFile.ts';
 export * as pb from './pb.ts';

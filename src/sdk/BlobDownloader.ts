@@ -1,5 +1,5 @@
 import { rename, writeFile } from 'node:fs/promises';
-import { BundleError, sha256Hex, type pb } from '../protocol/index.ts';
+import { BlobError, sha256Hex, type pb } from '../protocol/index.ts';
 import type { CoordinatorChannel } from './CoordinatorChannel.ts';
 
 /** Reads blobs (command outputs, SUMO output files) from the coordinator's store, verified by digest. */
@@ -16,12 +16,12 @@ export class BlobDownloader {
       const call = this.#channel.blobs.get({ digest });
       call.on('data', (c: pb.BlobChunk) => chunks.push(c.data));
       call.on('error', (err: { details?: string; message: string }) =>
-        reject(new BundleError(`could not read blob ${digest}: ${err.details || err.message}`, { cause: err })),
+        reject(new BlobError(`could not read blob ${digest}: ${err.details || err.message}`, { cause: err })),
       );
       call.on('end', () => resolve());
     });
     const bytes = Buffer.concat(chunks);
-    if (sha256Hex(bytes) !== digest) throw new BundleError(`blob ${digest} arrived corrupted (digest mismatch): try again`);
+    if (sha256Hex(bytes) !== digest) throw new BlobError(`blob ${digest} arrived corrupted (digest mismatch): try again`);
     return bytes;
   }
 

@@ -1,6 +1,5 @@
 import type { ClientWritableStream } from '@grpc/grpc-js';
-import { readFile } from 'node:fs/promises';
-import { BundleError, sha256Hex, pb } from '../protocol/index.ts';
+import { BlobError, sha256Hex, uploadFile, pb } from '../protocol/index.ts';
 import type { CoordinatorChannel } from './CoordinatorChannel.ts';
 
 const CHUNK_BYTES = 1024 * 1024;
@@ -26,12 +25,14 @@ export class BlobUploader {
     this.#channel = channel;
   }
 
-  /** Upload a file's bytes (once per content) and name them. */
+  /**
+   * Upload a local file (streamed from disk, never whole in memory; skipped when the store has its
+   * content) and name it.
+   */
   async uploadFile(path: string): Promise<BlobRef> {
-    const bytes = await readFile(path);
-    const digest = sha256Hex(bytes);
-    await this.ensure(digest, bytes);
-    return { digest, size: bytes.byteLength };
+    const ref = await uploadFile(this.#channel.blobs, path);
+    this.#known.set(ref.digest, Promise.resolve());
+    return ref;
   }
 
   /** Upload bytes (once per content) and name them. */
@@ -55,12 +56,12 @@ export class BlobUploader {
     const has = await new Promise<pb.HasBlobsResponse>((resolve, reject) =>
       this.#channel.blobs.has({ digests: [digest] }, (err, res) => (err ? reject(err) : resolve(res))),
     ).catch((err: unknown) => {
-      throw new BundleError(`could not query the blob store at ${this.#channel.address}`, { cause: err });
+      throw new BlobError(`could not query the blob store at ${this.#channel.address}`, { cause: err });
     });
     if (has.present[0]) return;
     await new Promise<void>((resolve, reject) => {
       const call: ClientWritableStream<pb.PutBlobChunk> = this.#channel.blobs.put((err) =>
-        err ? reject(new BundleError(`upload of blob ${digest} failed: ${err.details || err.message}`, { cause: err })) : resolve(),
+        err ? reject(new BlobError(`upload of blob ${digest} failed: ${err.details || err.message}`, { cause: err })) : resolve(),
       );
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (buf.length === 0) call.write({ digest, size: 0, data: Buffer.alloc(0) });

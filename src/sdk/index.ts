@@ -34,6 +34,7 @@ export {
   CancelledError,
   ConnectionError,
   BundleError,
+  BlobError,
   UsageError,
   type TaskFailureKind,
 } from '../protocol/index.ts';

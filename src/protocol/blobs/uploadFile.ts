@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Metadata } from '@grpc/grpc-js';
-import type { pb } from '../protocol/index.ts';
-import { BlobError } from './BlobError.ts';
+import { BlobError } from '../errors/BlobError.ts';
+import type * as pb from '../pb.ts';
 
 /** Data per `Put` message. */
 const CHUNK_BYTES = 1024 * 1024;
