@@ -39,6 +39,20 @@ export interface JobSpec {
   unschedulableWaitMs: number;
 }
 
+/** The job spec an `OpenJob` asks for (the message is already validated: it names a function). */
+export function jobSpecOf(open: pb.OpenJob, id: string): JobSpec {
+  return {
+    id,
+    name: open.name,
+    function: open.function!,
+    requires: open.requires,
+    timeoutMs: open.timeoutMs,
+    retries: open.retries,
+    retryOnError: open.retryOnError,
+    unschedulableWaitMs: open.unschedulableWaitMs,
+  };
+}
+
 /**
  * The coordinator's view of one job that is open, or completed with results its client has not
  * confirmed yet: its queue of tasks waiting for an agent, counters for `JobInfo`, where delivery
@@ -141,16 +155,7 @@ export class JobState {
   static fromRow(row: JobRow, log: Logger): JobState {
     const open = pb.OpenJob.decode(row.spec);
     const job = new JobState(
-      {
-        id: row.id,
-        name: row.name,
-        function: open.function!,
-        requires: open.requires,
-        timeoutMs: open.timeoutMs,
-        retries: open.retries,
-        retryOnError: open.retryOnError,
-        unschedulableWaitMs: open.unschedulableWaitMs,
-      },
+      { ...jobSpecOf(open, row.id), name: row.name },
       row.no,
       log,
       row.createdAtMs,

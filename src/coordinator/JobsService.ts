@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger, pb } from '../protocol/index.ts';
-import type { JobSink, JobState } from './JobState.ts';
+import { jobSpecOf, type JobSink, type JobState } from './JobState.ts';
 import type { Scheduler } from './Scheduler.ts';
 import { statusError } from './statusError.ts';
 import { SumoVersionRange } from './SumoVersionRange.ts';
@@ -137,19 +137,7 @@ export class JobsService {
             return;
           }
           const open = msg.value;
-          job = this.scheduler.openJob(
-            {
-              id: open.jobId,
-              name: open.name,
-              function: open.function!,
-              requires: open.requires,
-              timeoutMs: open.timeoutMs,
-              retries: open.retries,
-              retryOnError: open.retryOnError,
-              unschedulableWaitMs: open.unschedulableWaitMs,
-            },
-            sink,
-          );
+          job = this.scheduler.openJob(jobSpecOf(open, open.jobId), sink);
           return;
         }
         switch (msg?.$case) {
