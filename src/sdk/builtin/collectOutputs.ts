@@ -1,4 +1,5 @@
 import { lstat, realpath } from 'node:fs/promises';
+import { sep } from 'node:path';
 import type { BlobRef } from './CommandSpec.ts';
 import { resolveInside } from '../../task/resolveInside.ts';
 
@@ -24,7 +25,9 @@ export async function collectOutputs(
       continue;
     }
     if (!info.isFile()) throw new Error(`output ${JSON.stringify(relative)} is not a regular file (symlinks and directories are not collected)`);
-    resolveInside(root, (await realpath(path)).slice(root.length + 1));
+    // A symlinked directory on the way (`out -> /etc`, output `out/passwd`) must not lead outside.
+    const real = await realpath(path);
+    if (!real.startsWith(root + sep)) throw new Error(`output ${JSON.stringify(relative)} resolves outside the task's scratch directory`);
     found[relative] = await storeFile(path);
   }
   return { outputs: found, missing };

@@ -59,6 +59,7 @@ describe('pool.exec', () => {
     await expect(pool.exec({ command: 'true', inputs: { '../escape.txt': join(dir, 'x.txt') } })).rejects.toThrow(/leaves the task's scratch directory/);
     await expect(pool.exec({ command: 'true', inputs: { '/etc/evil': join(dir, 'x.txt') } })).rejects.toThrow(/absolute/);
     await expect(pool.exec({ command: 'sh', args: ['-c', 'ln -s /etc/passwd leak'], outputs: ['leak'] })).rejects.toThrow(/not a regular file/);
+    await expect(pool.exec({ command: 'sh', args: ['-c', 'ln -s /etc up'], outputs: ['up/passwd'] })).rejects.toThrow(/resolves outside/);
   });
 
   it('kills the command with its task on timeout', async () => {
