@@ -7,7 +7,7 @@ import { AgentsService } from './AgentsService.ts';
 import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { JobsService } from './JobsService.ts';
-import { HttpSide } from './http/HttpSide.ts';
+import { HttpSide, type HttpSideOptions } from './http/HttpSide.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 
@@ -17,6 +17,8 @@ export interface CoordinatorOptions {
   listen?: string;
   /** `host:port` of the HTTP side port (`/healthz`, `/readyz`, `/metrics`); none by default. */
   httpListen?: string;
+  /** Decides who may read `/metrics` and the dashboard's `/api/` on the HTTP side; default: everyone. */
+  httpAuthorize?: HttpSideOptions['authorize'];
   /** pino logger; default `createLogger({ name: 'coordinator' })`. */
   logger?: Logger;
   /**
@@ -117,8 +119,10 @@ export class Coordinator {
       if (this.options.httpListen !== undefined) {
         const http = new HttpSide(this.options.httpListen, {
           stats: () => scheduler!.stats(),
+          agents: () => scheduler!.listAgents(),
+          jobs: () => scheduler!.jobSummaries(),
           ready: () => this.stopping === undefined && this.server !== undefined,
-        }, this.log);
+        }, this.log, { authorize: this.options.httpAuthorize });
         await http.start();
         this.http = http;
       }
