@@ -1,0 +1,202 @@
+// The dashboard's JSON API over a real scheduler (fake sinks, no sockets), its throughput sampler with
+// a fake clock, and the HTTP side serving it (authorize hook, static files, headers) on a real port.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Coordinator } from '../../../src/coordinator/index.ts';
+import { DashboardApi, type ClusterView, type JobDetailView, type JobListView } from '../../../src/coordinator/http/DashboardApi.ts';
+import { ThroughputSampler } from '../../../src/coordinator/http/ThroughputSampler.ts';
+import { Scheduler } from '../../../src/coordinator/Scheduler.ts';
+import type { pb } from '../../../src/protocol/index.ts';
+import { capacity, failed, opening, RecordingAgentSink, RecordingJobSink, settle, silent, value } from './schedulerHarness.ts';
+
+const MARKER = 'PAYLOAD-MUST-NOT-LEAK';
+let scheduler: Scheduler | undefined;
+let coordinator: Coordinator | undefined;
+afterEach(async () => {
+  scheduler?.shutdown();
+  scheduler = undefined;
+  await coordinator?.stop();
+  coordinator = undefined;
+});
+
+function setup() {
+  const s = new Scheduler({ logger: silent });
+  scheduler = s;
+  let now = 1_000_000;
+  const clock = { now: () => now, advance: (ms: number) => (now += ms) };
+  const sampler = new ThroughputSampler(() => s.stats(), { now: clock.now, rateSeconds: 10 });
+  const api = new DashboardApi({ agents: () => s.listAgents(), jobs: () => s.jobSummaries(), stats: () => s.stats() }, sampler, clock.now);
+  const addAgent = (name: string, cap: Partial<pb.Capacity> = {}) => {
+    const sink = new RecordingAgentSink();
+    return { session: s.addSession({ name, capacity: capacity(cap), version: '0', runningAttemptIds: [] }, sink), sink };
+  };
+  const tasks = (from: number, count: number): pb.TaskInput[] =>
+    Array.from({ length: count }, (_, i) => ({ seq: from + i, payload: Buffer.from(`${MARKER}-${from + i}`), items: 1, firstIndex: from + i }));
+  return { scheduler: s, sampler, api, clock, addAgent, tasks };
+}
+
+describe('DashboardApi', () => {
+  it('lists agents with capacity, SUMO, labels and running/free slots, and totals them', async () => {
+    const { scheduler, api, addAgent, tasks } = setup();
+    const a = addAgent('b-sumo', { cpus: 8, slots: 8, memoryMb: 16384, sumoVersion: '1.15.0', sumoTools: true, labels: { zone: 'eu' }, resources: { gpu: 1 } });
+    addAgent('a-plain', { cpus: 2, slots: 2, memoryMb: 2048 });
+    const job = scheduler.openJob(opening(), new RecordingJobSink());
+    scheduler.addInputs(job, tasks(0, 3));
+    scheduler.grantCredit(a.session, 3);
+    await settle();
+
+    const cluster = api.handle('/api/cluster')!.body as ClusterView;
+    expect(cluster.agents.map((x) => x.name)).toEqual(['a-plain', 'b-sumo']);
+    expect(cluster.agents[1]).toMatchObject({
+      cpus: 8, memoryMb: 16384, slots: 8, running: 3, free: 5, sumoVersion: '1.15.0', sumoTools: true,
+      labels: { zone: 'eu' }, resources: { gpu: 1 }, draining: false,
+    });
+    expect(cluster.agents[0]).toMatchObject({ running: 0, free: 2, sumoVersion: null });
+    expect(cluster.totals).toMatchObject({ agents: 2, cpus: 10, memoryMb: 18432, slots: 10, running: 3, free: 7, sumoAgents: 1, tasksRunning: 3, tasksQueued: 0, jobsOpen: 1 });
+  });
+
+  it('reports a job’s progress, failures by kind and recent failure messages, never its payloads', async () => {
+    const { scheduler, api, addAgent, tasks } = setup();
+    const { session, sink } = addAgent('a');
+    const job = scheduler.openJob(opening({ name: 'map f' }), new RecordingJobSink());
+    scheduler.addInputs(job, tasks(0, 5));
+    scheduler.grantCredit(session, 5);
+    await settle();
+    let list = api.handle('/api/jobs')!.body as JobListView;
+    expect(list.jobs[0]).toMatchObject({ id: job.id, name: 'map f', function: 'f', state: 'open', tasksSubmitted: 5, tasksTotal: null, tasksRunning: 5, tasksDone: 0 });
+
+    const ids = sink.assignments().map((x) => x.attemptId);
+    scheduler.handleResults(session, [
+      value(ids[0]!),
+      failed(ids[1]!, 'error', { name: 'ParseFailure', message: 'cannot parse row 1', itemOffset: 0 }),
+      value(ids[2]!),
+      failed(ids[3]!, 'crashed', { name: 'WorkerCrashed', message: 'worker exited', exitCode: 7 }),
+      value(ids[4]!),
+    ]);
+    scheduler.endInput(job, 5);
+    await settle();
+
+    list = api.handle('/api/jobs')!.body as JobListView;
+    expect(list.jobs).toHaveLength(1);
+    expect(list.jobs[0]).toMatchObject({ tasksTotal: 5, tasksDone: 5, tasksFailed: 2, tasksRunning: 0, failuresByKind: { error: 1, crashed: 1 } });
+    const detail = api.handle(`/api/jobs/${job.id}`)!.body as JobDetailView;
+    expect(detail.recentFailures.map((f) => [f.kind, f.name, f.message, f.index, f.agent])).toEqual([
+      ['crashed', 'WorkerCrashed', 'worker exited', 3, 'a'],
+      ['error', 'ParseFailure', 'cannot parse row 1', 1, 'a'],
+    ]);
+    expect(detail.recentFailures[0]!.exitCode).toBe(7);
+    expect(detail.state).toBe('completed');
+    expect(detail.endedAtMs).toBeGreaterThan(0);
+
+    for (const path of ['/api/cluster', '/api/jobs', `/api/jobs/${job.id}`, '/api/throughput']) {
+      const json = JSON.stringify(api.handle(path)!.body);
+      expect(json).not.toContain(MARKER);
+      expect(json).not.toContain(Buffer.from(MARKER).toString('base64').slice(0, 16));
+    }
+  });
+
+  it('keeps a finished job’s failures after it is purged, and cuts long messages', async () => {
+    const { scheduler, api, addAgent, tasks } = setup();
+    const { session, sink } = addAgent('a');
+    const jobSink = new RecordingJobSink();
+    const job = scheduler.openJob(opening(), jobSink);
+    scheduler.addInputs(job, tasks(0, 1));
+    scheduler.endInput(job, 1);
+    scheduler.grantCredit(session, 1);
+    await settle();
+    scheduler.handleResults(session, [failed(sink.assignments()[0]!.attemptId, 'timeout', { message: 'x'.repeat(5000) })]);
+    await settle();
+    scheduler.resultsReceived(job, job.lastRseq);
+    scheduler.clientEnded(job, jobSink);
+    await settle();
+    expect(scheduler.jobById(job.id)).toBeUndefined();
+    const detail = api.job(job.id)!;
+    expect(detail).toMatchObject({ state: 'completed', tasksFailed: 1, failuresByKind: { timeout: 1 } });
+    expect(detail.recentFailures[0]!.message.length).toBeLessThanOrEqual(501);
+  });
+
+  it('answers 404 for unknown jobs and API paths, 400 for a malformed id, and nothing outside /api/', () => {
+    const { api } = setup();
+    expect(api.handle('/api/jobs/j-nope')).toMatchObject({ status: 404 });
+    expect(api.handle('/api/jobs/%E0%A4%A')).toMatchObject({ status: 400 });
+    expect(api.handle('/api/nope')).toMatchObject({ status: 404 });
+    expect(api.handle('/metrics')).toBeUndefined();
+  });
+});
+
+describe('ThroughputSampler', () => {
+  it('turns completions into per-second samples in a bounded ring, and an open job’s rate', async () => {
+    const s = new Scheduler({ logger: silent });
+    scheduler = s;
+    let now = 0;
+    const sampler = new ThroughputSampler(() => s.stats(), { now: () => now, seconds: 3, rateSeconds: 2 });
+    const sink = new RecordingAgentSink();
+    const session = s.addSession({ name: 'a', capacity: capacity({ slots: 64 }), version: '0', runningAttemptIds: [] }, sink);
+    const job = s.openJob(opening(), new RecordingJobSink());
+    s.addInputs(job, Array.from({ length: 20 }, (_, i) => ({ seq: i, payload: Buffer.from([i]), items: 1, firstIndex: i })));
+    s.grantCredit(session, 20);
+    await settle();
+    const ids = sink.assignments().map((x) => x.attemptId);
+    const finish = async (n: number) => {
+      s.handleResults(session, ids.splice(0, n).map((id) => value(id)));
+      await settle();
+    };
+
+    sampler.sample();
+    expect(sampler.series().samples).toEqual([]);
+    for (const n of [4, 2, 0, 6]) {
+      await finish(n);
+      now += 1000;
+      sampler.sample();
+    }
+    // Four seconds sampled, three kept: the oldest (4 results) fell out of the ring.
+    expect(sampler.series().samples).toEqual([[2000, 2], [3000, 0], [4000, 6]]);
+    // Over the last two seconds: 6 results in 2 s.
+    expect(sampler.jobRate(job.id)).toBe(3);
+    expect(sampler.jobRate('j-unknown')).toBe(0);
+
+    // A late timer is normalised to a per-second figure.
+    await finish(4);
+    now += 2000;
+    sampler.sample();
+    expect(sampler.series().samples.at(-1)).toEqual([6000, 2]);
+  });
+});
+
+describe('HTTP side dashboard routes', () => {
+  it('serves the page with a strict CSP, and asks authorize() for the API and /metrics only', async () => {
+    const seen: string[] = [];
+    coordinator = new Coordinator({
+      listen: '127.0.0.1:0',
+      httpListen: '127.0.0.1:0',
+      logger: silent,
+      httpAuthorize: (req) => {
+        seen.push(req.url ?? '');
+        return req.headers.authorization === 'Bearer admin-secret';
+      },
+    });
+    await coordinator.start();
+    const base = `http://${coordinator.httpAddress}`;
+
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('/dashboard/main.js');
+    const script = await fetch(`${base}/dashboard/main.js`);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await fetch(`${base}/dashboard/../HttpSide.ts`)).status).toBe(404);
+    expect((await fetch(`${base}/dashboard/%2e%2e%2fHttpSide.ts`)).status).toBe(404);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(seen).toEqual([]);
+
+    const denied = await fetch(`${base}/api/cluster`);
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect((await fetch(`${base}/metrics`)).status).toBe(401);
+    const allowed = await fetch(`${base}/api/cluster`, { headers: { authorization: 'Bearer admin-secret' } });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('cache-control')).toBe('no-store');
+    expect(((await allowed.json()) as ClusterView).totals.agents).toBe(0);
+    expect(seen).toEqual(['/api/cluster', '/metrics', '/api/cluster']);
+  });
+});
