@@ -119,7 +119,7 @@ export class Coordinator {
       if (this.options.httpListen !== undefined) {
         const http = new HttpSide(this.options.httpListen, {
           stats: () => scheduler!.stats(),
-          agents: () => scheduler!.listAgents(),
+          agents: () => scheduler!.agentSummaries(),
           jobs: () => scheduler!.jobSummaries(),
           ready: () => this.stopping === undefined && this.server !== undefined,
         }, this.log, { authorize: this.options.httpAuthorize });

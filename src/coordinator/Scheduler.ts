@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { pb, type Logger } from '../protocol/index.ts';
 import { AgentSession, type AgentSink } from './AgentSession.ts';
 import { JobState, type JobSink, type JobSpec } from './JobState.ts';
+import type { AgentSummary } from './AgentSummary.ts';
 import { FailureTally } from './FailureTally.ts';
 import type { JobSummary } from './JobSummary.ts';
 import { describeUnschedulable, matchesRequirements } from './matchesRequirements.ts';
@@ -636,6 +637,15 @@ export class Scheduler {
   /** `Admin.ListAgents`. */
   listAgents(): pb.AgentInfo[] {
     return [...this.sessions.values()].map((session) => session.info());
+  }
+
+  /** For the dashboard: connected sessions with the slots their assigned attempts take, read at call time. */
+  agentSummaries(): AgentSummary[] {
+    return [...this.sessions.values()].map((session) => {
+      let slotsAssigned = 0;
+      for (const record of session.running.values()) slotsAssigned += record.job.slots;
+      return { info: session.info(), slotsAssigned };
+    });
   }
 
   /**

@@ -76,7 +76,7 @@ describe.skipIf(!chromiumPresent)('dashboard in headless Chromium', () => {
 
   it('lists the agent with its slots, SUMO availability and labels', async () => {
     const row = page.locator('[data-testid="agent-row"][data-agent="e2e-agent"]');
-    await expect.poll(() => row.locator('[data-testid="agent-slots"]').innerText()).toBe('0 running · 2 free of 2');
+    await expect.poll(() => row.locator('[data-testid="agent-slots"]').innerText()).toBe('0 busy · 2 free of 2');
     expect(await row.innerText()).toContain('zone=e2e');
     expect(await page.locator('[data-testid="total-agents"]').innerText()).toBe('1');
     expect(await page.locator('[data-testid="total-slots"]').innerText()).toBe('0 / 2');

@@ -12,7 +12,7 @@ export function localCommand(): Command {
     .description('run a coordinator and an agent on this machine (point scripts at it with DROVER_ADDRESS)')
     .option('--listen <host:port>', 'gRPC address to listen on', '127.0.0.1:7070')
     .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
-    .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
+    .option('--http <host:port>', 'serve the dashboard (/), /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state; restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
@@ -36,6 +36,7 @@ export function localCommand(): Command {
       });
       await agent.start();
       process.stdout.write(`drover coordinator listening on ${coordinator.address}\n`);
+      if (coordinator.httpAddress !== undefined) process.stdout.write(`dashboard at http://${coordinator.httpAddress}/\n`);
       process.stdout.write(`export DROVER_ADDRESS=${coordinator.address}\n`);
       onShutdownSignal(logger, async () => {
         await agent.stop({ drain: true });

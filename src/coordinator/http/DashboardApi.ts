@@ -1,12 +1,13 @@
 import type { pb } from '../../protocol/index.ts';
+import type { AgentSummary } from '../AgentSummary.ts';
 import type { RecentFailure } from '../FailureTally.ts';
 import type { JobSummary } from '../JobSummary.ts';
 import type { ThroughputSampler, ThroughputSeries } from './ThroughputSampler.ts';
 
 /** What the dashboard API reads, at request time: the scheduler's live state. */
 export interface DashboardSource {
-  /** Connected agent sessions (`Admin.ListAgents`). */
-  agents(): pb.AgentInfo[];
+  /** Connected agent sessions. */
+  agents(): AgentSummary[];
   /** Jobs held and remembered finished ones. */
   jobs(): JobSummary[];
   /** Cluster counters (`Admin.Stats`). */
@@ -22,8 +23,11 @@ export interface AgentView {
   cpus: number;
   memoryMb: number;
   slots: number;
-  running: number;
+  /** Slots taken by the tasks assigned to the agent (at most `slots`). */
+  busy: number;
   free: number;
+  /** Tasks assigned to the agent: running, or waiting in its local queue for a slot. */
+  tasks: number;
   /** SUMO version, or null when the agent has no SUMO. */
   sumoVersion: string | null;
   sumoTools: boolean;
@@ -43,7 +47,7 @@ export interface ClusterView {
     cpus: number;
     memoryMb: number;
     slots: number;
-    running: number;
+    busy: number;
     free: number;
     /** Agents offering SUMO. */
     sumoAgents: number;
@@ -152,7 +156,7 @@ export class DashboardApi {
         cpus: Math.round(sum((a) => a.cpus) * 100) / 100,
         memoryMb: sum((a) => a.memoryMb),
         slots: sum((a) => a.slots),
-        running: sum((a) => a.running),
+        busy: sum((a) => a.busy),
         free: sum((a) => a.free),
         sumoAgents: agents.filter((a) => a.sumoVersion !== null).length,
         tasksQueued: Number(stats.tasksQueued),
@@ -201,9 +205,10 @@ export class DashboardApi {
   }
 }
 
-function agentView(agent: pb.AgentInfo): AgentView {
+function agentView({ info: agent, slotsAssigned }: AgentSummary): AgentView {
   const c = agent.capacity;
   const slots = c?.slots ?? 0;
+  const busy = Math.min(slots, slotsAssigned);
   return {
     name: agent.name,
     hostname: c?.hostname ?? '',
@@ -212,8 +217,9 @@ function agentView(agent: pb.AgentInfo): AgentView {
     cpus: c?.cpus ?? 0,
     memoryMb: Number(c?.memoryMb ?? 0),
     slots,
-    running: agent.running,
-    free: Math.max(0, slots - agent.running),
+    busy,
+    free: slots - busy,
+    tasks: agent.running,
     sumoVersion: c?.sumoVersion ? c.sumoVersion : null,
     sumoTools: c?.sumoTools ?? false,
     sumoTraci: c?.sumoTraci ?? false,

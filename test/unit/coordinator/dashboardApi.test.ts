@@ -24,7 +24,7 @@ function setup() {
   let now = 1_000_000;
   const clock = { now: () => now, advance: (ms: number) => (now += ms) };
   const sampler = new ThroughputSampler(() => s.stats(), { now: clock.now, rateSeconds: 10 });
-  const api = new DashboardApi({ agents: () => s.listAgents(), jobs: () => s.jobSummaries(), stats: () => s.stats() }, sampler, clock.now);
+  const api = new DashboardApi({ agents: () => s.agentSummaries(), jobs: () => s.jobSummaries(), stats: () => s.stats() }, sampler, clock.now);
   const addAgent = (name: string, cap: Partial<pb.Capacity> = {}) => {
     const sink = new RecordingAgentSink();
     return { session: s.addSession({ name, capacity: capacity(cap), version: '0', runningAttemptIds: [] }, sink), sink };
@@ -35,23 +35,25 @@ function setup() {
 }
 
 describe('DashboardApi', () => {
-  it('lists agents with capacity, SUMO, labels and running/free slots, and totals them', async () => {
+  it('lists agents with capacity, SUMO, labels and busy/free slots, and totals them', async () => {
     const { scheduler, api, addAgent, tasks } = setup();
     const a = addAgent('b-sumo', { cpus: 8, slots: 8, memoryMb: 16384, sumoVersion: '1.15.0', sumoTools: true, labels: { zone: 'eu' }, resources: { gpu: 1 } });
-    addAgent('a-plain', { cpus: 2, slots: 2, memoryMb: 2048 });
+    const b = addAgent('a-plain', { cpus: 2, slots: 2, memoryMb: 2048 });
     const job = scheduler.openJob(opening(), new RecordingJobSink());
-    scheduler.addInputs(job, tasks(0, 3));
+    scheduler.addInputs(job, tasks(0, 6));
     scheduler.grantCredit(a.session, 3);
+    // Credit ahead of its slots: three tasks assigned, two can run.
+    scheduler.grantCredit(b.session, 3);
     await settle();
 
     const cluster = api.handle('/api/cluster')!.body as ClusterView;
     expect(cluster.agents.map((x) => x.name)).toEqual(['a-plain', 'b-sumo']);
     expect(cluster.agents[1]).toMatchObject({
-      cpus: 8, memoryMb: 16384, slots: 8, running: 3, free: 5, sumoVersion: '1.15.0', sumoTools: true,
+      cpus: 8, memoryMb: 16384, slots: 8, busy: 3, free: 5, tasks: 3, sumoVersion: '1.15.0', sumoTools: true,
       labels: { zone: 'eu' }, resources: { gpu: 1 }, draining: false,
     });
-    expect(cluster.agents[0]).toMatchObject({ running: 0, free: 2, sumoVersion: null });
-    expect(cluster.totals).toMatchObject({ agents: 2, cpus: 10, memoryMb: 18432, slots: 10, running: 3, free: 7, sumoAgents: 1, tasksRunning: 3, tasksQueued: 0, jobsOpen: 1 });
+    expect(cluster.agents[0]).toMatchObject({ busy: 2, free: 0, tasks: 3, sumoVersion: null });
+    expect(cluster.totals).toMatchObject({ agents: 2, cpus: 10, memoryMb: 18432, slots: 10, busy: 5, free: 5, sumoAgents: 1, tasksRunning: 6, tasksQueued: 0, jobsOpen: 1 });
   });
 
   it('reports a job’s progress, failures by kind and recent failure messages, never its payloads', async () => {

@@ -40,8 +40,8 @@ function renderCluster(cluster) {
   const t = cluster.totals;
   byId('total-agents').textContent = String(t.agents);
   byId('total-sumo').textContent = t.agents === 0 ? 'none connected' : `${t.sumoAgents} with SUMO · ${t.cpus} CPUs · ${formatMemory(t.memoryMb)}`;
-  byId('total-slots').textContent = `${t.running} / ${t.slots}`;
-  byId('slots-meter').style.width = `${t.slots > 0 ? Math.min(100, (100 * t.running) / t.slots) : 0}%`;
+  byId('total-slots').textContent = `${t.busy} / ${t.slots}`;
+  byId('slots-meter').style.width = `${t.slots > 0 ? Math.min(100, (100 * t.busy) / t.slots) : 0}%`;
   byId('total-queued').textContent = t.tasksQueued.toLocaleString('en-US');
   byId('total-running').textContent = `${t.tasksRunning.toLocaleString('en-US')} running`;
   byId('total-completed').textContent = `${t.tasksCompleted.toLocaleString('en-US')} since start`;
@@ -49,7 +49,8 @@ function renderCluster(cluster) {
   byId('cluster-hint').textContent = `${t.agents} agent${t.agents === 1 ? '' : 's'} · ${t.free} free slot${t.free === 1 ? '' : 's'}`;
 
   const rows = cluster.agents.map((a) => {
-    const busy = a.slots > 0 ? Math.min(100, (100 * a.running) / a.slots) : 0;
+    const busy = a.slots > 0 ? Math.min(100, (100 * a.busy) / a.slots) : 0;
+    const waiting = a.tasks - a.busy;
     const labels = Object.entries(a.labels).map(([k, v]) => element('span', { class: 'chip' }, `${k}=${v}`));
     const resources = Object.entries(a.resources).map(([k, v]) => element('span', { class: 'chip chip-resource' }, `${k}: ${v}`));
     return element('tr', { 'data-testid': 'agent-row', 'data-agent': a.name },
@@ -60,7 +61,8 @@ function renderCluster(cluster) {
       element('td', { 'data-testid': 'agent-slots' },
         element('div', { class: 'slots' },
           element('div', { class: 'meter small' }, element('div', { class: 'meter-fill', style: `width:${busy}%` })),
-          element('span', {}, `${a.running} running · ${a.free} free of ${a.slots}`))),
+          element('span', { title: `${a.tasks} task${a.tasks === 1 ? '' : 's'} assigned` }, `${a.busy} busy · ${a.free} free of ${a.slots}`),
+          waiting > 0 ? element('span', { class: 'muted small' }, `+${waiting} queued`) : null)),
       element('td', {}, a.sumoVersion
         ? element('span', { class: 'pill sumo', title: [a.sumoTools && 'tools', a.sumoTraci && 'TraCI'].filter(Boolean).join(', ') || 'sumo only' }, `SUMO ${a.sumoVersion}`)
         : element('span', { class: 'muted' }, '—')),
