@@ -76,7 +76,7 @@ describe.skipIf(!chromiumPresent)('dashboard in headless Chromium', () => {
 
   it('lists the agent with its slots, SUMO availability and labels', async () => {
     const row = page.locator('[data-testid="agent-row"][data-agent="e2e-agent"]');
-    await expect.poll(() => row.locator('[data-testid="agent-slots"]').innerText()).toBe('0 busy · 2 free of 2');
+    await expect.poll(() => row.locator('[data-testid="agent-slots"]').innerText(), { timeout: 15_000 }).toBe('0 busy · 2 free of 2');
     expect(await row.innerText()).toContain('zone=e2e');
     expect(await page.locator('[data-testid="total-agents"]').innerText()).toBe('1');
     expect(await page.locator('[data-testid="total-slots"]').innerText()).toBe('0 / 2');
@@ -86,7 +86,7 @@ describe.skipIf(!chromiumPresent)('dashboard in headless Chromium', () => {
 
   it('shows the job with its progress at done/total and its failures counted by kind', async () => {
     const row = page.locator(`[data-testid="job-row"][data-job="${failingJobId}"]`);
-    await expect.poll(() => row.locator('[data-testid="job-progress"]').innerText()).toBe('30 / 30');
+    await expect.poll(() => row.locator('[data-testid="job-progress"]').innerText(), { timeout: 15_000 }).toBe('30 / 30');
     expect(await row.locator('[data-testid="job-state"]').innerText()).toBe('completed');
     expect(await row.locator('[data-testid="job-failures"]').innerText()).toBe('error 6');
     expect(await row.innerText()).toContain('failOn');
@@ -95,11 +95,16 @@ describe.skipIf(!chromiumPresent)('dashboard in headless Chromium', () => {
 
   it('draws the throughput chart from the sampled completions', async () => {
     const chart = page.locator('[data-testid="throughput-chart"]');
-    await expect.poll(async () => Number(await chart.getAttribute('data-points'))).toBeGreaterThan(1);
+    await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 15_000 }).toBeGreaterThan(1);
     // 54 results went through: some second saw a non-zero rate, and the line has that many vertices.
     expect(Number(await chart.getAttribute('data-max'))).toBeGreaterThan(0);
     const vertices = await chart.locator('polyline.line').getAttribute('points');
     expect(vertices!.trim().split(/\s+/).length).toBe(Number(await chart.getAttribute('data-points')));
+    // Pointing at the chart reads out the nearest sample.
+    const box = (await chart.boundingBox())!;
+    await page.mouse.move(box.x + box.width - 20, box.y + box.height / 2);
+    expect(await chart.locator('.hover-label').textContent()).toMatch(/^\d\d:\d\d:\d\d · [\d.]+\/s$/);
+    await page.mouse.move(0, 0);
   });
 
   it('opens a job on click with its recent failures and their messages', async () => {

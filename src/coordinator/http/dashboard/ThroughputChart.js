@@ -30,6 +30,9 @@ export class ThroughputChart {
   /** @type {[number, number][]} */
   #samples = [];
   #nowMs = Date.now();
+  /** Time under the pointer, or null: the sample nearest to it gets a readout. */
+  /** @type {number | null} */
+  #hoverAt = null;
 
   /**
    * @param {HTMLElement} container
@@ -39,6 +42,16 @@ export class ThroughputChart {
     this.#container = container;
     this.#windowMs = windowSeconds * 1000;
     new ResizeObserver(() => this.#draw()).observe(container);
+    container.addEventListener('pointermove', (event) => {
+      const box = container.getBoundingClientRect();
+      const plotW = Math.max(240, container.clientWidth) - PAD.left - PAD.right;
+      this.#hoverAt = this.#nowMs - this.#windowMs + ((event.clientX - box.left - PAD.left) / plotW) * this.#windowMs;
+      this.#draw();
+    });
+    container.addEventListener('pointerleave', () => {
+      this.#hoverAt = null;
+      this.#draw();
+    });
   }
 
   /**
@@ -84,6 +97,16 @@ export class ThroughputChart {
       root.append(svg('polyline', { points: points.join(' '), class: 'line' }));
       const [lastAt, lastValue] = visible.at(-1);
       root.append(svg('circle', { cx: x(lastAt), cy: y(lastValue), r: 3.5, class: 'last' }));
+      if (this.#hoverAt !== null) {
+        const hoverAt = this.#hoverAt;
+        const [at, v] = visible.reduce((best, s) => (Math.abs(s[0] - hoverAt) < Math.abs(best[0] - hoverAt) ? s : best));
+        const hx = x(at);
+        root.append(svg('line', { x1: hx, x2: hx, y1: PAD.top, y2: PAD.top + plotH, class: 'hover-line' }));
+        root.append(svg('circle', { cx: hx, cy: y(v), r: 4, class: 'last' }));
+        const label = svg('text', { x: hx + (hx > width / 2 ? -8 : 8), y: PAD.top + 12, class: 'hover-label', 'text-anchor': hx > width / 2 ? 'end' : 'start' });
+        label.textContent = `${new Date(at).toLocaleTimeString('en-GB', { hour12: false })} · ${v}/s`;
+        root.append(label);
+      }
     } else {
       const empty = svg('text', { x: PAD.left + plotW / 2, y: PAD.top + plotH / 2, class: 'empty', 'text-anchor': 'middle' });
       empty.textContent = 'waiting for samples…';
