@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Logger, pb } from '../../protocol/index.ts';
 import { DashboardApi, type DashboardSource } from './DashboardApi.ts';
@@ -19,6 +20,8 @@ export interface HttpSideOptions {
    * answers 401. Default: allow.
    */
   authorize?: (req: IncomingMessage) => boolean | Promise<boolean>;
+  /** Serve https with this certificate (PEM) instead of plain http. */
+  tls?: { cert: string | Uint8Array; key: string | Uint8Array };
 }
 
 /** Headers on every dashboard answer: same-origin scripts only, no framing, no sniffing. */
@@ -76,7 +79,7 @@ export class HttpSide {
       },
     });
     this.#registry = registry;
-    this.#server = this.#createServer((req, res) => {
+    this.#server = this.#createServer(options.tls, (req, res) => {
       this.#route(req, res, source).catch((err: unknown) => {
         this.#log.warn({ err, path: req.url }, 'HTTP side request failed');
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
@@ -85,9 +88,10 @@ export class HttpSide {
     });
   }
 
-  /** The one place the server is made (an HTTPS variant takes the same handler). */
-  #createServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
-    return createServer(handler);
+  /** The one place the server is made: http, or https with the coordinator's certificate. */
+  #createServer(tls: HttpSideOptions['tls'], handler: (req: IncomingMessage, res: ServerResponse) => void): Server {
+    if (tls === undefined) return createServer(handler);
+    return createHttpsServer({ cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) }, handler);
   }
 
   async #route(req: IncomingMessage, res: ServerResponse, source: HttpSideSource): Promise<void> {

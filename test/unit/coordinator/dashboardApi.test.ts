@@ -1,6 +1,12 @@
 // The dashboard's JSON API over a real scheduler (fake sinks, no sockets), its throughput sampler with
 // a fake clock, and the HTTP side serving it (authorize hook, static files, headers) on a real port.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { HttpSide } from '../../../src/coordinator/http/HttpSide.ts';
 import { Coordinator } from '../../../src/coordinator/index.ts';
 import { DashboardApi, type ClusterView, type JobDetailView, type JobListView } from '../../../src/coordinator/http/DashboardApi.ts';
 import { ThroughputSampler } from '../../../src/coordinator/http/ThroughputSampler.ts';
@@ -200,5 +206,38 @@ describe('HTTP side dashboard routes', () => {
     expect(allowed.headers.get('cache-control')).toBe('no-store');
     expect(((await allowed.json()) as ClusterView).totals.agents).toBe(0);
     expect(seen).toEqual(['/api/cluster', '/metrics', '/api/cluster']);
+  });
+
+  it('serves the same routes over https when given a certificate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-https-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+        '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      const cert = readFileSync(join(dir, 'cert.pem'));
+      const s = new Scheduler({ logger: silent });
+      scheduler = s;
+      const http = new HttpSide('127.0.0.1:0', {
+        stats: () => s.stats(), agents: () => s.agentSummaries(), jobs: () => s.jobSummaries(), ready: () => true,
+      }, silent, { tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
+      await http.start();
+      try {
+        const fetchTls = (path: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+          get(`https://${http.address}${path}`, { ca: cert }, (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          }).on('error', reject);
+        });
+        expect((await fetchTls('/')).body).toContain('/dashboard/main.js');
+        const cluster = await fetchTls('/api/cluster');
+        expect(cluster.status).toBe(200);
+        expect((JSON.parse(cluster.body) as ClusterView).totals.agents).toBe(0);
+        await expect(fetch(`http://${http.address}/healthz`)).rejects.toThrow();
+      } finally {
+        await http.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
