@@ -34,12 +34,14 @@ export class FailureTally {
 
   /** Counts a task's final failure and keeps it among the recent ones. */
   add(failure: pb.TaskFailure, where: { seq: number; firstIndex: number; attempt: number; agent: string }, atMs = Date.now()): void {
-    this.#byKind.set(failure.kind, (this.#byKind.get(failure.kind) ?? 0) + 1);
+    // Same key as `JobInfo.failures_by_kind` and the metrics use for a failure without a kind.
+    const kind = failure.kind || 'unknown';
+    this.#byKind.set(kind, (this.#byKind.get(kind) ?? 0) + 1);
     if (this.#recent.length >= FailureTally.RECENT) this.#recent = this.#recent.slice(1 - FailureTally.RECENT);
     this.#recent.push({
       seq: where.seq,
       index: where.firstIndex + failure.itemOffset,
-      kind: failure.kind,
+      kind,
       name: failure.name,
       message: failure.message.length > FailureTally.MESSAGE_CHARS ? `${failure.message.slice(0, FailureTally.MESSAGE_CHARS)}…` : failure.message,
       code: failure.code,
