@@ -34,7 +34,7 @@ export class FailureTally {
 
   /** Counts a task's final failure and keeps it among the recent ones. */
   add(failure: pb.TaskFailure, where: { seq: number; firstIndex: number; attempt: number; agent: string }, atMs = Date.now()): void {
-    // Same key as `JobInfo.failures_by_kind` and the metrics use for a failure without a kind.
+    // A failure without a kind is counted under 'unknown', as the Prometheus metrics do.
     const kind = failure.kind || 'unknown';
     this.#byKind.set(kind, (this.#byKind.get(kind) ?? 0) + 1);
     if (this.#recent.length >= FailureTally.RECENT) this.#recent = this.#recent.slice(1 - FailureTally.RECENT);
