@@ -31,6 +31,7 @@ describe.skipIf(!chromiumPresent)('dashboard in headless Chromium', () => {
   let browser: Browser | undefined;
   let page: Page;
   let failingJobId = '';
+  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     coordinator = new Coordinator({ listen: '127.0.0.1:0', httpListen: '127.0.0.1:0', logger: createLogger({ name: 'e2e', level: 'warn' }) });
@@ -54,7 +55,6 @@ describe.skipIf(!chromiumPresent)('dashboard in headless Chromium', () => {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
     });
     page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
-    const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
@@ -120,5 +120,33 @@ describe.skipIf(!chromiumPresent)('dashboard in headless Chromium', () => {
     await page.screenshot({ path: `${ARTIFACTS}dashboard.png`, fullPage: true });
     await page.setViewportSize({ width: 420, height: 900 });
     await page.screenshot({ path: `${ARTIFACTS}dashboard-narrow.png`, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('asks for a token when authorize() refuses, and takes one from the address fragment', async () => {
+    const guarded = new Coordinator({
+      listen: '127.0.0.1:0',
+      httpListen: '127.0.0.1:0',
+      logger: createLogger({ name: 'e2e', level: 'warn' }),
+      httpAuthorize: (req) => req.headers.authorization === 'Bearer e2e-admin-token',
+    });
+    await guarded.start();
+    const tab = await browser!.newPage();
+    try {
+      await tab.goto(`http://${guarded.httpAddress}/`);
+      await tab.locator('#auth-banner').waitFor({ state: 'visible' });
+      expect(await tab.locator('[data-testid="connection"]').innerText()).toBe('token required');
+      // A wrong token from the form is refused; the right one in the fragment is used and then hidden.
+      await tab.locator('#auth-token').fill('wrong');
+      await tab.locator('#auth-form button').click();
+      await tab.goto(`http://${guarded.httpAddress}/#token=e2e-admin-token`);
+      await tab.locator('[data-testid="connection"].ok').waitFor({ timeout: 15_000 });
+      expect(await tab.locator('#auth-banner').isVisible()).toBe(false);
+      expect(await tab.locator('[data-testid="total-agents"]').innerText()).toBe('0');
+      expect(new URL(tab.url()).hash).toBe('');
+    } finally {
+      await tab.close();
+      await guarded.stop();
+    }
   });
 });

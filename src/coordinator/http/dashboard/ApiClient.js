@@ -8,11 +8,20 @@ const TOKEN_KEY = 'drover.token';
  */
 export class ApiClient {
   constructor() {
+    this.takeTokenFromAddress();
+  }
+
+  /**
+   * Moves a `#token=...` fragment of the page address into sessionStorage and out of the address
+   * (so it is not left on screen or in history). Called at load and when the fragment changes.
+   * @returns {boolean} whether a token was found
+   */
+  takeTokenFromAddress() {
     const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-    if (match) {
-      sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
-      history.replaceState(null, '', location.pathname + location.search);
-    }
+    if (!match) return false;
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(match[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+    return true;
   }
 
   /** @param {string} token */

@@ -227,6 +227,15 @@ byId('auth-form').addEventListener('submit', (event) => {
   void refresh();
 });
 
+addEventListener('hashchange', () => {
+  if (api.takeTokenFromAddress()) {
+    void refresh();
+    return;
+  }
+  const job = /(?:^#|&)job=([^&]+)/.exec(location.hash);
+  if (job && decodeURIComponent(job[1]) !== selectedJob) selectJob(decodeURIComponent(job[1]));
+});
+
 const initial = /(?:^#|&)job=([^&]+)/.exec(location.hash);
 if (initial) selectedJob = decodeURIComponent(initial[1]);
 void refresh();
