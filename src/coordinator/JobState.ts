@@ -79,7 +79,7 @@ export class JobState {
   readonly log: Logger;
 
   state: JobLifecycle = 'open';
-  /** When the job stopped being open (0 while open). Not stored: unknown for jobs restored ended. */
+  /** When the job stopped being open (0 while open, -1 when unknown: restored already ended). Not stored. */
   endedAtMs = 0;
   /** Why the job ended, for `end{cancelled}` on a later attach. */
   endMessage = '';
@@ -166,6 +166,7 @@ export class JobState {
       row.createdAtMs,
     );
     job.state = row.state;
+    if (row.state !== 'open') job.endedAtMs = -1;
     job.endMessage = row.endMessage;
     job.tasksSubmitted = job.tasksCommitted = row.tasksSubmitted;
     job.inputEnded = job.inputEndCommitted = row.inputEnded;

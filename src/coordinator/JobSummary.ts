@@ -8,7 +8,7 @@ export interface JobSummary {
   function: pb.FunctionRef | undefined;
   /** Why the job ended, when it was cancelled or failed. */
   endMessage: string;
-  /** When the job stopped being open; 0 while open, or when unknown (it ended before a coordinator restart). */
+  /** When the job stopped being open; 0 while open, 0 or less when unknown (it ended before a coordinator restart). */
   endedAtMs: number;
   /** Tasks waiting for an agent. */
   queued: number;

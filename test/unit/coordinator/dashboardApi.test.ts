@@ -11,6 +11,7 @@ import { Coordinator } from '../../../src/coordinator/index.ts';
 import { DashboardApi, type ClusterView, type JobDetailView, type JobListView } from '../../../src/coordinator/http/DashboardApi.ts';
 import { ThroughputSampler } from '../../../src/coordinator/http/ThroughputSampler.ts';
 import { Scheduler } from '../../../src/coordinator/Scheduler.ts';
+import { CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
 import type { pb } from '../../../src/protocol/index.ts';
 import { capacity, failed, opening, RecordingAgentSink, RecordingJobSink, settle, silent, value } from './schedulerHarness.ts';
 
@@ -120,6 +121,45 @@ describe('DashboardApi', () => {
     const detail = api.job(job.id)!;
     expect(detail).toMatchObject({ state: 'completed', tasksFailed: 1, failuresByKind: { timeout: 1 } });
     expect(detail.recentFailures[0]!.message.length).toBeLessThanOrEqual(501);
+  });
+
+  it('after a restart, shows a job that had ended with its failed count but no breakdown nor end time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-dash-'));
+    try {
+      const path = join(dir, 'drover.sqlite');
+      const first = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path }) });
+      scheduler = first;
+      const agentSink = new RecordingAgentSink();
+      const session = first.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+      const job = first.openJob(opening(), new RecordingJobSink());
+      first.addInputs(job, [{ seq: 0, payload: Buffer.from([1]), items: 1, firstIndex: 0 }]);
+      first.endInput(job, 1);
+      first.grantCredit(session, 1);
+      await settle();
+      first.handleResults(session, [failed(agentSink.assignments()[0]!.attemptId, 'error')]);
+      await settle();
+      // Completed, its result not yet confirmed by the client: held across the restart.
+      expect(first.jobSummaries()[0]!.info.state).toBe('completed');
+      first.shutdown();
+
+      const second = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path }) });
+      scheduler = second;
+      second.restore();
+      const api = new DashboardApi({ agents: () => second.agentSummaries(), jobs: () => second.jobSummaries(), stats: () => second.stats() }, new ThroughputSampler(() => second.stats()));
+      expect(api.job(job.id)).toMatchObject({ state: 'completed', tasksDone: 1, tasksFailed: 1, failuresByKind: {}, endedAtMs: null, recentFailures: [] });
+      // The client comes back and reads its result: the job is forgotten but for its summary, still without an end time.
+      const client = new RecordingJobSink();
+      const held = second.attachJob(job.id, 0, client);
+      if (held === undefined || held === 'ended') throw new Error(`job ${job.id} should be held after the restart`);
+      await settle();
+      second.resultsReceived(held, 1);
+      second.clientEnded(held, client);
+      await settle();
+      expect(second.jobById(job.id)).toBeUndefined();
+      expect(api.job(job.id)).toMatchObject({ state: 'completed', tasksFailed: 1, endedAtMs: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('answers 404 for unknown jobs and API paths, 400 for a malformed id, and nothing outside /api/', () => {
