@@ -22,9 +22,19 @@ const CONTENT_TYPES: Record<string, string> = {
  */
 export class DashboardAssets {
   readonly #files = new Map<string, DashboardAsset>();
+  /** Why the page cannot be served, when its files were not found (e.g. the coordinator was bundled without them). */
+  readonly unavailable: string | undefined;
 
   constructor(directory: string = fileURLToPath(new URL('./dashboard/', import.meta.url))) {
-    for (const name of readdirSync(directory)) {
+    let names: string[];
+    try {
+      names = readdirSync(directory);
+    } catch (err) {
+      // The rest of the HTTP side (health, metrics, API) still works without the page.
+      this.unavailable = `the dashboard's files are missing from ${directory} (${(err as Error).message})`;
+      return;
+    }
+    for (const name of names) {
       const contentType = CONTENT_TYPES[extname(name)];
       if (contentType !== undefined) this.#files.set(name, { body: readFileSync(join(directory, name)), contentType });
     }

@@ -155,6 +155,7 @@ export class HttpSide {
     const bound = this.#server.address();
     this.#address = typeof bound === 'object' && bound ? `${this.#listen.slice(0, colon)}:${bound.port}` : this.#listen;
     this.#sampler.start();
+    if (this.#assets.unavailable !== undefined) this.#log.warn(`dashboard not served: ${this.#assets.unavailable}`);
     this.#log.info({ http: this.#address }, 'HTTP side listening (dashboard at /, /healthz, /readyz, /metrics, /api/)');
   }
 

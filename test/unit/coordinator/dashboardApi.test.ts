@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HttpSide } from '../../../src/coordinator/http/HttpSide.ts';
 import { Coordinator } from '../../../src/coordinator/index.ts';
+import { DashboardAssets } from '../../../src/coordinator/http/DashboardAssets.ts';
 import { DashboardApi, type ClusterView, type JobDetailView, type JobListView } from '../../../src/coordinator/http/DashboardApi.ts';
 import { ThroughputSampler } from '../../../src/coordinator/http/ThroughputSampler.ts';
 import { Scheduler } from '../../../src/coordinator/Scheduler.ts';
@@ -207,6 +208,19 @@ describe('ThroughputSampler', () => {
     now += 2000;
     sampler.sample();
     expect(sampler.series().samples.at(-1)).toEqual([6000, 2]);
+  });
+});
+
+describe('DashboardAssets', () => {
+  it('serves the page and its files by name only, and reports a missing directory instead of throwing', () => {
+    const assets = new DashboardAssets();
+    expect(assets.unavailable).toBeUndefined();
+    expect(assets.get('/')?.contentType).toMatch(/^text\/html/);
+    expect(assets.get('/dashboard/main.js')?.body.toString()).toContain('/api/cluster');
+    for (const path of ['/dashboard/../HttpSide.ts', '/dashboard/%2e%2e/HttpSide.ts', '/dashboard/sub/x.js', '/main.js']) expect(assets.get(path)).toBeUndefined();
+    const missing = new DashboardAssets(join(tmpdir(), 'drover-no-such-dashboard-dir'));
+    expect(missing.unavailable).toMatch(/dashboard's files are missing/);
+    expect(missing.get('/')).toBeUndefined();
   });
 });
 
