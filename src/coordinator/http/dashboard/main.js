@@ -43,7 +43,7 @@ function renderCluster(cluster) {
   byId('total-slots').textContent = `${t.busy} / ${t.slots}`;
   byId('slots-meter').style.width = `${t.slots > 0 ? Math.min(100, (100 * t.busy) / t.slots) : 0}%`;
   byId('total-queued').textContent = t.tasksQueued.toLocaleString('en-US');
-  byId('total-running').textContent = `${t.tasksRunning.toLocaleString('en-US')} running`;
+  byId('total-running').textContent = `${t.tasksRunning.toLocaleString('en-US')} assigned to agents`;
   byId('total-completed').textContent = `${t.tasksCompleted.toLocaleString('en-US')} since start`;
   byId('jobs-open').textContent = String(t.jobsOpen);
   byId('cluster-hint').textContent = `${t.agents} agent${t.agents === 1 ? '' : 's'} · ${t.free} free slot${t.free === 1 ? '' : 's'}`;
