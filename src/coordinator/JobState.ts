@@ -90,6 +90,8 @@ export class JobState {
   tasksFailed = 0;
   /** Attempts assigned or orphaned (their agent's grace period runs), without a result yet. */
   tasksRunning = 0;
+  /** Final failures by kind since this coordinator started (reported in `JobInfo`, not stored). */
+  readonly failuresByKind: Record<string, number> = {};
   inputEnded = false;
   /** `InputEnd` is durable (what `opened.input_ended` reports on attach). */
   inputEndCommitted = false;
@@ -201,12 +203,23 @@ export class JobState {
 
   /** The job as `Jobs.Get` reports it. */
   info(): pb.JobInfo {
-    return JobState.infoOf(this.toRow(), this.tasksRunning);
+    return {
+      ...JobState.infoOf(this.toRow(), this.tasksRunning),
+      tasksQueued: this.queue.length,
+      requires: this.requires,
+      failuresByKind: { ...this.failuresByKind },
+    };
   }
 
   /** `JobInfo` from a stored row (running tasks are not stored: 0 unless given). */
   static infoOf(row: JobRow, tasksRunning = 0): pb.JobInfo {
     return {
+      tasksQueued: 0,
+      totalTasks: row.totalTasks,
+      requires: undefined,
+      failuresByKind: {},
+      principal: '',
+      endMessage: row.endMessage,
       jobId: row.id,
       name: row.name,
       state: row.state,

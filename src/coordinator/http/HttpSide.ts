@@ -1,19 +1,21 @@
 import { createServer, type Server } from 'node:http';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Logger, pb } from '../../protocol/index.ts';
+import type { CoordinatorMetrics } from './CoordinatorMetrics.ts';
 
 /** What the HTTP side reads; the scheduler's `stats()` at scrape time. */
 export interface HttpSideSource {
   stats(): pb.StatsResponse;
   /** Serving and not shutting down. */
   ready(): boolean;
+  /** What `/metrics` exposes (see CoordinatorMetrics). */
+  metrics: CoordinatorMetrics;
 }
 
 /**
  * The coordinator's HTTP side port: `/healthz` (the process answers), `/readyz` (it serves gRPC and is
  * not shutting down; Kubernetes takes it out of the Service otherwise) and `/metrics` (Prometheus text:
- * agents, slots, queue depth — what an autoscaler such as KEDA scales agents on — plus process metrics).
- * Figures are read from the scheduler when scraped, so nothing is counted on the hot path.
+ * see CoordinatorMetrics for what it holds — queue depth, what an autoscaler such as KEDA scales agents on,
+ * among them).
  */
 export class HttpSide {
   readonly #server: Server;
@@ -24,26 +26,7 @@ export class HttpSide {
   constructor(listen: string, source: HttpSideSource, log: Logger) {
     this.#listen = listen;
     this.#log = log;
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
-    const gauge = (name: string, help: string, read: (s: pb.StatsResponse) => number) =>
-      new Gauge({ name, help, registers: [registry], collect() { this.set(read(source.stats())); } });
-    gauge('drover_agents', 'Agent sessions connected.', (s) => s.agents);
-    gauge('drover_slots', 'Worker slots offered by connected agents.', (s) => s.slots);
-    gauge('drover_tasks_queued', 'Tasks waiting for an agent (scale agents on this).', (s) => s.tasksQueued);
-    gauge('drover_tasks_running', 'Tasks assigned to agents and not finished.', (s) => s.tasksRunning);
-    gauge('drover_jobs_open', 'Jobs not finished.', (s) => s.jobsOpen);
-    let lastCompleted = 0;
-    new Counter({
-      name: 'drover_tasks_completed_total',
-      help: 'Tasks with a final result (success or failure) since the coordinator started.',
-      registers: [registry],
-      collect() {
-        const now = source.stats().tasksCompleted;
-        if (now > lastCompleted) this.inc(now - lastCompleted);
-        lastCompleted = now;
-      },
-    });
+    const registry = source.metrics.registry;
     this.#server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') {

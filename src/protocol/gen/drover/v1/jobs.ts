@@ -186,6 +186,28 @@ export interface JobInfo {
   tasksRunning: number;
   createdAtMs: number;
   inputEnded: boolean;
+  /** Tasks waiting for an agent. */
+  tasksQueued: number;
+  /** Tasks the client announced with InputEnd (0 until then). */
+  totalTasks: number;
+  /** What each task needs from an agent. */
+  requires:
+    | Requirements
+    | undefined;
+  /**
+   * Final failures by kind ("error", "crashed", "timeout", "lost", "unschedulable", ...), counted
+   * since the coordinator started (not kept across restarts).
+   */
+  failuresByKind: { [key: string]: number };
+  /** Who submitted the job (the token's principal; empty without authentication). */
+  principal: string;
+  /** Why the job ended, when it did not complete. */
+  endMessage: string;
+}
+
+export interface JobInfo_FailuresByKindEntry {
+  key: string;
+  value: number;
 }
 
 export interface ListJobsRequest {
@@ -2101,6 +2123,12 @@ function createBaseJobInfo(): JobInfo {
     tasksRunning: 0,
     createdAtMs: 0,
     inputEnded: false,
+    tasksQueued: 0,
+    totalTasks: 0,
+    requires: undefined,
+    failuresByKind: {},
+    principal: "",
+    endMessage: "",
   };
 }
 
@@ -2132,6 +2160,24 @@ export const JobInfo: MessageFns<JobInfo> = {
     }
     if (message.inputEnded !== false) {
       writer.uint32(72).bool(message.inputEnded);
+    }
+    if (message.tasksQueued !== 0) {
+      writer.uint32(80).uint64(message.tasksQueued);
+    }
+    if (message.totalTasks !== 0) {
+      writer.uint32(88).uint64(message.totalTasks);
+    }
+    if (message.requires !== undefined) {
+      Requirements.encode(message.requires, writer.uint32(98).fork()).join();
+    }
+    globalThis.Object.entries(message.failuresByKind).forEach(([key, value]: [string, number]) => {
+      JobInfo_FailuresByKindEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
+    });
+    if (message.principal !== "") {
+      writer.uint32(114).string(message.principal);
+    }
+    if (message.endMessage !== "") {
+      writer.uint32(122).string(message.endMessage);
     }
     return writer;
   },
@@ -2221,6 +2267,57 @@ export const JobInfo: MessageFns<JobInfo> = {
             message.inputEnded = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.tasksQueued = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.totalTasks = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.requires = Requirements.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            const entry13 = JobInfo_FailuresByKindEntry.decode(reader, reader.uint32());
+            if (entry13.value !== undefined) {
+              message.failuresByKind[entry13.key] = entry13.value;
+            }
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.principal = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.endMessage = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2272,6 +2369,50 @@ export const JobInfo: MessageFns<JobInfo> = {
         : isSet(object.input_ended)
         ? globalThis.Boolean(object.input_ended)
         : false,
+      tasksQueued: isSet(object.tasksQueued)
+        ? globalThis.Number(object.tasksQueued)
+        : isSet(object.tasks_queued)
+        ? globalThis.Number(object.tasks_queued)
+        : 0,
+      totalTasks: isSet(object.totalTasks)
+        ? globalThis.Number(object.totalTasks)
+        : isSet(object.total_tasks)
+        ? globalThis.Number(object.total_tasks)
+        : 0,
+      requires: isSet(object.requires) ? Requirements.fromJSON(object.requires) : undefined,
+      failuresByKind: isObject(object.failuresByKind)
+        ? (globalThis.Object.entries(object.failuresByKind) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.failures_by_kind)
+        ? (globalThis.Object.entries(object.failures_by_kind) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      principal: isSet(object.principal) ? globalThis.String(object.principal) : "",
+      endMessage: isSet(object.endMessage)
+        ? globalThis.String(object.endMessage)
+        : isSet(object.end_message)
+        ? globalThis.String(object.end_message)
+        : "",
     };
   },
 
@@ -2304,6 +2445,30 @@ export const JobInfo: MessageFns<JobInfo> = {
     if (message.inputEnded !== false) {
       obj.inputEnded = message.inputEnded;
     }
+    if (message.tasksQueued !== 0) {
+      obj.tasksQueued = Math.round(message.tasksQueued);
+    }
+    if (message.totalTasks !== 0) {
+      obj.totalTasks = Math.round(message.totalTasks);
+    }
+    if (message.requires !== undefined) {
+      obj.requires = Requirements.toJSON(message.requires);
+    }
+    if (message.failuresByKind) {
+      const entries = globalThis.Object.entries(message.failuresByKind) as [string, number][];
+      if (entries.length > 0) {
+        obj.failuresByKind = {};
+        entries.forEach(([k, v]) => {
+          obj.failuresByKind[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.principal !== "") {
+      obj.principal = message.principal;
+    }
+    if (message.endMessage !== "") {
+      obj.endMessage = message.endMessage;
+    }
     return obj;
   },
 
@@ -2321,6 +2486,107 @@ export const JobInfo: MessageFns<JobInfo> = {
     message.tasksRunning = object.tasksRunning ?? 0;
     message.createdAtMs = object.createdAtMs ?? 0;
     message.inputEnded = object.inputEnded ?? false;
+    message.tasksQueued = object.tasksQueued ?? 0;
+    message.totalTasks = object.totalTasks ?? 0;
+    message.requires = (object.requires !== undefined && object.requires !== null)
+      ? Requirements.fromPartial(object.requires)
+      : undefined;
+    message.failuresByKind = (globalThis.Object.entries(object.failuresByKind ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.principal = object.principal ?? "";
+    message.endMessage = object.endMessage ?? "";
+    return message;
+  },
+};
+
+function createBaseJobInfo_FailuresByKindEntry(): JobInfo_FailuresByKindEntry {
+  return { key: "", value: 0 };
+}
+
+export const JobInfo_FailuresByKindEntry: MessageFns<JobInfo_FailuresByKindEntry> = {
+  encode(message: JobInfo_FailuresByKindEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobInfo_FailuresByKindEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobInfo_FailuresByKindEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobInfo_FailuresByKindEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: JobInfo_FailuresByKindEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JobInfo_FailuresByKindEntry>, I>>(base?: I): JobInfo_FailuresByKindEntry {
+    return JobInfo_FailuresByKindEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JobInfo_FailuresByKindEntry>, I>>(object: I): JobInfo_FailuresByKindEntry {
+    const message = createBaseJobInfo_FailuresByKindEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
@@ -2583,6 +2849,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
