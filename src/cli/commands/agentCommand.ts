@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { createLogger } from '../../protocol/index.ts';
+import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { parseKeyValue, parsePositiveInt, parseResource } from '../parseKeyValue.ts';
 
@@ -13,6 +14,7 @@ interface AgentFlags {
   maxTasksPerWorker?: number;
   maxWorkerRssMb?: number;
   workDir?: string;
+  logLevel: string;
 }
 
 /** `drover agent`: run an agent that executes tasks for a coordinator. */
@@ -27,8 +29,9 @@ export function agentCommand(): Command {
     .option('--max-tasks-per-worker <n>', 'replace a worker process after it ran n tasks (default: never)', parsePositiveInt)
     .option('--max-worker-rss-mb <mb>', 'replace a worker process whose memory (RSS) passed mb MiB after a task (default: never)', parsePositiveInt)
     .option('--work-dir <dir>', 'where tasks get their scratch directories, removed after each attempt (default: drover-work-<uid> in the temp dir)')
+    .addOption(logLevelOption())
     .action(async (opts: AgentFlags) => {
-      const logger = createLogger({ name: 'agent' });
+      const logger = createLogger({ name: 'agent', level: opts.logLevel });
       const agent = new Agent({
         coordinator: opts.coordinator ?? process.env.DROVER_ADDRESS ?? '127.0.0.1:7070',
         ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
