@@ -146,6 +146,7 @@ export class WorkerPool {
    */
   readonly #jobAvg = new Map<string, { avgMs: number; samples: number }>();
   #samples = 0;
+  #workersStarted = 0;
   #stopping = false;
   #dispatchQueued = false;
   /** Withdrawals asked of workers and not answered yet. */
@@ -193,6 +194,11 @@ export class WorkerPool {
         this.#spawn(slot);
       }
     });
+  }
+
+  /** Worker processes started so far, replacements included (metrics derive restarts from it). */
+  get workersStarted(): number {
+    return this.#workersStarted;
   }
 
   /** Tasks running now (one per busy worker). */
@@ -305,6 +311,7 @@ export class WorkerPool {
   }
 
   #spawn(slot: Slot): void {
+    this.#workersStarted += 1;
     slot.respawnTimer = undefined;
     slot.placed = 0;
     slot.overRss = false;

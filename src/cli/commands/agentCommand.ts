@@ -14,6 +14,7 @@ interface AgentFlags {
   maxTasksPerWorker?: number;
   maxWorkerRssMb?: number;
   workDir?: string;
+  http?: string;
   logLevel: string;
 }
 
@@ -28,6 +29,7 @@ export function agentCommand(): Command {
     .option('--resource <name=amount>', 'custom resource tasks can require (repeatable)', parseResource, {})
     .option('--max-tasks-per-worker <n>', 'replace a worker process after it ran n tasks (default: never)', parsePositiveInt)
     .option('--max-worker-rss-mb <mb>', 'replace a worker process whose memory (RSS) passed mb MiB after a task (default: never)', parsePositiveInt)
+    .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--work-dir <dir>', 'where tasks get their scratch directories, removed after each attempt (default: drover-work-<uid> in the temp dir)')
     .addOption(logLevelOption())
     .action(async (opts: AgentFlags) => {
@@ -41,6 +43,7 @@ export function agentCommand(): Command {
         ...(opts.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: opts.maxTasksPerWorker } : {}),
         ...(opts.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: opts.maxWorkerRssMb } : {}),
         ...(opts.workDir !== undefined ? { workDir: opts.workDir } : {}),
+        ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         logger,
       });
       await agent.start();
