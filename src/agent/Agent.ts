@@ -98,7 +98,8 @@ export class Agent {
   constructor(options: AgentOptions) {
     this.#options = options;
     this.name = options.name ?? `${os.hostname()}-${process.pid}`;
-    this.#log = options.logger ?? createLogger({ name: 'agent' });
+    // Every line names the agent, so logs of many agents can be merged.
+    this.#log = (options.logger ?? createLogger({ name: 'agent' })).child({ agent: this.name });
     this.#maxUnackedBytes = options.maxUnackedResultBytes ?? MAX_UNACKED_RESULT_BYTES;
   }
 

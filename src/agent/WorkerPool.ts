@@ -744,7 +744,11 @@ export class WorkerPool {
       return;
     }
     if (recycled) this.#log.debug({ worker: slot.name }, 'worker recycled');
-    else if (killedFor === undefined) this.#log.warn({ worker: slot.name, busy: inflight.length > 0 }, `worker process exited (${how}); replacing it`);
+    else if (killedFor === undefined) {
+      const task = inflight[0]?.task;
+      // Name the task it ran (if any), so the crash can be found next to its job in the logs.
+      this.#log.warn({ worker: slot.name, busy: task !== undefined, ...(task ? { jobId: task.jobId, attemptId: task.attemptId, seq: task.seq } : {}) }, `worker process exited (${how}); replacing it`);
+    }
     this.#spawn(slot);
     this.#requestDispatch();
   }

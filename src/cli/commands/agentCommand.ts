@@ -48,6 +48,7 @@ export function agentCommand(): Command {
       });
       await agent.start();
       process.stdout.write(`drover agent ${agent.name} connected\n`);
+      if (agent.httpAddress !== undefined) process.stdout.write(`drover agent http on ${agent.httpAddress}\n`);
       // SIGTERM drains: nothing new is taken, running tasks finish, their results are acknowledged (or
       // 10 s pass), then the process exits 0.
       onShutdownSignal(logger, () => agent.stop({ drain: true }));
