@@ -14,6 +14,8 @@ import { resolveConnection } from '../resolveConnection.ts';
 type JsonFlag = ConnectionFlags & { json?: boolean };
 
 const STATES = ['open', 'completed', 'cancelled', 'failed'];
+/** How long `jobs watch` keeps asking a coordinator that stopped answering before it gives up (exit 3). */
+const WATCH_RECONNECT_MS = 30_000;
 
 /** `drover jobs ls|show|watch|cancel`: the jobs of a running coordinator. */
 export function jobsCommand(): Command {
@@ -70,11 +72,20 @@ export function jobsCommand(): Command {
       await withClient(opts, async (client) => {
         let job = await client.getJob(id);
         const bar = opts.json ? undefined : new ProgressBar(total(job), `${job.jobId} ${job.name}`.trim());
+        let unreachableSince = 0;
         for (;;) {
-          bar?.update(job.tasksCompleted, total(job), note(job));
+          bar?.update(job.tasksCompleted, total(job), unreachableSince > 0 ? 'coordinator unreachable, retrying' : note(job));
           if (job.state !== 'open') break;
           await new Promise((resolve) => setTimeout(resolve, opts.interval));
-          job = await client.getJob(id);
+          try {
+            job = await client.getJob(id);
+            unreachableSince = 0;
+          } catch (err) {
+            // A coordinator restart (it resumes the job from its data) is not the end of the watch.
+            if (!(err instanceof CliError && err.exitCode === ExitCode.unreachable)) throw err;
+            unreachableSince ||= Date.now();
+            if (Date.now() - unreachableSince > WATCH_RECONNECT_MS) throw err;
+          }
         }
         if (opts.json) print(job);
         else process.stderr.write(`${job.jobId} ${job.state}: ${job.tasksCompleted - job.tasksFailed} succeeded, ${job.tasksFailed} failed${job.endMessage ? ` (${job.endMessage})` : ''}\n`);

@@ -112,6 +112,29 @@ describe('drover map', () => {
     expect(stdout).toBe('4\n9\n');
   });
 
+  it('Ctrl-C (SIGINT) cancels its job on the coordinator and exits 130', async () => {
+    const input = join(dir, 'long.jsonl');
+    await writeFile(input, Array.from({ length: 10 }, () => '3000').join('\n'));
+    const child = execFile(process.execPath, [droverBin, 'map', `${tasksModule}#sleep`, '--input', input, '--output', join(dir, 'long-out.jsonl'), '--coordinator', env.cluster.address], {
+      env: { ...process.env, DROVER_LOG_LEVEL: 'warn' },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let jobId: string | undefined;
+    for (let i = 0; i < 100 && jobId === undefined; i++) {
+      const open = JSON.parse((await drover(['jobs', 'ls', '--state', 'open', '--json', '--coordinator', env.cluster.address])).stdout || '[]');
+      jobId = open.find((j: { name: string; tasksRunning: number }) => j.name === 'imap sleep' && j.tasksRunning > 0)?.jobId;
+      if (jobId === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(jobId).toBeDefined();
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/interrupted; the job was cancelled/);
+    const show = await drover(['jobs', 'show', jobId!, '--json', '--coordinator', env.cluster.address]);
+    expect(JSON.parse(show.stdout)).toMatchObject({ jobId, state: 'cancelled' });
+  });
+
   it('exits 2 for a bad target, an unknown export, or a line that is not JSON', async () => {
     const input = join(dir, 'bad.jsonl');
     await writeFile(input, '1\n{oops\n');
