@@ -118,7 +118,12 @@ export class Coordinator {
       server.addService(pb.BlobsService, new BlobsService(blobs, this.log).handlers());
       server.addService(pb.AdminService, new AdminService(scheduler).handlers());
       this.health.addToServer(server);
-      createReflectionService().addToServer(server);
+      try {
+        createReflectionService().addToServer(server);
+      } catch (err) {
+        // A bundled build without proto/ next to it still serves; only grpcurl's discovery is lost.
+        this.log.warn({ err }, 'server reflection disabled: the .proto files could not be loaded');
+      }
       this.scheduler = scheduler;
       this.server = server;
       const port = await new Promise<number>((resolve, reject) => {
