@@ -218,7 +218,6 @@ export class JobState {
       totalTasks: row.totalTasks,
       requires: undefined,
       failuresByKind: {},
-      principal: '',
       endMessage: row.endMessage,
       jobId: row.id,
       name: row.name,
@@ -229,6 +228,7 @@ export class JobState {
       tasksRunning,
       createdAtMs: row.createdAtMs,
       inputEnded: row.inputEnded,
+      owner: '',
     };
   }
 }

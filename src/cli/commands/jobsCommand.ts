@@ -38,7 +38,7 @@ export function jobsCommand(): Command {
         if (list.length === 0) return process.stdout.write('no jobs\n');
         const rows = list.map((j) => [
           j.jobId, j.name || '-', j.state, progress(j), String(j.tasksFailed), String(j.tasksRunning), String(j.tasksQueued),
-          formatAge(j.createdAtMs), j.principal || '-',
+          formatAge(j.createdAtMs), j.owner || '-',
         ]);
         process.stdout.write(formatTable(['JOB', 'NAME', 'STATE', 'DONE', 'FAILED', 'RUNNING', 'QUEUED', 'AGE', 'OWNER'], rows));
       });
@@ -157,7 +157,7 @@ function formatJob(job: pb.JobInfo): string {
     ['tasks', `${progress(job)} done, ${job.tasksRunning} running, ${job.tasksQueued} queued`],
     ['failed', `${job.tasksFailed}${failures ? ` (${failures})` : ''}`],
     ['requires', formatRequirements(job.requires)],
-    ['owner', job.principal || '-'],
+    ['owner', job.owner || '-'],
     ['created', job.createdAtMs > 0 ? `${new Date(job.createdAtMs).toISOString()} (${formatAge(job.createdAtMs)} ago)` : '-'],
   ];
   return lines.map(([k, v]) => `${`${k}:`.padEnd(10)}${v}`).join('\n') + '\n';

@@ -178,14 +178,6 @@ export interface GetJobRequest {
 export interface JobInfo {
   jobId: string;
   name: string;
-  /** "open" | "completed" | "cancelled" | "failed" */
-  state: string;
-  tasksSubmitted: number;
-  tasksCompleted: number;
-  tasksFailed: number;
-  tasksRunning: number;
-  createdAtMs: number;
-  inputEnded: boolean;
   /** Tasks waiting for an agent. */
   tasksQueued: number;
   /** Tasks the client announced with InputEnd (0 until then). */
@@ -199,10 +191,21 @@ export interface JobInfo {
    * since the coordinator started (not kept across restarts).
    */
   failuresByKind: { [key: string]: number };
-  /** Who submitted the job (the token's principal; empty without authentication). */
-  principal: string;
   /** Why the job ended, when it did not complete. */
   endMessage: string;
+  /** "open" | "completed" | "cancelled" | "failed" */
+  state: string;
+  tasksSubmitted: number;
+  tasksCompleted: number;
+  tasksFailed: number;
+  tasksRunning: number;
+  createdAtMs: number;
+  inputEnded: boolean;
+  /**
+   * Principal that opened the job (its token's name; empty on a coordinator without tokens).
+   * Clients only ever see their own jobs; admins see every job and who owns it.
+   */
+  owner: string;
 }
 
 export interface JobInfo_FailuresByKindEntry {
@@ -2116,6 +2119,11 @@ function createBaseJobInfo(): JobInfo {
   return {
     jobId: "",
     name: "",
+    tasksQueued: 0,
+    totalTasks: 0,
+    requires: undefined,
+    failuresByKind: {},
+    endMessage: "",
     state: "",
     tasksSubmitted: 0,
     tasksCompleted: 0,
@@ -2123,12 +2131,7 @@ function createBaseJobInfo(): JobInfo {
     tasksRunning: 0,
     createdAtMs: 0,
     inputEnded: false,
-    tasksQueued: 0,
-    totalTasks: 0,
-    requires: undefined,
-    failuresByKind: {},
-    principal: "",
-    endMessage: "",
+    owner: "",
   };
 }
 
@@ -2139,6 +2142,21 @@ export const JobInfo: MessageFns<JobInfo> = {
     }
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
+    }
+    if (message.tasksQueued !== 0) {
+      writer.uint32(88).uint64(message.tasksQueued);
+    }
+    if (message.totalTasks !== 0) {
+      writer.uint32(96).uint64(message.totalTasks);
+    }
+    if (message.requires !== undefined) {
+      Requirements.encode(message.requires, writer.uint32(106).fork()).join();
+    }
+    globalThis.Object.entries(message.failuresByKind).forEach(([key, value]: [string, number]) => {
+      JobInfo_FailuresByKindEntry.encode({ key: key as any, value }, writer.uint32(114).fork()).join();
+    });
+    if (message.endMessage !== "") {
+      writer.uint32(122).string(message.endMessage);
     }
     if (message.state !== "") {
       writer.uint32(26).string(message.state);
@@ -2161,23 +2179,8 @@ export const JobInfo: MessageFns<JobInfo> = {
     if (message.inputEnded !== false) {
       writer.uint32(72).bool(message.inputEnded);
     }
-    if (message.tasksQueued !== 0) {
-      writer.uint32(80).uint64(message.tasksQueued);
-    }
-    if (message.totalTasks !== 0) {
-      writer.uint32(88).uint64(message.totalTasks);
-    }
-    if (message.requires !== undefined) {
-      Requirements.encode(message.requires, writer.uint32(98).fork()).join();
-    }
-    globalThis.Object.entries(message.failuresByKind).forEach(([key, value]: [string, number]) => {
-      JobInfo_FailuresByKindEntry.encode({ key: key as any, value }, writer.uint32(106).fork()).join();
-    });
-    if (message.principal !== "") {
-      writer.uint32(114).string(message.principal);
-    }
-    if (message.endMessage !== "") {
-      writer.uint32(122).string(message.endMessage);
+    if (message.owner !== "") {
+      writer.uint32(82).string(message.owner);
     }
     return writer;
   },
@@ -2209,6 +2212,49 @@ export const JobInfo: MessageFns<JobInfo> = {
             }
 
             message.name = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.tasksQueued = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.totalTasks = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.requires = Requirements.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            const entry14 = JobInfo_FailuresByKindEntry.decode(reader, reader.uint32());
+            if (entry14.value !== undefined) {
+              message.failuresByKind[entry14.key] = entry14.value;
+            }
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.endMessage = reader.string();
             continue;
           }
           case 3: {
@@ -2268,54 +2314,11 @@ export const JobInfo: MessageFns<JobInfo> = {
             continue;
           }
           case 10: {
-            if (tag !== 80) {
+            if (tag !== 82) {
               break;
             }
 
-            message.tasksQueued = longToNumber(reader.uint64());
-            continue;
-          }
-          case 11: {
-            if (tag !== 88) {
-              break;
-            }
-
-            message.totalTasks = longToNumber(reader.uint64());
-            continue;
-          }
-          case 12: {
-            if (tag !== 98) {
-              break;
-            }
-
-            message.requires = Requirements.decode(reader, reader.uint32());
-            continue;
-          }
-          case 13: {
-            if (tag !== 106) {
-              break;
-            }
-
-            const entry13 = JobInfo_FailuresByKindEntry.decode(reader, reader.uint32());
-            if (entry13.value !== undefined) {
-              message.failuresByKind[entry13.key] = entry13.value;
-            }
-            continue;
-          }
-          case 14: {
-            if (tag !== 114) {
-              break;
-            }
-
-            message.principal = reader.string();
-            continue;
-          }
-          case 15: {
-            if (tag !== 122) {
-              break;
-            }
-
-            message.endMessage = reader.string();
+            message.owner = reader.string();
             continue;
           }
         }
@@ -2338,37 +2341,6 @@ export const JobInfo: MessageFns<JobInfo> = {
         ? globalThis.String(object.job_id)
         : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      state: isSet(object.state) ? globalThis.String(object.state) : "",
-      tasksSubmitted: isSet(object.tasksSubmitted)
-        ? globalThis.Number(object.tasksSubmitted)
-        : isSet(object.tasks_submitted)
-        ? globalThis.Number(object.tasks_submitted)
-        : 0,
-      tasksCompleted: isSet(object.tasksCompleted)
-        ? globalThis.Number(object.tasksCompleted)
-        : isSet(object.tasks_completed)
-        ? globalThis.Number(object.tasks_completed)
-        : 0,
-      tasksFailed: isSet(object.tasksFailed)
-        ? globalThis.Number(object.tasksFailed)
-        : isSet(object.tasks_failed)
-        ? globalThis.Number(object.tasks_failed)
-        : 0,
-      tasksRunning: isSet(object.tasksRunning)
-        ? globalThis.Number(object.tasksRunning)
-        : isSet(object.tasks_running)
-        ? globalThis.Number(object.tasks_running)
-        : 0,
-      createdAtMs: isSet(object.createdAtMs)
-        ? globalThis.Number(object.createdAtMs)
-        : isSet(object.created_at_ms)
-        ? globalThis.Number(object.created_at_ms)
-        : 0,
-      inputEnded: isSet(object.inputEnded)
-        ? globalThis.Boolean(object.inputEnded)
-        : isSet(object.input_ended)
-        ? globalThis.Boolean(object.input_ended)
-        : false,
       tasksQueued: isSet(object.tasksQueued)
         ? globalThis.Number(object.tasksQueued)
         : isSet(object.tasks_queued)
@@ -2407,12 +2379,43 @@ export const JobInfo: MessageFns<JobInfo> = {
           {},
         )
         : {},
-      principal: isSet(object.principal) ? globalThis.String(object.principal) : "",
       endMessage: isSet(object.endMessage)
         ? globalThis.String(object.endMessage)
         : isSet(object.end_message)
         ? globalThis.String(object.end_message)
         : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      tasksSubmitted: isSet(object.tasksSubmitted)
+        ? globalThis.Number(object.tasksSubmitted)
+        : isSet(object.tasks_submitted)
+        ? globalThis.Number(object.tasks_submitted)
+        : 0,
+      tasksCompleted: isSet(object.tasksCompleted)
+        ? globalThis.Number(object.tasksCompleted)
+        : isSet(object.tasks_completed)
+        ? globalThis.Number(object.tasks_completed)
+        : 0,
+      tasksFailed: isSet(object.tasksFailed)
+        ? globalThis.Number(object.tasksFailed)
+        : isSet(object.tasks_failed)
+        ? globalThis.Number(object.tasks_failed)
+        : 0,
+      tasksRunning: isSet(object.tasksRunning)
+        ? globalThis.Number(object.tasksRunning)
+        : isSet(object.tasks_running)
+        ? globalThis.Number(object.tasks_running)
+        : 0,
+      createdAtMs: isSet(object.createdAtMs)
+        ? globalThis.Number(object.createdAtMs)
+        : isSet(object.created_at_ms)
+        ? globalThis.Number(object.created_at_ms)
+        : 0,
+      inputEnded: isSet(object.inputEnded)
+        ? globalThis.Boolean(object.inputEnded)
+        : isSet(object.input_ended)
+        ? globalThis.Boolean(object.input_ended)
+        : false,
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
     };
   },
 
@@ -2423,6 +2426,27 @@ export const JobInfo: MessageFns<JobInfo> = {
     }
     if (message.name !== "") {
       obj.name = message.name;
+    }
+    if (message.tasksQueued !== 0) {
+      obj.tasksQueued = Math.round(message.tasksQueued);
+    }
+    if (message.totalTasks !== 0) {
+      obj.totalTasks = Math.round(message.totalTasks);
+    }
+    if (message.requires !== undefined) {
+      obj.requires = Requirements.toJSON(message.requires);
+    }
+    if (message.failuresByKind) {
+      const entries = globalThis.Object.entries(message.failuresByKind) as [string, number][];
+      if (entries.length > 0) {
+        obj.failuresByKind = {};
+        entries.forEach(([k, v]) => {
+          obj.failuresByKind[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.endMessage !== "") {
+      obj.endMessage = message.endMessage;
     }
     if (message.state !== "") {
       obj.state = message.state;
@@ -2445,29 +2469,8 @@ export const JobInfo: MessageFns<JobInfo> = {
     if (message.inputEnded !== false) {
       obj.inputEnded = message.inputEnded;
     }
-    if (message.tasksQueued !== 0) {
-      obj.tasksQueued = Math.round(message.tasksQueued);
-    }
-    if (message.totalTasks !== 0) {
-      obj.totalTasks = Math.round(message.totalTasks);
-    }
-    if (message.requires !== undefined) {
-      obj.requires = Requirements.toJSON(message.requires);
-    }
-    if (message.failuresByKind) {
-      const entries = globalThis.Object.entries(message.failuresByKind) as [string, number][];
-      if (entries.length > 0) {
-        obj.failuresByKind = {};
-        entries.forEach(([k, v]) => {
-          obj.failuresByKind[k] = Math.round(v);
-        });
-      }
-    }
-    if (message.principal !== "") {
-      obj.principal = message.principal;
-    }
-    if (message.endMessage !== "") {
-      obj.endMessage = message.endMessage;
+    if (message.owner !== "") {
+      obj.owner = message.owner;
     }
     return obj;
   },
@@ -2479,13 +2482,6 @@ export const JobInfo: MessageFns<JobInfo> = {
     const message = createBaseJobInfo();
     message.jobId = object.jobId ?? "";
     message.name = object.name ?? "";
-    message.state = object.state ?? "";
-    message.tasksSubmitted = object.tasksSubmitted ?? 0;
-    message.tasksCompleted = object.tasksCompleted ?? 0;
-    message.tasksFailed = object.tasksFailed ?? 0;
-    message.tasksRunning = object.tasksRunning ?? 0;
-    message.createdAtMs = object.createdAtMs ?? 0;
-    message.inputEnded = object.inputEnded ?? false;
     message.tasksQueued = object.tasksQueued ?? 0;
     message.totalTasks = object.totalTasks ?? 0;
     message.requires = (object.requires !== undefined && object.requires !== null)
@@ -2500,8 +2496,15 @@ export const JobInfo: MessageFns<JobInfo> = {
       },
       {},
     );
-    message.principal = object.principal ?? "";
     message.endMessage = object.endMessage ?? "";
+    message.state = object.state ?? "";
+    message.tasksSubmitted = object.tasksSubmitted ?? 0;
+    message.tasksCompleted = object.tasksCompleted ?? 0;
+    message.tasksFailed = object.tasksFailed ?? 0;
+    message.tasksRunning = object.tasksRunning ?? 0;
+    message.createdAtMs = object.createdAtMs ?? 0;
+    message.inputEnded = object.inputEnded ?? false;
+    message.owner = object.owner ?? "";
     return message;
   },
 };
