@@ -442,6 +442,9 @@ export class Agent {
   #settled(task: PoolTask, outcome: PoolOutcome | undefined, worker: string, durationMs: number): void {
     this.#held--;
     this.#metrics.taskSettled(outcome);
+    if (outcome?.$case === 'failure' && this.#log.isLevelEnabled('debug')) {
+      this.#log.debug({ jobId: task.jobId, attemptId: task.attemptId, seq: task.seq, worker, kind: outcome.value.kind }, 'task failed');
+    }
     // A finished task's last progress still goes out (just before its result); a cancelled one's does not.
     if (outcome === undefined) {
       this.#progress.delete(task.attemptId);

@@ -135,6 +135,18 @@ describe('drover map', () => {
     expect(JSON.parse(show.stdout)).toMatchObject({ jobId, state: 'cancelled' });
   });
 
+  it('without a coordinator runs a .mjs module on a local cluster it starts itself', async () => {
+    const module = join(dir, 'plain.mjs');
+    await writeFile(module, 'export function describe(item) { return `${item.name}:${item.n * 2}`; }\n');
+    const input = join(dir, 'plain.jsonl');
+    await writeFile(input, '{"name":"a","n":1}\n{"name":"b","n":2}\n');
+    const output = join(dir, 'plain-out.jsonl');
+    const { code, stderr } = await drover(['map', `${module}#describe`, '--input', input, '--output', output, '--processes', '1']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(await readFile(output, 'utf8')).toBe('"a:2"\n"b:4"\n');
+  });
+
   it('exits 2 for a bad target, an unknown export, or a line that is not JSON', async () => {
     const input = join(dir, 'bad.jsonl');
     await writeFile(input, '1\n{oops\n');
