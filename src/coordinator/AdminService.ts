@@ -1,7 +1,7 @@
 import type { pb } from '../protocol/index.ts';
 import type { Scheduler } from './Scheduler.ts';
 
-/** `drover.v1.Admin`: what the cluster looks like right now (agents, queue depth, open jobs). */
+/** `drover.v1.Admin`: what the cluster looks like right now (agents with their load, queue depth, every job). */
 export class AdminService {
   private readonly scheduler: Scheduler;
 
@@ -14,6 +14,11 @@ export class AdminService {
     return {
       listAgents: (_call, callback) => callback(null, { agents: this.scheduler.listAgents() }),
       stats: (_call, callback) => callback(null, this.scheduler.stats()),
+      listJobs: (call, callback) => {
+        const state = call.request.state;
+        const jobs = this.scheduler.listJobs();
+        callback(null, { jobs: state === '' ? jobs : jobs.filter((job) => job.state === state) });
+      },
     };
   }
 }

@@ -1,12 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import { createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
+import { createReflectionService } from './createReflectionService.ts';
 import { JobsService } from './JobsService.ts';
+import { CoordinatorMetrics } from './http/CoordinatorMetrics.ts';
 import { HttpSide, type HttpSideOptions } from './http/HttpSide.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
@@ -37,6 +40,9 @@ export interface CoordinatorOptions {
   synchronous?: 'normal' | 'full';
 }
 
+/** Names reported by `grpc.health.v1` ('' is the server as a whole). */
+const SERVICE_NAMES = ['', 'drover.v1.Jobs', 'drover.v1.Agents', 'drover.v1.Blobs', 'drover.v1.Admin'];
+
 /** How long `stop()` lets calls finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 1000;
 
@@ -51,6 +57,10 @@ export class Coordinator {
   private readonly log: Logger;
   private readonly options: CoordinatorOptions;
   private http: HttpSide | undefined;
+  /** `grpc.health.v1`: SERVING for '' and every drover service while up, NOT_SERVING once stopping. */
+  private readonly health = new HealthImplementation();
+  /** Prometheus metrics; the scheduler reports final results to it. */
+  readonly metrics = new CoordinatorMetrics();
   private scheduler: Scheduler | undefined;
   private server: grpc.Server | undefined;
   private boundAddress: string | undefined;
@@ -92,7 +102,9 @@ export class Coordinator {
         leaseMs: this.options.leaseMs,
         agentGraceMs: this.options.agentGraceMs,
         detachedJobTtlMs: this.options.detachedJobTtlMs,
+        metrics: this.metrics,
       });
+      this.metrics.readFrom(scheduler);
       const restored = scheduler.restore();
       if (dataDir !== undefined) this.log.info({ dataDir, ...restored, blobs: blobs.count }, 'state restored');
       const server = new grpc.Server({
@@ -107,6 +119,13 @@ export class Coordinator {
       server.addService(pb.AgentsService, new AgentsService(scheduler, this.log).handlers());
       server.addService(pb.BlobsService, new BlobsService(blobs, this.log).handlers());
       server.addService(pb.AdminService, new AdminService(scheduler).handlers());
+      this.health.addToServer(server);
+      try {
+        createReflectionService().addToServer(server);
+      } catch (err) {
+        // A bundled build without proto/ next to it still serves; only grpcurl's discovery is lost.
+        this.log.warn({ err }, 'server reflection disabled: the .proto files could not be loaded');
+      }
       this.scheduler = scheduler;
       this.server = server;
       const port = await new Promise<number>((resolve, reject) => {
@@ -122,11 +141,13 @@ export class Coordinator {
           agents: () => scheduler!.agentSummaries(),
           jobs: () => scheduler!.jobSummaries(),
           ready: () => this.stopping === undefined && this.server !== undefined,
+          metrics: this.metrics,
         }, this.log, { authorize: this.options.httpAuthorize });
         await http.start();
         this.http = http;
       }
       if (this.stopping !== undefined) throw new UsageError('Coordinator.stop() was called while start() ran');
+      for (const service of SERVICE_NAMES) this.health.setStatus(service, 'SERVING');
     } catch (error) {
       await this.http?.stop();
       this.http = undefined;
@@ -162,6 +183,8 @@ export class Coordinator {
   }
 
   private async shutdown(): Promise<void> {
+    // Health checkers (grpcurl, Kubernetes gRPC probes) see the coordinator going before it goes.
+    for (const service of SERVICE_NAMES) this.health.setStatus(service, 'NOT_SERVING');
     this.scheduler?.shutdown();
     await this.http?.stop();
     const server = this.server;

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { createLogger } from '../../protocol/index.ts';
+import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { parseKeyValue, parsePositiveInt, parseResource } from '../parseKeyValue.ts';
 
@@ -13,6 +14,8 @@ interface AgentFlags {
   maxTasksPerWorker?: number;
   maxWorkerRssMb?: number;
   workDir?: string;
+  http?: string;
+  logLevel: string;
 }
 
 /** `drover agent`: run an agent that executes tasks for a coordinator. */
@@ -26,9 +29,11 @@ export function agentCommand(): Command {
     .option('--resource <name=amount>', 'custom resource tasks can require (repeatable)', parseResource, {})
     .option('--max-tasks-per-worker <n>', 'replace a worker process after it ran n tasks (default: never)', parsePositiveInt)
     .option('--max-worker-rss-mb <mb>', 'replace a worker process whose memory (RSS) passed mb MiB after a task (default: never)', parsePositiveInt)
+    .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--work-dir <dir>', 'where tasks get their scratch directories, removed after each attempt (default: drover-work-<uid> in the temp dir)')
+    .addOption(logLevelOption())
     .action(async (opts: AgentFlags) => {
-      const logger = createLogger({ name: 'agent' });
+      const logger = createLogger({ name: 'agent', level: opts.logLevel });
       const agent = new Agent({
         coordinator: opts.coordinator ?? process.env.DROVER_ADDRESS ?? '127.0.0.1:7070',
         ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
@@ -38,10 +43,12 @@ export function agentCommand(): Command {
         ...(opts.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: opts.maxTasksPerWorker } : {}),
         ...(opts.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: opts.maxWorkerRssMb } : {}),
         ...(opts.workDir !== undefined ? { workDir: opts.workDir } : {}),
+        ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         logger,
       });
       await agent.start();
       process.stdout.write(`drover agent ${agent.name} connected\n`);
+      if (agent.httpAddress !== undefined) process.stdout.write(`drover agent http on ${agent.httpAddress}\n`);
       // SIGTERM drains: nothing new is taken, running tasks finish, their results are acknowledged (or
       // 10 s pass), then the process exits 0.
       onShutdownSignal(logger, () => agent.stop({ drain: true }));

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { Coordinator } from '../../coordinator/index.ts';
 import { createLogger } from '../../protocol/index.ts';
+import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { refuseOpenListen } from '../refuseOpenListen.ts';
 import { parsePositiveInt } from '../parseKeyValue.ts';
@@ -15,8 +16,9 @@ export function coordinatorCommand(): Command {
     .option('--data <dir>', 'directory for durable state (jobs, tasks, results, blobs); restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt)
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number }) => {
-      const logger = createLogger({ name: 'coordinator' });
+    .addOption(logLevelOption())
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string }) => {
+      const logger = createLogger({ name: 'coordinator', level: opts.logLevel });
       refuseOpenListen(opts.listen, opts.insecure, logger);
       const coordinator = new Coordinator({
         listen: opts.listen,
