@@ -1,6 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import type { ParentMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
+import { SEA_WORKER_ARGUMENT } from './worker/SEA_WORKER_ARGUMENT.ts';
 
 /** How much of a worker's stderr is kept to explain a crash. */
 const STDERR_TAIL_BYTES = 4096;
@@ -58,12 +60,22 @@ export class WorkerProcess {
     this.name = options.name;
     const forward = options.forwardStderr ?? true;
     // execArgv is explicit so that flags of the parent (a test runner's loaders, --inspect) do not leak in.
-    this.child = fork(WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], {
+    const execArgv = options.execArgv ?? [];
+    const forkOptions: ForkOptions = {
       execPath: process.execPath,
-      execArgv: options.execArgv ?? [],
+      execArgv,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    });
+    };
+    // A single executable is its own worker (see SEA_WORKER_ARGUMENT); it takes Node flags only from
+    // NODE_OPTIONS, not from its command line.
+    this.child = isSea()
+      ? fork(SEA_WORKER_ARGUMENT, [String(options.maxRssBytes ?? 0)], {
+          ...forkOptions,
+          execArgv: [],
+          env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...execArgv].join(' ').trim() },
+        })
+      : fork(WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], forkOptions);
     this.child.stderr!.on('data', (chunk: Buffer) => {
       if (forward) process.stderr.write(chunk);
       this.#keepStderr(chunk);
