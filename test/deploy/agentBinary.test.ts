@@ -2,7 +2,7 @@
 // against a real coordinator, it runs tasks sent through the SDK in worker processes that are the
 // binary itself (no node, no sources on its PATH or cwd).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,6 +39,22 @@ async function startBinaryAgent(args: string[]): Promise<ChildProcess> {
   return child;
 }
 
+/** The agent's worker processes: pid → command line (from /proc). */
+function workers(agentPid: number): Map<number, string> {
+  const found = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1]);
+      if (ppid !== agentPid) continue;
+      found.set(Number(entry), readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' '));
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return found;
+}
+
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'drover-agent-binary-'));
   binary = join(dir, 'drover-agent');
@@ -72,6 +88,33 @@ describe('the single-executable agent', () => {
     const failed = await pool.map(tasks.failOn, [1, 2, 3]).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(TaskError);
     expect((failed as TaskError).remoteName).toBe('ParseFailure');
+  }, 60_000);
+
+  it('runs command tasks: input staged from the blob store, output collected back', async () => {
+    await using pool = await connect({ address });
+    // The agent's PATH is empty, so the executable is named by its path.
+    const r = await pool.exec({ command: '/usr/bin/sort', args: ['in.txt', '-o', 'out.txt'], inputs: { 'in.txt': new TextEncoder().encode('b\nc\na\n') }, outputs: ['out.txt'] });
+    expect({ exitCode: r.exitCode, agent: r.agent }).toEqual({ exitCode: 0, agent: 'vm-1' });
+    expect((await pool.readBlob(r.outputs['out.txt']!.digest)).toString()).toBe('a\nb\nc\n');
+  }, 60_000);
+
+  it('replaces a worker killed for a timeout with a new one, forked from the binary', async () => {
+    await using pool = await connect({ address });
+    const tasks = await pool.load<typeof import('../fixtures/tasks.ts')>(fixtures);
+    const before = workers(agent!.pid!);
+    expect(before.size).toBe(2);
+    const late = await pool.map(tasks.sleep, [30_000], { timeoutMs: 300, retries: 0 }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(TaskError);
+    expect((late as TaskError).kind).toBe('timeout');
+    // One worker was killed and replaced: two workers again, one of them new, all of them the binary.
+    let after = workers(agent!.pid!);
+    while (after.size !== 2 || [...after.keys()].every((pid) => before.has(pid))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      after = workers(agent!.pid!);
+    }
+    expect([...after.keys()].filter((pid) => !before.has(pid))).toHaveLength(1);
+    for (const args of after.values()) expect(args).toBe(`${binary} --drover-sea-worker 0`);
+    expect(await pool.map(tasks.square, [1, 2, 3, 4], { chunksize: 1 })).toEqual([1, 4, 9, 16]);
   }, 60_000);
 
   it('drains on SIGTERM and exits 0', async () => {
