@@ -222,6 +222,14 @@ it('the SUMO overlay runs the drover-sumo image with a label tasks can require',
   expect(flagValue(c.args, '--label')).toBe('pool=sumo');
 });
 
+it('the HPA overlay documents a prometheus-adapter rule that serves the metric its HPA reads', () => {
+  const [values] = parseYamlDocuments(readFileSync(join(k8sDir, 'overlays', 'hpa', 'prometheus-adapter-rules.yaml'), 'utf8')) as Obj[];
+  const rule = values!.rules.external.find((r: Obj) => r.name.as === 'drover_tasks_queued');
+  expect(rule?.seriesQuery).toContain('drover_tasks_queued');
+  const hpa = render(join(k8sDir, 'overlays', 'hpa')).find((o) => o.kind === 'HorizontalPodAutoscaler')!;
+  expect(hpa.spec.metrics[0].external.metric.name).toBe(rule.name.as);
+});
+
 /** The Dockerfile's stages: FROM line, then its instructions (continuations joined). */
 function dockerfileStages(): { from: string; name: string; lines: string[] }[] {
   const text = readFileSync(join(root, 'deploy', 'docker', 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
