@@ -256,7 +256,9 @@ describe('deploy/docker/Dockerfile', () => {
   it('is multi-stage on a Node 24 slim base, installs production dependencies from the lockfile', () => {
     expect(text).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m);
     expect(stages.map((s) => s.name)).toEqual(['dependencies', 'drover', 'drover-sumo']);
-    expect(stage('dependencies').lines.join('\n')).toMatch(/npm ci --omit=dev/);
+    // From the lockfile, without devDependencies (`npm install`: see the Dockerfile for why not `npm ci` yet).
+    expect(stage('dependencies').lines).toContain('COPY package.json package-lock.json ./');
+    expect(stage('dependencies').lines.join('\n')).toMatch(/npm (ci|install) --omit=dev/);
     expect(stage('drover').lines).toContain('COPY --from=dependencies /app/node_modules ./node_modules');
     expect(stage('drover-sumo').from).toBe('drover');
   });
@@ -286,6 +288,28 @@ describe('deploy/docker/Dockerfile', () => {
         if (v !== undefined) expect(exposed).toContain(portOf(v));
       }
     }
+  });
+
+  it('copies sources that import only production dependencies (the image has no devDependencies)', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> };
+    const packageOf = (specifier: string) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+    const offending: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(join(root, dir))) {
+        const path = `${dir}/${entry}`;
+        if (statSync(join(root, path)).isDirectory()) walk(path);
+        else if (/\.(ts|js)$/.test(entry)) {
+          const text = readFileSync(join(root, path), 'utf8');
+          for (const m of text.matchAll(/(?:\bfrom\s+|^import\s+|\bimport\(\s*)['"]([^'"./][^'"]*)['"]/gm)) {
+            const name = packageOf(m[1]!);
+            if (m[1]!.startsWith('node:') || name === pkg.name || name in pkg.dependencies) continue;
+            offending.push(`${path}: ${m[1]}`);
+          }
+        }
+      }
+    };
+    for (const dir of ['src', 'bin']) walk(dir);
+    expect(offending).toEqual([]);
   });
 
   it('keeps the build context to what the image copies', () => {
