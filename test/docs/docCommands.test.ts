@@ -36,8 +36,13 @@ const commands: ShellCommand[] = docFiles().flatMap((f) => extractShellCommands(
 
 /** Outside tools the docs may show (installation, Kubernetes, systemd); they are not drover's to test. */
 const OUTSIDE_TOOLS = new Set([
-  'apt-get', 'install', 'useradd', 'systemctl', 'journalctl', 'openssl', 'helm', 'export', 'cat',
-  'netgenerate', 'sumo', '/usr/bin/python3', 'kubectl', 'docker',
+  // setup and operations
+  'apt-get', 'install', 'useradd', 'systemctl', 'journalctl', 'openssl', 'helm', 'kubectl', 'docker',
+  'curl', 'grpcurl', 'jq', 'sudo',
+  // SUMO's own tools
+  'sumo', 'netgenerate', 'netconvert', 'duarouter', '/usr/bin/python3',
+  // the shell
+  'export', 'cat', 'echo', 'cd', 'mkdir', 'cp', 'mv', 'rm', 'ls', 'chmod', 'chown', 'kill', 'sleep', 'base64', 'head', 'tail',
 ]);
 
 /**
