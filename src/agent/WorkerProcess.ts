@@ -1,4 +1,4 @@
-import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import type { ParentMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
@@ -60,22 +60,15 @@ export class WorkerProcess {
     this.name = options.name;
     const forward = options.forwardStderr ?? true;
     // execArgv is explicit so that flags of the parent (a test runner's loaders, --inspect) do not leak in.
-    const execArgv = options.execArgv ?? [];
-    const forkOptions: ForkOptions = {
+    // A single executable is its own worker (see SEA_WORKER_ARGUMENT) and takes Node flags only from NODE_OPTIONS.
+    const sea = isSea();
+    this.child = fork(sea ? SEA_WORKER_ARGUMENT : WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], {
       execPath: process.execPath,
-      execArgv,
+      execArgv: sea ? [] : (options.execArgv ?? []),
+      ...(sea ? { env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...(options.execArgv ?? [])].join(' ').trim() } } : {}),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    };
-    // A single executable is its own worker (see SEA_WORKER_ARGUMENT); it takes Node flags only from
-    // NODE_OPTIONS, not from its command line.
-    this.child = isSea()
-      ? fork(SEA_WORKER_ARGUMENT, [String(options.maxRssBytes ?? 0)], {
-          ...forkOptions,
-          execArgv: [],
-          env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...execArgv].join(' ').trim() },
-        })
-      : fork(WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], forkOptions);
+    });
     this.child.stderr!.on('data', (chunk: Buffer) => {
       if (forward) process.stderr.write(chunk);
       this.#keepStderr(chunk);
