@@ -53,6 +53,8 @@ const COVERED_BY: { command: RegExp; by: string[]; mentions: string }[] = [
   { command: /^npm install$/, by: ['.ci/run'], mentions: 'npm install' },
   { command: /^npm test$/, by: ['.ci/run'], mentions: 'npm test' },
   { command: /^npm run typecheck$/, by: ['.ci/run'], mentions: 'npm run typecheck' },
+  // A test run by name is one of the tests `npm test` runs (its files are checked to exist above).
+  { command: /^npx vitest run /, by: ['.ci/run'], mentions: 'npm test' },
   { command: /^npm run gen$/, by: ['.ci/run'], mentions: 'npm run gen:check' },
   { command: /^npm run bench:guard$/, by: ['.ci/run'], mentions: 'npm run bench:guard' },
   { command: /^npm run test:faults$/, by: ['test/faults/agentKill.test.ts', 'test/faults/coordinatorKill.test.ts'], mentions: 'kill' },
@@ -97,6 +99,8 @@ describe.each(commands.map((c) => [`${c.where} ${c.text}`, c] as const))('%s', (
     } else if (first === 'npm') {
       if (second === 'run') expect(Object.keys(scripts), 'package.json script').toContain(c.argv[2]);
       else expect(['install', 'test', 'ci']).toContain(second);
+    } else if (first === 'npx' && second === 'vitest') {
+      expect(c.argv[2], 'npx vitest run <test files>').toBe('run');
     } else if (first === 'node') {
       expect(existsSync(join(root, second!)), `${second} exists`).toBe(true);
     } else {
@@ -114,7 +118,7 @@ describe.each(commands.map((c) => [`${c.where} ${c.text}`, c] as const))('%s', (
   });
 
   const drover = droverArgv(c);
-  if (drover || c.argv[0] === 'npm' || c.argv[0] === 'node') {
+  if (drover || c.argv[0] === 'npm' || c.argv[0] === 'node' || c.argv[0] === 'npx') {
     it('is run here or by a named test', () => {
       const text = normalised(c);
       if (CHEAP.some((cheap) => cheap.test(text))) return; // run below
