@@ -28,7 +28,8 @@ function kustomizationDirs(dir: string): string[] {
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) found.push(...kustomizationDirs(path));
-    else if (entry === 'kustomization.yaml') found.push(dir);
+    // Components are rendered through the overlays that use them.
+    else if (entry === 'kustomization.yaml' && /^kind: Kustomization$/m.test(readFileSync(path, 'utf8'))) found.push(dir);
   }
   return found.sort();
 }
@@ -89,11 +90,18 @@ function validateScaledObject(o: Obj): void {
   }
 }
 
+/** Options whose value is a file the pod must get from a Secret. */
+const FILE_FLAGS = ['--tokens-file', '--token-file', '--tls-cert', '--tls-key', '--tls-ca', '--tls-client-ca'];
+/** Secrets the manifests mount but do not contain (made by cert-manager or by hand; see components/tls), and their keys. */
+const EXTERNAL_SECRETS: Record<string, string[]> = { 'drover-tls': ['tls.crt', 'tls.key', 'ca.crt'] };
+
 const dirs = kustomizationDirs(k8sDir);
 const knownEnv = knownEnvironmentVariables(program, join(root, 'src'));
 
-it('finds the base and the overlays', () => {
-  expect(dirs.map((d) => relative(k8sDir, d))).toEqual(['base', 'overlays/agent-sumo', 'overlays/hpa', 'overlays/keda']);
+it('finds the base and the overlays, and every component is used by an overlay', () => {
+  expect(dirs.map((d) => relative(k8sDir, d))).toEqual(['base', 'overlays/agent-sumo', 'overlays/hpa', 'overlays/keda', 'overlays/tls', 'overlays/tls-keda']);
+  const used = dirs.flatMap((d) => [...readFileSync(join(d, 'kustomization.yaml'), 'utf8').matchAll(/components\/([\w-]+)/g)].map((m) => m[1]));
+  expect(new Set(used)).toEqual(new Set(readdirSync(join(k8sDir, 'components'))));
 });
 
 describe.each(dirs.map((d) => [relative(k8sDir, d), d]))('kustomization %s', (_name, dir) => {
@@ -159,19 +167,35 @@ describe.each(dirs.map((d) => [relative(k8sDir, d), d]))('kustomization %s', (_n
     }
   });
 
-  it('reads its token files from mounted Secrets that exist and have that key', () => {
+  it('reads its token and certificate files from mounted Secrets that have that key', () => {
     for (const o of objects) {
       for (const c of droverContainers(o)) {
-        for (const flag of ['--tokens-file', '--token-file']) {
+        for (const flag of FILE_FLAGS) {
           const path = flagValue(c.args ?? [], flag);
           if (path === undefined) continue;
           const mount = (c.volumeMounts as Obj[]).find((m) => path.startsWith(`${m.mountPath}/`));
           expect(mount, `${o.metadata.name}: ${flag} ${path} is under a volume mount`).toBeDefined();
           const volume = (podSpec(o)!.volumes as Obj[]).find((v) => v.name === mount!.name);
-          const secret = find('Secret', volume?.secret?.secretName);
-          expect(secret, `${o.metadata.name}: ${flag} comes from a Secret in the kustomization`).toBeDefined();
-          const key = path.slice(mount!.mountPath.length + 1);
-          expect(Object.keys({ ...secret!.data, ...secret!.stringData })).toContain(key);
+          expect(volume?.secret?.secretName, `${o.metadata.name}: ${flag} comes from a Secret`).toEqual(expect.any(String));
+          const file = path.slice(mount!.mountPath.length + 1);
+          // With `items`, only the listed keys are there, under their paths.
+          const item = (volume!.secret.items as Obj[] | undefined)?.find((i) => i.path === file);
+          if (volume!.secret.items) expect(item, `${o.metadata.name}: ${file} is among the Secret's items`).toBeDefined();
+          const key = item?.key ?? file;
+          const secret = find('Secret', volume!.secret.secretName);
+          if (secret) expect(Object.keys({ ...secret.data, ...secret.stringData })).toContain(key);
+          else expect(EXTERNAL_SECRETS[volume!.secret.secretName], `${volume!.secret.secretName} is in the kustomization or documented as external`).toContain(key);
+        }
+      }
+    }
+  });
+
+  it('probes the HTTP side over HTTPS exactly when it serves TLS', () => {
+    for (const o of objects) {
+      for (const c of droverContainers(o)) {
+        const tls = flagValue(c.args ?? [], '--tls-cert') !== undefined && c.args[0] !== 'agent';
+        for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+          if (c[probe]) expect(c[probe].httpGet.scheme ?? 'HTTP', `${o.metadata.name} ${probe}`).toBe(tls ? 'HTTPS' : 'HTTP');
         }
       }
     }
@@ -211,23 +235,38 @@ describe.each(dirs.map((d) => [relative(k8sDir, d), d]))('kustomization %s', (_n
     // ...a metric the coordinator registers.
     expect(execFileSync('grep', ['-rlF', "'drover_tasks_queued'", join(root, 'src', 'coordinator')], { encoding: 'utf8' })).not.toBe('');
     const overlay = relative(k8sDir, dir);
-    expect(scalers.map((s) => s.kind)).toEqual(overlay === 'overlays/keda' ? ['ScaledObject'] : overlay === 'overlays/hpa' ? ['HorizontalPodAutoscaler'] : []);
+    const expected: Record<string, string[]> = { 'overlays/keda': ['ScaledObject'], 'overlays/tls-keda': ['ScaledObject'], 'overlays/hpa': ['HorizontalPodAutoscaler'] };
+    expect(scalers.map((s) => s.kind)).toEqual(expected[overlay] ?? []);
   });
 });
 
-it('the SUMO overlay runs the drover-sumo image with a label tasks can require', () => {
+it('the SUMO component runs the drover-sumo image with a label tasks can require', () => {
   const agent = render(join(k8sDir, 'overlays', 'agent-sumo')).find((o) => o.kind === 'Deployment')!;
   const c = droverContainers(agent)[0]!;
   expect(c.image).toMatch(/^drover-sumo(:|$)/);
   expect(flagValue(c.args, '--label')).toBe('pool=sumo');
 });
 
-it('the HPA overlay documents a prometheus-adapter rule that serves the metric its HPA reads', () => {
-  const [values] = parseYamlDocuments(readFileSync(join(k8sDir, 'overlays', 'hpa', 'prometheus-adapter-rules.yaml'), 'utf8')) as Obj[];
+it('the HPA component documents a prometheus-adapter rule that serves the metric its HPA reads', () => {
+  const [values] = parseYamlDocuments(readFileSync(join(k8sDir, 'components', 'hpa', 'prometheus-adapter-rules.yaml'), 'utf8')) as Obj[];
   const rule = values!.rules.external.find((r: Obj) => r.name.as === 'drover_tasks_queued');
   expect(rule?.seriesQuery).toContain('drover_tasks_queued');
   const hpa = render(join(k8sDir, 'overlays', 'hpa')).find((o) => o.kind === 'HorizontalPodAutoscaler')!;
   expect(hpa.spec.metrics[0].external.metric.name).toBe(rule.name.as);
+});
+
+it('the TLS component serves every coordinator listener with TLS and agents verify it; the example certificate names the Service', () => {
+  const objects = render(join(k8sDir, 'overlays', 'tls'));
+  const coordinator = droverContainers(objects.find((o) => o.kind === 'StatefulSet')!)[0]!;
+  const agent = droverContainers(objects.find((o) => o.kind === 'Deployment')!)[0]!;
+  expect(flagValue(coordinator.args, '--tls-cert')).toBe('/etc/drover/tls/tls.crt');
+  expect(flagValue(coordinator.args, '--tls-key')).toBe('/etc/drover/tls/tls.key');
+  expect(flagValue(agent.args, '--tls-ca')).toBe('/etc/drover/tls/ca.crt');
+  const [certificate] = parseYamlDocuments(readFileSync(join(k8sDir, 'components', 'tls', 'certificate.example.yaml'), 'utf8')) as Obj[];
+  expect(certificate!.kind).toBe('Certificate');
+  expect(certificate!.spec.secretName).toBe('drover-tls');
+  expect(certificate!.spec.dnsNames).toContain(flagValue(agent.args, '--coordinator')!.split(':')[0]);
+  expect(certificate!.spec.issuerRef.name).toEqual(expect.any(String));
 });
 
 /** The Dockerfile's stages: FROM line, then its instructions (continuations joined). */
