@@ -3,7 +3,8 @@
 // command line, port, file and environment variable in the manifests and Dockerfile exists: in the CLI
 // (the commander program itself), in the containers, in the mounted Secrets.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -267,6 +268,30 @@ it('the TLS component serves every coordinator listener with TLS and agents veri
   expect(certificate!.spec.secretName).toBe('drover-tls');
   expect(certificate!.spec.dnsNames).toContain(flagValue(agent.args, '--coordinator')!.split(':')[0]);
   expect(certificate!.spec.issuerRef.name).toEqual(expect.any(String));
+});
+
+it('the kustomization docs/deployment.md tells you to write renders, with your tokens in the Secrets', () => {
+  const guide = readFileSync(join(root, 'docs', 'deployment.md'), 'utf8');
+  const yaml = guide.match(/```yaml\n(# my-cluster\/kustomization\.yaml\n[\s\S]*?)```/)![1]!;
+  const dir = mkdtempSync(join(tmpdir(), 'drover-my-cluster-'));
+  try {
+    // As the guide lays it out: my-cluster/ next to deploy/ (kustomize takes no absolute paths).
+    symlinkSync(join(root, 'deploy'), join(dir, 'deploy'), 'dir');
+    const cluster = join(dir, 'my-cluster');
+    mkdirSync(cluster);
+    writeFileSync(join(cluster, 'kustomization.yaml'), yaml);
+    writeFileSync(join(cluster, 'tokens'), 'agent k8s-agents a-secret\nclient alice c-secret\n');
+    writeFileSync(join(cluster, 'agent-token'), 'a-secret\n');
+    const objects = render(cluster);
+    const secret = (name: string) => objects.find((o) => o.kind === 'Secret' && o.metadata.name === name)!;
+    expect(Buffer.from(secret('drover-tokens').data.tokens, 'base64').toString()).toContain('client alice c-secret');
+    expect(Buffer.from(secret('drover-agent-token').data.token, 'base64').toString()).toBe('a-secret\n');
+    // The components it names are applied.
+    expect(objects.some((o) => o.kind === 'ScaledObject')).toBe(true);
+    expect(flagValue(droverContainers(objects.find((o) => o.kind === 'StatefulSet')!)[0]!.args, '--tls-cert')).toBeDefined();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** The Dockerfile's stages: FROM line, then its instructions (continuations joined). */
