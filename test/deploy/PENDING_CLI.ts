@@ -10,13 +10,13 @@ export const PENDING_CLI: {
   readonly env: readonly string[];
 } = {
   /** Whole commands not in this branch yet. */
-  commands: ['status', 'jobs', 'map'],
+  commands: [],
   /** Options not in this branch yet, by command. */
   options: {
-    coordinator: ['--tokens-file', '--tls-cert', '--tls-key', '--tls-client-ca', '--log-level'],
-    local: ['--tokens-file', '--tls-cert', '--tls-key', '--log-level'],
-    agent: ['--token-file', '--tls', '--tls-ca', '--tls-cert', '--tls-key', '--http', '--uid', '--gid', '--log-level'],
+    coordinator: ['--tokens-file', '--tls-cert', '--tls-key', '--tls-client-ca'],
+    local: ['--tokens-file', '--tls-cert', '--tls-key'],
+    agent: ['--token-file', '--tls', '--tls-ca', '--tls-cert', '--tls-key', '--uid', '--gid'],
   },
   /** Environment variables not read anywhere in src/ yet. */
-  env: ['DROVER_TOKENS_FILE', 'DROVER_TOKEN_FILE', 'DROVER_TLS_CERT', 'DROVER_TLS_KEY', 'DROVER_TLS_CLIENT_CA', 'DROVER_TLS_CA'],
+  env: ['DROVER_TOKENS_FILE', 'DROVER_TLS_CERT', 'DROVER_TLS_KEY', 'DROVER_TLS_CLIENT_CA'],
 };
