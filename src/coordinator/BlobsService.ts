@@ -1,14 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { sha256Hex, type Logger, type pb } from '../protocol/index.ts';
 import type { BlobStore } from './BlobStore.ts';
+import { checkDigest, limitFlag, overLimit, resolveLimits, type Limits } from './limits/index.ts';
 import { statusError } from './statusError.ts';
 
-const digestPattern = /^[0-9a-f]{64}$/;
-/** Largest blob accepted by `Put`. */
-export const MAX_BLOB_BYTES = 256 * 1024 * 1024;
 /** Largest data chunk sent by `Get`. */
 const CHUNK_BYTES = 1024 * 1024;
-const MAX_HAS_DIGESTS = 10_000;
 
 /**
  * `drover.v1.Blobs`: content-addressed upload and download over a {@link BlobStore}. Uploads are
@@ -17,10 +14,12 @@ const MAX_HAS_DIGESTS = 10_000;
 export class BlobsService {
   private readonly store: BlobStore;
   private readonly log: Logger;
+  private readonly limits: Limits;
 
-  constructor(store: BlobStore, logger: Logger) {
+  constructor(store: BlobStore, logger: Logger, limits: Limits = resolveLimits()) {
     this.store = store;
     this.log = logger;
+    this.limits = limits;
   }
 
   /** The handlers to pass to `server.addService(pb.BlobsService, ...)`. */
@@ -28,9 +27,14 @@ export class BlobsService {
     return {
       has: (call, callback) => {
         const digests = call.request.digests;
-        if (digests.length > MAX_HAS_DIGESTS) {
-          callback(statusError(grpc.status.INVALID_ARGUMENT, `Has: at most ${MAX_HAS_DIGESTS} digests per call, got ${digests.length}`));
+        if (digests.length > this.limits.maxHasDigests) {
+          const v = overLimit('HasBlobsRequest.digests', digests.length, 'maxHasDigests', this.limits, ' digests');
+          callback(statusError(v.code, v.message));
           return;
+        }
+        for (let i = 0; i < digests.length; i++) {
+          const bad = checkDigest(`HasBlobsRequest.digests[${i}]`, digests[i]);
+          if (bad) return callback(statusError(bad.code, bad.message));
         }
         callback(null, { present: digests.map((digest) => this.store.has(digest)) });
       },
@@ -51,19 +55,35 @@ export class BlobsService {
       chunks = [];
       callback(error, response);
     };
-    const reject = (message: string): void => answer(statusError(grpc.status.INVALID_ARGUMENT, `Put: ${message}`));
+    const reject = (message: string, code: grpc.status = grpc.status.INVALID_ARGUMENT): void => {
+      clearTimeout(firstChunkTimer);
+      answer(statusError(code, `Put: ${message}`));
+    };
+    // An upload that never sends its first chunk holds a call open for nothing: it is closed.
+    const firstChunkTimer = setTimeout(() => {
+      if (digest === undefined) reject(`no chunk within ${this.limits.streamOpenTimeoutMs} ms (set with drover coordinator ${limitFlag('streamOpenTimeoutMs')})`, grpc.status.DEADLINE_EXCEEDED);
+    }, this.limits.streamOpenTimeoutMs);
+    firstChunkTimer.unref();
 
     call.on('data', (chunk: pb.PutBlobChunk) => {
       if (answered) return;
+      if (chunk.data.length > this.limits.maxBlobChunkBytes) {
+        const v = overLimit('PutBlobChunk.data', chunk.data.length, 'maxBlobChunkBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+        reject(v.message, v.code);
+        return;
+      }
       if (digest === undefined) {
-        if (!digestPattern.test(chunk.digest)) {
-          reject(`the first chunk must carry the blob's lowercase hex sha256 digest (64 characters), got ${JSON.stringify(chunk.digest.slice(0, 80))}`);
+        const bad = checkDigest(`the first chunk's digest (the blob's sha256)`, chunk.digest);
+        if (bad) {
+          reject(bad.message);
           return;
         }
-        if (chunk.size > MAX_BLOB_BYTES) {
-          reject(`blob ${chunk.digest} is ${chunk.size} bytes, over the ${MAX_BLOB_BYTES}-byte limit`);
+        if (chunk.size > this.limits.maxBlobBytes) {
+          const v = overLimit(`blob ${chunk.digest} size`, chunk.size, 'maxBlobBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+          reject(v.message, v.code);
           return;
         }
+        clearTimeout(firstChunkTimer);
         digest = chunk.digest;
         size = chunk.size;
       }
@@ -75,6 +95,7 @@ export class BlobsService {
       if (chunk.data.length > 0) chunks.push(chunk.data);
     });
     call.on('end', () => {
+      clearTimeout(firstChunkTimer);
       if (answered) return;
       if (digest === undefined) {
         reject('no chunk was sent');
@@ -102,7 +123,9 @@ export class BlobsService {
         },
       );
     });
+    call.on('cancelled', () => clearTimeout(firstChunkTimer));
     call.on('error', (error) => {
+      clearTimeout(firstChunkTimer);
       this.log.debug({ err: error, digest }, 'blob upload failed');
       answered = true;
       chunks = [];
@@ -111,6 +134,11 @@ export class BlobsService {
 
   private async get(call: grpc.ServerWritableStream<pb.GetBlobRequest, pb.BlobChunk>): Promise<void> {
     const digest = call.request.digest;
+    const bad = checkDigest('GetBlobRequest.digest', digest);
+    if (bad) {
+      call.emit('error', statusError(bad.code, `Get: ${bad.message}`));
+      return;
+    }
     let found: Buffer | undefined;
     try {
       found = await this.store.get(digest);

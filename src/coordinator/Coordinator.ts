@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { createLogger, pb, UsageError, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { JobsService } from './JobsService.ts';
 import { HttpSide } from './http/HttpSide.ts';
+import { principalOf, resolveLimits, type Limits, type PrincipalOf } from './limits/index.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 
@@ -33,6 +34,13 @@ export interface CoordinatorOptions {
   detachedJobTtlMs?: number;
   /** `'full'` syncs the database at every commit (survives power loss, slower); default `'normal'` (survives the process being killed). */
   synchronous?: 'normal' | 'full';
+  /**
+   * Bounds on what clients and agents send (sizes, counts, names, ranges, per-principal quotas);
+   * unset ones keep their default (see `DEFAULT_LIMITS` and docs/security.md, "Limits").
+   */
+  limits?: Partial<Limits>;
+  /** Who a call is counted against for per-principal quotas; default: every call is `'anonymous'`. */
+  principalOf?: PrincipalOf;
 }
 
 /** How long `stop()` lets calls finish before cutting them. */
@@ -48,6 +56,7 @@ export class Coordinator {
   private readonly listen: string;
   private readonly log: Logger;
   private readonly options: CoordinatorOptions;
+  private readonly limits: Limits;
   private http: HttpSide | undefined;
   private scheduler: Scheduler | undefined;
   private server: grpc.Server | undefined;
@@ -64,6 +73,7 @@ export class Coordinator {
         throw new UsageError(`Coordinator: ${key} must be a positive number of milliseconds, got ${value}`);
       }
     }
+    this.limits = resolveLimits(options.limits);
     this.options = options;
     this.log = options.logger ?? createLogger({ name: 'coordinator' });
   }
@@ -90,20 +100,22 @@ export class Coordinator {
         leaseMs: this.options.leaseMs,
         agentGraceMs: this.options.agentGraceMs,
         detachedJobTtlMs: this.options.detachedJobTtlMs,
+        maxUnreadResults: this.limits.maxUnreadResults,
       });
       const restored = scheduler.restore();
       if (dataDir !== undefined) this.log.info({ dataDir, ...restored, blobs: blobs.count }, 'state restored');
       const server = new grpc.Server({
-        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        'grpc.max_receive_message_length': this.limits.maxMessageBytes,
+        'grpc.max_send_message_length': this.limits.maxMessageBytes,
         // Pings detect clients that vanished without closing their connection (agents also have
         // their lease), so their streams end and their jobs are detached.
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
       });
-      server.addService(pb.JobsService, new JobsService(scheduler, this.log).handlers());
-      server.addService(pb.AgentsService, new AgentsService(scheduler, this.log).handlers());
-      server.addService(pb.BlobsService, new BlobsService(blobs, this.log).handlers());
+      const limits = this.limits;
+      server.addService(pb.JobsService, new JobsService(scheduler, this.log, { limits, principalOf: this.options.principalOf ?? principalOf }).handlers());
+      server.addService(pb.AgentsService, new AgentsService(scheduler, this.log, limits).handlers());
+      server.addService(pb.BlobsService, new BlobsService(blobs, this.log, limits).handlers());
       server.addService(pb.AdminService, new AdminService(scheduler).handlers());
       this.scheduler = scheduler;
       this.server = server;
