@@ -20,3 +20,4 @@
  * @module
  */
 export { Coordinator, type CoordinatorOptions } from './Coordinator.ts';
+export { DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, limitFlag, type Limits } from './limits/index.ts';

@@ -24,3 +24,4 @@ export { checkDigest } from './checkDigest.ts';
 export { overLimit } from './overLimit.ts';
 export { PrincipalQuotas } from './PrincipalQuotas.ts';
 export { principalOf, type PrincipalOf } from './principalOf.ts';
+export { LIMIT_DESCRIPTIONS } from './LIMIT_DESCRIPTIONS.ts';
