@@ -178,7 +178,7 @@ describe('message validation (property-based)', () => {
 });
 
 describe('task input bounds', () => {
-  const task = (seq: number, firstIndex: number, items: number, bytes = 4): pb.TaskInput => ({ seq, payload: new Uint8Array(bytes), items, firstIndex });
+  const task = (seq: number, firstIndex: number, items: number, bytes = 4): pb.TaskInput => ({ seq, payload: Buffer.alloc(bytes), items, firstIndex });
   const small = resolveLimits({ maxTaskBytes: 100, maxItemsPerTask: 10, maxItemsPerJob: 25 });
 
   it('accepts consecutive chunks within the limits', () => {
@@ -194,8 +194,8 @@ describe('task input bounds', () => {
   });
 
   it('replaces a result over the limit by a typed failure and keeps the others as they are', () => {
-    const ok: pb.AttemptResult = { attemptId: 'a1', outcome: { $case: 'value', value: new Uint8Array(10) }, worker: 'w', durationMs: 1 };
-    const big: pb.AttemptResult = { attemptId: 'a2', outcome: { $case: 'value', value: new Uint8Array(101) }, worker: 'w', durationMs: 1 };
+    const ok: pb.AttemptResult = { attemptId: 'a1', outcome: { $case: 'value', value: Buffer.alloc(10) }, worker: 'w', durationMs: 1 };
+    const big: pb.AttemptResult = { attemptId: 'a2', outcome: { $case: 'value', value: Buffer.alloc(101) }, worker: 'w', durationMs: 1 };
     const batch = [ok];
     expect(boundAttemptResults(batch, resolveLimits({ maxResultBytes: 100 }))).toBe(batch);
     const bounded = boundAttemptResults([ok, big], resolveLimits({ maxResultBytes: 100 }));
