@@ -101,6 +101,8 @@ export class Coordinator {
         agentGraceMs: this.options.agentGraceMs,
         detachedJobTtlMs: this.options.detachedJobTtlMs,
         maxUnreadResults: this.limits.maxUnreadResults,
+        // Batches stay well below the message limit (1 MiB unless the limit is smaller).
+        maxBatchBytes: Math.min(1024 * 1024, Math.floor(this.limits.maxMessageBytes / 4)),
       });
       const restored = scheduler.restore();
       if (dataDir !== undefined) this.log.info({ dataDir, ...restored, blobs: blobs.count }, 'state restored');

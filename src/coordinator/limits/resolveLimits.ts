@@ -8,7 +8,7 @@ const GRPC_MAX_MESSAGE_BYTES = 2 ** 31 - 1;
 
 /**
  * The defaults overridden by `overrides`, checked: every limit must be a positive safe integer, and
- * the per-item limits must fit in a message. Throws a {@link UsageError} naming the flag otherwise.
+ * the per-item limits must fit in half a message. Throws a {@link UsageError} naming the flag otherwise.
  */
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   const limits: Limits = { ...DEFAULT_LIMITS };
@@ -24,9 +24,10 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   if (limits.maxMessageBytes > GRPC_MAX_MESSAGE_BYTES) {
     throw new UsageError(`Coordinator: ${limitFlag('maxMessageBytes')} must be at most ${GRPC_MAX_MESSAGE_BYTES}, got ${limits.maxMessageBytes}`);
   }
+  // Half a message: room for the rest of the message that carries the payload (ids, names, batching).
   for (const key of ['maxTaskBytes', 'maxResultBytes', 'maxBlobChunkBytes'] as const) {
-    if (limits[key] > limits.maxMessageBytes) {
-      throw new UsageError(`Coordinator: ${limitFlag(key)} (${limits[key]}) cannot exceed ${limitFlag('maxMessageBytes')} (${limits.maxMessageBytes}): such a task, result or chunk could never be sent`);
+    if (limits[key] > limits.maxMessageBytes / 2) {
+      throw new UsageError(`Coordinator: ${limitFlag(key)} (${limits[key]}) cannot exceed half of ${limitFlag('maxMessageBytes')} (${limits.maxMessageBytes}): such a task, result or chunk might never be sent`);
     }
   }
   if (limits.maxTimeoutMs > 2 ** 32 - 1 || limits.maxUnschedulableWaitMs > 2 ** 32 - 1) {
