@@ -25,10 +25,11 @@ export class RawJob {
     }
   }
 
-  /** Resumes reading a stream created with `read: false`. */
-  startReading(): void {
+  /** Resumes reading a stream created with `read: false`; with `confirm`, confirms results as they arrive (as the SDK does). */
+  startReading(options: { confirm?: boolean } = {}): void {
     this.call.on('data', (response: pb.JobResponse) => {
       this.responses.push(response);
+      if (options.confirm && response.msg?.$case === 'results') this.received(response.msg.value.results.at(-1)!.rseq);
       if (response.msg?.$case === 'end') this.call.end();
     });
     this.call.resume();

@@ -5,6 +5,8 @@ import { limitFlag } from './limitFlag.ts';
 
 /** The message size grpc-js can frame at most (its length prefix is a signed 32-bit integer). */
 const GRPC_MAX_MESSAGE_BYTES = 2 ** 31 - 1;
+/** Clients confirm results in batches (the SDK every 256): a smaller bound would stall them. */
+const MIN_UNREAD_RESULTS = 1000;
 
 /**
  * The defaults overridden by `overrides`, checked: every limit must be a positive safe integer, and
@@ -29,6 +31,9 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
     if (limits[key] > limits.maxMessageBytes / 2) {
       throw new UsageError(`Coordinator: ${limitFlag(key)} (${limits[key]}) cannot exceed half of ${limitFlag('maxMessageBytes')} (${limits.maxMessageBytes}): such a task, result or chunk might never be sent`);
     }
+  }
+  if (limits.maxUnreadResults < MIN_UNREAD_RESULTS) {
+    throw new UsageError(`Coordinator: ${limitFlag('maxUnreadResults')} must be at least ${MIN_UNREAD_RESULTS} (the SDK confirms results every 256), got ${limits.maxUnreadResults}`);
   }
   if (limits.maxTimeoutMs > 2 ** 32 - 1 || limits.maxUnschedulableWaitMs > 2 ** 32 - 1) {
     throw new UsageError(`Coordinator: ${limitFlag('maxTimeoutMs')} and ${limitFlag('maxUnschedulableWaitMs')} must fit the wire's uint32 (at most ${2 ** 32 - 1} ms)`);
