@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, ConnectionError, createLogger, pb, type Logger } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createLogger, pb, UsageError, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
@@ -95,6 +95,15 @@ export class Agent {
     this.name = options.name ?? `${os.hostname()}-${process.pid}`;
     this.#log = options.logger ?? createLogger({ name: 'agent' });
     this.#maxUnackedBytes = options.maxUnackedResultBytes ?? MAX_UNACKED_RESULT_BYTES;
+    for (const key of ['uid', 'gid'] as const) {
+      const id = options[key];
+      if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id < 2 ** 32)) throw new UsageError(`Agent: ${key} must be a user or group number, got ${id}`);
+    }
+    if (options.gid !== undefined && options.uid === undefined) throw new UsageError('Agent: gid needs uid (the user the worker processes run as)');
+    // Only root may start processes as another user; fail now rather than at every worker spawn.
+    if (options.uid !== undefined && options.uid !== process.getuid?.() && process.getuid?.() !== 0) {
+      throw new UsageError(`Agent: running workers as uid ${options.uid} needs the agent to run as root (it runs as uid ${process.getuid?.()})`);
+    }
   }
 
   /** Results finished here and not yet acknowledged by the coordinator. */
@@ -127,15 +136,18 @@ export class Agent {
     const client = new pb.AgentsClient(o.coordinator, credentials, channelOptions);
     this.#client = client;
     const blobs = new pb.BlobsClient(o.coordinator, credentials, { ...channelOptions, channelOverride: client.getChannel() });
-    const uid = process.getuid?.() ?? os.userInfo().username;
-    this.#cache = new BlobCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-cache-${uid}`), blobs, logger: this.#log });
-    this.#services = new TaskServices({ workDir: o.workDir ?? join(os.tmpdir(), `drover-work-${uid}`), cache: this.#cache, blobs, logger: this.#log });
+    const owner = o.uid === undefined ? undefined : { uid: o.uid, gid: o.gid ?? o.uid };
+    // Workers of another user get directories of their own (opened to their group), not the agent user's default ones.
+    const uid = `${process.getuid?.() ?? os.userInfo().username}${owner ? `-w${owner.uid}` : ''}`;
+    this.#cache = new BlobCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-cache-${uid}`), blobs, logger: this.#log, ...(owner ? { group: owner.gid } : {}) });
+    this.#services = new TaskServices({ workDir: o.workDir ?? join(os.tmpdir(), `drover-work-${uid}`), cache: this.#cache, blobs, logger: this.#log, ...(owner ? { owner } : {}) });
 
     this.#pool = new WorkerPool({
       size: capacity.slots,
       agent: this.name,
       logger: this.#log,
       ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
+      ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
       ...(o.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: o.maxTasksPerWorker } : {}),
       ...(o.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: o.maxWorkerRssMb } : {}),
       services: this.#services,

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { createLogger } from '../../protocol/index.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
@@ -13,6 +13,15 @@ interface AgentFlags {
   maxTasksPerWorker?: number;
   maxWorkerRssMb?: number;
   workDir?: string;
+  uid?: number;
+  gid?: number;
+}
+
+/** Commander parser for a user or group id. */
+function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a user or group number, got "${value}"`);
+  return n;
 }
 
 /** `drover agent`: run an agent that executes tasks for a coordinator. */
@@ -27,6 +36,8 @@ export function agentCommand(): Command {
     .option('--max-tasks-per-worker <n>', 'replace a worker process after it ran n tasks (default: never)', parsePositiveInt)
     .option('--max-worker-rss-mb <mb>', 'replace a worker process whose memory (RSS) passed mb MiB after a task (default: never)', parsePositiveInt)
     .option('--work-dir <dir>', 'where tasks get their scratch directories, removed after each attempt (default: drover-work-<uid> in the temp dir)')
+    .option('--uid <n>', 'run worker processes (tasks and their commands) as this unprivileged user id; the agent must run as root', parseNonNegativeInt)
+    .option('--gid <n>', 'group id of the worker processes with --uid (default: the same number as --uid)', parseNonNegativeInt)
     .action(async (opts: AgentFlags) => {
       const logger = createLogger({ name: 'agent' });
       const agent = new Agent({
@@ -38,6 +49,8 @@ export function agentCommand(): Command {
         ...(opts.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: opts.maxTasksPerWorker } : {}),
         ...(opts.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: opts.maxWorkerRssMb } : {}),
         ...(opts.workDir !== undefined ? { workDir: opts.workDir } : {}),
+        ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+        ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
         logger,
       });
       await agent.start();
