@@ -11,7 +11,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMessageBytes: 64 * MiB,
   maxTaskBytes: 16 * MiB,
   maxResultBytes: 16 * MiB,
-  maxItemsPerTask: 1_000_000,
+  maxItemsPerTask: 16 * MiB,
   maxItemsPerJob: 100_000_000,
   maxQueuedTasksPerPrincipal: 10_000_000,
   maxOpenJobsPerPrincipal: 1000,

@@ -11,7 +11,7 @@ export interface Limits {
   maxTaskBytes: number;
   /** Largest value (or failure text, or progress value) of one attempt's result, in bytes. */
   maxResultBytes: number;
-  /** Most items in one task (the SDK's `chunksize`). */
+  /** Most items in one task (the SDK's `chunksize`); a chunk is bounded by `maxTaskBytes` as well. */
   maxItemsPerTask: number;
   /** Most items in one job (`first_index + items` of its last task). */
   maxItemsPerJob: number;
