@@ -15,7 +15,8 @@ const leaf = fc.oneof(
   fc.double({ noNaN: true }).filter((d) => !Object.is(d, -0)),
   fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
-  fc.date({ noInvalidDate: true }),
+  // Tag 1 carries float seconds: exact to the millisecond within ±2^42 s of 1970 (docs/protocol.md).
+  fc.date({ noInvalidDate: true, min: new Date(-(2 ** 42) * 1000), max: new Date(2 ** 42 * 1000 - 1) }),
   fc.uint8Array({ maxLength: 64 }),
   fc.float32Array({ maxLength: 8, noNaN: true }),
   fc.float64Array({ maxLength: 8, noNaN: true }),
