@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, ConnectionError, createLogger, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
@@ -426,6 +426,8 @@ export class Agent {
     if (outcome === undefined) {
       this.#progress.delete(task.attemptId);
     } else {
+      // A result no message could carry would fail every send (and every reconnect): fail the task instead.
+      if (outcome.$case === 'value' && outcome.value.length > MAX_RESULT_WIRE_BYTES) outcome = resultTooLarge(outcome.value.length);
       const r: pb.AttemptResult = { attemptId: task.attemptId, outcome, worker, durationMs };
       const old = this.#unacked.get(r.attemptId);
       if (old !== undefined) this.#unackedBytes -= resultBytes(old);
@@ -533,4 +535,19 @@ function resultBytes(r: pb.AttemptResult): number {
   if (o?.$case === 'value') return o.value.length + 64;
   const f = o?.value;
   return 128 + (f ? f.message.length + f.stack.length + f.stderrTail.length : 0);
+}
+
+/** Largest result value sent: half a message, leaving room for the rest of the batch. */
+const MAX_RESULT_WIRE_BYTES = MAX_MESSAGE_BYTES / 2;
+
+/** The failure that replaces a result too big for the wire (the coordinator's own limit may be lower). */
+function resultTooLarge(size: number): PoolOutcome {
+  return {
+    $case: 'failure',
+    value: {
+      kind: 'error', name: 'ResultTooLargeError', code: 'DROVER_RESULT_TOO_LARGE',
+      message: `the task's result is ${size} bytes, over the ${MAX_RESULT_WIRE_BYTES} bytes a result can be on the wire; return less, or store big outputs with context.storeFile and return their digest`,
+      stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '', retryable: false,
+    },
+  };
 }

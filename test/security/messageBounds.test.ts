@@ -96,6 +96,18 @@ describe('message and payload sizes', () => {
   });
 });
 
+describe('a result too big for any message', () => {
+  it('fails its task at the agent with a typed error instead of breaking the agent\'s stream', async () => {
+    const job = new RawJob(cluster.jobs()).open(cluster.rawBundle, { function: { bundleDigest: cluster.rawBundle, exportName: 'big' } });
+    await job.jobId();
+    job.inputs(0, [payloadOf([40 * 1024 * KiB]), payloadOf([3])]).end(2);
+    expect(await job.ended(60_000)).toMatchObject({ state: 'completed' });
+    expect(job.outcomes().get(0)).toMatchObject({ kind: 'error', code: 'DROVER_RESULT_TOO_LARGE', message: expect.stringContaining('bytes a result can be on the wire') });
+    expect(job.outcomes().get(1)).toEqual(['xxx']);
+    expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
+  }, 60_000);
+});
+
 describe('absurd job options', () => {
   it.each([
     ['timeout_ms', { timeoutMs: 2 ** 32 - 1 }, 'OpenJob.timeout_ms is 4294967295 ms, over the limit of 60000 ms (set with drover coordinator --max-timeout-ms)'],
