@@ -15,6 +15,8 @@ export class BlobsService {
   private readonly store: BlobStore;
   private readonly log: Logger;
   private readonly limits: Limits;
+  /** Announced bytes of the uploads in progress (held in memory until verified). */
+  private uploadingBytes = 0;
 
   constructor(store: BlobStore, logger: Logger, limits: Limits = resolveLimits()) {
     this.store = store;
@@ -49,24 +51,33 @@ export class BlobsService {
     let received = 0;
     let chunks: Buffer[] = [];
     let answered = false;
+    /** Bytes of `uploadingBytes` this upload holds (its announced size, from its first chunk). */
+    let reserved = 0;
+    const release = (): void => {
+      this.uploadingBytes -= reserved;
+      reserved = 0;
+      clearTimeout(idleTimer);
+    };
     const answer = (error: grpc.ServerErrorResponse | null, response?: pb.PutBlobResponse): void => {
       if (answered) return;
       answered = true;
       chunks = [];
+      release();
       callback(error, response);
     };
-    const reject = (message: string, code: grpc.status = grpc.status.INVALID_ARGUMENT): void => {
-      clearTimeout(firstChunkTimer);
-      answer(statusError(code, `Put: ${message}`));
+    const reject = (message: string, code: grpc.status = grpc.status.INVALID_ARGUMENT): void => answer(statusError(code, `Put: ${message}`));
+    // An upload that stops sending (before its first chunk or between two) holds a call, and the
+    // memory it announced, for nothing: it is closed.
+    const idle = (): void => {
+      const what = digest === undefined ? 'no chunk' : `no further chunk of blob ${digest} (${received} of ${size} bytes received)`;
+      reject(`${what} within ${this.limits.streamOpenTimeoutMs} ms (set with drover coordinator ${limitFlag('streamOpenTimeoutMs')})`, grpc.status.DEADLINE_EXCEEDED);
     };
-    // An upload that never sends its first chunk holds a call open for nothing: it is closed.
-    const firstChunkTimer = setTimeout(() => {
-      if (digest === undefined) reject(`no chunk within ${this.limits.streamOpenTimeoutMs} ms (set with drover coordinator ${limitFlag('streamOpenTimeoutMs')})`, grpc.status.DEADLINE_EXCEEDED);
-    }, this.limits.streamOpenTimeoutMs);
-    firstChunkTimer.unref();
+    let idleTimer = setTimeout(idle, this.limits.streamOpenTimeoutMs);
+    idleTimer.unref();
 
     call.on('data', (chunk: pb.PutBlobChunk) => {
       if (answered) return;
+      idleTimer.refresh();
       if (chunk.data.length > this.limits.maxBlobChunkBytes) {
         const v = overLimit('PutBlobChunk.data', chunk.data.length, 'maxBlobChunkBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
         reject(v.message, v.code);
@@ -83,9 +94,16 @@ export class BlobsService {
           reject(v.message, v.code);
           return;
         }
-        clearTimeout(firstChunkTimer);
+        // Uploads are held in memory until verified: together they stay under a bound.
+        if (this.uploadingBytes + chunk.size > this.limits.maxUploadingBytes) {
+          const v = overLimit(`blob ${chunk.digest}: uploads in progress (${this.uploadingBytes} bytes) plus this one (${chunk.size} bytes)`, this.uploadingBytes + chunk.size, 'maxUploadingBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+          reject(`${v.message}; retry when other uploads have finished`, v.code);
+          return;
+        }
         digest = chunk.digest;
         size = chunk.size;
+        reserved = size;
+        this.uploadingBytes += size;
       }
       received += chunk.data.length;
       if (received > size) {
@@ -95,8 +113,8 @@ export class BlobsService {
       if (chunk.data.length > 0) chunks.push(chunk.data);
     });
     call.on('end', () => {
-      clearTimeout(firstChunkTimer);
       if (answered) return;
+      clearTimeout(idleTimer);
       if (digest === undefined) {
         reject('no chunk was sent');
         return;
@@ -123,12 +141,16 @@ export class BlobsService {
         },
       );
     });
-    call.on('cancelled', () => clearTimeout(firstChunkTimer));
+    call.on('cancelled', () => {
+      answered = true;
+      chunks = [];
+      release();
+    });
     call.on('error', (error) => {
-      clearTimeout(firstChunkTimer);
       this.log.debug({ err: error, digest }, 'blob upload failed');
       answered = true;
       chunks = [];
+      release();
     });
   }
 

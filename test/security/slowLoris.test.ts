@@ -3,16 +3,18 @@
 // (the coordinator does not buffer without bound) and stalls no one else; once it reads, its job
 // completes with every result.
 import * as grpc from '@grpc/grpc-js';
+import { sha256Hex, type pb } from '../../src/protocol/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HostileCluster, payloadOf } from './HostileCluster.ts';
 import { RawJob } from './RawJob.ts';
 
 const OPEN_TIMEOUT_MS = 500;
 const MAX_UNREAD = 1000;
+const KiB = 1024;
 let cluster: HostileCluster;
 
 beforeAll(async () => {
-  cluster = await HostileCluster.start({ limits: { streamOpenTimeoutMs: OPEN_TIMEOUT_MS, maxUnreadResults: MAX_UNREAD } });
+  cluster = await HostileCluster.start({ limits: { streamOpenTimeoutMs: OPEN_TIMEOUT_MS, maxUnreadResults: MAX_UNREAD, maxBlobBytes: 1024 * KiB, maxUploadingBytes: 1024 * KiB } });
 }, 60_000);
 
 afterAll(async () => {
@@ -59,6 +61,33 @@ describe('streams that never speak', () => {
     job.inputs(0, [payloadOf([42])]).end(1);
     expect(await job.ended()).toMatchObject({ state: 'completed' });
     expect(job.outcomes().get(0)).toEqual([42]);
+  });
+});
+
+describe('an upload that stalls', () => {
+  it('holds no more than --max-uploading-bytes, and is closed once it pauses past the timeout', async () => {
+    const put = (chunks: pb.PutBlobChunk[], end: boolean) => {
+      let status: grpc.StatusObject | undefined;
+      const done = new Promise<grpc.StatusObject>((resolve) => {
+        const call = cluster.blobs().put(() => {});
+        call.on('status', (s) => resolve((status = s)));
+        for (const chunk of chunks) call.write(chunk);
+        if (end) call.end();
+      });
+      return { done, status: () => status };
+    };
+    // A announces 800 KiB, sends 64 KiB, then nothing: its 800 KiB stay reserved meanwhile.
+    const a = Buffer.alloc(800 * KiB, 1);
+    const stalled = put([{ digest: sha256Hex(a), size: a.length, data: a.subarray(0, 64 * KiB) }], false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const b = Buffer.alloc(500 * KiB, 2);
+    const chunksOf = (data: Buffer): pb.PutBlobChunk[] => [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({ digest: i === 0 ? sha256Hex(data) : '', size: i === 0 ? data.length : 0, data: data.subarray(i * 64 * KiB, (i + 1) * 64 * KiB) }));
+    const refused = await put(chunksOf(b), true).done;
+    expect(refused).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('over the limit of 1048576 bytes (set with drover coordinator --max-uploading-bytes); retry when other uploads have finished') });
+    expect(await stalled.done).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED, details: expect.stringContaining('no further chunk of blob') });
+    // Its reservation is gone: B goes through now.
+    expect((await put(chunksOf(b), true).done).code).toBe(grpc.status.OK);
+    expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
 });
 

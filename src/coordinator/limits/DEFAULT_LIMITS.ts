@@ -24,6 +24,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRetries: 100,
   maxUnschedulableWaitMs: 7 * DAY_MS,
   maxBlobBytes: 256 * MiB,
+  maxUploadingBytes: 1024 * MiB,
   maxBlobChunkBytes: 16 * MiB,
   maxHasDigests: 10_000,
   maxAgentSlots: 4096,

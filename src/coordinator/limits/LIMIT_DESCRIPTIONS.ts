@@ -18,11 +18,12 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = Object
   maxRetries: 'largest retries value of a job',
   maxUnschedulableWaitMs: 'largest unschedulable wait of a job, in ms',
   maxBlobBytes: 'largest blob (bundle, input or output file), in bytes',
+  maxUploadingBytes: 'most bytes the blob uploads in progress may announce together (held in memory until verified)',
   maxBlobChunkBytes: 'largest data chunk of one blob upload message, in bytes',
   maxHasDigests: 'most digests in one Blobs.Has call',
   maxAgentSlots: 'most worker slots an agent may announce (also the largest requires.cpus)',
   maxAgentCpus: 'most CPU cores an agent may announce',
   maxAgentMemoryMb: 'most memory an agent may announce, in MiB (also the largest requires.memoryMb)',
   maxRunningAttempts: 'most running attempts an agent may list when it registers',
-  streamOpenTimeoutMs: 'a stream that sends no first message (open, attach, register, blob chunk) within this many ms is closed',
+  streamOpenTimeoutMs: 'a stream that sends no first message (open, attach, register, blob chunk) within this many ms is closed, as is a blob upload pausing this long between chunks',
 });

@@ -37,6 +37,8 @@ export interface Limits {
   maxUnschedulableWaitMs: number;
   /** Largest blob accepted by `Blobs.Put`, in bytes. */
   maxBlobBytes: number;
+  /** Most bytes all `Blobs.Put` uploads in progress may announce together (they are held in memory until verified). */
+  maxUploadingBytes: number;
   /** Largest data chunk of one `Blobs.Put` message, in bytes. */
   maxBlobChunkBytes: number;
   /** Most digests in one `Blobs.Has` call. */
@@ -49,6 +51,9 @@ export interface Limits {
   maxAgentMemoryMb: number;
   /** Most `running_attempt_ids` an agent may list when it registers. */
   maxRunningAttempts: number;
-  /** A stream that has not sent its first message (open, attach, register, first blob chunk) after this long is closed (DEADLINE_EXCEEDED). */
+  /**
+   * A stream that has not sent its first message (open, attach, register, first blob chunk) after this
+   * long is closed (DEADLINE_EXCEEDED); so is a blob upload that pauses this long between chunks.
+   */
   streamOpenTimeoutMs: number;
 }

@@ -32,6 +32,9 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
       throw new UsageError(`Coordinator: ${limitFlag(key)} (${limits[key]}) cannot exceed half of ${limitFlag('maxMessageBytes')} (${limits.maxMessageBytes}): such a task, result or chunk might never be sent`);
     }
   }
+  if (limits.maxUploadingBytes < limits.maxBlobBytes) {
+    throw new UsageError(`Coordinator: ${limitFlag('maxUploadingBytes')} (${limits.maxUploadingBytes}) must be at least ${limitFlag('maxBlobBytes')} (${limits.maxBlobBytes}), or the largest blob could never be uploaded`);
+  }
   if (limits.maxUnreadResults < MIN_UNREAD_RESULTS) {
     throw new UsageError(`Coordinator: ${limitFlag('maxUnreadResults')} must be at least ${MIN_UNREAD_RESULTS} (the SDK confirms results every 256), got ${limits.maxUnreadResults}`);
   }
