@@ -4,6 +4,8 @@ import type { BlobStore } from './BlobStore.ts';
 import { checkDigest, limitFlag, overLimit, resolveLimits, type Limits } from './limits/index.ts';
 import { statusError } from './statusError.ts';
 
+/** Messages a paused server call may still buffer (Node's object-mode high-water mark). */
+const READ_AHEAD_MESSAGES = 16;
 /** Largest data chunk sent by `Get`. */
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -15,13 +17,21 @@ export class BlobsService {
   private readonly store: BlobStore;
   private readonly log: Logger;
   private readonly limits: Limits;
-  /** Announced bytes of the uploads in progress (held in memory until verified). */
+  /** Announced bytes of the uploads admitted (held in memory until verified). */
   private uploadingBytes = 0;
+  /**
+   * Uploads waiting for room, first come first served. A paused call still reads ahead up to 16
+   * messages (the stream's high-water mark), so each is charged that many chunks of the largest size.
+   */
+  private readonly waiting: { size: number; firstChunkBytes: number; admit: () => void }[] = [];
+  private waitingBytes = 0;
+  private readonly waiterBytes: number;
 
   constructor(store: BlobStore, logger: Logger, limits: Limits = resolveLimits()) {
     this.store = store;
     this.log = logger;
     this.limits = limits;
+    this.waiterBytes = READ_AHEAD_MESSAGES * limits.maxBlobChunkBytes;
   }
 
   /** The handlers to pass to `server.addService(pb.BlobsService, ...)`. */
@@ -51,12 +61,18 @@ export class BlobsService {
     let received = 0;
     let chunks: Buffer[] = [];
     let answered = false;
-    /** Bytes of `uploadingBytes` this upload holds (its announced size, from its first chunk). */
+    /** Bytes of `uploadingBytes` this upload holds (its announced size, once admitted). */
     let reserved = 0;
+    let waiter: { size: number; firstChunkBytes: number; admit: () => void } | undefined;
     const release = (): void => {
-      this.uploadingBytes -= reserved;
-      reserved = 0;
       clearTimeout(idleTimer);
+      if (waiter !== undefined) this.leaveQueue(waiter);
+      waiter = undefined;
+      if (reserved > 0) {
+        this.uploadingBytes -= reserved;
+        reserved = 0;
+        this.admitWaiting();
+      }
     };
     const answer = (error: grpc.ServerErrorResponse | null, response?: pb.PutBlobResponse): void => {
       if (answered) return;
@@ -94,16 +110,32 @@ export class BlobsService {
           reject(v.message, v.code);
           return;
         }
-        // Uploads are held in memory until verified: together they stay under a bound.
-        if (this.uploadingBytes + chunk.size > this.limits.maxUploadingBytes) {
-          const v = overLimit(`blob ${chunk.digest}: uploads in progress (${this.uploadingBytes} bytes) plus this one (${chunk.size} bytes)`, this.uploadingBytes + chunk.size, 'maxUploadingBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
-          reject(`${v.message}; retry when other uploads have finished`, v.code);
-          return;
-        }
         digest = chunk.digest;
         size = chunk.size;
-        reserved = size;
-        this.uploadingBytes += size;
+        // Uploads are held in memory until verified: together they stay under a bound. One that does
+        // not fit now waits its turn (paused: flow control holds its client), holding its first chunk.
+        const admit = (): void => {
+          waiter = undefined;
+          reserved = size;
+          this.uploadingBytes += size;
+          idleTimer.refresh();
+          call.resume();
+        };
+        if (this.waiting.length === 0 && this.uploadingBytes + size <= this.limits.maxUploadingBytes) {
+          reserved = size;
+          this.uploadingBytes += size;
+        } else if (this.waitingBytes + this.waiterBytes > this.limits.maxUploadingBytes) {
+          const v = overLimit(`blob ${chunk.digest}: uploads waiting for room (${this.waiting.length}, up to ${this.waiterBytes} bytes read ahead each)`, this.waitingBytes + this.waiterBytes, 'maxUploadingBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+          reject(`${v.message}; retry when other uploads have finished`, v.code);
+          return;
+        } else {
+          waiter = { size, firstChunkBytes: this.waiterBytes, admit };
+          this.waiting.push(waiter);
+          this.waitingBytes += this.waiterBytes;
+          // Waiting for room is not stalling.
+          clearTimeout(idleTimer);
+          call.pause();
+        }
       }
       received += chunk.data.length;
       if (received > size) {
@@ -152,6 +184,24 @@ export class BlobsService {
       chunks = [];
       release();
     });
+  }
+
+  /** Admits waiting uploads, in order, while the next one fits. */
+  private admitWaiting(): void {
+    while (this.waiting.length > 0 && this.uploadingBytes + this.waiting[0].size <= this.limits.maxUploadingBytes) {
+      const next = this.waiting.shift()!;
+      this.waitingBytes -= next.firstChunkBytes;
+      next.admit();
+    }
+  }
+
+  private leaveQueue(waiter: { size: number; firstChunkBytes: number }): void {
+    const at = this.waiting.indexOf(waiter as (typeof this.waiting)[number]);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    this.waitingBytes -= waiter.firstChunkBytes;
+    // The head may have changed: whoever is next may fit.
+    this.admitWaiting();
   }
 
   private async get(call: grpc.ServerWritableStream<pb.GetBlobRequest, pb.BlobChunk>): Promise<void> {

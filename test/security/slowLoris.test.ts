@@ -14,7 +14,7 @@ const KiB = 1024;
 let cluster: HostileCluster;
 
 beforeAll(async () => {
-  cluster = await HostileCluster.start({ limits: { streamOpenTimeoutMs: OPEN_TIMEOUT_MS, maxUnreadResults: MAX_UNREAD, maxBlobBytes: 1024 * KiB, maxUploadingBytes: 1024 * KiB } });
+  cluster = await HostileCluster.start({ limits: { streamOpenTimeoutMs: OPEN_TIMEOUT_MS, maxUnreadResults: MAX_UNREAD, maxBlobBytes: 1024 * KiB, maxUploadingBytes: 1024 * KiB, maxBlobChunkBytes: 64 * KiB } });
 }, 60_000);
 
 afterAll(async () => {
@@ -65,28 +65,34 @@ describe('streams that never speak', () => {
 });
 
 describe('an upload that stalls', () => {
-  it('holds no more than --max-uploading-bytes, and is closed once it pauses past the timeout', async () => {
-    const put = (chunks: pb.PutBlobChunk[], end: boolean) => {
-      let status: grpc.StatusObject | undefined;
-      const done = new Promise<grpc.StatusObject>((resolve) => {
+  it('makes others wait their turn within --max-uploading-bytes (refusing past it), and is closed once it pauses past the timeout', async () => {
+    const put = (chunks: pb.PutBlobChunk[], end: boolean): Promise<grpc.StatusObject> =>
+      new Promise((resolve) => {
         const call = cluster.blobs().put(() => {});
-        call.on('status', (s) => resolve((status = s)));
+        call.on('status', resolve);
         for (const chunk of chunks) call.write(chunk);
         if (end) call.end();
       });
-      return { done, status: () => status };
-    };
+    const chunksOf = (data: Buffer): pb.PutBlobChunk[] =>
+      Array.from({ length: Math.ceil(data.length / (64 * KiB)) }, (_, i) => ({ digest: i === 0 ? sha256Hex(data) : '', size: i === 0 ? data.length : 0, data: data.subarray(i * 64 * KiB, (i + 1) * 64 * KiB) }));
     // A announces 800 KiB, sends 64 KiB, then nothing: its 800 KiB stay reserved meanwhile.
     const a = Buffer.alloc(800 * KiB, 1);
-    const stalled = put([{ digest: sha256Hex(a), size: a.length, data: a.subarray(0, 64 * KiB) }], false);
+    const stalled = put(chunksOf(a).slice(0, 1), false);
     await new Promise((resolve) => setTimeout(resolve, 50));
+    // B does not fit beside A: it waits (the one waiter the budget allows); C is refused.
     const b = Buffer.alloc(500 * KiB, 2);
-    const chunksOf = (data: Buffer): pb.PutBlobChunk[] => [0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({ digest: i === 0 ? sha256Hex(data) : '', size: i === 0 ? data.length : 0, data: data.subarray(i * 64 * KiB, (i + 1) * 64 * KiB) }));
-    const refused = await put(chunksOf(b), true).done;
-    expect(refused).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('over the limit of 1048576 bytes (set with drover coordinator --max-uploading-bytes); retry when other uploads have finished') });
-    expect(await stalled.done).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED, details: expect.stringContaining('no further chunk of blob') });
-    // Its reservation is gone: B goes through now.
-    expect((await put(chunksOf(b), true).done).code).toBe(grpc.status.OK);
+    const waiting = put(chunksOf(b), true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const c = Buffer.alloc(300 * KiB, 3);
+    const refused = await put(chunksOf(c), true);
+    expect(refused).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('(set with drover coordinator --max-uploading-bytes); retry when other uploads have finished') });
+    // A is closed for stalling; its room goes to B, which completes.
+    expect(await stalled).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED, details: expect.stringContaining('no further chunk of blob') });
+    expect((await waiting).code).toBe(grpc.status.OK);
+    expect((await put(chunksOf(c), true)).code).toBe(grpc.status.OK);
+    const blobs = cluster.blobs();
+    const present = await new Promise<boolean[]>((resolve, reject) => blobs.has({ digests: [sha256Hex(a), sha256Hex(b), sha256Hex(c)] }, (e, r) => (e ? reject(e) : resolve(r!.present))));
+    expect(present).toEqual([false, true, true]);
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
 });

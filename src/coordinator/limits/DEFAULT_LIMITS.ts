@@ -25,7 +25,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxUnschedulableWaitMs: 7 * DAY_MS,
   maxBlobBytes: 256 * MiB,
   maxUploadingBytes: 1024 * MiB,
-  maxBlobChunkBytes: 16 * MiB,
+  maxBlobChunkBytes: 4 * MiB,
   maxHasDigests: 10_000,
   maxAgentSlots: 4096,
   maxAgentCpus: 4096,

@@ -32,6 +32,9 @@ export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
       throw new UsageError(`Coordinator: ${limitFlag(key)} (${limits[key]}) cannot exceed half of ${limitFlag('maxMessageBytes')} (${limits.maxMessageBytes}): such a task, result or chunk might never be sent`);
     }
   }
+  if (limits.maxUploadingBytes < 16 * limits.maxBlobChunkBytes) {
+    throw new UsageError(`Coordinator: ${limitFlag('maxUploadingBytes')} (${limits.maxUploadingBytes}) must be at least 16 times ${limitFlag('maxBlobChunkBytes')} (${limits.maxBlobChunkBytes}): an upload waiting for room may have read that much ahead`);
+  }
   if (limits.maxUploadingBytes < limits.maxBlobBytes) {
     throw new UsageError(`Coordinator: ${limitFlag('maxUploadingBytes')} (${limits.maxUploadingBytes}) must be at least ${limitFlag('maxBlobBytes')} (${limits.maxBlobBytes}), or the largest blob could never be uploaded`);
   }
