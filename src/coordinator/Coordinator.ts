@@ -8,7 +8,7 @@ import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { JobsService } from './JobsService.ts';
 import { HttpSide } from './http/HttpSide.ts';
-import { principalOf, resolveLimits, type Limits, type PrincipalOf } from './limits/index.ts';
+import { malformedRequestInterceptor, principalOf, resolveLimits, withTolerantDeserializers, type Limits, type PrincipalOf } from './limits/index.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 
@@ -113,12 +113,14 @@ export class Coordinator {
         // their lease), so their streams end and their jobs are detached.
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
+        // Unparseable requests end with INVALID_ARGUMENT (not grpc-js's INTERNAL); see withTolerantDeserializers.
+        interceptors: [malformedRequestInterceptor],
       });
       const limits = this.limits;
-      server.addService(pb.JobsService, new JobsService(scheduler, this.log, { limits, principalOf: this.options.principalOf ?? principalOf }).handlers());
-      server.addService(pb.AgentsService, new AgentsService(scheduler, this.log, limits).handlers());
-      server.addService(pb.BlobsService, new BlobsService(blobs, this.log, limits).handlers());
-      server.addService(pb.AdminService, new AdminService(scheduler).handlers());
+      server.addService(withTolerantDeserializers(pb.JobsService), new JobsService(scheduler, this.log, { limits, principalOf: this.options.principalOf ?? principalOf }).handlers());
+      server.addService(withTolerantDeserializers(pb.AgentsService), new AgentsService(scheduler, this.log, limits).handlers());
+      server.addService(withTolerantDeserializers(pb.BlobsService), new BlobsService(blobs, this.log, limits).handlers());
+      server.addService(withTolerantDeserializers(pb.AdminService), new AdminService(scheduler).handlers());
       this.scheduler = scheduler;
       this.server = server;
       const port = await new Promise<number>((resolve, reject) => {

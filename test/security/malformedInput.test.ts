@@ -44,30 +44,40 @@ function rawUnary(method: string, request: Buffer): Promise<grpc.ServiceError | 
 const GARBAGE = Buffer.from([0x0f, 0xde, 0xad, 0xbe, 0xef]);
 
 describe('garbage and truncated protobuf', () => {
-  it('ends a Jobs.Run stream that sends garbage protobuf with INTERNAL (grpc-js refuses to deserialize it)', async () => {
+  it('ends a Jobs.Run stream that sends garbage protobuf with INVALID_ARGUMENT naming the method', async () => {
     const status = await rawStream('/drover.v1.Jobs/Run', [GARBAGE]);
-    expect(status.code).toBe(grpc.status.INTERNAL);
-    expect(status.details).toContain('Error deserializing request');
+    expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(status.details).toContain('/drover.v1.Jobs/Run: the request is not a protobuf message of the method\'s type');
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
 
   it('ends a Jobs.Run stream whose open message is truncated', async () => {
     const open = Buffer.from(pb.JobRequest.encode({ msg: { $case: 'open', value: { function: { bundleDigest: cluster.rawBundle, exportName: 'echo' }, name: 'truncated', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0 } } }).finish());
     const status = await rawStream('/drover.v1.Jobs/Run', [open.subarray(0, Math.floor(open.length / 2))]);
-    expect(status.code).toBe(grpc.status.INTERNAL);
+    expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
 
-  it('refuses garbage on the unary Jobs.Get and Blobs.Has', async () => {
-    expect((await rawUnary('/drover.v1.Jobs/Get', GARBAGE))?.code).toBe(grpc.status.INTERNAL);
-    expect((await rawUnary('/drover.v1.Blobs/Has', GARBAGE))?.code).toBe(grpc.status.INTERNAL);
+  it('refuses garbage on the unary Jobs.Get, Blobs.Has and Admin.Stats with INVALID_ARGUMENT', async () => {
+    expect(await rawUnary('/drover.v1.Jobs/Get', GARBAGE)).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('/drover.v1.Jobs/Get') });
+    expect(await rawUnary('/drover.v1.Blobs/Has', GARBAGE)).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('/drover.v1.Blobs/Has') });
+    expect(await rawUnary('/drover.v1.Admin/Stats', GARBAGE)).toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
 
-  it('ends an Agents.Connect stream that sends garbage; the honest agent keeps working', async () => {
+  it('ends an Agents.Connect stream that sends garbage with INVALID_ARGUMENT; the honest agent keeps working', async () => {
     const status = await rawStream('/drover.v1.Agents/Connect', [GARBAGE]);
-    expect(status.code).toBe(grpc.status.INTERNAL);
+    expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
+  });
+
+  it('ends a job stream whose later message is garbage; the coordinator keeps the job for a re-attach', async () => {
+    const open = Buffer.from(pb.JobRequest.encode({ msg: { $case: 'open', value: { function: { bundleDigest: cluster.rawBundle, exportName: 'echo' }, name: 'then garbage', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: 'then-garbage', unschedulableWaitMs: 0 } } }).finish());
+    const status = await rawStream('/drover.v1.Jobs/Run', [open, GARBAGE]);
+    expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await cluster.jobInfo('then-garbage')).state).toBe('open');
+    const jobs = cluster.jobs();
+    await unary<pb.CancelJobRequest, pb.CancelJobResponse>(jobs.cancel.bind(jobs), { jobId: 'then-garbage' });
   });
 
   it('refuses a job stream whose first message is not open or attach with INVALID_ARGUMENT', async () => {

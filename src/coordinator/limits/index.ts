@@ -25,3 +25,6 @@ export { overLimit } from './overLimit.ts';
 export { PrincipalQuotas } from './PrincipalQuotas.ts';
 export { principalOf, type PrincipalOf } from './principalOf.ts';
 export { LIMIT_DESCRIPTIONS } from './LIMIT_DESCRIPTIONS.ts';
+export { MalformedRequest } from './MalformedRequest.ts';
+export { withTolerantDeserializers } from './withTolerantDeserializers.ts';
+export { malformedRequestInterceptor } from './malformedRequestInterceptor.ts';
