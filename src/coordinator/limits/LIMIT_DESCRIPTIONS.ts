@@ -10,7 +10,7 @@ export const LIMIT_DESCRIPTIONS: Readonly<Record<keyof Limits, string>> = Object
   maxQueuedTasksPerPrincipal: 'most tasks one principal may have queued or running across its open jobs',
   maxOpenJobsPerPrincipal: 'most open jobs one principal may hold',
   maxUnreadResults: 'results a job stream may leave unconfirmed before the job\'s dispatch pauses',
-  maxNameLength: 'longest job, export, agent or worker name, in characters',
+  maxNameLength: 'longest job, export or agent name (and agent version, host name, SUMO version and home), in characters',
   maxLabels: 'most labels (and most resources) in one requirement set or agent capacity',
   maxLabelKeyLength: 'longest label or resource key, in characters',
   maxLabelValueLength: 'longest label value, in characters',

@@ -21,7 +21,7 @@ export interface Limits {
   maxOpenJobsPerPrincipal: number;
   /** Results a job stream may leave unconfirmed (`results_received`) before the job's dispatch pauses. */
   maxUnreadResults: number;
-  /** Longest job, export, agent or worker name, in characters. */
+  /** Longest job, export or agent name (and the other strings an agent registers with), in characters. */
   maxNameLength: number;
   /** Most labels, and most resources, in one requirement set or one agent's capacity. */
   maxLabels: number;
