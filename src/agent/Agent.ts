@@ -2,7 +2,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import os from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, ConnectionError, createLogger, pb, type Logger } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
@@ -102,6 +102,15 @@ export class Agent {
     // Every line names the agent, so logs of many agents can be merged.
     this.#log = (options.logger ?? createLogger({ name: 'agent' })).child({ agent: this.name });
     this.#maxUnackedBytes = options.maxUnackedResultBytes ?? MAX_UNACKED_RESULT_BYTES;
+    for (const key of ['uid', 'gid'] as const) {
+      const id = options[key];
+      if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id < 2 ** 32)) throw new UsageError(`Agent: ${key} must be a user or group number, got ${id}`);
+    }
+    if (options.gid !== undefined && options.uid === undefined) throw new UsageError('Agent: gid needs uid (the user the worker processes run as)');
+    // Only root may start processes as another user; fail now rather than at every worker spawn.
+    if (options.uid !== undefined && options.uid !== process.getuid?.() && process.getuid?.() !== 0) {
+      throw new UsageError(`Agent: running workers as uid ${options.uid} needs the agent to run as root (it runs as uid ${process.getuid?.()})`);
+    }
   }
 
   /** The HTTP side's `host:port`, when `httpListen` was given and `start()` resolved. */
@@ -139,15 +148,18 @@ export class Agent {
     const client = new pb.AgentsClient(o.coordinator, credentials, channelOptions);
     this.#client = client;
     const blobs = new pb.BlobsClient(o.coordinator, credentials, { ...channelOptions, channelOverride: client.getChannel() });
-    const uid = process.getuid?.() ?? os.userInfo().username;
-    this.#cache = new BlobCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-cache-${uid}`), blobs, logger: this.#log });
-    this.#services = new TaskServices({ workDir: o.workDir ?? join(os.tmpdir(), `drover-work-${uid}`), cache: this.#cache, blobs, logger: this.#log });
+    const owner = o.uid === undefined ? undefined : { uid: o.uid, gid: o.gid ?? o.uid };
+    // Workers of another user get directories of their own (opened to their group), not the agent user's default ones.
+    const uid = `${process.getuid?.() ?? os.userInfo().username}${owner ? `-w${owner.uid}` : ''}`;
+    this.#cache = new BlobCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-cache-${uid}`), blobs, logger: this.#log, ...(owner ? { group: owner.gid } : {}) });
+    this.#services = new TaskServices({ workDir: o.workDir ?? join(os.tmpdir(), `drover-work-${uid}`), cache: this.#cache, blobs, logger: this.#log, ...(owner ? { owner } : {}) });
 
     this.#pool = new WorkerPool({
       size: capacity.slots,
       agent: this.name,
       logger: this.#log,
       ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
+      ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
       ...(o.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: o.maxTasksPerWorker } : {}),
       ...(o.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: o.maxWorkerRssMb } : {}),
       services: this.#services,
@@ -450,6 +462,8 @@ export class Agent {
     if (outcome === undefined) {
       this.#progress.delete(task.attemptId);
     } else {
+      // A result no message could carry would fail every send (and every reconnect): fail the task instead.
+      if (outcome.$case === 'value' && outcome.value.length > MAX_RESULT_WIRE_BYTES) outcome = resultTooLarge(outcome.value.length);
       const r: pb.AttemptResult = { attemptId: task.attemptId, outcome, worker, durationMs };
       const old = this.#unacked.get(r.attemptId);
       if (old !== undefined) this.#unackedBytes -= resultBytes(old);
@@ -557,4 +571,19 @@ function resultBytes(r: pb.AttemptResult): number {
   if (o?.$case === 'value') return o.value.length + 64;
   const f = o?.value;
   return 128 + (f ? f.message.length + f.stack.length + f.stderrTail.length : 0);
+}
+
+/** Largest result value sent: half a message, leaving room for the rest of the batch. */
+const MAX_RESULT_WIRE_BYTES = MAX_MESSAGE_BYTES / 2;
+
+/** The failure that replaces a result too big for the wire (the coordinator's own limit may be lower). */
+function resultTooLarge(size: number): PoolOutcome {
+  return {
+    $case: 'failure',
+    value: {
+      kind: 'error', name: 'ResultTooLargeError', code: 'DROVER_RESULT_TOO_LARGE',
+      message: `the task's result is ${size} bytes, over the ${MAX_RESULT_WIRE_BYTES} bytes a result can be on the wire; return less, or store big outputs with context.storeFile and return their digest`,
+      stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '', retryable: false,
+    },
+  };
 }

@@ -52,6 +52,14 @@ export interface AgentOptions {
   drainAckTimeoutMs?: number;
   /** How long `start()` keeps trying to register before it rejects; default 10 000 ms. */
   connectTimeoutMs?: number;
+  /**
+   * Run worker processes (and so tasks and the commands they start) as this unprivileged user; the
+   * agent itself must run as root. Task scratch directories are owned by it; the blob cache and work
+   * directory are opened to `gid` for traversal only. Default: workers run as the agent's user.
+   */
+  uid?: number;
+  /** Group of the worker processes when `uid` is set; default the same number as `uid`. Give the workers a group of their own. */
+  gid?: number;
   /** Default `createLogger({ name: 'agent' })`. */
   logger?: Logger;
   /** `host:port` for the agent's HTTP side (`/healthz`, `/readyz`, `/metrics`); none by default. Port 0 picks a free port (see `Agent.httpAddress`). */

@@ -29,6 +29,8 @@ export interface BlobCacheOptions {
   /** Where blobs come from (the coordinator's Blobs service). */
   blobs: pb.BlobsClient;
   logger: Logger;
+  /** Open the directory to this group for traversal (workers running as another user read the blobs). */
+  group?: number;
 }
 
 /**
@@ -51,9 +53,11 @@ export class BlobCache {
   readonly #ready = new Map<string, string>();
   readonly #pending = new Map<string, Promise<string>>();
   #dirMade: Promise<void> | undefined;
+  readonly #group: number | undefined;
 
   constructor(options: BlobCacheOptions) {
     this.dir = options.dir;
+    this.#group = options.group;
     this.#blobs = options.blobs;
     this.#log = options.logger;
   }
@@ -90,7 +94,7 @@ export class BlobCache {
     const what = kind === 'bundle' ? 'bundle' : 'blob';
     // The digest becomes a file name: only a well-formed one may.
     if (!DIGEST.test(digest)) throw fail(`invalid ${what} digest ${JSON.stringify(digest.slice(0, 80))}: expected 64 lowercase hex characters`);
-    this.#dirMade ??= ensurePrivateDir(this.dir, (reason) => fail(`the blob cache ${reason}`));
+    this.#dirMade ??= ensurePrivateDir(this.dir, (reason) => fail(`the blob cache ${reason}`), this.#group);
     await this.#dirMade;
     const path = join(this.dir, kind === 'bundle' ? `${digest}.mjs` : digest);
     const onDisk = await hashFile(path).catch(() => undefined);

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { DroverError, uploadFile, type Logger, type pb } from '../protocol/index.ts';
 import type { BlobCache } from './BlobCache.ts';
@@ -11,6 +11,8 @@ export interface TaskServicesOptions {
   workDir: string;
   /** Serves `fetchBlob` (as `file` blobs). */
   cache: BlobCache;
+  /** Workers run as this user and group: scratch directories are theirs, the work directory opened to the group for traversal. */
+  owner?: { uid: number; gid: number };
   /** Serves `storeFile`. */
   blobs: pb.BlobsClient;
   logger: Logger;
@@ -44,6 +46,7 @@ interface AttemptResources {
  */
 export class TaskServices {
   readonly workDir: string;
+  readonly #owner: { uid: number; gid: number } | undefined;
   readonly #cache: BlobCache;
   readonly #blobs: pb.BlobsClient;
   readonly #log: Logger;
@@ -53,6 +56,7 @@ export class TaskServices {
 
   constructor(options: TaskServicesOptions) {
     this.workDir = options.workDir;
+    this.#owner = options.owner;
     this.#cache = options.cache;
     this.#blobs = options.blobs;
     this.#log = options.logger;
@@ -134,7 +138,7 @@ export class TaskServices {
   }
 
   async #makeScratch(r: AttemptResources): Promise<string> {
-    this.#dirMade ??= ensurePrivateDir(this.workDir, (reason) => new DroverError('DROVER_SCRATCH', `the agent's work directory ${reason}`));
+    this.#dirMade ??= ensurePrivateDir(this.workDir, (reason) => new DroverError('DROVER_SCRATCH', `the agent's work directory ${reason}`), this.#owner?.gid);
     try {
       await this.#dirMade;
     } catch (error) {
@@ -142,7 +146,9 @@ export class TaskServices {
       throw error;
     }
     // mkdtemp makes it 0700 with a random suffix: a fresh directory even for an attempt id seen before.
-    return mkdtemp(join(this.workDir, `${r.attemptId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}-`));
+    const dir = await mkdtemp(join(this.workDir, `${r.attemptId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}-`));
+    if (this.#owner !== undefined) await chown(dir, this.#owner.uid, this.#owner.gid);
+    return dir;
   }
 
   async #remove(path: string, attemptId: string): Promise<void> {

@@ -53,6 +53,9 @@ export interface WorkerPoolOptions {
   agent: string;
   logger: Logger;
   /** Node flags for the workers (e.g. `--max-old-space-size=...`). */
+  /** Run worker processes as this user and group (see `AgentOptions.uid`). */
+  uid?: number;
+  gid?: number;
   execArgv?: string[];
   /** Forward worker stderr to this process's stderr (default true). */
   forwardStderr?: boolean;
@@ -321,6 +324,8 @@ export class WorkerPool {
       execArgv: this.#options.execArgv,
       forwardStderr: this.#options.forwardStderr,
       maxRssBytes: this.#maxRssBytes,
+      uid: this.#options.uid,
+      gid: this.#options.gid,
       onMessage: (worker, message) => this.#onMessage(slot, worker, message),
       onExit: (worker, exit) => this.#onExit(slot, worker, exit),
     });

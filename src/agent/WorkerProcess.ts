@@ -32,6 +32,9 @@ export interface WorkerProcessOptions {
   forwardStderr?: boolean;
   /** Past this RSS after a task, the worker starts nothing more and gives back what it was sent (0 = no limit). */
   maxRssBytes?: number;
+  /** Run the worker as this user and group (the agent must be root); default the agent's. */
+  uid?: number;
+  gid?: number;
   onMessage(worker: WorkerProcess, message: WorkerMessage): void;
   /** Called once, after the process exited and its stderr was read to the end. */
   onExit(worker: WorkerProcess, exit: WorkerExit): void;
@@ -68,6 +71,7 @@ export class WorkerProcess {
       ...(sea ? { env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...(options.execArgv ?? [])].join(' ').trim() } } : {}),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
     });
     this.child.stderr!.on('data', (chunk: Buffer) => {
       if (forward) process.stderr.write(chunk);

@@ -1,11 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger, pb } from '../protocol/index.ts';
 import type { AgentSession, AgentSink } from './AgentSession.ts';
+import { boundAttemptResults, limitFlag, resolveLimits, validateRegister, type Limits } from './limits/index.ts';
 import type { Scheduler } from './Scheduler.ts';
 import { statusError } from './statusError.ts';
-
-const MAX_AGENT_NAME_LENGTH = 256;
-const MAX_RUNNING_ATTEMPTS = 100_000;
 
 /**
  * `drover.v1.Agents`: one `Connect` stream per agent session. The first message registers the
@@ -17,10 +15,12 @@ const MAX_RUNNING_ATTEMPTS = 100_000;
 export class AgentsService {
   private readonly scheduler: Scheduler;
   private readonly log: Logger;
+  private readonly limits: Limits;
 
-  constructor(scheduler: Scheduler, logger: Logger) {
+  constructor(scheduler: Scheduler, logger: Logger, limits: Limits = resolveLimits()) {
     this.scheduler = scheduler;
     this.log = logger;
+    this.limits = limits;
   }
 
   /** The handlers to pass to `server.addService(pb.AgentsService, ...)`. */
@@ -48,9 +48,18 @@ export class AgentsService {
     const fail = (code: grpc.status, message: string): void => {
       const wasOpen = !closed;
       closed = true;
+      clearTimeout(registerTimer);
       leave(message);
       if (wasOpen) call.emit('error', statusError(code, message));
     };
+
+    // A stream that never registers holds a call open for nothing: it is closed.
+    const registerTimer = setTimeout(() => {
+      if (session === undefined && !closed) {
+        fail(grpc.status.DEADLINE_EXCEEDED, `the Agents.Connect stream sent no "register" within ${this.limits.streamOpenTimeoutMs} ms (set with drover coordinator ${limitFlag('streamOpenTimeoutMs')})`);
+      }
+    }, this.limits.streamOpenTimeoutMs);
+    registerTimer.unref();
 
     call.on('data', (message: pb.AgentMessage) => {
       // Whatever follows the end of our side (a failure, the coordinator stopping) is moot.
@@ -67,18 +76,12 @@ export class AgentsService {
             return;
           }
           const register = msg.value;
-          if (!register.capacity) {
-            fail(grpc.status.INVALID_ARGUMENT, 'Register: capacity is required');
+          const problem = validateRegister(register, this.limits);
+          if (problem) {
+            fail(problem.code, problem.message);
             return;
           }
-          if (register.name.length > MAX_AGENT_NAME_LENGTH) {
-            fail(grpc.status.INVALID_ARGUMENT, `Register: name is longer than ${MAX_AGENT_NAME_LENGTH} characters`);
-            return;
-          }
-          if (register.runningAttemptIds.length > MAX_RUNNING_ATTEMPTS) {
-            fail(grpc.status.INVALID_ARGUMENT, `Register: at most ${MAX_RUNNING_ATTEMPTS} running_attempt_ids, got ${register.runningAttemptIds.length}`);
-            return;
-          }
+          clearTimeout(registerTimer);
           session = this.scheduler.addSession(register, sink);
           return;
         }
@@ -88,10 +91,11 @@ export class AgentsService {
             this.scheduler.grantCredit(session, msg.value.tasks);
             return;
           case 'results':
-            this.scheduler.handleResults(session, msg.value.results);
+            this.scheduler.handleResults(session, boundAttemptResults(msg.value.results, this.limits));
             return;
           case 'progress':
-            this.scheduler.handleProgress(session, msg.value.progress);
+            // Progress is advisory: a report over the result limit is dropped, not relayed.
+            this.scheduler.handleProgress(session, msg.value.progress.filter((p) => p.value.length <= this.limits.maxResultBytes));
             return;
           case 'heartbeat':
             this.scheduler.heartbeat(session, msg.value);
@@ -110,15 +114,18 @@ export class AgentsService {
 
     // The agent half-closed (it is leaving): end our side too.
     call.on('end', () => {
+      clearTimeout(registerTimer);
       // Leaving on purpose: it does not count as an agent that may come back for scheduling.
       leave('the agent closed its stream', true);
       sink.close();
     });
     call.on('cancelled', () => {
+      clearTimeout(registerTimer);
       closed = true;
       leave('the agent stream was cancelled (connection lost)');
     });
     call.on('error', (error) => {
+      clearTimeout(registerTimer);
       closed = true;
       leave(`the agent stream failed: ${error.message}`);
     });

@@ -1,14 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { sha256Hex, type Logger, type pb } from '../protocol/index.ts';
 import type { BlobStore } from './BlobStore.ts';
+import { checkDigest, limitFlag, overLimit, resolveLimits, type Limits } from './limits/index.ts';
 import { statusError } from './statusError.ts';
 
-const digestPattern = /^[0-9a-f]{64}$/;
-/** Largest blob accepted by `Put`. */
-export const MAX_BLOB_BYTES = 256 * 1024 * 1024;
+/** Messages a paused server call may still buffer (Node's object-mode high-water mark). */
+const READ_AHEAD_MESSAGES = 16;
 /** Largest data chunk sent by `Get`. */
 const CHUNK_BYTES = 1024 * 1024;
-const MAX_HAS_DIGESTS = 10_000;
 
 /**
  * `drover.v1.Blobs`: content-addressed upload and download over a {@link BlobStore}. Uploads are
@@ -17,10 +16,22 @@ const MAX_HAS_DIGESTS = 10_000;
 export class BlobsService {
   private readonly store: BlobStore;
   private readonly log: Logger;
+  private readonly limits: Limits;
+  /** Announced bytes of the uploads admitted (held in memory until verified). */
+  private uploadingBytes = 0;
+  /**
+   * Uploads waiting for room, first come first served. A paused call still reads ahead up to 16
+   * messages (the stream's high-water mark), so each is charged that many chunks of the largest size.
+   */
+  private readonly waiting: { size: number; firstChunkBytes: number; admit: () => void }[] = [];
+  private waitingBytes = 0;
+  private readonly waiterBytes: number;
 
-  constructor(store: BlobStore, logger: Logger) {
+  constructor(store: BlobStore, logger: Logger, limits: Limits = resolveLimits()) {
     this.store = store;
     this.log = logger;
+    this.limits = limits;
+    this.waiterBytes = READ_AHEAD_MESSAGES * limits.maxBlobChunkBytes;
   }
 
   /** The handlers to pass to `server.addService(pb.BlobsService, ...)`. */
@@ -28,9 +39,14 @@ export class BlobsService {
     return {
       has: (call, callback) => {
         const digests = call.request.digests;
-        if (digests.length > MAX_HAS_DIGESTS) {
-          callback(statusError(grpc.status.INVALID_ARGUMENT, `Has: at most ${MAX_HAS_DIGESTS} digests per call, got ${digests.length}`));
+        if (digests.length > this.limits.maxHasDigests) {
+          const v = overLimit('HasBlobsRequest.digests', digests.length, 'maxHasDigests', this.limits, ' digests');
+          callback(statusError(v.code, v.message));
           return;
+        }
+        for (let i = 0; i < digests.length; i++) {
+          const bad = checkDigest(`HasBlobsRequest.digests[${i}]`, digests[i]);
+          if (bad) return callback(statusError(bad.code, bad.message));
         }
         callback(null, { present: digests.map((digest) => this.store.has(digest)) });
       },
@@ -45,27 +61,81 @@ export class BlobsService {
     let received = 0;
     let chunks: Buffer[] = [];
     let answered = false;
+    /** Bytes of `uploadingBytes` this upload holds (its announced size, once admitted). */
+    let reserved = 0;
+    let waiter: { size: number; firstChunkBytes: number; admit: () => void } | undefined;
+    const release = (): void => {
+      clearTimeout(idleTimer);
+      if (waiter !== undefined) this.leaveQueue(waiter);
+      waiter = undefined;
+      if (reserved > 0) {
+        this.uploadingBytes -= reserved;
+        reserved = 0;
+        this.admitWaiting();
+      }
+    };
     const answer = (error: grpc.ServerErrorResponse | null, response?: pb.PutBlobResponse): void => {
       if (answered) return;
       answered = true;
       chunks = [];
+      release();
       callback(error, response);
     };
-    const reject = (message: string): void => answer(statusError(grpc.status.INVALID_ARGUMENT, `Put: ${message}`));
+    const reject = (message: string, code: grpc.status = grpc.status.INVALID_ARGUMENT): void => answer(statusError(code, `Put: ${message}`));
+    // An upload that stops sending (before its first chunk or between two) holds a call, and the
+    // memory it announced, for nothing: it is closed.
+    const idle = (): void => {
+      const what = digest === undefined ? 'no chunk' : `no further chunk of blob ${digest} (${received} of ${size} bytes received)`;
+      reject(`${what} within ${this.limits.streamOpenTimeoutMs} ms (set with drover coordinator ${limitFlag('streamOpenTimeoutMs')})`, grpc.status.DEADLINE_EXCEEDED);
+    };
+    let idleTimer = setTimeout(idle, this.limits.streamOpenTimeoutMs);
+    idleTimer.unref();
 
     call.on('data', (chunk: pb.PutBlobChunk) => {
       if (answered) return;
+      idleTimer.refresh();
+      if (chunk.data.length > this.limits.maxBlobChunkBytes) {
+        const v = overLimit('PutBlobChunk.data', chunk.data.length, 'maxBlobChunkBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+        reject(v.message, v.code);
+        return;
+      }
       if (digest === undefined) {
-        if (!digestPattern.test(chunk.digest)) {
-          reject(`the first chunk must carry the blob's lowercase hex sha256 digest (64 characters), got ${JSON.stringify(chunk.digest.slice(0, 80))}`);
+        const bad = checkDigest(`the first chunk's digest (the blob's sha256)`, chunk.digest);
+        if (bad) {
+          reject(bad.message);
           return;
         }
-        if (chunk.size > MAX_BLOB_BYTES) {
-          reject(`blob ${chunk.digest} is ${chunk.size} bytes, over the ${MAX_BLOB_BYTES}-byte limit`);
+        if (chunk.size > this.limits.maxBlobBytes) {
+          const v = overLimit(`blob ${chunk.digest} size`, chunk.size, 'maxBlobBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+          reject(v.message, v.code);
           return;
         }
         digest = chunk.digest;
         size = chunk.size;
+        // Uploads are held in memory until verified: together they stay under a bound. One that does
+        // not fit now waits its turn (paused: flow control holds its client), holding its first chunk.
+        const admit = (): void => {
+          waiter = undefined;
+          reserved = size;
+          this.uploadingBytes += size;
+          idleTimer.refresh();
+          call.resume();
+        };
+        if (this.waiting.length === 0 && this.uploadingBytes + size <= this.limits.maxUploadingBytes) {
+          reserved = size;
+          this.uploadingBytes += size;
+        } else if (this.waitingBytes + this.waiterBytes > this.limits.maxUploadingBytes) {
+          const v = overLimit(`blob ${chunk.digest}: uploads waiting for room (${this.waiting.length}, up to ${this.waiterBytes} bytes read ahead each)`, this.waitingBytes + this.waiterBytes, 'maxUploadingBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+          reject(`${v.message}; retry when other uploads have finished`, v.code);
+          return;
+        } else {
+          waiter = { size, firstChunkBytes: this.waiterBytes, admit };
+          this.waiting.push(waiter);
+          this.waitingBytes += this.waiterBytes;
+          // Waiting for room is not stalling.
+          clearTimeout(idleTimer);
+          call.pause();
+        }
       }
       received += chunk.data.length;
       if (received > size) {
@@ -76,6 +146,7 @@ export class BlobsService {
     });
     call.on('end', () => {
       if (answered) return;
+      clearTimeout(idleTimer);
       if (digest === undefined) {
         reject('no chunk was sent');
         return;
@@ -102,15 +173,44 @@ export class BlobsService {
         },
       );
     });
+    call.on('cancelled', () => {
+      answered = true;
+      chunks = [];
+      release();
+    });
     call.on('error', (error) => {
       this.log.debug({ err: error, digest }, 'blob upload failed');
       answered = true;
       chunks = [];
+      release();
     });
+  }
+
+  /** Admits waiting uploads, in order, while the next one fits. */
+  private admitWaiting(): void {
+    while (this.waiting.length > 0 && this.uploadingBytes + this.waiting[0].size <= this.limits.maxUploadingBytes) {
+      const next = this.waiting.shift()!;
+      this.waitingBytes -= next.firstChunkBytes;
+      next.admit();
+    }
+  }
+
+  private leaveQueue(waiter: { size: number; firstChunkBytes: number }): void {
+    const at = this.waiting.indexOf(waiter as (typeof this.waiting)[number]);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    this.waitingBytes -= waiter.firstChunkBytes;
+    // The head may have changed: whoever is next may fit.
+    this.admitWaiting();
   }
 
   private async get(call: grpc.ServerWritableStream<pb.GetBlobRequest, pb.BlobChunk>): Promise<void> {
     const digest = call.request.digest;
+    const bad = checkDigest('GetBlobRequest.digest', digest);
+    if (bad) {
+      call.emit('error', statusError(bad.code, `Get: ${bad.message}`));
+      return;
+    }
     let found: Buffer | undefined;
     try {
       found = await this.store.get(digest);

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { createLogger, pb, UsageError, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { BlobsService } from './BlobsService.ts';
@@ -11,6 +11,7 @@ import { createReflectionService } from './createReflectionService.ts';
 import { JobsService } from './JobsService.ts';
 import { CoordinatorMetrics } from './http/CoordinatorMetrics.ts';
 import { HttpSide, type HttpSideOptions } from './http/HttpSide.ts';
+import { malformedRequestInterceptor, principalOf, resolveLimits, withTolerantDeserializers, type Limits, type PrincipalOf } from './limits/index.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 
@@ -38,6 +39,13 @@ export interface CoordinatorOptions {
   detachedJobTtlMs?: number;
   /** `'full'` syncs the database at every commit (survives power loss, slower); default `'normal'` (survives the process being killed). */
   synchronous?: 'normal' | 'full';
+  /**
+   * Bounds on what clients and agents send (sizes, counts, names, ranges, per-principal quotas);
+   * unset ones keep their default (see `DEFAULT_LIMITS` and docs/security.md, "Limits").
+   */
+  limits?: Partial<Limits>;
+  /** Who a call is counted against for per-principal quotas; default: every call is `'anonymous'`. */
+  principalOf?: PrincipalOf;
 }
 
 /** Names reported by `grpc.health.v1` ('' is the server as a whole). */
@@ -56,6 +64,7 @@ export class Coordinator {
   private readonly listen: string;
   private readonly log: Logger;
   private readonly options: CoordinatorOptions;
+  private readonly limits: Limits;
   private http: HttpSide | undefined;
   /** `grpc.health.v1`: SERVING for '' and every drover service while up, NOT_SERVING once stopping. */
   private readonly health = new HealthImplementation();
@@ -76,6 +85,7 @@ export class Coordinator {
         throw new UsageError(`Coordinator: ${key} must be a positive number of milliseconds, got ${value}`);
       }
     }
+    this.limits = resolveLimits(options.limits);
     this.options = options;
     this.log = options.logger ?? createLogger({ name: 'coordinator' });
   }
@@ -103,22 +113,28 @@ export class Coordinator {
         agentGraceMs: this.options.agentGraceMs,
         detachedJobTtlMs: this.options.detachedJobTtlMs,
         metrics: this.metrics,
+        maxUnreadResults: this.limits.maxUnreadResults,
+        // Batches stay well below the message limit (1 MiB unless the limit is smaller).
+        maxBatchBytes: Math.min(1024 * 1024, Math.floor(this.limits.maxMessageBytes / 4)),
       });
       this.metrics.readFrom(scheduler);
       const restored = scheduler.restore();
       if (dataDir !== undefined) this.log.info({ dataDir, ...restored, blobs: blobs.count }, 'state restored');
       const server = new grpc.Server({
-        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        'grpc.max_receive_message_length': this.limits.maxMessageBytes,
+        'grpc.max_send_message_length': this.limits.maxMessageBytes,
         // Pings detect clients that vanished without closing their connection (agents also have
         // their lease), so their streams end and their jobs are detached.
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
+        // Unparseable requests end with INVALID_ARGUMENT (not grpc-js's INTERNAL); see withTolerantDeserializers.
+        interceptors: [malformedRequestInterceptor],
       });
-      server.addService(pb.JobsService, new JobsService(scheduler, this.log).handlers());
-      server.addService(pb.AgentsService, new AgentsService(scheduler, this.log).handlers());
-      server.addService(pb.BlobsService, new BlobsService(blobs, this.log).handlers());
-      server.addService(pb.AdminService, new AdminService(scheduler).handlers());
+      const limits = this.limits;
+      server.addService(withTolerantDeserializers(pb.JobsService), new JobsService(scheduler, this.log, { limits, principalOf: this.options.principalOf ?? principalOf }).handlers());
+      server.addService(withTolerantDeserializers(pb.AgentsService), new AgentsService(scheduler, this.log, limits).handlers());
+      server.addService(withTolerantDeserializers(pb.BlobsService), new BlobsService(blobs, this.log, limits).handlers());
+      server.addService(withTolerantDeserializers(pb.AdminService), new AdminService(scheduler).handlers());
       this.health.addToServer(server);
       try {
         createReflectionService().addToServer(server);

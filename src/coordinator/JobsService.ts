@@ -1,16 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger, pb } from '../protocol/index.ts';
 import { jobSpecOf, type JobSink, type JobState } from './JobState.ts';
+import { checkJobId, limitFlag, PrincipalQuotas, principalOf, resolveLimits, validateOpenJob, validateTaskInputs, type Limits, type PrincipalOf, type Violation } from './limits/index.ts';
 import type { Scheduler } from './Scheduler.ts';
 import { statusError } from './statusError.ts';
-import { SumoVersionRange } from './SumoVersionRange.ts';
 
-const digestPattern = /^[0-9a-f]{64}$/;
-/** Client-chosen ids: 1 to 128 URL-safe characters (base64url ids included). */
-const jobIdPattern = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,127}$/;
-const MAX_NAME_LENGTH = 1024;
-const MAX_EXPORT_NAME_LENGTH = 512;
-const MAX_RETRIES = 1000;
 /** How long a finished stream waits for its client to half-close before ending anyway. */
 const CLOSE_WAIT_MS = 10_000;
 
@@ -24,10 +18,18 @@ const CLOSE_WAIT_MS = 10_000;
 export class JobsService {
   private readonly scheduler: Scheduler;
   private readonly log: Logger;
+  private readonly limits: Limits;
+  private readonly principalOf: PrincipalOf;
+  private readonly quotas: PrincipalQuotas;
+  /** Where each job's next chunk must start (`first_index`), known for jobs whose inputs came through here. */
+  private readonly nextIndex = new WeakMap<JobState, number>();
 
-  constructor(scheduler: Scheduler, logger: Logger) {
+  constructor(scheduler: Scheduler, logger: Logger, bounds: { limits?: Limits; principalOf?: PrincipalOf } = {}) {
     this.scheduler = scheduler;
     this.log = logger;
+    this.limits = bounds.limits ?? resolveLimits();
+    this.principalOf = bounds.principalOf ?? principalOf;
+    this.quotas = new PrincipalQuotas(this.limits);
   }
 
   /** The handlers to pass to `server.addService(pb.JobsService, ...)`. */
@@ -35,6 +37,8 @@ export class JobsService {
     return {
       run: (call) => this.run(call),
       cancel: (call, callback) => {
+        const bad = checkJobId('CancelJobRequest.job_id', call.request.jobId);
+        if (bad) return callback(statusError(bad.code, bad.message));
         const job = this.scheduler.jobById(call.request.jobId);
         if (job) {
           callback(null, { cancelled: this.scheduler.cancelJob(job, 'cancelled by Jobs.Cancel') });
@@ -45,6 +49,8 @@ export class JobsService {
         }
       },
       get: (call, callback) => {
+        const bad = checkJobId('GetJobRequest.job_id', call.request.jobId);
+        if (bad) return callback(statusError(bad.code, bad.message));
         const info = this.scheduler.jobInfo(call.request.jobId);
         if (info) callback(null, info);
         else callback(statusError(grpc.status.NOT_FOUND, `no job with id ${JSON.stringify(call.request.jobId)}`));
@@ -56,6 +62,7 @@ export class JobsService {
   }
 
   private run(call: grpc.ServerDuplexStream<pb.JobRequest, pb.JobResponse>): void {
+    const principal = this.principalOf(call);
     let job: JobState | undefined;
     /** Our side has ended (or is ending with an error status): nothing more is written or handled. */
     let closed = false;
@@ -97,10 +104,18 @@ export class JobsService {
       // Closed first, so that a cancellation writes nothing on a stream that ends with an error.
       closed = true;
       if (closeTimer) clearTimeout(closeTimer);
+      clearTimeout(openTimer);
       if (job && !(options.cancel && this.scheduler.cancelJob(job, message))) this.scheduler.detach(job, sink, message);
       if (wasOpen) call.emit('error', statusError(code, message));
     };
     const invalid = (message: string): void => fail(grpc.status.INVALID_ARGUMENT, message, { cancel: true });
+    // A stream that never says which job it is for holds a call open for nothing: it is closed.
+    const openTimer = setTimeout(() => {
+      if (job === undefined && !closed && !closing) {
+        fail(grpc.status.DEADLINE_EXCEEDED, `the Jobs.Run stream sent no "open" or "attach" within ${this.limits.streamOpenTimeoutMs} ms (set with drover coordinator ${limitFlag('streamOpenTimeoutMs')})`);
+      }
+    }, this.limits.streamOpenTimeoutMs);
+    openTimer.unref();
 
     call.on('data', (request: pb.JobRequest) => {
       // Whatever follows the end of our side (a failure, a cancellation) is moot.
@@ -115,15 +130,18 @@ export class JobsService {
           }
           if (msg?.$case === 'attach') {
             const { jobId, afterRseq } = msg.value;
-            if (!jobIdPattern.test(jobId)) {
-              fail(grpc.status.INVALID_ARGUMENT, `AttachJob: job_id must be 1 to 128 characters of letters, digits and _.:-, got ${JSON.stringify(jobId.slice(0, 140))}`);
+            const bad = checkJobId('AttachJob.job_id', jobId);
+            if (bad) {
+              fail(bad.code, bad.message);
               return;
             }
+            clearTimeout(openTimer);
             const attached = this.scheduler.attachJob(jobId, afterRseq, sink);
             if (attached === undefined) {
               fail(grpc.status.NOT_FOUND, `AttachJob: no job with id ${JSON.stringify(jobId)} on this coordinator (never opened here, or ended and forgotten)`);
             } else if (attached !== 'ended') {
               job = attached;
+              this.quotas.add(principal, job);
             }
             return;
           }
@@ -131,13 +149,16 @@ export class JobsService {
             fail(grpc.status.INVALID_ARGUMENT, `the first message of a Jobs.Run stream must be "open" or "attach", got ${JSON.stringify(msg?.$case ?? 'an empty message')}`);
             return;
           }
-          const problem = this.checkOpen(msg.value);
+          const problem = this.checkOpen(msg.value, principal);
           if (problem) {
             fail(problem.code, problem.message);
             return;
           }
+          clearTimeout(openTimer);
           const open = msg.value;
           job = this.scheduler.openJob(jobSpecOf(open, open.jobId), sink);
+          this.quotas.add(principal, job);
+          this.nextIndex.set(job, 0);
           return;
         }
         switch (msg?.$case) {
@@ -163,7 +184,15 @@ export class JobsService {
                 return;
               }
             }
-            this.scheduler.addInputs(job, start === 0 ? tasks : tasks.slice(start));
+            const fresh = start === 0 ? tasks : tasks.slice(start);
+            const bounds = validateTaskInputs(job.id, fresh, this.limits, this.nextIndex.get(job)) ?? this.quotas.checkInputs(principal, fresh.length);
+            if (bounds) {
+              fail(bounds.code, bounds.message, { cancel: true });
+              return;
+            }
+            const last = fresh[fresh.length - 1];
+            this.nextIndex.set(job, last.firstIndex + last.items);
+            this.scheduler.addInputs(job, fresh);
             return;
           }
           case 'inputEnd': {
@@ -209,12 +238,14 @@ export class JobsService {
     });
     // The client went away: the job goes on, detached.
     call.on('cancelled', () => {
+      clearTimeout(openTimer);
       if (closed) return;
       closed = true;
       if (closeTimer) clearTimeout(closeTimer);
       if (job) this.scheduler.detach(job, sink, 'the client cancelled its stream or lost its connection');
     });
     call.on('error', (error) => {
+      clearTimeout(openTimer);
       // Our own `fail` emits 'error' too; the stream is closed by then and this is a no-op.
       if (closed) return;
       closed = true;
@@ -223,28 +254,11 @@ export class JobsService {
     });
   }
 
-  private checkOpen(open: pb.OpenJob): { code: grpc.status; message: string } | undefined {
-    const invalid = (message: string) => ({ code: grpc.status.INVALID_ARGUMENT, message: `OpenJob: ${message}` });
-    const fn = open.function;
-    if (!fn) return invalid('function is required');
-    if (!digestPattern.test(fn.bundleDigest)) return invalid(`function.bundle_digest must be a lowercase hex sha256 (64 characters), got ${JSON.stringify(fn.bundleDigest.slice(0, 80))}`);
-    if (!fn.exportName || fn.exportName.length > MAX_EXPORT_NAME_LENGTH) return invalid(`function.export_name must be 1 to ${MAX_EXPORT_NAME_LENGTH} characters`);
-    if (open.name.length > MAX_NAME_LENGTH) return invalid(`name is longer than ${MAX_NAME_LENGTH} characters`);
-    if (open.retries > MAX_RETRIES) return invalid(`retries must be at most ${MAX_RETRIES}, got ${open.retries}`);
-    if (open.requires?.sumo) {
-      try {
-        SumoVersionRange.parse(open.requires.sumo);
-      } catch (error) {
-        return invalid(`requires.sumo: ${(error as Error).message}`);
-      }
-    }
-    if (open.jobId) {
-      if (!jobIdPattern.test(open.jobId)) {
-        return invalid(`job_id must be 1 to 128 characters of letters, digits and _.:- not starting with . : or -, got ${JSON.stringify(open.jobId.slice(0, 140))}`);
-      }
-      if (this.scheduler.hasJob(open.jobId)) {
-        return { code: grpc.status.ALREADY_EXISTS, message: `OpenJob: a job with id ${JSON.stringify(open.jobId)} already exists` };
-      }
+  private checkOpen(open: pb.OpenJob, principal: string): Violation | undefined {
+    const problem = validateOpenJob(open, this.limits) ?? this.quotas.checkOpen(principal);
+    if (problem) return problem;
+    if (open.jobId && this.scheduler.hasJob(open.jobId)) {
+      return { code: grpc.status.ALREADY_EXISTS, message: `OpenJob: a job with id ${JSON.stringify(open.jobId)} already exists` };
     }
     return undefined;
   }

@@ -28,6 +28,12 @@ export interface SchedulerOptions {
   detachedJobTtlMs?: number;
   /** Told about every final result (latency histograms, failures by kind); none by default. */
   metrics?: TaskMetrics;
+  /**
+   * Results a job may have sent (or stored for a detached client) without the client confirming
+   * them (`results_received`) before its dispatch pauses; default unbounded. Bounds what a client
+   * that never reads makes the coordinator hold.
+   */
+  maxUnreadResults?: number;
 }
 
 /** A job's spec before it has an id (`id` empty or absent: the scheduler makes one). */
@@ -127,6 +133,7 @@ export class Scheduler {
   private readonly agentGraceMs: number;
   private readonly detachedJobTtlMs: number;
   private readonly metrics: TaskMetrics | undefined;
+  private readonly maxUnreadResults: number;
   /** Makes attempt ids unique across coordinator restarts (stored attempt ids outlive a process). */
   private readonly bootId = randomBytes(4).toString('base64url');
   /** Jobs open, or completed with results not confirmed by their client. */
@@ -181,6 +188,7 @@ export class Scheduler {
     this.agentGraceMs = options.agentGraceMs ?? 5000;
     this.detachedJobTtlMs = options.detachedJobTtlMs ?? 10 * 60_000;
     this.metrics = options.metrics;
+    this.maxUnreadResults = options.maxUnreadResults ?? Number.POSITIVE_INFINITY;
     const period = Math.max(10, Math.min(1000, Math.min(this.leaseMs, this.detachedJobTtlMs) / 4));
     this.ticker = setInterval(this.tick, period);
     this.ticker.unref();
@@ -1053,7 +1061,11 @@ export class Scheduler {
 
   private fill(session: AgentSession): void {
     const eligible: JobState[] = [];
-    for (const job of this.queuedJobs) if (this.eligible(job, session)) eligible.push(job);
+    for (const job of this.queuedJobs) {
+      // A job whose client leaves results unread waits (results_received resumes it).
+      if (job.lastRseq - job.receivedRseq >= this.maxUnreadResults) continue;
+      if (this.eligible(job, session)) eligible.push(job);
+    }
     if (eligible.length === 0) return;
     // Jobs in the order they are served here, so that they can go to the back of the line after.
     const served: JobState[] = [];

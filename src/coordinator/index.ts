@@ -22,3 +22,4 @@
  */
 export { Coordinator, type CoordinatorOptions } from './Coordinator.ts';
 export type { CoordinatorMetrics } from './http/CoordinatorMetrics.ts';
+export { DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, limitFlag, type Limits } from './limits/index.ts';

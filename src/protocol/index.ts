@@ -23,5 +23,6 @@ export { ConnectionError } from './errors/ConnectionError.ts';
 export { BundleError } from './errors/BundleError.ts';
 export { UsageError } from './errors/UsageError.ts';
 export { BlobError } from './errors/BlobError.ts';
+export { CodecError } from './errors/CodecError.ts';
 export { uploadFile } from './blobs/uploadFile.ts';
 export * as pb from './pb.ts';

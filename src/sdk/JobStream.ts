@@ -7,6 +7,7 @@ import {
   DroverError,
   TaskError,
   UsageError,
+  CodecError,
   decodeValue,
   encodeValue,
   pb,
@@ -394,9 +395,11 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       const body = r.outcome;
       if (body?.$case === 'value') {
         try {
-          outcome.values = decodeValue<unknown[]>(body.value);
+          const values = decodeValue<unknown>(body.value);
+          if (!Array.isArray(values)) throw new CodecError(`a task result must be a CBOR array with one value per item, got ${typeof values}`);
+          outcome.values = values;
         } catch (err) {
-          outcome.failure = internalFailure(`could not decode the result of task ${r.seq}: ${String(err)}`);
+          outcome.failure = { ...internalFailure(`could not decode the result of task ${r.seq}: ${(err as Error).message}`), name: 'CodecError', code: 'DROVER_CODEC' };
         }
         this.#completedItems += outcome.values?.length ?? 0;
       } else {

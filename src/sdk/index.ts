@@ -35,6 +35,7 @@ export {
   ConnectionError,
   BundleError,
   BlobError,
+  CodecError,
   UsageError,
   type TaskFailureKind,
 } from '../protocol/index.ts';

@@ -1,11 +1,13 @@
-import { copyFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, realpath } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
 import { resolveInside } from './resolveInside.ts';
 
 /**
  * Copy blobs into a directory (usually `await context.scratchDir()`) under their relative names.
  * Copies, not links: a program may modify its inputs, and the agent's cache must stay intact.
- * Names that would land outside `dir` (absolute, `..`) are refused.
+ * Names that would land outside `dir` (absolute, `..`, through a symlink) or that already exist are
+ * refused.
  *
  * @example
  * const dir = await context.scratchDir();
@@ -17,7 +19,13 @@ export async function stageFiles(dir: string, files: Record<string, string>, fet
       const target = resolveInside(dir, relative);
       const cached = await fetchBlob(digest);
       await mkdir(dirname(target), { recursive: true });
-      await copyFile(cached, target);
+      // A symlinked directory on the way (`out -> /etc`, name `out/passwd`) must not lead outside.
+      const [root, parent] = await Promise.all([realpath(dir), realpath(dirname(target))]);
+      if (parent !== root && !parent.startsWith(root + sep)) {
+        throw new Error(`staged file ${JSON.stringify(relative)} would be written outside the scratch directory (through a symlink)`);
+      }
+      // EXCL: never write through a symlink at the name itself, nor stage one name twice.
+      await copyFile(cached, target, constants.COPYFILE_EXCL);
     }),
   );
 }

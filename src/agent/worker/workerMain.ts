@@ -264,7 +264,9 @@ let retired = false;
 
 function failure(run: TaskRun, kind: FailureMessage['kind'], error: unknown, itemOffset: number): FailureMessage {
   const e = error instanceof Error ? error : undefined;
-  const { retryable, code } = kind === 'error' ? retryableAndCode(error) : { retryable: false, code: '' };
+  // drover's own failures (a payload that is not CBOR: DROVER_CODEC) keep their code too.
+  const ownCode = (e as { code?: unknown } | undefined)?.code;
+  const { retryable, code } = kind === 'error' ? retryableAndCode(error) : { retryable: false, code: typeof ownCode === 'string' ? ownCode : '' };
   return {
     type: 'failure',
     attemptId: run.msg.attemptId,

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { createLogger } from '../../protocol/index.ts';
 import { logLevelOption } from '../logLevelOption.ts';
@@ -16,6 +16,15 @@ interface AgentFlags {
   workDir?: string;
   http?: string;
   logLevel: string;
+  uid?: number;
+  gid?: number;
+}
+
+/** Commander parser for a user or group id. */
+function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a user or group number, got "${value}"`);
+  return n;
 }
 
 /** `drover agent`: run an agent that executes tasks for a coordinator. */
@@ -32,6 +41,8 @@ export function agentCommand(): Command {
     .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--work-dir <dir>', 'where tasks get their scratch directories, removed after each attempt (default: drover-work-<uid> in the temp dir)')
     .addOption(logLevelOption())
+    .option('--uid <n>', 'run worker processes (tasks and their commands) as this unprivileged user id; the agent must run as root', parseNonNegativeInt)
+    .option('--gid <n>', 'group id of the worker processes with --uid (default: the same number as --uid)', parseNonNegativeInt)
     .action(async (opts: AgentFlags) => {
       const logger = createLogger({ name: 'agent', level: opts.logLevel });
       const agent = new Agent({
@@ -44,6 +55,8 @@ export function agentCommand(): Command {
         ...(opts.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: opts.maxWorkerRssMb } : {}),
         ...(opts.workDir !== undefined ? { workDir: opts.workDir } : {}),
         ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
+        ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+        ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
         logger,
       });
       await agent.start();

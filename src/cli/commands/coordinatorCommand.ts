@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { Coordinator } from '../../coordinator/index.ts';
+import { Coordinator, DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, limitFlag, type Limits } from '../../coordinator/index.ts';
 import { createLogger } from '../../protocol/index.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
@@ -8,7 +8,7 @@ import { parsePositiveInt } from '../parseKeyValue.ts';
 
 /** `drover coordinator`: run the coordinator. */
 export function coordinatorCommand(): Command {
-  return new Command('coordinator')
+  const command = new Command('coordinator')
     .description('run the coordinator: accepts jobs from clients and dispatches tasks to agents')
     .option('--listen <host:port>', 'gRPC address to listen on (loopback by default)', '127.0.0.1:7070')
     .option('--http <host:port>', 'serve the dashboard (/), /healthz, /readyz and /metrics (Prometheus) on this address')
@@ -17,7 +17,7 @@ export function coordinatorCommand(): Command {
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt)
     .addOption(logLevelOption())
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string }) => {
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & Partial<Limits>) => {
       const logger = createLogger({ name: 'coordinator', level: opts.logLevel });
       refuseOpenListen(opts.listen, opts.insecure, logger);
       const coordinator = new Coordinator({
@@ -27,6 +27,7 @@ export function coordinatorCommand(): Command {
         ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
         ...(opts.agentGraceMs !== undefined ? { agentGraceMs: opts.agentGraceMs } : {}),
+        limits: limitsOf(opts),
       });
       await coordinator.start();
       // One plain line on stdout, so scripts and tests can learn the bound port.
@@ -34,4 +35,18 @@ export function coordinatorCommand(): Command {
       if (coordinator.httpAddress !== undefined) process.stdout.write(`dashboard at http://${coordinator.httpAddress}/\n`);
       onShutdownSignal(logger, () => coordinator.stop());
     });
+  // One flag per limit (`maxTaskBytes` → `--max-task-bytes <n>`), named and described by the limits module.
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    command.option(`${limitFlag(key)} <n>`, `${LIMIT_DESCRIPTIONS[key]} (default ${DEFAULT_LIMITS[key]})`, parsePositiveInt);
+  }
+  return command;
+}
+
+/** The limits set by flags (commander names them like the `Limits` keys). */
+function limitsOf(opts: Partial<Limits>): Partial<Limits> {
+  const limits: Partial<Limits> = {};
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    if (opts[key] !== undefined) limits[key] = opts[key];
+  }
+  return limits;
 }

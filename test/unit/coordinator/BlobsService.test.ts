@@ -98,7 +98,7 @@ describe('Blobs over a real socket', () => {
     await expect(put(data, { size: 4 })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('announced 4 bytes') });
     await expect(put(data, { size: 9 })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('5 were sent') });
     await expect(put(data, { digest: 'ABC' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('sha256') });
-    await expect(put(data, { size: 257 * 1024 * 1024 })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('limit') });
+    await expect(put(data, { size: 257 * 1024 * 1024 })).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('--max-blob-bytes') });
     expect(await has([sha256Hex(data)])).toEqual([false]);
   });
 
