@@ -62,9 +62,20 @@ function newJobId(): string {
   return `j-${idBytes.toString('base64url', idOffset - 9, idOffset)}`;
 }
 
+/** A call waiting for its task's result on a job in call mode. */
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
 /**
  * One job on the wire: streams the input in chunked batches under a window, and turns result
  * batches back into values — in input order or completion order — or a typed error.
+ *
+ * Without a source it runs in **call mode** (the apply path): each {@link submit} adds one task to
+ * the open job and gets that task's own result back, routed by task seq; a failing task rejects only
+ * its own call, and the job goes on until {@link endInput}. One stream and one job then carry any
+ * number of calls, so a call costs one input message and one result message, no call setup.
  */
 export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** Client-chosen job id, known before the coordinator answers. */
@@ -117,9 +128,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #iterating = false;
   // collect() places results by index itself, so it never needs the reorder buffer.
   #placing = false;
+  /** Call mode: the calls waiting for their task, by task seq. */
+  readonly #calls: Map<number, PendingCall> | undefined;
 
-  constructor(channel: CoordinatorChannel, spec: JobSpec, source: Inputs<unknown>) {
+  /** Without `source` the job runs in call mode: tasks come one by one from {@link submit}. */
+  constructor(channel: CoordinatorChannel, spec: JobSpec, source?: Inputs<unknown>) {
     this.#spec = spec;
+    if (source === undefined) this.#calls = new Map();
     this.#channel = channel;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     const { options } = spec;
@@ -158,7 +173,38 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         void this.done.then(() => signal.removeEventListener('abort', onAbort));
       }
     }
-    void this.#pump(source);
+    if (source !== undefined) void this.#pump(source);
+  }
+
+  /** Call mode: whether {@link submit} takes another call (the job is open and its input not ended). */
+  get accepting(): boolean {
+    return this.#calls !== undefined && this.#endState === 'open' && !this.#inputEnded;
+  }
+
+  /** Call mode: calls submitted whose result has not arrived yet. */
+  get inFlight(): number {
+    return this.#calls?.size ?? 0;
+  }
+
+  /**
+   * Call mode: run one task with these arguments; resolves with its value or rejects with its own
+   * `TaskError` (index 0: the call's one item). Other calls on the job are not affected.
+   */
+  submit(args: unknown[]): Promise<R> {
+    const calls = this.#calls;
+    if (!calls || !this.accepting) throw new UsageError(`job ${this.id} takes no more calls`);
+    const seq = this.#sentTasks;
+    const result = new Promise<R>((resolve, reject) => calls.set(seq, { resolve: resolve as (v: unknown) => void, reject }));
+    this.#addTask([args], 0);
+    return result;
+  }
+
+  /** Call mode: no more calls; the job completes on the coordinator once the calls in flight have their results. */
+  endInput(): void {
+    if (!this.accepting) return;
+    this.#flush();
+    this.#inputEnded = true;
+    if (this.#connected) this.#call!.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
   }
 
   /** Stop the job: queued tasks are dropped, running ones killed; consumers get a {@link CancelledError}. */
@@ -229,13 +275,18 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   #throwIfFailed(outcome: Outcome): void {
     if (!outcome.failure) return;
-    const f = outcome.failure;
-    const err = new TaskError({
+    const err = this.#taskError(outcome, outcome.failure, outcome.seq * this.#spec.chunksize + outcome.failure.itemOffset);
+    void this.cancel(err);
+    throw err;
+  }
+
+  #taskError(outcome: Outcome, f: pb.TaskFailure, index: number): TaskError {
+    return new TaskError({
       kind: (f.kind || 'internal') as TaskFailureKind,
       remoteName: f.name,
       remoteMessage: f.message,
       remoteStack: f.stack,
-      index: outcome.seq * this.#spec.chunksize + f.itemOffset,
+      index,
       attempt: outcome.attempt,
       agent: outcome.agent,
       worker: outcome.worker,
@@ -244,8 +295,6 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       ...(f.stderrTail ? { stderrTail: f.stderrTail } : {}),
       ...(f.code ? { remoteCode: f.code } : {}),
     });
-    void this.cancel(err);
-    throw err;
   }
 
   /** The next outcome to hand to the consumer, undefined when all were delivered. */
@@ -318,13 +367,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
   }
 
-  #addTask(chunk: unknown[][]): void {
+  #addTask(chunk: unknown[][], firstIndex = this.#sentItems): void {
     const payload = encodeValue(chunk);
     this.#batch.push({
       seq: this.#sentTasks,
       payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
       items: chunk.length,
-      firstIndex: this.#sentItems,
+      firstIndex,
     });
     this.#sentTasks++;
     this.#sentItems += chunk.length;
@@ -397,7 +446,9 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       } else {
         outcome.failure = body?.$case === 'failure' ? body.value : internalFailure(`task ${r.seq} returned nothing`);
       }
-      if (ordered) {
+      if (this.#calls) {
+        this.#settleCall(outcome);
+      } else if (ordered) {
         this.#pending.set(outcome.seq, outcome);
       } else {
         this.#ready.push(outcome);
@@ -417,6 +468,15 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
     this.#progress(undefined);
     this.#wakeConsumer();
+  }
+
+  /** Call mode: hand a task's outcome to the call that submitted it (a repeat finds none and is dropped). */
+  #settleCall(outcome: Outcome): void {
+    const call = this.#calls!.get(outcome.seq);
+    if (!call) return;
+    this.#calls!.delete(outcome.seq);
+    if (outcome.failure) call.reject(this.#taskError(outcome, outcome.failure, 0));
+    else call.resolve(outcome.values![0]);
   }
 
   #onTaskProgress(items: pb.TaskProgress[]): void {
@@ -450,6 +510,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #onEnd(end: pb.JobEnd): void {
     if (this.#endState !== 'open') return;
     if (end.state === 'completed') {
+      if (this.#calls && this.#calls.size > 0) {
+        this.#fail(new ConnectionError(`job ${this.id} completed on the coordinator with ${this.#calls.size} call(s) still waiting for a result`));
+        return;
+      }
       this.#endState = 'completed';
       this.#resolveDone();
       this.#wakeConsumer();
@@ -612,6 +676,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (this.#endState !== 'open') return;
     this.#endState = 'failed';
     this.#error = err;
+    if (this.#calls) {
+      for (const call of this.#calls.values()) call.reject(err);
+      this.#calls.clear();
+    }
     this.#resolveDone();
     this.#wakeConsumer();
     const wake = this.#windowWaiter;
