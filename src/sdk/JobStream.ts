@@ -12,7 +12,7 @@ import {
   pb,
   type TaskFailureKind,
 } from '../protocol/index.ts';
-import type { CoordinatorChannel } from './CoordinatorChannel.ts';
+import type { CoordinatorChannel, JobRunRequest } from './CoordinatorChannel.ts';
 import type { TaskRef } from './TaskRef.ts';
 import type { TaskOptions } from './TaskOptions.ts';
 
@@ -35,6 +35,8 @@ export interface JobSpec {
 
 interface Outcome {
   seq: number;
+  /** The task's CBOR-encoded return values, decoded only when the consumer reaches them. */
+  payload?: Uint8Array;
   values?: unknown[];
   failure?: pb.TaskFailure;
   attempt: number;
@@ -64,6 +66,17 @@ function newJobId(): string {
   return `j-${idBytes.toString('base64url', idOffset - 9, idOffset)}`;
 }
 
+/**
+ * A sent batch of inputs, kept encoded (one buffer, not one object per task) until the coordinator
+ * holds its tasks durably; re-sent as is after a re-attach (the coordinator skips a leading run of
+ * tasks it already has).
+ */
+interface SentBatch {
+  /** One past the batch's last task seq. */
+  endSeq: number;
+  bytes: Uint8Array;
+}
+
 /** A call waiting for its task's result on a job in call mode. */
 interface PendingCall {
   resolve(value: unknown): void;
@@ -91,7 +104,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #resolveDone!: () => void;
 
   // connection: the current call, and what a re-attach needs to resume exactly where it broke
-  #call: ClientDuplexStream<pb.JobRequest, pb.JobResponse> | undefined;
+  #call: ClientDuplexStream<JobRunRequest, pb.JobResponse> | undefined;
   /** Bumped for every new call; events of older calls are ignored. */
   #generation = 0;
   /** Whether inputs may be written on the current call (false while re-attaching). */
@@ -100,8 +113,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** The last attach was answered NOT_FOUND: the job never reached the store, so re-open it. */
   #attachRefused = false;
   #openedWaiter: { resolve(o: pb.JobOpened): void; reject(e: unknown): void } | undefined;
-  /** Inputs sent but not yet durable on the coordinator, oldest first: replayed after a re-attach. */
-  #unaccepted: pb.TaskInput[] = [];
+  /** Input batches sent but not yet durable on the coordinator, oldest first: replayed after a re-attach. */
+  #unaccepted: SentBatch[] = [];
   #unacceptedHead = 0;
   #everAccepted = false;
   /** Last result sequence received: results after it are replayed on re-attach. */
@@ -232,8 +245,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     for (;;) {
       const outcome = await this.#nextOutcome();
       if (!outcome) return out;
+      const values = this.#decode(outcome);
       this.#throwIfFailed(outcome);
-      const values = outcome.values!;
       const base = outcome.seq * size;
       for (let i = 0; i < values.length; i++) out[base + i] = values[i] as R;
       this.#consumed();
@@ -268,9 +281,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
             over = completed = true;
             return { value: undefined, done: true };
           }
+          const decoded = this.#decode(outcome);
           this.#throwIfFailed(outcome);
-          if (outcome.values!.length > 0) {
-            values = outcome.values!;
+          if (decoded.length > 0) {
+            values = decoded;
             at = 1;
             return { value: values[0] as R, done: false };
           }
@@ -428,9 +442,11 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const tasks = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
-    for (const t of tasks) this.#unaccepted.push(t);
+    // Encoded here rather than by the gRPC client, so the replay buffer holds one buffer per batch.
+    const bytes = pb.JobRequest.encode({ msg: { $case: 'inputs', value: { tasks } } }).finish();
+    this.#unaccepted.push({ endSeq: tasks[tasks.length - 1]!.seq + 1, bytes });
     // While re-attaching, the batch waits in the replay buffer and goes out after `opened`.
-    if (this.#connected) this.#call!.write({ msg: { $case: 'inputs', value: { tasks } } });
+    if (this.#connected) this.#call!.write(bytes);
   }
 
   #onMessage(msg: pb.JobResponse): void {
@@ -471,12 +487,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       const outcome: Outcome = { seq: r.seq, attempt: r.attempt, agent: r.agent, worker: r.worker };
       const body = r.outcome;
       if (body?.$case === 'value') {
-        try {
-          outcome.values = decodeValue<unknown[]>(body.value);
-        } catch (err) {
-          outcome.failure = internalFailure(`could not decode the result of task ${r.seq}: ${String(err)}`);
-        }
-        this.#completedItems += outcome.values?.length ?? 0;
+        // Decoded when consumed: a batch of decoded values would outlive several young-generation
+        // collections while the consumer works through it; the encoded bytes are one buffer.
+        outcome.payload = body.value;
+        if (this.#spec.options.onProgress) this.#completedItems += this.#decode(outcome).length;
       } else {
         outcome.failure = body?.$case === 'failure' ? body.value : internalFailure(`task ${r.seq} returned nothing`);
       }
@@ -504,11 +518,26 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     this.#wakeConsumer();
   }
 
+  /** The outcome's values, decoded on first use; a payload that does not decode becomes the task's failure. */
+  #decode(outcome: Outcome): unknown[] {
+    if (outcome.values === undefined && outcome.payload !== undefined) {
+      try {
+        outcome.values = decodeValue<unknown[]>(outcome.payload);
+      } catch (err) {
+        outcome.failure = internalFailure(`could not decode the result of task ${outcome.seq}: ${String(err)}`);
+        outcome.values = [];
+      }
+      outcome.payload = undefined;
+    }
+    return outcome.values ?? [];
+  }
+
   /** Call mode: hand a task's outcome to the call that submitted it (a repeat finds none and is dropped). */
   #settleCall(outcome: Outcome): void {
     const call = this.#calls!.get(outcome.seq);
     if (!call) return;
     this.#calls!.delete(outcome.seq);
+    this.#decode(outcome);
     if (outcome.failure) call.reject(this.#taskError(outcome, outcome.failure, 0));
     else call.resolve(outcome.values![0]);
   }
@@ -578,7 +607,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 
   #startCall(first: pb.JobRequest): number {
-    const call = this.#channel.jobs.run();
+    const call = this.#channel.runJob();
     const generation = ++this.#generation;
     call.on('data', (msg: pb.JobResponse) => {
       if (generation === this.#generation) this.#onMessage(msg);
@@ -672,19 +701,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
     this.#acceptThrough(info.tasksAccepted);
     const call = this.#call!;
-    let batch: pb.TaskInput[] = [];
-    let bytes = 0;
-    for (let i = this.#unacceptedHead; i < this.#unaccepted.length; i++) {
-      const t = this.#unaccepted[i]!;
-      batch.push(t);
-      bytes += t.payload.byteLength;
-      if (batch.length >= BATCH_TASKS || bytes >= BATCH_BYTES) {
-        call.write({ msg: { $case: 'inputs', value: { tasks: batch } } });
-        batch = [];
-        bytes = 0;
-      }
-    }
-    if (batch.length > 0) call.write({ msg: { $case: 'inputs', value: { tasks: batch } } });
+    for (let i = this.#unacceptedHead; i < this.#unaccepted.length; i++) call.write(this.#unaccepted[i]!.bytes);
     if (this.#inputEnded && !info.inputEnded) call.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
     this.#connected = true;
     this.#flush();
@@ -695,11 +712,11 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (n > 0) this.#everAccepted = true;
     const q = this.#unaccepted;
     let head = this.#unacceptedHead;
-    while (head < q.length && q[head]!.seq < n) q[head++] = undefined as unknown as pb.TaskInput;
+    while (head < q.length && q[head]!.endSeq <= n) q[head++] = undefined as unknown as SentBatch;
     if (head === q.length) {
       this.#unaccepted = [];
       head = 0;
-    } else if (head > 1024 && head * 2 > q.length) {
+    } else if (head > 64 && head * 2 > q.length) {
       this.#unaccepted = q.slice(head);
       head = 0;
     }
