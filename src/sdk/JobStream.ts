@@ -379,7 +379,21 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         ? asyncIt.call(source)
         : (source as Iterable<unknown>)[Symbol.iterator]();
       const isAsync = Boolean(asyncIt);
-      let chunk: unknown[][] = [];
+      // One chunk array and its one-element argument arrays are reused for every task: the chunk is
+      // encoded at once and not kept, so nothing is allocated per item here.
+      const chunk: unknown[][] = [];
+      const argSlots: unknown[][] = [];
+      let filled = 0;
+      const send = (): void => {
+        chunk.length = filled;
+        this.#addTask(chunk);
+        // Drop the references to the caller's values (they may be large).
+        for (let i = 0; i < filled; i++) {
+          if (spread) chunk[i] = NO_VALUES;
+          else argSlots[i]![0] = undefined;
+        }
+        filled = 0;
+      };
       try {
         for (;;) {
           while (this.#sentTasks - this.#consumedTasks >= window && this.#endState === 'open') {
@@ -390,17 +404,20 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
           const step = isAsync ? await it.next() : (it as Iterator<unknown>).next();
           if (step.done) break;
           if (this.#endState !== 'open') return;
-          chunk.push(spread ? toArgs(step.value, this.#sentItems + chunk.length) : [step.value]);
-          if (chunk.length === chunksize) {
-            this.#addTask(chunk);
-            chunk = [];
+          if (spread) {
+            chunk[filled] = toArgs(step.value, this.#sentItems + filled);
+          } else {
+            const slot = (argSlots[filled] ??= [undefined]);
+            slot[0] = step.value;
+            chunk[filled] = slot;
           }
+          if (++filled === chunksize) send();
         }
       } finally {
         // Close the caller's generator when we stop early (cancel, failure).
         if (this.#endState !== 'open') await it.return?.();
       }
-      if (chunk.length > 0) this.#addTask(chunk);
+      if (filled > 0) send();
       this.#flush();
       this.#inputEnded = true;
       if (this.#connected) this.#call!.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
