@@ -211,6 +211,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const seq = this.#sentTasks;
     const result = new Promise<R>((resolve, reject) => calls.set(seq, { resolve: resolve as (v: unknown) => void, reject }));
     this.#addTask([args], 0);
+    // A lone call goes out now; calls made together still share the batch sent at the end of the turn.
+    if (calls.size === 1) this.#flush();
     return result;
   }
 

@@ -305,7 +305,10 @@ export class Pool implements AsyncDisposable {
     const ref = taskRefOf(fn);
     validateOptions(options, 1);
     // Everything that shapes the job's open message; calls differing in any of it need their own job.
-    const key = JSON.stringify([ref.bundleDigest, ref.exportName, options.requires ?? null, options.timeoutMs ?? null, options.retries ?? null, options.retryOn ?? null]);
+    const plain = options.requires === undefined && options.timeoutMs === undefined && options.retries === undefined && options.retryOn === undefined;
+    const key = plain
+      ? `${ref.bundleDigest}:${ref.exportName}`
+      : JSON.stringify([ref.bundleDigest, ref.exportName, options.requires ?? null, options.timeoutMs ?? null, options.retries ?? null, options.retryOn ?? null]);
     const open = this.#sessions.get(key);
     if (open?.accepting) return open;
     const session = new ApplySession(this.#channel, {
