@@ -1,6 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { clientChannelOptions, ConnectionError, pb } from '../protocol/index.ts';
 
+/** What a job stream writes: a request, or one already encoded (input batches kept for replay). */
+export type JobRunRequest = pb.JobRequest | Uint8Array;
+
 /** Options for {@link CoordinatorChannel}. */
 export interface CoordinatorChannelOptions {
   address: string;
@@ -29,6 +32,18 @@ export class CoordinatorChannel {
     const shared = { ...channelOptions, channelOverride: this.jobs.getChannel() };
     this.blobs = new pb.BlobsClient(options.address, credentials, shared);
     this.admin = new pb.AdminClient(options.address, credentials, shared);
+  }
+
+  /**
+   * Open a `Jobs.Run` stream on the shared channel. Unlike `jobs.run()` it also takes requests
+   * already encoded, and writes them without a copy.
+   */
+  runJob(): grpc.ClientDuplexStream<JobRunRequest, pb.JobResponse> {
+    return this.jobs.makeBidiStreamRequest<JobRunRequest, pb.JobResponse>(
+      pb.JobsService.run.path,
+      serializeJobRunRequest,
+      pb.JobsService.run.responseDeserialize,
+    );
   }
 
   /** Resolve once the coordinator answers, or fail with a {@link ConnectionError} that says what to check. */
@@ -64,4 +79,9 @@ export function toConnectionError(address: string, err: grpc.ServiceError): Conn
   return new ConnectionError(`coordinator ${address}: ${err.details || err.message} (gRPC ${grpc.status[err.code]})`, {
     cause: err,
   });
+}
+
+function serializeJobRunRequest(request: JobRunRequest): Buffer {
+  const bytes = request instanceof Uint8Array ? request : pb.JobRequest.encode(request).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -13,7 +13,7 @@ import {
   pb,
   type TaskFailureKind,
 } from '../protocol/index.ts';
-import type { CoordinatorChannel } from './CoordinatorChannel.ts';
+import type { CoordinatorChannel, JobRunRequest } from './CoordinatorChannel.ts';
 import type { TaskRef } from './TaskRef.ts';
 import type { TaskOptions } from './TaskOptions.ts';
 
@@ -36,6 +36,8 @@ export interface JobSpec {
 
 interface Outcome {
   seq: number;
+  /** The task's CBOR-encoded return values, decoded only when the consumer reaches them. */
+  payload?: Uint8Array;
   values?: unknown[];
   failure?: pb.TaskFailure;
   attempt: number;
@@ -46,6 +48,8 @@ interface Outcome {
 // A batch is sent when it holds this many tasks or bytes, or at the end of the event-loop turn.
 const BATCH_TASKS = 512;
 const BATCH_BYTES = 1024 * 1024;
+/** The iterator's "no batch in hand" marker. */
+const NO_VALUES: unknown[] = [];
 /** Tell the coordinator every this many results that it may forget them. */
 const RECEIVED_REPORT_EVERY = 256;
 
@@ -64,8 +68,30 @@ function newJobId(): string {
 }
 
 /**
+ * A sent batch of inputs, kept encoded (one buffer, not one object per task) until the coordinator
+ * holds its tasks durably; re-sent as is after a re-attach (the coordinator skips a leading run of
+ * tasks it already has).
+ */
+interface SentBatch {
+  /** One past the batch's last task seq. */
+  endSeq: number;
+  bytes: Uint8Array;
+}
+
+/** A call waiting for its task's result on a job in call mode. */
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
  * One job on the wire: streams the input in chunked batches under a window, and turns result
  * batches back into values — in input order or completion order — or a typed error.
+ *
+ * Without a source it runs in **call mode** (the apply path): each {@link submit} adds one task to
+ * the open job and gets that task's own result back, routed by task seq; a failing task rejects only
+ * its own call, and the job goes on until {@link endInput}. One stream and one job then carry any
+ * number of calls, so a call costs one input message and one result message, no call setup.
  */
 export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** Client-chosen job id, known before the coordinator answers. */
@@ -81,7 +107,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #resolveDone!: () => void;
 
   // connection: the current call, and what a re-attach needs to resume exactly where it broke
-  #call: ClientDuplexStream<pb.JobRequest, pb.JobResponse> | undefined;
+  #call: ClientDuplexStream<JobRunRequest, pb.JobResponse> | undefined;
   /** Bumped for every new call; events of older calls are ignored. */
   #generation = 0;
   /** Whether inputs may be written on the current call (false while re-attaching). */
@@ -90,8 +116,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** The last attach was answered NOT_FOUND: the job never reached the store, so re-open it. */
   #attachRefused = false;
   #openedWaiter: { resolve(o: pb.JobOpened): void; reject(e: unknown): void } | undefined;
-  /** Inputs sent but not yet durable on the coordinator, oldest first: replayed after a re-attach. */
-  #unaccepted: pb.TaskInput[] = [];
+  /** Input batches sent but not yet durable on the coordinator, oldest first: replayed after a re-attach. */
+  #unaccepted: SentBatch[] = [];
   #unacceptedHead = 0;
   #everAccepted = false;
   /** Last result sequence received: results after it are replayed on re-attach. */
@@ -120,9 +146,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #iterating = false;
   // collect() places results by index itself, so it never needs the reorder buffer.
   #placing = false;
+  /** Call mode: the calls waiting for their task, by task seq. */
+  readonly #calls: Map<number, PendingCall> | undefined;
 
-  constructor(channel: CoordinatorChannel, spec: JobSpec, source: Inputs<unknown>) {
+  /** Without `source` the job runs in call mode: tasks come one by one from {@link submit}. */
+  constructor(channel: CoordinatorChannel, spec: JobSpec, source?: Inputs<unknown>) {
     this.#spec = spec;
+    if (source === undefined) this.#calls = new Map();
     this.#channel = channel;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     const { options } = spec;
@@ -161,7 +191,40 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         void this.done.then(() => signal.removeEventListener('abort', onAbort));
       }
     }
-    void this.#pump(source);
+    if (source !== undefined) void this.#pump(source);
+  }
+
+  /** Call mode: whether {@link submit} takes another call (the job is open and its input not ended). */
+  get accepting(): boolean {
+    return this.#calls !== undefined && this.#endState === 'open' && !this.#inputEnded;
+  }
+
+  /** Call mode: calls submitted whose result has not arrived yet. */
+  get inFlight(): number {
+    return this.#calls?.size ?? 0;
+  }
+
+  /**
+   * Call mode: run one task with these arguments; resolves with its value or rejects with its own
+   * `TaskError` (index 0: the call's one item). Other calls on the job are not affected.
+   */
+  submit(args: unknown[]): Promise<R> {
+    const calls = this.#calls;
+    if (!calls || !this.accepting) throw new UsageError(`job ${this.id} takes no more calls`);
+    const seq = this.#sentTasks;
+    const result = new Promise<R>((resolve, reject) => calls.set(seq, { resolve: resolve as (v: unknown) => void, reject }));
+    this.#addTask([args], 0);
+    // A lone call goes out now; calls made together still share the batch sent at the end of the turn.
+    if (calls.size === 1) this.#flush();
+    return result;
+  }
+
+  /** Call mode: no more calls; the job completes on the coordinator once the calls in flight have their results. */
+  endInput(): void {
+    if (!this.accepting) return;
+    this.#flush();
+    this.#inputEnded = true;
+    if (this.#connected) this.#call!.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
   }
 
   /** Stop the job: queued tasks are dropped, running ones killed; consumers get a {@link CancelledError}. */
@@ -190,33 +253,66 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     for (;;) {
       const outcome = await this.#nextOutcome();
       if (!outcome) return out;
+      const values = this.#decode(outcome);
       this.#throwIfFailed(outcome);
-      const values = outcome.values!;
       const base = outcome.seq * size;
       for (let i = 0; i < values.length; i++) out[base + i] = values[i] as R;
       this.#consumed();
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<R> {
-    this.#claimIteration();
-    let finished = false;
-    try {
-      for (;;) {
-        const outcome = await this.#nextOutcome();
-        if (!outcome) {
-          finished = true;
-          return;
-        }
-        this.#throwIfFailed(outcome);
-        const values = outcome.values!;
-        for (let i = 0; i < values.length; i++) yield values[i] as R;
+  /**
+   * Values one by one. Hand-written rather than an async generator: a generator's `yield` costs
+   * several promises and objects per item, and over millions of items that allocation rate is
+   * what grows V8's young generation (and the process's RSS).
+   */
+  [Symbol.asyncIterator](): AsyncIterator<R> {
+    let values: unknown[] = NO_VALUES;
+    let at = 0;
+    let started = false;
+    let over = false;
+    let completed = false;
+    const more = async (): Promise<IteratorResult<R>> => {
+      if (!started) {
+        this.#claimIteration();
+        started = true;
+      }
+      if (over) return { value: undefined, done: true };
+      if (values !== NO_VALUES) {
+        values = NO_VALUES;
         this.#consumed();
       }
-    } finally {
+      try {
+        for (;;) {
+          const outcome = await this.#nextOutcome();
+          if (!outcome) {
+            over = completed = true;
+            return { value: undefined, done: true };
+          }
+          const decoded = this.#decode(outcome);
+          this.#throwIfFailed(outcome);
+          if (decoded.length > 0) {
+            values = decoded;
+            at = 1;
+            return { value: values[0] as R, done: false };
+          }
+          this.#consumed();
+        }
+      } catch (err) {
+        over = true;
+        throw err;
+      }
+    };
+    return {
+      next: () => (at < values.length ? Promise.resolve({ value: values[at++] as R, done: false }) : more()),
       // A consumer that stops early (break, throw) cancels the rest, as closing a generator would.
-      if (!finished) void this.cancel();
-    }
+      return: () => {
+        over = true;
+        values = NO_VALUES;
+        if (!completed) void this.cancel();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
   }
 
   #claimIteration(): void {
@@ -235,13 +331,18 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   #throwIfFailed(outcome: Outcome): void {
     if (!outcome.failure) return;
-    const f = outcome.failure;
-    const err = new TaskError({
+    const err = this.#taskError(outcome, outcome.failure, outcome.seq * this.#spec.chunksize + outcome.failure.itemOffset);
+    void this.cancel(err);
+    throw err;
+  }
+
+  #taskError(outcome: Outcome, f: pb.TaskFailure, index: number): TaskError {
+    return new TaskError({
       kind: (f.kind || 'internal') as TaskFailureKind,
       remoteName: f.name,
       remoteMessage: f.message,
       remoteStack: f.stack,
-      index: outcome.seq * this.#spec.chunksize + f.itemOffset,
+      index,
       attempt: outcome.attempt,
       agent: outcome.agent,
       worker: outcome.worker,
@@ -250,8 +351,6 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       ...(f.stderrTail ? { stderrTail: f.stderrTail } : {}),
       ...(f.code ? { remoteCode: f.code } : {}),
     });
-    void this.cancel(err);
-    throw err;
   }
 
   /** The next outcome to hand to the consumer, undefined when all were delivered. */
@@ -288,7 +387,21 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         ? asyncIt.call(source)
         : (source as Iterable<unknown>)[Symbol.iterator]();
       const isAsync = Boolean(asyncIt);
-      let chunk: unknown[][] = [];
+      // One chunk array and its one-element argument arrays are reused for every task: the chunk is
+      // encoded at once and not kept, so nothing is allocated per item here.
+      const chunk: unknown[][] = [];
+      const argSlots: unknown[][] = [];
+      let filled = 0;
+      const send = (): void => {
+        chunk.length = filled;
+        this.#addTask(chunk);
+        // Drop the references to the caller's values (they may be large).
+        for (let i = 0; i < filled; i++) {
+          if (spread) chunk[i] = NO_VALUES;
+          else argSlots[i]![0] = undefined;
+        }
+        filled = 0;
+      };
       try {
         for (;;) {
           while (this.#sentTasks - this.#consumedTasks >= window && this.#endState === 'open') {
@@ -299,17 +412,20 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
           const step = isAsync ? await it.next() : (it as Iterator<unknown>).next();
           if (step.done) break;
           if (this.#endState !== 'open') return;
-          chunk.push(spread ? toArgs(step.value, this.#sentItems + chunk.length) : [step.value]);
-          if (chunk.length === chunksize) {
-            this.#addTask(chunk);
-            chunk = [];
+          if (spread) {
+            chunk[filled] = toArgs(step.value, this.#sentItems + filled);
+          } else {
+            const slot = (argSlots[filled] ??= [undefined]);
+            slot[0] = step.value;
+            chunk[filled] = slot;
           }
+          if (++filled === chunksize) send();
         }
       } finally {
         // Close the caller's generator when we stop early (cancel, failure).
         if (this.#endState !== 'open') await it.return?.();
       }
-      if (chunk.length > 0) this.#addTask(chunk);
+      if (filled > 0) send();
       this.#flush();
       this.#inputEnded = true;
       if (this.#connected) this.#call!.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
@@ -324,13 +440,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
   }
 
-  #addTask(chunk: unknown[][]): void {
+  #addTask(chunk: unknown[][], firstIndex = this.#sentItems): void {
     const payload = encodeValue(chunk);
     this.#batch.push({
       seq: this.#sentTasks,
       payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
       items: chunk.length,
-      firstIndex: this.#sentItems,
+      firstIndex,
     });
     this.#sentTasks++;
     this.#sentItems += chunk.length;
@@ -351,9 +467,11 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const tasks = this.#batch;
     this.#batch = [];
     this.#batchBytes = 0;
-    for (const t of tasks) this.#unaccepted.push(t);
+    // Encoded here rather than by the gRPC client, so the replay buffer holds one buffer per batch.
+    const bytes = pb.JobRequest.encode({ msg: { $case: 'inputs', value: { tasks } } }).finish();
+    this.#unaccepted.push({ endSeq: tasks[tasks.length - 1]!.seq + 1, bytes });
     // While re-attaching, the batch waits in the replay buffer and goes out after `opened`.
-    if (this.#connected) this.#call!.write({ msg: { $case: 'inputs', value: { tasks } } });
+    if (this.#connected) this.#call!.write(bytes);
   }
 
   #onMessage(msg: pb.JobResponse): void {
@@ -394,18 +512,16 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       const outcome: Outcome = { seq: r.seq, attempt: r.attempt, agent: r.agent, worker: r.worker };
       const body = r.outcome;
       if (body?.$case === 'value') {
-        try {
-          const values = decodeValue<unknown>(body.value);
-          if (!Array.isArray(values)) throw new CodecError(`a task result must be a CBOR array with one value per item, got ${typeof values}`);
-          outcome.values = values;
-        } catch (err) {
-          outcome.failure = { ...internalFailure(`could not decode the result of task ${r.seq}: ${(err as Error).message}`), name: 'CodecError', code: 'DROVER_CODEC' };
-        }
-        this.#completedItems += outcome.values?.length ?? 0;
+        // Decoded when consumed: a batch of decoded values would outlive several young-generation
+        // collections while the consumer works through it; the encoded bytes are one buffer.
+        outcome.payload = body.value;
+        if (this.#spec.options.onProgress) this.#completedItems += this.#decode(outcome).length;
       } else {
         outcome.failure = body?.$case === 'failure' ? body.value : internalFailure(`task ${r.seq} returned nothing`);
       }
-      if (ordered) {
+      if (this.#calls) {
+        this.#settleCall(outcome);
+      } else if (ordered) {
         this.#pending.set(outcome.seq, outcome);
       } else {
         this.#ready.push(outcome);
@@ -425,6 +541,32 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
     this.#progress(undefined);
     this.#wakeConsumer();
+  }
+
+  /** The outcome's values, decoded on first use; a payload that does not decode becomes the task's failure. */
+  #decode(outcome: Outcome): unknown[] {
+    if (outcome.values === undefined && outcome.payload !== undefined) {
+      try {
+        const values = decodeValue<unknown>(outcome.payload);
+        if (!Array.isArray(values)) throw new CodecError(`a task result must be a CBOR array with one value per item, got ${typeof values}`);
+        outcome.values = values;
+      } catch (err) {
+        outcome.failure = { ...internalFailure(`could not decode the result of task ${outcome.seq}: ${(err as Error).message}`), name: 'CodecError', code: 'DROVER_CODEC' };
+        outcome.values = [];
+      }
+      outcome.payload = undefined;
+    }
+    return outcome.values ?? [];
+  }
+
+  /** Call mode: hand a task's outcome to the call that submitted it (a repeat finds none and is dropped). */
+  #settleCall(outcome: Outcome): void {
+    const call = this.#calls!.get(outcome.seq);
+    if (!call) return;
+    this.#calls!.delete(outcome.seq);
+    this.#decode(outcome);
+    if (outcome.failure) call.reject(this.#taskError(outcome, outcome.failure, 0));
+    else call.resolve(outcome.values![0]);
   }
 
   #onTaskProgress(items: pb.TaskProgress[]): void {
@@ -458,6 +600,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #onEnd(end: pb.JobEnd): void {
     if (this.#endState !== 'open') return;
     if (end.state === 'completed') {
+      if (this.#calls && this.#calls.size > 0) {
+        this.#fail(new ConnectionError(`job ${this.id} completed on the coordinator with ${this.#calls.size} call(s) still waiting for a result`));
+        return;
+      }
       this.#endState = 'completed';
       this.#resolveDone();
       this.#wakeConsumer();
@@ -488,7 +634,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 
   #startCall(first: pb.JobRequest): number {
-    const call = this.#channel.jobs.run();
+    const call = this.#channel.runJob();
     const generation = ++this.#generation;
     call.on('data', (msg: pb.JobResponse) => {
       if (generation === this.#generation) this.#onMessage(msg);
@@ -582,19 +728,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
     this.#acceptThrough(info.tasksAccepted);
     const call = this.#call!;
-    let batch: pb.TaskInput[] = [];
-    let bytes = 0;
-    for (let i = this.#unacceptedHead; i < this.#unaccepted.length; i++) {
-      const t = this.#unaccepted[i]!;
-      batch.push(t);
-      bytes += t.payload.byteLength;
-      if (batch.length >= BATCH_TASKS || bytes >= BATCH_BYTES) {
-        call.write({ msg: { $case: 'inputs', value: { tasks: batch } } });
-        batch = [];
-        bytes = 0;
-      }
-    }
-    if (batch.length > 0) call.write({ msg: { $case: 'inputs', value: { tasks: batch } } });
+    for (let i = this.#unacceptedHead; i < this.#unaccepted.length; i++) call.write(this.#unaccepted[i]!.bytes);
     if (this.#inputEnded && !info.inputEnded) call.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
     this.#connected = true;
     this.#flush();
@@ -605,11 +739,11 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (n > 0) this.#everAccepted = true;
     const q = this.#unaccepted;
     let head = this.#unacceptedHead;
-    while (head < q.length && q[head]!.seq < n) q[head++] = undefined as unknown as pb.TaskInput;
+    while (head < q.length && q[head]!.endSeq <= n) q[head++] = undefined as unknown as SentBatch;
     if (head === q.length) {
       this.#unaccepted = [];
       head = 0;
-    } else if (head > 1024 && head * 2 > q.length) {
+    } else if (head > 64 && head * 2 > q.length) {
       this.#unaccepted = q.slice(head);
       head = 0;
     }
@@ -620,6 +754,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (this.#endState !== 'open') return;
     this.#endState = 'failed';
     this.#error = err;
+    if (this.#calls) {
+      for (const call of this.#calls.values()) call.reject(err);
+      this.#calls.clear();
+    }
     if (this.#cancelCall) void this.#cancelCall.then(() => this.#resolveDone());
     else this.#resolveDone();
     this.#wakeConsumer();

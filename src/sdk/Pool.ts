@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { CancelledError, PoolClosedError, UsageError } from '../protocol/index.ts';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { ApplySession } from './ApplySession.ts';
 import { AsyncResult } from './AsyncResult.ts';
 import { BlobDownloader } from './BlobDownloader.ts';
 import { BlobUploader, type BlobRef } from './BlobUploader.ts';
@@ -47,6 +48,8 @@ export class Pool implements AsyncDisposable {
   #sumo: SumoRunner | undefined;
   readonly #cluster: EmbeddedCluster | undefined;
   readonly #jobs = new Set<JobStream<unknown>>();
+  /** Open apply sessions by function and options (see {@link ApplySession}). */
+  readonly #sessions = new Map<string, ApplySession>();
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
 
@@ -124,16 +127,25 @@ export class Pool implements AsyncDisposable {
   }
 
   /** Run one task and wait for its value: `await pool.apply(tasks.add, 2, 3)`. */
-  async apply<F extends TaskFunction>(fn: F, ...args: Parameters<F>): Promise<TaskResultOf<F>> {
-    const stream = await this.#start<TaskResultOf<F>>(fn, [args], {}, { verb: 'apply', spread: true, ordered: true });
-    const [value] = await stream.collect();
-    return value as TaskResultOf<F>;
+  apply<F extends TaskFunction>(fn: F, ...args: Parameters<F>): Promise<TaskResultOf<F>> {
+    try {
+      return this.#session(fn, {}).call<TaskResultOf<F>>(args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
-  /** Start one task; the handle's `get({ timeoutMs })` waits for it. */
+  /**
+   * Start one task; the handle's `get({ timeoutMs })` waits for it. Calls with the same function and
+   * options share one open job (an apply session); with a `signal` or `onProgress` a call gets a job of its own.
+   */
   applyAsync<F extends TaskFunction>(fn: F, args: Parameters<F>, options: TaskOptions = {}): AsyncResult<TaskResultOf<F>> {
-    const stream = this.#startNow<TaskResultOf<F>>(fn, [args], options, { verb: 'applyAsync', spread: true, ordered: true, chunksize: 1 });
-    return new AsyncResult(stream.id, stream.collect().then((values) => values[0] as TaskResultOf<F>));
+    if (options.signal || options.onProgress) {
+      const stream = this.#startNow<TaskResultOf<F>>(fn, [args], options, { verb: 'applyAsync', spread: true, ordered: true, chunksize: 1 });
+      return new AsyncResult(stream.id, stream.collect().then((values) => values[0] as TaskResultOf<F>));
+    }
+    const session = this.#session(fn, options);
+    return new AsyncResult(session.jobId, session.call<TaskResultOf<F>>(args));
   }
 
   /** Start a map job and return its handle at once (`job.id`, `job.result()`, `job.cancel()`). */
@@ -250,6 +262,7 @@ export class Pool implements AsyncDisposable {
     if (!this.#closing) {
       this.#state = 'closing';
       this.#closing = (async () => {
+        for (const session of this.#sessions.values()) void session.end();
         while (this.#jobs.size > 0) await Promise.all([...this.#jobs].map((j) => j.done));
         await this.#shutdown();
       })();
@@ -284,6 +297,37 @@ export class Pool implements AsyncDisposable {
         `this pool is ${this.#state === 'closing' ? 'closing' : 'closed'}: no new work can be submitted; call connect() again for a new pool`,
       );
     }
+  }
+
+  /** The open apply session for this function and options, opened on first use. */
+  #session(fn: TaskFunction, options: TaskOptions): ApplySession {
+    this.#assertOpen();
+    const ref = taskRefOf(fn);
+    validateOptions(options, 1);
+    // Everything that shapes the job's open message; calls differing in any of it need their own job.
+    const plain = options.requires === undefined && options.timeoutMs === undefined && options.retries === undefined && options.retryOn === undefined;
+    const key = plain
+      ? `${ref.bundleDigest}:${ref.exportName}`
+      : JSON.stringify([ref.bundleDigest, ref.exportName, options.requires ?? null, options.timeoutMs ?? null, options.retries ?? null, options.retryOn ?? null]);
+    const open = this.#sessions.get(key);
+    if (open?.accepting) return open;
+    const session = new ApplySession(this.#channel, {
+      ref,
+      name: `apply ${ref.exportName}`,
+      options: { ...(options.requires ? { requires: options.requires } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}), ...(options.retries !== undefined ? { retries: options.retries } : {}), ...(options.retryOn ? { retryOn: options.retryOn } : {}) },
+      chunksize: 1,
+      window: DEFAULT_WINDOW,
+      spread: true,
+      ordered: false,
+    });
+    this.#sessions.set(key, session);
+    const stream = session.stream;
+    this.#jobs.add(stream);
+    void stream.done.then(() => {
+      this.#jobs.delete(stream);
+      if (this.#sessions.get(key) === session) this.#sessions.delete(key);
+    });
+    return session;
   }
 
   #iterate<R>(fn: TaskFunction, items: Inputs<unknown>, options: TaskOptions, verb: string, ordered: boolean): AsyncIterable<R> {
