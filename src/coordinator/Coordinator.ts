@@ -4,6 +4,12 @@ import * as grpc from '@grpc/grpc-js';
 import { createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
+import { Authenticator } from './auth/Authenticator.ts';
+import { createServerCredentials } from './auth/createServerCredentials.ts';
+import type { ServerTls } from './auth/ServerTls.ts';
+import { TokensFile } from './auth/TokensFile.ts';
+import { TokenTable } from './auth/TokenTable.ts';
+import type { TokenSpec } from './auth/TokenSpec.ts';
 import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { JobsService } from './JobsService.ts';
@@ -33,6 +39,16 @@ export interface CoordinatorOptions {
   detachedJobTtlMs?: number;
   /** `'full'` syncs the database at every commit (survives power loss, slower); default `'normal'` (survives the process being killed). */
   synchronous?: 'normal' | 'full';
+  /**
+   * Tokens file (`ROLE PRINCIPAL TOKEN [expires=ISO-8601]` per line), re-read when it changes. With
+   * it or `tokens`, every call must carry a valid token; with neither the coordinator is open to
+   * anyone who can reach it (keep it on loopback). See docs/security.md.
+   */
+  tokensFile?: string;
+  /** Tokens given in code, in force alongside those of `tokensFile`. */
+  tokens?: readonly TokenSpec[];
+  /** TLS for every listener (gRPC and the HTTP side); with `clientCa`, agents must present a certificate it signed. */
+  tls?: ServerTls;
 }
 
 /** How long `stop()` lets calls finish before cutting them. */
@@ -49,6 +65,7 @@ export class Coordinator {
   private readonly log: Logger;
   private readonly options: CoordinatorOptions;
   private http: HttpSide | undefined;
+  private tokensFile: TokensFile | undefined;
   private scheduler: Scheduler | undefined;
   private server: grpc.Server | undefined;
   private boundAddress: string | undefined;
@@ -69,13 +86,24 @@ export class Coordinator {
   }
 
   /**
-   * Opens the store (resuming what it holds), binds the listen address (insecure for now) and
-   * starts serving.
+   * Reads the tokens, opens the store (resuming what it holds), binds the listen address (with TLS
+   * when configured) and starts serving.
    */
   async start(): Promise<void> {
     if (this.started) throw new UsageError('Coordinator.start() was already called');
     this.started = true;
     const { dataDir } = this.options;
+    const tables: Array<() => TokenTable> = [];
+    if (this.options.tokens !== undefined) {
+      const table = new TokenTable(this.options.tokens);
+      tables.push(() => table);
+    }
+    if (this.options.tokensFile !== undefined) {
+      const file = new TokensFile(this.options.tokensFile, { logger: this.log });
+      this.tokensFile = file;
+      tables.push(() => file.table);
+    }
+    const auth = new Authenticator({ tables, agentCertificate: this.options.tls?.clientCa !== undefined });
     if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const store = CoordinatorStore.open({
       path: dataDir === undefined ? ':memory:' : join(dataDir, 'drover.sqlite'),
@@ -101,14 +129,15 @@ export class Coordinator {
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
       });
-      server.addService(pb.JobsService, new JobsService(scheduler, this.log).handlers());
-      server.addService(pb.AgentsService, new AgentsService(scheduler, this.log).handlers());
-      server.addService(pb.BlobsService, new BlobsService(blobs, this.log).handlers());
-      server.addService(pb.AdminService, new AdminService(scheduler).handlers());
+      // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
+      server.addService(pb.JobsService, auth.guard(pb.JobsService, new JobsService(scheduler, this.log).handlers(), { default: ['client', 'admin'] }));
+      server.addService(pb.AgentsService, auth.guard(pb.AgentsService, new AgentsService(scheduler, this.log).handlers(), { default: ['agent'] }));
+      server.addService(pb.BlobsService, auth.guard(pb.BlobsService, new BlobsService(blobs, this.log).handlers(), { default: ['client', 'admin', 'agent'] }));
+      server.addService(pb.AdminService, auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
       this.scheduler = scheduler;
       this.server = server;
       const port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(this.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+        server.bindAsync(this.listen, createServerCredentials(this.options.tls), (error, boundPort) => {
           if (error) reject(error);
           else resolve(boundPort);
         });
@@ -118,7 +147,7 @@ export class Coordinator {
         const http = new HttpSide(this.options.httpListen, {
           stats: () => scheduler!.stats(),
           ready: () => this.stopping === undefined && this.server !== undefined,
-        }, this.log);
+        }, this.log, this.options.tls);
         await http.start();
         this.http = http;
       }
@@ -126,6 +155,8 @@ export class Coordinator {
     } catch (error) {
       await this.http?.stop();
       this.http = undefined;
+      this.tokensFile?.close();
+      this.tokensFile = undefined;
       this.scheduler = undefined;
       this.server?.forceShutdown();
       this.server = undefined;
@@ -133,7 +164,10 @@ export class Coordinator {
       else store.close();
       throw error;
     }
-    this.log.info({ address: this.boundAddress, dataDir: dataDir ?? null }, 'coordinator listening');
+    this.log.info(
+      { address: this.boundAddress, dataDir: dataDir ?? null, tls: this.options.tls !== undefined, mtlsAgents: this.options.tls?.clientCa !== undefined, auth: auth.isOpen ? 'open' : 'tokens' },
+      'coordinator listening',
+    );
   }
 
   /** The `host:port` actually bound (the port resolved when 0 was asked for); known once `start()` resolved. */
@@ -158,6 +192,7 @@ export class Coordinator {
   }
 
   private async shutdown(): Promise<void> {
+    this.tokensFile?.close();
     this.scheduler?.shutdown();
     await this.http?.stop();
     const server = this.server;

@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Logger, pb } from '../../protocol/index.ts';
 
@@ -21,7 +22,8 @@ export class HttpSide {
   readonly #log: Logger;
   #address: string | undefined;
 
-  constructor(listen: string, source: HttpSideSource, log: Logger) {
+  /** With `tls`, serves https with the coordinator's certificate. */
+  constructor(listen: string, source: HttpSideSource, log: Logger, tls?: { cert: string | Uint8Array; key: string | Uint8Array }) {
     this.#listen = listen;
     this.#log = log;
     const registry = new Registry();
@@ -44,7 +46,7 @@ export class HttpSide {
         lastCompleted = now;
       },
     });
-    this.#server = createServer((req, res) => {
+    const handle: RequestListener = (req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -64,7 +66,8 @@ export class HttpSide {
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /healthz, /readyz or /metrics\n');
       }
-    });
+    };
+    this.#server = tls === undefined ? createServer(handle) : createHttpsServer({ cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) }, handle);
   }
 
   /** `host:port` bound (port resolved when 0 was asked for). */
