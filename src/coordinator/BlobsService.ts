@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { sha256Hex, type Logger, type pb } from '../protocol/index.ts';
+import { BlobAccess } from './auth/BlobAccess.ts';
+import { CallPrincipal } from './auth/CallPrincipal.ts';
 import type { BlobStore } from './BlobStore.ts';
 import { statusError } from './statusError.ts';
 
@@ -17,10 +19,13 @@ const MAX_HAS_DIGESTS = 10_000;
 export class BlobsService {
   private readonly store: BlobStore;
   private readonly log: Logger;
+  private readonly access: BlobAccess;
 
-  constructor(store: BlobStore, logger: Logger) {
+  /** `access` says who may read which blob (default: in memory, nothing granted yet). */
+  constructor(store: BlobStore, logger: Logger, access: BlobAccess = new BlobAccess()) {
     this.store = store;
     this.log = logger;
+    this.access = access;
   }
 
   /** The handlers to pass to `server.addService(pb.BlobsService, ...)`. */
@@ -32,7 +37,9 @@ export class BlobsService {
           callback(statusError(grpc.status.INVALID_ARGUMENT, `Has: at most ${MAX_HAS_DIGESTS} digests per call, got ${digests.length}`));
           return;
         }
-        callback(null, { present: digests.map((digest) => this.store.has(digest)) });
+        // A blob the caller may not read is absent to it: it uploads it, proving it holds the bytes.
+        const principal = CallPrincipal.of(call);
+        callback(null, { present: digests.map((digest) => this.store.has(digest) && this.access.mayRead(principal, digest)) });
       },
       put: (call, callback) => this.put(call, callback),
       get: (call) => void this.get(call),
@@ -91,7 +98,7 @@ export class BlobsService {
         return;
       }
       const stored = digest;
-      this.store.put(stored, data).then(
+      this.store.put(stored, data).then(() => this.access.grant(CallPrincipal.of(call), stored)).then(
         () => {
           this.log.debug({ digest: stored, size }, 'blob stored');
           answer(null, { digest: stored, size });
@@ -113,7 +120,8 @@ export class BlobsService {
     const digest = call.request.digest;
     let found: Buffer | undefined;
     try {
-      found = await this.store.get(digest);
+      // Someone else's blob answers like a missing one.
+      found = this.access.mayRead(CallPrincipal.of(call), digest) ? await this.store.get(digest) : undefined;
     } catch (error) {
       this.log.error({ err: error, digest }, 'reading a blob failed');
       call.emit('error', statusError(grpc.status.INTERNAL, `Get: reading blob ${digest} failed: ${(error as Error).message}`));

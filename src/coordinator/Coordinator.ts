@@ -5,6 +5,7 @@ import { createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '..
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { Authenticator } from './auth/Authenticator.ts';
+import { BlobAccess } from './auth/BlobAccess.ts';
 import { createServerCredentials } from './auth/createServerCredentials.ts';
 import type { ServerTls } from './auth/ServerTls.ts';
 import { TokensFile } from './auth/TokensFile.ts';
@@ -132,7 +133,7 @@ export class Coordinator {
       // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
       server.addService(pb.JobsService, auth.guard(pb.JobsService, new JobsService(scheduler, this.log).handlers(), { default: ['client', 'admin'] }));
       server.addService(pb.AgentsService, auth.guard(pb.AgentsService, new AgentsService(scheduler, this.log).handlers(), { default: ['agent'] }));
-      server.addService(pb.BlobsService, auth.guard(pb.BlobsService, new BlobsService(blobs, this.log).handlers(), { default: ['client', 'admin', 'agent'] }));
+      server.addService(pb.BlobsService, auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'))).handlers(), { default: ['client', 'admin', 'agent'] }));
       server.addService(pb.AdminService, auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
       this.scheduler = scheduler;
       this.server = server;

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger, pb } from '../protocol/index.ts';
+import { CallPrincipal } from './auth/CallPrincipal.ts';
+import { mayAccess } from './auth/mayAccess.ts';
 import { jobSpecOf, type JobSink, type JobState } from './JobState.ts';
 import type { Scheduler } from './Scheduler.ts';
 import { statusError } from './statusError.ts';
@@ -35,10 +37,10 @@ export class JobsService {
     return {
       run: (call) => this.run(call),
       cancel: (call, callback) => {
-        const job = this.scheduler.jobById(call.request.jobId);
+        const job = this.visibleJob(call, call.request.jobId) ? this.scheduler.jobById(call.request.jobId) : undefined;
         if (job) {
           callback(null, { cancelled: this.scheduler.cancelJob(job, 'cancelled by Jobs.Cancel') });
-        } else if (this.scheduler.hasJob(call.request.jobId)) {
+        } else if (this.scheduler.hasJob(call.request.jobId) && this.visibleJob(call, call.request.jobId)) {
           callback(null, { cancelled: false });
         } else {
           callback(statusError(grpc.status.NOT_FOUND, `no job with id ${JSON.stringify(call.request.jobId)}`));
@@ -46,13 +48,23 @@ export class JobsService {
       },
       get: (call, callback) => {
         const info = this.scheduler.jobInfo(call.request.jobId);
-        if (info) callback(null, info);
+        if (info && mayAccess(CallPrincipal.of(call), info.owner)) callback(null, info);
         else callback(statusError(grpc.status.NOT_FOUND, `no job with id ${JSON.stringify(call.request.jobId)}`));
       },
-      list: (_call, callback) => {
-        callback(null, { jobs: this.scheduler.listJobs() });
+      list: (call, callback) => {
+        const principal = CallPrincipal.of(call);
+        callback(null, { jobs: this.scheduler.listJobs().filter((info) => mayAccess(principal, info.owner)) });
       },
     };
+  }
+
+  /**
+   * Whether the caller may see the job: its own, or any for an admin. Someone else's job answers
+   * exactly like a job that does not exist (NOT_FOUND), so ids do not leak.
+   */
+  private visibleJob(call: object, jobId: string): boolean {
+    const info = this.scheduler.jobInfo(jobId);
+    return info !== undefined && mayAccess(CallPrincipal.of(call), info.owner);
   }
 
   private run(call: grpc.ServerDuplexStream<pb.JobRequest, pb.JobResponse>): void {
@@ -119,7 +131,7 @@ export class JobsService {
               fail(grpc.status.INVALID_ARGUMENT, `AttachJob: job_id must be 1 to 128 characters of letters, digits and _.:-, got ${JSON.stringify(jobId.slice(0, 140))}`);
               return;
             }
-            const attached = this.scheduler.attachJob(jobId, afterRseq, sink);
+            const attached = this.visibleJob(call, jobId) ? this.scheduler.attachJob(jobId, afterRseq, sink) : undefined;
             if (attached === undefined) {
               fail(grpc.status.NOT_FOUND, `AttachJob: no job with id ${JSON.stringify(jobId)} on this coordinator (never opened here, or ended and forgotten)`);
             } else if (attached !== 'ended') {
@@ -137,7 +149,7 @@ export class JobsService {
             return;
           }
           const open = msg.value;
-          job = this.scheduler.openJob(jobSpecOf(open, open.jobId), sink);
+          job = this.scheduler.openJob(jobSpecOf(open, open.jobId, CallPrincipal.of(call).name), sink);
           return;
         }
         switch (msg?.$case) {

@@ -7,9 +7,11 @@
  */
 export { Authenticator, type AccessRule, type AuthenticatorOptions } from './Authenticator.ts';
 export { AuthConfigError } from './AuthConfigError.ts';
+export { BlobAccess } from './BlobAccess.ts';
 export { CallPrincipal } from './CallPrincipal.ts';
 export { OPEN_PRINCIPAL } from './OPEN_PRINCIPAL.ts';
 export { MIN_TOKEN_LENGTH } from './MIN_TOKEN_LENGTH.ts';
+export { mayAccess } from './mayAccess.ts';
 export { parseTokensFile } from './parseTokensFile.ts';
 export type { Principal } from './Principal.ts';
 export type { Role } from './Role.ts';

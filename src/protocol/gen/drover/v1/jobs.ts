@@ -186,6 +186,11 @@ export interface JobInfo {
   tasksRunning: number;
   createdAtMs: number;
   inputEnded: boolean;
+  /**
+   * Principal that opened the job (its token's name; empty on a coordinator without tokens).
+   * Clients only ever see their own jobs; admins see every job and who owns it.
+   */
+  owner: string;
 }
 
 export interface ListJobsRequest {
@@ -2101,6 +2106,7 @@ function createBaseJobInfo(): JobInfo {
     tasksRunning: 0,
     createdAtMs: 0,
     inputEnded: false,
+    owner: "",
   };
 }
 
@@ -2132,6 +2138,9 @@ export const JobInfo: MessageFns<JobInfo> = {
     }
     if (message.inputEnded !== false) {
       writer.uint32(72).bool(message.inputEnded);
+    }
+    if (message.owner !== "") {
+      writer.uint32(82).string(message.owner);
     }
     return writer;
   },
@@ -2221,6 +2230,14 @@ export const JobInfo: MessageFns<JobInfo> = {
             message.inputEnded = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2272,6 +2289,7 @@ export const JobInfo: MessageFns<JobInfo> = {
         : isSet(object.input_ended)
         ? globalThis.Boolean(object.input_ended)
         : false,
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
     };
   },
 
@@ -2304,6 +2322,9 @@ export const JobInfo: MessageFns<JobInfo> = {
     if (message.inputEnded !== false) {
       obj.inputEnded = message.inputEnded;
     }
+    if (message.owner !== "") {
+      obj.owner = message.owner;
+    }
     return obj;
   },
 
@@ -2321,6 +2342,7 @@ export const JobInfo: MessageFns<JobInfo> = {
     message.tasksRunning = object.tasksRunning ?? 0;
     message.createdAtMs = object.createdAtMs ?? 0;
     message.inputEnded = object.inputEnded ?? false;
+    message.owner = object.owner ?? "";
     return message;
   },
 };
