@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, ConnectionError, createLogger, pb, type Logger } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createChannelCredentials, createLogger, pb, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
@@ -122,8 +121,8 @@ export class Agent {
     this.#capacity = capacity;
     this.#slots = capacity.slots;
 
-    const credentials = grpc.credentials.createInsecure();
-    const channelOptions = clientChannelOptions(o.token);
+    const credentials = createChannelCredentials(o.tls);
+    const channelOptions = clientChannelOptions(o.token, o.tls);
     const client = new pb.AgentsClient(o.coordinator, credentials, channelOptions);
     this.#client = client;
     const blobs = new pb.BlobsClient(o.coordinator, credentials, { ...channelOptions, channelOverride: client.getChannel() });

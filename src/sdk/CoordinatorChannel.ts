@@ -1,10 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, ConnectionError, pb } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createChannelCredentials, pb, type ClientTls } from '../protocol/index.ts';
 
 /** Options for {@link CoordinatorChannel}. */
 export interface CoordinatorChannelOptions {
   address: string;
   token?: string;
+  /** TLS: `true` (system roots) or a custom CA / client certificate; default plaintext. */
+  tls?: true | ClientTls;
   /** How long a job whose stream broke keeps trying to re-attach; default 60 s. */
   reconnectTimeoutMs?: number;
 }
@@ -23,8 +25,8 @@ export class CoordinatorChannel {
   constructor(options: CoordinatorChannelOptions) {
     this.address = options.address;
     this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
-    const credentials = grpc.credentials.createInsecure();
-    const channelOptions = clientChannelOptions(options.token);
+    const credentials = createChannelCredentials(options.tls);
+    const channelOptions = clientChannelOptions(options.token, options.tls);
     this.jobs = new pb.JobsClient(options.address, credentials, channelOptions);
     const shared = { ...channelOptions, channelOverride: this.jobs.getChannel() };
     this.blobs = new pb.BlobsClient(options.address, credentials, shared);
