@@ -20,3 +20,7 @@
  * @module
  */
 export { Coordinator, type CoordinatorOptions } from './Coordinator.ts';
+export type { ServerTls } from './auth/ServerTls.ts';
+export type { TokenSpec } from './auth/TokenSpec.ts';
+export type { Role } from './auth/Role.ts';
+export { AuthConfigError } from './auth/AuthConfigError.ts';

@@ -1,4 +1,5 @@
-import type { ClientTls } from '../protocol/index.ts';
+import { readFileSync } from 'node:fs';
+import { UsageError, type ClientTls } from '../protocol/index.ts';
 import { CoordinatorChannel } from './CoordinatorChannel.ts';
 import { EmbeddedCluster } from './EmbeddedCluster.ts';
 import { Pool } from './Pool.ts';
@@ -7,7 +8,7 @@ import { Pool } from './Pool.ts';
 export interface ConnectOptions {
   /** Coordinator `host:port`. Default `DROVER_ADDRESS`; when neither is set, an embedded local cluster starts. */
   address?: string;
-  /** Client token. Default `DROVER_TOKEN`. */
+  /** Client token. Default `DROVER_TOKEN`, else the contents of the file `DROVER_TOKEN_FILE` names (what `drover local` prints). */
   token?: string;
   /**
    * TLS to the coordinator: `true` verifies it against the system's root CAs; `{ ca }` against a
@@ -39,7 +40,7 @@ export interface ConnectOptions {
  */
 export async function connect(options: ConnectOptions = {}): Promise<Pool> {
   const address = options.address ?? (process.env.DROVER_ADDRESS || undefined);
-  let token = options.token ?? (process.env.DROVER_TOKEN || undefined);
+  let token = options.token ?? (process.env.DROVER_TOKEN || undefined) ?? readTokenFile(process.env.DROVER_TOKEN_FILE || undefined);
   const envCa = process.env.DROVER_TLS_CA || undefined;
   let tls = options.tls ?? (envCa !== undefined ? { ca: envCa } : undefined);
   let cluster: EmbeddedCluster | undefined;
@@ -63,4 +64,14 @@ export async function connect(options: ConnectOptions = {}): Promise<Pool> {
     throw err;
   }
   return new Pool(channel, cluster);
+}
+
+/** The token held in `path` (whitespace around it ignored). */
+function readTokenFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch (error) {
+    throw new UsageError(`DROVER_TOKEN_FILE=${path}: ${(error as Error).message}`, { cause: error });
+  }
 }

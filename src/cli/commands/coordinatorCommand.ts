@@ -1,26 +1,33 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { Coordinator } from '../../coordinator/index.ts';
 import { createLogger } from '../../protocol/index.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
+import { readServerSecurity, type ServerSecurityFlags } from '../readServerSecurity.ts';
 import { refuseOpenListen } from '../refuseOpenListen.ts';
+import { serverSecurityOptions } from '../serverSecurityOptions.ts';
 import { parsePositiveInt } from '../parseKeyValue.ts';
 
 /** `drover coordinator`: run the coordinator. */
 export function coordinatorCommand(): Command {
-  return new Command('coordinator')
+  const command = new Command('coordinator')
     .description('run the coordinator: accepts jobs from clients and dispatches tasks to agents')
     .option('--listen <host:port>', 'gRPC address to listen on (loopback by default)', '127.0.0.1:7070')
     .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state (jobs, tasks, results, blobs); restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
-    .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt)
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number }) => {
-      const logger = createLogger({ name: 'coordinator' });
-      refuseOpenListen(opts.listen, opts.insecure, logger);
+    .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt);
+  for (const option of serverSecurityOptions()) command.addOption(option);
+  return command
+    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('DROVER_LOG_LEVEL'))
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel?: string } & ServerSecurityFlags) => {
+      const logger = createLogger({ name: 'coordinator', ...(opts.logLevel !== undefined ? { level: opts.logLevel } : {}) });
+      const security = readServerSecurity(opts);
+      refuseOpenListen(opts.listen, opts.insecure, logger, { tokens: security.tokensFile !== undefined, tls: security.tls !== undefined });
       const coordinator = new Coordinator({
         listen: opts.listen,
         logger,
+        ...security,
         ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
         ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
