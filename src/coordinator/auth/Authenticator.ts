@@ -68,7 +68,7 @@ export class Authenticator {
         const outcome = this.check(serverCall, path, roles);
         if ('code' in outcome) {
           const error = statusError(outcome.code, outcome.message);
-          if (spec.requestStream || !spec.responseStream) callback!(error, null);
+          if (!spec.responseStream) callback!(error, null);
           else serverCall.emit('error', error);
           return;
         }
@@ -116,7 +116,7 @@ export class Authenticator {
       const needed = roles.map((r) => `${r === 'admin' || r === 'agent' ? 'an' : 'a'} ${r}`).join(' or ');
       return {
         code: grpc.status.PERMISSION_DENIED,
-        message: `${path}: ${principal.name} has a ${principal.role} token, and this call needs ${needed} token`,
+        message: `${path}: ${principal.name} has ${principal.role === 'client' ? 'a' : 'an'} ${principal.role} token, and this call needs ${needed} token`,
       };
     }
     if (this.#agentCertificate && principal.role === 'agent' && !hasClientCertificate(call)) return noCertificate(path);
