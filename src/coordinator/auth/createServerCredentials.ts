@@ -15,14 +15,16 @@ class StaticCertificates implements CertificateProvider {
     this.#identity = identity;
   }
 
+  // Asynchronously: grpc-js registers the server's watcher only after adding these listeners, so
+  // a synchronous answer would be lost and the server would drop every connection.
   addCaCertificateListener(listener: CaListener): void {
-    listener(this.#ca ? { caCertificate: this.#ca } : null);
+    queueMicrotask(() => listener(this.#ca ? { caCertificate: this.#ca } : null));
   }
 
   removeCaCertificateListener(): void {}
 
   addIdentityCertificateListener(listener: IdentityListener): void {
-    listener(this.#identity ?? null);
+    queueMicrotask(() => listener(this.#identity ?? null));
   }
 
   removeIdentityCertificateListener(): void {}
