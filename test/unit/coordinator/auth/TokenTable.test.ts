@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { TokenTable } from '../../../../src/coordinator/auth/index.ts';
+
+const alice = 'a'.repeat(64);
+const agent = 'b'.repeat(64);
+
+describe('TokenTable', () => {
+  const table = new TokenTable([
+    { role: 'client', principal: 'alice', token: alice },
+    { role: 'agent', principal: 'rack-1', token: agent, expiresAt: new Date(2_000) },
+  ]);
+
+  it('maps a token to its principal and role', () => {
+    expect(table.lookup(alice)).toEqual({ status: 'valid', principal: { name: 'alice', role: 'client' } });
+    expect(table.lookup(agent, 1_999)).toEqual({ status: 'valid', principal: { name: 'rack-1', role: 'agent' } });
+    expect(table.size).toBe(2);
+  });
+
+  it('knows nothing of other tokens, prefixes or extensions of a token, or the empty token', () => {
+    for (const token of ['', 'a', alice.slice(0, -1), `${alice}a`, alice.toUpperCase(), 'c'.repeat(64)]) {
+      expect(table.lookup(token)).toEqual({ status: 'unknown' });
+    }
+  });
+
+  it('reports an expired token as expired, from its expiry instant on', () => {
+    expect(table.lookup(agent, 2_000)).toEqual({ status: 'expired', principal: { name: 'rack-1', role: 'agent' }, expiredAt: new Date(2_000) });
+  });
+});
