@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from '../../protocol/index.ts';
 import { AuthConfigError } from './AuthConfigError.ts';
 import { parseTokensFile } from './parseTokensFile.ts';
@@ -22,24 +22,18 @@ export class TokensFile {
   readonly path: string;
   readonly #log: Logger;
   #table: TokenTable;
-  #closed = false;
-  readonly #onChange = (current: Stats, previous: Stats): void => {
-    if (this.#closed) return;
-    // nlink 0 / size 0 with no mtime: the file is gone for now (a Secret being swapped); keep the table.
-    if (current.mtimeMs === 0 && current.size === 0) {
-      this.#log.warn({ tokensFile: this.path }, 'the tokens file disappeared; the tokens read last stay in force');
-      return;
-    }
-    if (current.mtimeMs === previous.mtimeMs && current.size === previous.size && current.ino === previous.ino) return;
-    this.reload();
-  };
+  /** What the file looked like just before it was last read: any later change differs from it. */
+  #seen: string;
+  readonly #timer: NodeJS.Timeout;
 
-  /** Reads the file (throwing an {@link AuthConfigError} if it is unreadable or malformed) and starts watching it. */
+  /** Reads the file (throwing an {@link AuthConfigError} if it is unreadable or malformed) and starts polling it. */
   constructor(path: string, options: TokensFileOptions) {
     this.path = path;
     this.#log = options.logger;
+    this.#seen = TokensFile.fingerprint(path);
     this.#table = TokensFile.read(path);
-    watchFile(path, { interval: options.pollIntervalMs ?? 1000, persistent: false }, this.#onChange);
+    this.#timer = setInterval(() => this.poll(), options.pollIntervalMs ?? 1000);
+    this.#timer.unref();
   }
 
   /** The tokens in force. */
@@ -49,6 +43,7 @@ export class TokensFile {
 
   /** Reads the file again now; on failure the previous table stays and the error is logged. Returns whether it changed. */
   reload(): boolean {
+    this.#seen = TokensFile.fingerprint(this.path);
     try {
       this.#table = TokensFile.read(this.path);
       this.#log.info({ tokensFile: this.path, tokens: this.#table.size }, 'tokens file reloaded');
@@ -59,10 +54,31 @@ export class TokensFile {
     }
   }
 
-  /** Stops watching the file. */
+  /** Stops polling the file. */
   close(): void {
-    this.#closed = true;
-    unwatchFile(this.path, this.#onChange);
+    clearInterval(this.#timer);
+  }
+
+  private poll(): void {
+    const now = TokensFile.fingerprint(this.path);
+    if (now === this.#seen) return;
+    if (now === 'missing') {
+      // Briefly absent while a Secret is swapped, or deleted by mistake: keep the tokens.
+      this.#seen = now;
+      this.#log.warn({ tokensFile: this.path }, 'the tokens file disappeared; the tokens read last stay in force');
+      return;
+    }
+    this.reload();
+  }
+
+  /** Identity, size and modification time of the file (following symlinks), or `missing`. */
+  private static fingerprint(path: string): string {
+    try {
+      const s = statSync(path, { bigint: true });
+      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    } catch {
+      return 'missing';
+    }
   }
 
   private static read(path: string): TokenTable {
