@@ -43,6 +43,7 @@ beforeAll(async () => {
     tokens: join(dir, 'tokens'),
   };
   writeFileSync(files.tokens, `client alice ${tokens.alice}\nagent rack-1 ${tokens.agent}\n`);
+  writeFileSync(join(dir, 'agent-token'), `${tokens.agent}\n`, { mode: 0o600 });
   const { child, match } = await startDrover(
     ['coordinator', '--listen', '127.0.0.1:0', '--tokens-file', files.tokens, '--tls-cert', files.serverCert, '--tls-key', files.serverKey, '--tls-client-ca', files.ca],
     /listening on (\S+)/,
@@ -50,9 +51,8 @@ beforeAll(async () => {
   children.push(child);
   address = match[1]!;
   const { child: agent } = await startDrover(
-    ['agent', '--coordinator', address, '--processes', '1', '--name', 'tls-agent', '--tls-ca', files.ca, '--tls-cert', files.clientCert, '--tls-key', files.clientKey],
+    ['agent', '--coordinator', address, '--processes', '1', '--name', 'tls-agent', '--token-file', join(dir, 'agent-token'), '--tls-ca', files.ca, '--tls-cert', files.clientCert, '--tls-key', files.clientKey],
     /connected/,
-    { DROVER_TOKEN: tokens.agent },
   );
   children.push(agent);
 });
