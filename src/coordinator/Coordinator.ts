@@ -67,6 +67,7 @@ export class Coordinator {
   private readonly options: CoordinatorOptions;
   private http: HttpSide | undefined;
   private tokensFile: TokensFile | undefined;
+  private revalidation: NodeJS.Timeout | undefined;
   private scheduler: Scheduler | undefined;
   private server: grpc.Server | undefined;
   private boundAddress: string | undefined;
@@ -105,6 +106,14 @@ export class Coordinator {
       tables.push(() => file.table);
     }
     const auth = new Authenticator({ tables, agentCertificate: this.options.tls?.clientCa !== undefined });
+    if (!auth.isOpen) {
+      // Revoked and expired tokens also end the streams they opened (agent sessions, job streams).
+      this.revalidation = setInterval(() => {
+        const ended = auth.revalidate();
+        if (ended > 0) this.log.warn({ streams: ended }, 'ended streams whose token was revoked or expired');
+      }, 1000);
+      this.revalidation.unref();
+    }
     if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const store = CoordinatorStore.open({
       path: dataDir === undefined ? ':memory:' : join(dataDir, 'drover.sqlite'),
@@ -158,6 +167,7 @@ export class Coordinator {
       this.http = undefined;
       this.tokensFile?.close();
       this.tokensFile = undefined;
+      clearInterval(this.revalidation);
       this.scheduler = undefined;
       this.server?.forceShutdown();
       this.server = undefined;
@@ -194,6 +204,7 @@ export class Coordinator {
 
   private async shutdown(): Promise<void> {
     this.tokensFile?.close();
+    clearInterval(this.revalidation);
     this.scheduler?.shutdown();
     await this.http?.stop();
     const server = this.server;

@@ -12,7 +12,7 @@ import { expectServed, newToken, RawClients, statusOf } from './securityCluster.
 // Hostile callers against a coordinator with a tokens file: each refusal has its exact status,
 // and afterwards a legitimate client still gets its job done with every result.
 
-const tokens = { alice: newToken(), bob: newToken(), carol: newToken(), agent: newToken(), root: newToken(), old: newToken() };
+const tokens = { alice: newToken(), bob: newToken(), carol: newToken(), agent: newToken(), agent2: newToken(), root: newToken(), old: newToken() };
 let dir: string;
 let tokensFile: string;
 let coordinator: Coordinator;
@@ -31,6 +31,7 @@ const allLines = () => [
   `client bob ${tokens.bob}   # a comment`,
   `client carol ${tokens.carol}`,
   `agent rack-1 ${tokens.agent}`,
+  `agent rack-2 ${tokens.agent2}`,
   `admin root ${tokens.root}`,
   `client old ${tokens.old} expires=2001-01-01T00:00:00Z`,
 ];
@@ -111,10 +112,18 @@ describe('credentials', () => {
     expect((await as(tokens.alice).stats()).agents).toBeGreaterThanOrEqual(1);
   });
 
-  it('a revoked token (its line removed from the tokens file while running) is refused without a restart', async () => {
+  it('a revoked token (its line removed from the tokens file while running) is refused without a restart, and the streams it opened end', async () => {
     const carol = as(tokens.carol);
     await carol.list();
-    writeTokens(allLines().filter((line) => !line.includes(' carol ')));
+    // Streams opened before the revocation: Carol's job and rack-2's agent session.
+    const carolJob = new FakeJob(carol.jobs);
+    carolJob.open({ jobId: 'carol-job' });
+    await carolJob.jobId();
+    const rack2 = new FakeAgent(as(tokens.agent2).agents, 'rack-2', { echo: false });
+    await rack2.registered();
+    expect((await as(tokens.root).listAgents()).agents.map((a) => a.name)).toContain('rack-2');
+
+    writeTokens(allLines().filter((line) => !line.includes(' carol ') && !line.includes(' rack-2 ')));
     const deadline = Date.now() + 10_000;
     let code: grpc.status | undefined;
     while (Date.now() < deadline) {
@@ -123,7 +132,14 @@ describe('credentials', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(code).toBe(grpc.status.UNAUTHENTICATED);
-    // The others' tokens still work.
+    expect(await as(tokens.agent2).connectAgent('rack-2-again')).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    await waitFor(() => carolJob.status && rack2.status, 'revoked streams to end', 10_000);
+    expect(carolJob.status).toMatchObject({ code: grpc.status.UNAUTHENTICATED, details: expect.stringMatching(/token of this stream was revoked/) });
+    expect(rack2.status).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    const agentsNow = (await as(tokens.root).listAgents()).agents.map((a) => a.name);
+    expect(agentsNow).not.toContain('rack-2');
+    expect(agentsNow).toContain('echo-agent');
+    // The others' tokens and streams still work.
     await expectServed(as(tokens.alice));
     expect((await as(tokens.root).list()).jobs.length).toBeGreaterThan(0);
   });

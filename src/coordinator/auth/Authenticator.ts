@@ -4,7 +4,7 @@ import { CallPrincipal } from './CallPrincipal.ts';
 import { OPEN_PRINCIPAL } from './OPEN_PRINCIPAL.ts';
 import type { Principal } from './Principal.ts';
 import type { Role } from './Role.ts';
-import type { TokenTable } from './TokenTable.ts';
+import type { TokenLookup, TokenTable } from './TokenTable.ts';
 
 /** Options for {@link Authenticator}. */
 export interface AuthenticatorOptions {
@@ -31,6 +31,14 @@ interface Refusal {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** A streaming call in progress and the token that opened it. */
+interface OpenStream {
+  call: grpc.ServerUnaryCall<unknown, unknown>;
+  token: string;
+  path: string;
+  expiresAtMs: number;
+}
+
 /**
  * Checks the credentials of every call before a service sees it: the `authorization: Bearer
  * <token>` metadata against the token tables (UNAUTHENTICATED when missing, unknown or expired),
@@ -41,6 +49,10 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 export class Authenticator {
   readonly #tables: ReadonlyArray<() => TokenTable>;
   readonly #agentCertificate: boolean;
+  /** Streams opened with a token, re-checked by {@link revalidate}. */
+  readonly #streams = new Set<OpenStream>();
+  /** The tables as of the last {@link revalidate}: a reloaded file is a new table. */
+  #checked: TokenTable[] = [];
 
   constructor(options: AuthenticatorOptions) {
     this.#tables = options.tables;
@@ -73,10 +85,57 @@ export class Authenticator {
           return;
         }
         CallPrincipal.set(serverCall, outcome);
+        if ((spec.requestStream || spec.responseStream) && !this.isOpen) this.track(serverCall, path);
         call(serverCall, callback);
       }) as grpc.UntypedHandleCall;
     }
     return guarded as T;
+  }
+
+  /**
+   * Ends every open stream whose token is no longer valid (revoked from the tokens file, or
+   * expired) with UNAUTHENTICATED, so an agent or client cut off does not keep a session opened
+   * before. Cheap when nothing changed: streams are looked up again only when a table was reloaded
+   * or their token's expiry passed. The coordinator calls it every second.
+   */
+  revalidate(nowMs = Date.now()): number {
+    const tables = this.#tables.map((table) => table());
+    const reloaded = tables.length !== this.#checked.length || tables.some((table, i) => table !== this.#checked[i]);
+    this.#checked = tables;
+    let ended = 0;
+    for (const stream of this.#streams) {
+      if (!reloaded && nowMs < stream.expiresAtMs) continue;
+      const found = this.lookup(stream.token, nowMs);
+      if (found.status === 'valid') {
+        stream.expiresAtMs = found.expiresAtMs;
+        continue;
+      }
+      this.#streams.delete(stream);
+      ended += 1;
+      const why = found.status === 'expired' ? `expired at ${found.expiredAt.toISOString()}` : 'was revoked';
+      stream.call.emit('error', statusError(grpc.status.UNAUTHENTICATED, `${stream.path}: the token of this stream ${why}; reconnect with a valid token`));
+    }
+    return ended;
+  }
+
+  private track(call: grpc.ServerUnaryCall<unknown, unknown>, path: string): void {
+    const token = BEARER.exec(String(call.metadata.get('authorization')[0]))![1];
+    const found = this.lookup(token, Date.now());
+    const stream: OpenStream = { call, token, path, expiresAtMs: found.status === 'valid' ? found.expiresAtMs : 0 };
+    this.#streams.add(stream);
+    const forget = (): void => void this.#streams.delete(stream);
+    for (const event of ['cancelled', 'close', 'finish', 'error']) call.once(event, forget);
+  }
+
+  /** The token in the first table that knows it (valid first), else `unknown`. */
+  private lookup(token: string, nowMs: number): TokenLookup {
+    let result: TokenLookup = { status: 'unknown' };
+    for (const table of this.#tables) {
+      const found = table().lookup(token, nowMs);
+      if (found.status === 'valid') return found;
+      if (found.status === 'expired') result = found;
+    }
+    return result;
   }
 
   /** Authenticates and authorizes one call of `path` (e.g. `/drover.v1.Jobs/Run`) for `roles`. */
@@ -93,12 +152,9 @@ export class Authenticator {
         message: `${path}: this coordinator requires a token: send "authorization: Bearer <token>" (SDK: connect({ token }) or DROVER_TOKEN; agent and CLI: --token-file or DROVER_TOKEN)`,
       };
     }
-    let expired: { principal: Principal; expiredAt: Date } | undefined;
-    for (const table of this.#tables) {
-      const found = table().lookup(match[1]);
-      if (found.status === 'valid') return this.authorize(call, path, roles, found.principal);
-      if (found.status === 'expired') expired = found;
-    }
+    const found = this.lookup(match[1], Date.now());
+    if (found.status === 'valid') return this.authorize(call, path, roles, found.principal);
+    const expired = found.status === 'expired' ? found : undefined;
     if (expired !== undefined) {
       return {
         code: grpc.status.UNAUTHENTICATED,

@@ -11,7 +11,7 @@ interface Entry {
 
 /** What a token stands for in a {@link TokenTable}. */
 export type TokenLookup =
-  | { status: 'valid'; principal: Principal }
+  | { status: 'valid'; principal: Principal; expiresAtMs: number }
   | { status: 'expired'; principal: Principal; expiredAt: Date }
   | { status: 'unknown' };
 
@@ -45,6 +45,6 @@ export class TokenTable {
     }
     if (found === undefined) return { status: 'unknown' };
     if (nowMs >= found.expiresAtMs) return { status: 'expired', principal: found.principal, expiredAt: new Date(found.expiresAtMs) };
-    return { status: 'valid', principal: found.principal };
+    return { status: 'valid', principal: found.principal, expiresAtMs: found.expiresAtMs };
   }
 }

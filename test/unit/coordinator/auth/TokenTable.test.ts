@@ -11,8 +11,8 @@ describe('TokenTable', () => {
   ]);
 
   it('maps a token to its principal and role', () => {
-    expect(table.lookup(alice)).toEqual({ status: 'valid', principal: { name: 'alice', role: 'client' } });
-    expect(table.lookup(agent, 1_999)).toEqual({ status: 'valid', principal: { name: 'rack-1', role: 'agent' } });
+    expect(table.lookup(alice)).toEqual({ status: 'valid', principal: { name: 'alice', role: 'client' }, expiresAtMs: Number.POSITIVE_INFINITY });
+    expect(table.lookup(agent, 1_999)).toEqual({ status: 'valid', principal: { name: 'rack-1', role: 'agent' }, expiresAtMs: 2_000 });
     expect(table.size).toBe(2);
   });
 
