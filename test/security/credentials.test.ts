@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent/index.ts';
 import { Coordinator } from '../../src/coordinator/index.ts';
 import { sha256Hex } from '../../src/protocol/index.ts';
 import { FakeAgent, FakeJob, waitFor } from '../unit/coordinator/fakes.ts';
@@ -79,6 +80,15 @@ describe('credentials', () => {
     expect((await statusOf(as(undefined, { authorization: `Basic ${tokens.alice}` }).list())).code).toBe(grpc.status.UNAUTHENTICATED);
     expect((await statusOf(as(undefined, { authorization: 'Bearer' }).list())).code).toBe(grpc.status.UNAUTHENTICATED);
     expect(await as(newToken()).connectAgent('intruder')).toMatchObject({ code: grpc.status.UNAUTHENTICATED });
+    await expectServed(as(tokens.alice));
+  });
+
+  it('a real agent with a wrong or a client token fails to start at once, saying why', async () => {
+    for (const [token, why] of [[newToken(), /refused this agent: .*not valid on this coordinator/], [tokens.alice, /refused this agent: .*needs an agent token/]] as const) {
+      const agent = new Agent({ coordinator: coordinator.address, token, processes: 1, logger: pino({ level: 'silent' }), connectTimeoutMs: 30_000 });
+      await expect(agent.start()).rejects.toThrow(why);
+      await agent.stop();
+    }
     await expectServed(as(tokens.alice));
   });
 
