@@ -14,7 +14,7 @@ import type { TokenSpec } from './auth/TokenSpec.ts';
 import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { JobsService } from './JobsService.ts';
-import { HttpSide } from './http/HttpSide.ts';
+import { HttpSide, type HttpSideOptions } from './http/HttpSide.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 
@@ -24,6 +24,12 @@ export interface CoordinatorOptions {
   listen?: string;
   /** `host:port` of the HTTP side port (`/healthz`, `/readyz`, `/metrics`); none by default. */
   httpListen?: string;
+  /**
+   * Decides who may read `/metrics` and the dashboard's `/api/` on the HTTP side. Default: with
+   * tokens, `/metrics` needs any valid token and `/api/` an admin token (`Authorization: Bearer`);
+   * without tokens, everyone.
+   */
+  httpAuthorize?: HttpSideOptions['authorize'];
   /** pino logger; default `createLogger({ name: 'coordinator' })`. */
   logger?: Logger;
   /**
@@ -156,8 +162,10 @@ export class Coordinator {
       if (this.options.httpListen !== undefined) {
         const http = new HttpSide(this.options.httpListen, {
           stats: () => scheduler!.stats(),
+          agents: () => scheduler!.agentSummaries(),
+          jobs: () => scheduler!.jobSummaries(),
           ready: () => this.stopping === undefined && this.server !== undefined,
-        }, this.log, this.options.tls);
+        }, this.log, { authorize: this.options.httpAuthorize ?? (auth.isOpen ? undefined : auth.httpAuthorizer()), tls: this.options.tls });
         await http.start();
         this.http = http;
       }

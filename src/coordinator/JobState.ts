@@ -1,5 +1,6 @@
 import { pb, type Logger } from '../protocol/index.ts';
 import type { AgentSession } from './AgentSession.ts';
+import { FailureTally } from './FailureTally.ts';
 import type { JobRow } from './store/JobRow.ts';
 import { TaskQueue } from './TaskQueue.ts';
 import type { TaskRecord } from './TaskRecord.ts';
@@ -83,6 +84,8 @@ export class JobState {
   readonly log: Logger;
 
   state: JobLifecycle = 'open';
+  /** When the job stopped being open (0 while open, -1 when unknown: restored already ended). Not stored. */
+  endedAtMs = 0;
   /** Why the job ended, for `end{cancelled}` on a later attach. */
   endMessage = '';
   /** Tasks received from the client (also the next expected `seq`). */
@@ -93,6 +96,8 @@ export class JobState {
   tasksCompleted = 0;
   /** Tasks whose final result is a failure (a subset of `tasksCompleted`). */
   tasksFailed = 0;
+  /** Those failures by kind, with the latest messages (for the dashboard; not stored). */
+  readonly failures = new FailureTally();
   /** Attempts assigned or orphaned (their agent's grace period runs), without a result yet. */
   tasksRunning = 0;
   inputEnded = false;
@@ -167,6 +172,7 @@ export class JobState {
       row.createdAtMs,
     );
     job.state = row.state;
+    if (row.state !== 'open') job.endedAtMs = -1;
     job.endMessage = row.endMessage;
     job.tasksSubmitted = job.tasksCommitted = row.tasksSubmitted;
     job.inputEnded = job.inputEndCommitted = row.inputEnded;

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { pb, type Logger } from '../protocol/index.ts';
 import { AgentSession, type AgentSink } from './AgentSession.ts';
 import { JobState, type JobSink, type JobSpec } from './JobState.ts';
+import type { AgentSummary } from './AgentSummary.ts';
+import { FailureTally } from './FailureTally.ts';
+import type { JobSummary } from './JobSummary.ts';
 import { describeUnschedulable, matchesRequirements } from './matchesRequirements.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 import type { JobRow } from './store/JobRow.ts';
@@ -51,6 +54,10 @@ interface FinishedJob {
   no: number;
   info: pb.JobInfo;
   endMessage: string;
+  function: pb.FunctionRef | undefined;
+  failures: FailureTally;
+  /** 0 when unknown (the job ended before a coordinator restart). */
+  endedAtMs: number;
 }
 
 /** An agent whose connection broke: until its grace ends it may come back, so it still counts as able to run what it could. */
@@ -213,7 +220,7 @@ export class Scheduler {
           this.store.purgeJob(row.no);
           this.store.putJob({ no: row.no, toRow: () => purged });
         }
-        this.remember({ no: row.no, info: JobState.infoOf(row), endMessage: row.endMessage });
+        this.remember({ no: row.no, info: JobState.infoOf(row), endMessage: row.endMessage, function: pb.OpenJob.decode(row.spec).function, failures: new FailureTally(), endedAtMs: 0 });
         summary.finished += 1;
         continue;
       }
@@ -452,6 +459,16 @@ export class Scheduler {
     return infos.sort((a, b) => a.createdAtMs - b.createdAtMs);
   }
 
+  /** For the dashboard: jobs held and remembered finished ones, oldest first, read at call time. */
+  jobSummaries(): JobSummary[] {
+    const summaries: JobSummary[] = [];
+    for (const f of this.finishedJobs.values()) summaries.push({ info: f.info, function: f.function, endMessage: f.endMessage, endedAtMs: f.endedAtMs, queued: 0, failures: f.failures });
+    for (const job of this.jobs.values()) {
+      summaries.push({ info: job.info(), function: job.function, endMessage: job.endMessage, endedAtMs: job.endedAtMs, queued: job.queue.length, failures: job.failures });
+    }
+    return summaries.sort((a, b) => a.info.createdAtMs - b.info.createdAtMs);
+  }
+
   // ---------------------------------------------------------------- agent sessions
 
   /**
@@ -622,6 +639,15 @@ export class Scheduler {
     return [...this.sessions.values()].map((session) => session.info());
   }
 
+  /** For the dashboard: connected sessions with the slots their assigned attempts take, read at call time. */
+  agentSummaries(): AgentSummary[] {
+    return [...this.sessions.values()].map((session) => {
+      let slotsAssigned = 0;
+      for (const record of session.running.values()) slotsAssigned += record.job.slots;
+      return { info: session.info(), slotsAssigned };
+    });
+  }
+
   /**
    * `Admin.Stats`. `tasksCompleted` counts every task that got a final result (success or
    * failure) since the coordinator started, like `JobInfo.tasksCompleted` does per job.
@@ -738,7 +764,10 @@ export class Scheduler {
     const job = record.job;
     if (job.state !== 'open') return;
     job.tasksCompleted += 1;
-    if (outcome.$case === 'failure') job.tasksFailed += 1;
+    if (outcome.$case === 'failure') {
+      job.tasksFailed += 1;
+      job.failures.add(outcome.value, { seq: record.seq, firstIndex: record.firstIndex, attempt: record.attempt, agent });
+    }
     this.tasksCompletedTotal += 1;
     job.lastRseq += 1;
     const result: pb.TaskResult = { seq: record.seq, outcome, attempt: record.attempt, agent, worker, rseq: job.lastRseq };
@@ -876,6 +905,7 @@ export class Scheduler {
   /** Every result is durable and sent: the job is complete, and attachable until its client confirms. */
   private finish(job: JobState): void {
     job.state = 'completed';
+    job.endedAtMs = Date.now();
     this.store.putJob(job);
     this.scheduleTurn();
     job.log.info({ tasks: job.totalTasks, failed: job.tasksFailed, attached: job.sink !== null }, 'job completed');
@@ -909,7 +939,8 @@ export class Scheduler {
     this.waitingJobs.delete(job);
     job.pendingResults = [];
     job.pendingProgress = [];
-    this.remember({ no: job.no, info: job.info(), endMessage: job.endMessage });
+    if (job.endedAtMs === 0) job.endedAtMs = Date.now();
+    this.remember({ no: job.no, info: job.info(), endMessage: job.endMessage, function: job.function, failures: job.failures, endedAtMs: job.endedAtMs });
   }
 
   private remember(finished: FinishedJob): void {

@@ -105,20 +105,31 @@ describe('TLS', () => {
   });
 });
 
-describe('TLS on the HTTP side', () => {
-  it('serves /healthz and /metrics over https with the same certificate, and nothing in plaintext', async () => {
+describe('TLS and tokens on the HTTP side', () => {
+  it('serves https with the same certificate; /metrics needs a token, the dashboard API an admin token', async () => {
+    const root = newToken();
     const coordinator = new Coordinator({
       listen: '127.0.0.1:0',
       httpListen: '127.0.0.1:0',
       logger: pino({ level: 'silent' }),
-      tokens: [{ role: 'client', principal: 'alice', token: tokens.alice }],
+      tokens: [
+        { role: 'client', principal: 'alice', token: tokens.alice },
+        { role: 'admin', principal: 'root', token: root },
+      ],
       tls: { cert: certs.serverCert, key: certs.serverKey },
     });
     await coordinator.start();
     try {
       const http = coordinator.httpAddress!;
+      const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
       expect(await httpsGet(`https://${http}/healthz`, certs.caCert)).toEqual({ status: 200, body: 'ok\n' });
-      expect((await httpsGet(`https://${http}/metrics`, certs.caCert)).body).toMatch(/drover_agents 0/);
+      expect((await httpsGet(`https://${http}/metrics`, certs.caCert)).status).toBe(401);
+      expect((await httpsGet(`https://${http}/metrics`, certs.caCert, bearer(newToken()))).status).toBe(401);
+      const metrics = await httpsGet(`https://${http}/metrics`, certs.caCert, bearer(tokens.alice));
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toMatch(/drover_agents 0/);
+      expect((await httpsGet(`https://${http}/api/jobs`, certs.caCert, bearer(tokens.alice))).status).toBe(401);
+      expect((await httpsGet(`https://${http}/api/jobs`, certs.caCert, bearer(root))).status).toBe(200);
       await expect(httpsGet(`https://${http}/healthz`, certs.otherCaCert)).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
       await expect(fetch(`http://${http}/healthz`)).rejects.toThrow();
     } finally {
@@ -127,9 +138,9 @@ describe('TLS on the HTTP side', () => {
   });
 });
 
-function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+function httpsGet(url: string, ca: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { ca }, (res) => {
+    const req = request(url, { ca, headers }, (res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));

@@ -12,7 +12,7 @@ export function coordinatorCommand(): Command {
   const command = new Command('coordinator')
     .description('run the coordinator: accepts jobs from clients and dispatches tasks to agents')
     .option('--listen <host:port>', 'gRPC address to listen on (loopback by default)', '127.0.0.1:7070')
-    .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
+    .option('--http <host:port>', 'serve the dashboard (/), /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state (jobs, tasks, results, blobs); restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
@@ -36,6 +36,7 @@ export function coordinatorCommand(): Command {
       await coordinator.start();
       // One plain line on stdout, so scripts and tests can learn the bound port.
       process.stdout.write(`drover coordinator listening on ${coordinator.address}\n`);
+      if (coordinator.httpAddress !== undefined) process.stdout.write(`dashboard at ${security.tls ? 'https' : 'http'}://${coordinator.httpAddress}/\n`);
       onShutdownSignal(logger, () => coordinator.stop());
     });
 }

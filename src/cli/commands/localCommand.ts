@@ -18,7 +18,7 @@ export function localCommand(): Command {
     .description('run a coordinator and an agent on this machine (point scripts at it with DROVER_ADDRESS)')
     .option('--listen <host:port>', 'gRPC address to listen on', '127.0.0.1:7070')
     .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
-    .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
+    .option('--http <host:port>', 'serve the dashboard (/), /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state; restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
@@ -35,10 +35,11 @@ export function localCommand(): Command {
       const agentToken = randomBytes(32).toString('hex');
       let tokenDir: string | undefined;
       let clientTokenFile: string | undefined;
-      const tokens: Array<{ role: 'client' | 'agent'; principal: string; token: string }> = [{ role: 'agent', principal: 'local-agent', token: agentToken }];
+      const tokens: Array<{ role: 'admin' | 'agent'; principal: string; token: string }> = [{ role: 'agent', principal: 'local-agent', token: agentToken }];
       if (security.tokensFile === undefined) {
         const clientToken = randomBytes(32).toString('hex');
-        tokens.push({ role: 'client', principal: 'local', token: clientToken });
+        // Admin: the one user of a workstation cluster sees everything, the dashboard included.
+        tokens.push({ role: 'admin', principal: 'local', token: clientToken });
         tokenDir = mkdtempSync(join(tmpdir(), 'drover-local-'));
         clientTokenFile = join(tokenDir, 'token');
         writeFileSync(clientTokenFile, `${clientToken}\n`, { mode: 0o600 });
@@ -68,6 +69,10 @@ export function localCommand(): Command {
       // One line a shell can eval (the token itself stays in its file), then the line scripts wait for.
       process.stdout.write(`export DROVER_ADDRESS=${coordinator.address}${clientTokenFile !== undefined ? ` DROVER_TOKEN_FILE=${clientTokenFile}` : ''}\n`);
       process.stdout.write(`drover coordinator listening on ${coordinator.address}\n`);
+      if (coordinator.httpAddress !== undefined) {
+        const where = clientTokenFile !== undefined ? ` (its token is in ${clientTokenFile})` : '';
+        process.stdout.write(`dashboard at http://${coordinator.httpAddress}/${where}\n`);
+      }
       onShutdownSignal(logger, async () => {
         await agent.stop({ drain: true });
         await coordinator.stop();

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import { statusError } from '../statusError.ts';
 import { CallPrincipal } from './CallPrincipal.ts';
@@ -90,6 +91,22 @@ export class Authenticator {
       }) as grpc.UntypedHandleCall;
     }
     return guarded as T;
+  }
+
+  /**
+   * The HTTP side's `authorize` hook: `/metrics` (aggregate counts, what `Admin.Stats` gives clients
+   * too) needs any valid token, so Prometheus can scrape with a client token; the dashboard's
+   * `/api/` (every job of every principal) needs an admin token. Both as `Authorization: Bearer`.
+   */
+  httpAuthorizer(): (req: IncomingMessage) => boolean {
+    return (req) => {
+      const match = BEARER.exec(req.headers.authorization ?? '');
+      if (match === null) return false;
+      const found = this.lookup(match[1], Date.now());
+      if (found.status !== 'valid') return false;
+      const path = (req.url ?? '/').split('?')[0];
+      return path === '/metrics' || found.principal.role === 'admin';
+    };
   }
 
   /**
