@@ -39,7 +39,7 @@ export class BlobsService {
         }
         // A blob the caller may not read is absent to it: it uploads it, proving it holds the bytes.
         const principal = CallPrincipal.of(call);
-        callback(null, { present: digests.map((digest) => this.store.has(digest) && this.access.mayRead(principal, digest)) });
+        callback(null, { present: digests.map((digest) => this.store.has(digest) && this.access.presentFor(principal, digest)) });
       },
       put: (call, callback) => this.put(call, callback),
       get: (call) => void this.get(call),

@@ -235,6 +235,21 @@ describe('isolation between principals', () => {
     await expectServed(alice);
   });
 
+  it('an agent’s output identical to another client’s upload is still uploaded by the agent and then readable by the job’s owner', async () => {
+    const bob = as(tokens.bob);
+    const agent = as(tokens.agent);
+    const alice = as(tokens.alice);
+    const output = Buffer.from(`same bytes ${newToken()}`);
+    const digest = sha256Hex(output);
+    await bob.put(output);
+    expect((await alice.has([digest])).present).toEqual([false]);
+    // The agent is not told it is there (uploadFile would skip the upload), so it uploads it.
+    expect((await agent.has([digest])).present).toEqual([false]);
+    await agent.put(output);
+    expect((await agent.has([digest])).present).toEqual([true]);
+    expect(await alice.getBlob(digest)).toEqual(output);
+  });
+
   it('a forged upload under someone else’s digest is refused and grants no access', async () => {
     const alice = as(tokens.alice);
     const bob = as(tokens.bob);

@@ -50,6 +50,16 @@ export class BlobAccess {
     return readers !== undefined && (readers.has(principal.name) || readers.has(ANYONE));
   }
 
+  /**
+   * Whether `Has` tells `principal` the blob is there (so it skips uploading it): when it may read
+   * it — except for agents, which may read everything but must still upload their outputs, so that
+   * the outputs become readable by the clients: for them, only blobs some agent uploaded count.
+   */
+  presentFor(principal: Principal, digest: string): boolean {
+    if (principal.role === 'agent') return this.#readers.get(digest)?.has(ANYONE) ?? false;
+    return this.mayRead(principal, digest);
+  }
+
   /** `principal` uploaded the blob's bytes: it may read it from now on. */
   grant(principal: Principal, digest: string): void {
     const name = principal.role === 'agent' ? ANYONE : principal.name;

@@ -36,6 +36,19 @@ describe('BlobAccess', () => {
     expect(access.mayRead(alice, D2)).toBe(true);
   });
 
+  it('tells agents a blob is present only when an agent uploaded it, so outputs equal to a client upload are still shared', () => {
+    const access = new BlobAccess();
+    access.grant(bob, D1);
+    expect(access.mayRead(agent, D1)).toBe(true);
+    expect(access.presentFor(agent, D1)).toBe(false);
+    expect(access.presentFor(alice, D1)).toBe(false);
+    expect(access.presentFor(bob, D1)).toBe(true);
+    expect(access.presentFor(root, D1)).toBe(true);
+    access.grant(agent, D1);
+    expect(access.presentFor(agent, D1)).toBe(true);
+    expect(access.mayRead(alice, D1)).toBe(true);
+  });
+
   it('keeps grants in its file across instances, skipping a torn last line', () => {
     const file = join(dir, 'readers.log');
     const first = new BlobAccess(file);
