@@ -145,10 +145,11 @@ export class Coordinator {
         'grpc.keepalive_time_ms': 30_000,
         'grpc.keepalive_timeout_ms': 10_000,
       });
+      const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'));
       // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
-      server.addService(pb.JobsService, auth.guard(pb.JobsService, new JobsService(scheduler, this.log).handlers(), { default: ['client', 'admin'] }));
+      server.addService(pb.JobsService, auth.guard(pb.JobsService, new JobsService(scheduler, this.log, blobAccess).handlers(), { default: ['client', 'admin'] }));
       server.addService(pb.AgentsService, auth.guard(pb.AgentsService, new AgentsService(scheduler, this.log).handlers(), { default: ['agent'] }));
-      server.addService(pb.BlobsService, auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'))).handlers(), { default: ['client', 'admin', 'agent'] }));
+      server.addService(pb.BlobsService, auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, blobAccess).handlers(), { default: ['client', 'admin', 'agent'] }));
       server.addService(pb.AdminService, auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
       this.scheduler = scheduler;
       this.server = server;

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger, pb } from '../protocol/index.ts';
+import type { BlobAccess } from './auth/BlobAccess.ts';
 import { CallPrincipal } from './auth/CallPrincipal.ts';
 import { mayAccess } from './auth/mayAccess.ts';
 import { jobSpecOf, type JobSink, type JobState } from './JobState.ts';
@@ -26,10 +27,13 @@ const CLOSE_WAIT_MS = 10_000;
 export class JobsService {
   private readonly scheduler: Scheduler;
   private readonly log: Logger;
+  private readonly blobAccess: BlobAccess | undefined;
 
-  constructor(scheduler: Scheduler, logger: Logger) {
+  /** With `blobAccess`, a job may only name a bundle its client may read (uploaded itself). */
+  constructor(scheduler: Scheduler, logger: Logger, blobAccess?: BlobAccess) {
     this.scheduler = scheduler;
     this.log = logger;
+    this.blobAccess = blobAccess;
   }
 
   /** The handlers to pass to `server.addService(pb.JobsService, ...)`. */
@@ -149,7 +153,14 @@ export class JobsService {
             return;
           }
           const open = msg.value;
-          job = this.scheduler.openJob(jobSpecOf(open, open.jobId, CallPrincipal.of(call).name), sink);
+          const principal = CallPrincipal.of(call);
+          const bundle = open.function!.bundleDigest;
+          // Running another principal's bundle could reveal what it holds (code, embedded data).
+          if (this.blobAccess !== undefined && !this.blobAccess.mayRead(principal, bundle)) {
+            fail(grpc.status.FAILED_PRECONDITION, `OpenJob: bundle ${bundle} is not among the blobs you uploaded; upload it (Blobs.Put) before opening a job that uses it`);
+            return;
+          }
+          job = this.scheduler.openJob(jobSpecOf(open, open.jobId, principal.name), sink);
           return;
         }
         switch (msg?.$case) {

@@ -8,7 +8,7 @@ import { Agent } from '../../src/agent/index.ts';
 import { Coordinator } from '../../src/coordinator/index.ts';
 import { sha256Hex } from '../../src/protocol/index.ts';
 import { FakeAgent, FakeJob, waitFor } from '../unit/coordinator/fakes.ts';
-import { expectServed, newToken, RawClients, statusOf } from './securityCluster.ts';
+import { BUNDLE, expectServed, FN, newToken, RawClients, statusOf } from './securityCluster.ts';
 
 // Hostile callers against a coordinator with a tokens file: each refusal has its exact status,
 // and afterwards a legitimate client still gets its job done with every result.
@@ -46,6 +46,7 @@ beforeAll(async () => {
   echoAgent = new FakeAgent(as(tokens.agent).agents, 'echo-agent', { echo: true });
   await echoAgent.registered();
   echoAgent.send({ $case: 'credit', value: { tasks: 64 } });
+  for (const token of [tokens.alice, tokens.bob, tokens.carol]) await as(token).put(BUNDLE);
 });
 
 afterAll(async () => {
@@ -127,7 +128,7 @@ describe('credentials', () => {
     await carol.list();
     // Streams opened before the revocation: Carol's job and rack-2's agent session.
     const carolJob = new FakeJob(carol.jobs);
-    carolJob.open({ jobId: 'carol-job' });
+    carolJob.open({ function: FN, jobId: 'carol-job' });
     await carolJob.jobId();
     const rack2 = new FakeAgent(as(tokens.agent2).agents, 'rack-2', { echo: false });
     await rack2.registered();
@@ -168,7 +169,7 @@ describe('isolation between principals', () => {
     const bob = as(tokens.bob);
     // Alice's job stays open (no InputEnd yet) while Bob probes it.
     const job = new FakeJob(alice.jobs);
-    job.open({ name: 'alice-private', jobId: 'alice-job-1' });
+    job.open({ function: FN, name: 'alice-private', jobId: 'alice-job-1' });
     const jobId = await job.jobId();
     job.send(0, 3);
     await waitFor(() => job.results().length === 3, 'alice results');
@@ -199,14 +200,30 @@ describe('isolation between principals', () => {
     expect(job.results().map((r) => r.seq).sort()).toEqual([0, 1, 2, 3, 4]);
   });
 
+  it('a client cannot open a job on a bundle it did not upload (FAILED_PRECONDITION); an admin can', async () => {
+    const secretBundle = Buffer.from(`export const apiKey = '${newToken()}';`);
+    await as(tokens.alice).put(secretBundle);
+    const fn = { bundleDigest: sha256Hex(secretBundle), exportName: 'apiKey' };
+    const bobJob = new FakeJob(as(tokens.bob).jobs);
+    bobJob.open({ function: fn, jobId: 'bob-borrows' });
+    await waitFor(() => bobJob.status, 'refusal');
+    expect(bobJob.status).toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringMatching(/not among the blobs you uploaded/) });
+    expect((await statusOf(as(tokens.root).get('bob-borrows'))).code).toBe(grpc.status.NOT_FOUND);
+    const aliceJob = new FakeJob(as(tokens.alice).jobs);
+    aliceJob.open({ function: fn, jobId: 'alice-own-bundle' });
+    expect(await aliceJob.jobId()).toBe('alice-own-bundle');
+    expect(await as(tokens.alice).cancel('alice-own-bundle')).toEqual({ cancelled: true });
+    await expectServed(as(tokens.bob));
+  });
+
   it('client A can cancel its own job; admin can cancel anyone’s', async () => {
     const alice = as(tokens.alice);
     const own = new FakeJob(alice.jobs);
-    own.open({ jobId: 'alice-cancel-me' });
+    own.open({ function: FN, jobId: 'alice-cancel-me' });
     await own.jobId();
     expect(await alice.cancel('alice-cancel-me')).toEqual({ cancelled: true });
     const other = new FakeJob(as(tokens.bob).jobs);
-    other.open({ jobId: 'bob-admin-cancels' });
+    other.open({ function: FN, jobId: 'bob-admin-cancels' });
     await other.jobId();
     expect(await as(tokens.root).cancel('bob-admin-cancels')).toEqual({ cancelled: true });
     expect(await other.ended()).toMatchObject({ state: 'cancelled' });
@@ -269,7 +286,7 @@ describe('isolation between principals', () => {
     const digest = sha256Hex(secret);
     await alice.put(secret);
     const job = new FakeJob(alice.jobs);
-    job.open({ jobId: 'alice-survives' });
+    job.open({ function: FN, jobId: 'alice-survives' });
     await job.jobId();
     job.send(0, 2);
     await waitFor(() => job.results().length === 2, 'results');

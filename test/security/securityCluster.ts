@@ -107,7 +107,7 @@ export class RawClients {
     return new Promise((resolve) => {
       const job = new FakeJob(this.jobs);
       job.call.on('status', (status) => resolve({ code: status.code, details: status.details }));
-      job.open();
+      job.open({ function: FN });
     });
   }
 
@@ -127,6 +127,11 @@ export async function statusOf(promise: Promise<unknown>): Promise<{ code: grpc.
   throw new Error('the call succeeded but was expected to fail');
 }
 
+/** A stand-in task bundle: each client principal uploads it before opening jobs that name it. */
+export const BUNDLE = Buffer.from('export function echo(x) { return x; }');
+/** `OpenJob.function` naming {@link BUNDLE}. */
+export const FN: pb.FunctionRef = { bundleDigest: sha256Hex(BUNDLE), exportName: 'echo' };
+
 /** A fresh 64-hex-character token. */
 export function newToken(): string {
   return randomBytes(32).toString('hex');
@@ -138,7 +143,7 @@ export function newToken(): string {
  */
 export async function expectServed(client: RawClients, n = 5): Promise<string> {
   const job = new FakeJob(client.jobs);
-  job.open({ name: 'legit' });
+  job.open({ name: 'legit', function: FN });
   const jobId = await job.jobId();
   job.send(0, n);
   job.end(n);
