@@ -6,6 +6,7 @@ import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { Authenticator } from './auth/Authenticator.ts';
 import { BlobAccess } from './auth/BlobAccess.ts';
+import { checkTokenSpec } from './auth/checkTokenSpec.ts';
 import { createServerCredentials } from './auth/createServerCredentials.ts';
 import type { ServerTls } from './auth/ServerTls.ts';
 import { TokensFile } from './auth/TokensFile.ts';
@@ -103,6 +104,7 @@ export class Coordinator {
     const { dataDir } = this.options;
     const tables: Array<() => TokenTable> = [];
     if (this.options.tokens !== undefined) {
+      this.options.tokens.forEach((spec, i) => checkTokenSpec(spec, `Coordinator: tokens[${i}]`));
       const table = new TokenTable(this.options.tokens);
       tables.push(() => table);
     }
@@ -120,11 +122,18 @@ export class Coordinator {
       }, 1000);
       this.revalidation.unref();
     }
-    if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const store = CoordinatorStore.open({
-      path: dataDir === undefined ? ':memory:' : join(dataDir, 'drover.sqlite'),
-      synchronous: this.options.synchronous ?? 'normal',
-    });
+    let store: CoordinatorStore;
+    try {
+      if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      store = CoordinatorStore.open({
+        path: dataDir === undefined ? ':memory:' : join(dataDir, 'drover.sqlite'),
+        synchronous: this.options.synchronous ?? 'normal',
+      });
+    } catch (error) {
+      this.tokensFile?.close();
+      clearInterval(this.revalidation);
+      throw error;
+    }
     let scheduler: Scheduler | undefined;
     try {
       const blobs = dataDir === undefined ? new BlobStore() : await BlobStore.open(join(dataDir, 'blobs'));

@@ -1,10 +1,7 @@
 import { AuthConfigError } from './AuthConfigError.ts';
-import { MIN_TOKEN_LENGTH } from './MIN_TOKEN_LENGTH.ts';
+import { checkTokenSpec } from './checkTokenSpec.ts';
 import type { Role } from './Role.ts';
 import type { TokenSpec } from './TokenSpec.ts';
-
-const ROLES: ReadonlySet<string> = new Set<Role>(['client', 'agent', 'admin']);
-const principalPattern = /^[A-Za-z0-9_.@:-]{1,128}$/;
 
 /**
  * Parses a tokens file: one token per line, `ROLE PRINCIPAL TOKEN [expires=ISO-8601]`, `#` comments
@@ -24,13 +21,7 @@ export function parseTokensFile(text: string, source: string): TokenSpec[] {
       throw new AuthConfigError(`${where}: expected "ROLE PRINCIPAL TOKEN [expires=ISO-8601]", got ${fields.length} fields`);
     }
     const [role, principal, token, extra] = fields;
-    if (!ROLES.has(role)) throw new AuthConfigError(`${where}: role must be client, agent or admin, got ${JSON.stringify(role.slice(0, 40))}`);
-    if (!principalPattern.test(principal)) {
-      throw new AuthConfigError(`${where}: the principal name must be 1 to 128 characters of letters, digits and _.@:-`);
-    }
-    if (token.length < MIN_TOKEN_LENGTH) {
-      throw new AuthConfigError(`${where}: the token of ${principal} is shorter than ${MIN_TOKEN_LENGTH} characters; make one with \`openssl rand -hex 32\``);
-    }
+    checkTokenSpec({ role: role as Role, principal, token }, where);
     if (seen.has(token)) throw new AuthConfigError(`${where}: the token of ${principal} is also used on an earlier line; every token must be unique`);
     seen.add(token);
     const spec: TokenSpec = { role: role as Role, principal, token };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { TokenTable } from '../../../../src/coordinator/auth/index.ts';
+import { Coordinator } from '../../../../src/coordinator/index.ts';
 
 const alice = 'a'.repeat(64);
 const agent = 'b'.repeat(64);
@@ -24,5 +26,15 @@ describe('TokenTable', () => {
 
   it('reports an expired token as expired, from its expiry instant on', () => {
     expect(table.lookup(agent, 2_000)).toEqual({ status: 'expired', principal: { name: 'rack-1', role: 'agent' }, expiredAt: new Date(2_000) });
+  });
+});
+
+describe('tokens given to the Coordinator in code', () => {
+  it('are checked like a tokens file: a short secret or a bad principal stops start()', async () => {
+    const logger = pino({ level: 'silent' });
+    await expect(new Coordinator({ listen: '127.0.0.1:0', logger, tokens: [{ role: 'client', principal: 'alice', token: 'short' }] }).start()).rejects.toThrow(
+      /Coordinator: tokens\[0\]: the token of alice must be at least 16 characters/,
+    );
+    await expect(new Coordinator({ listen: '127.0.0.1:0', logger, tokens: [{ role: 'client', principal: 'a b', token: alice }] }).start()).rejects.toThrow(/principal name/);
   });
 });

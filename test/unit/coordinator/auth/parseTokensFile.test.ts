@@ -17,7 +17,7 @@ describe('parseTokensFile', () => {
   it.each([
     [`root alice ${T1}`, /tokens:1: role must be client, agent or admin/],
     [`client al/ice ${T1}`, /tokens:1: the principal name/],
-    ['client alice short', /tokens:1: the token of alice is shorter than 16 characters; make one with `openssl rand -hex 32`/],
+    ['client alice short', /tokens:1: the token of alice must be at least 16 characters without whitespace; make one with `openssl rand -hex 32`/],
     [`client alice`, /tokens:1: expected "ROLE PRINCIPAL TOKEN/],
     [`client alice ${T1} expires=tomorrow`, /tokens:1: the fourth field must be expires=/],
     [`client alice ${T1} extra=1`, /tokens:1: the fourth field must be expires=/],
