@@ -8,6 +8,8 @@ import { CoordinatorLink } from './CoordinatorLink.ts';
 import { probeCapacity } from './probeCapacity.ts';
 import { TaskServices } from './TaskServices.ts';
 import { WorkerPool, type PoolOutcome, type PoolTask } from './WorkerPool.ts';
+import { AgentHttpSide } from './http/AgentHttpSide.ts';
+import { AgentMetrics } from './http/AgentMetrics.ts';
 
 /** A results message is cut once its payload passes this, keeping messages small and latency low. */
 const RESULTS_MESSAGE_BYTES = 1024 * 1024;
@@ -88,12 +90,21 @@ export class Agent {
   #flushQueued = false;
   #idleWaiters: (() => void)[] = [];
   #ackWaiters: (() => void)[] = [];
+  /** Prometheus metrics, served when `httpListen` is set. */
+  readonly #metrics = new AgentMetrics();
+  #http: AgentHttpSide | undefined;
 
   constructor(options: AgentOptions) {
     this.#options = options;
     this.name = options.name ?? `${os.hostname()}-${process.pid}`;
-    this.#log = options.logger ?? createLogger({ name: 'agent' });
+    // Every line names the agent, so logs of many agents can be merged.
+    this.#log = (options.logger ?? createLogger({ name: 'agent' })).child({ agent: this.name });
     this.#maxUnackedBytes = options.maxUnackedResultBytes ?? MAX_UNACKED_RESULT_BYTES;
+  }
+
+  /** The HTTP side's `host:port`, when `httpListen` was given and `start()` resolved. */
+  get httpAddress(): string | undefined {
+    return this.#http?.address;
   }
 
   /** Results finished here and not yet acknowledged by the coordinator. */
@@ -167,6 +178,25 @@ export class Agent {
       client.close();
       throw error;
     }
+    const pool = this.#pool;
+    const link = this.#link;
+    this.#metrics.readFrom({
+      slots: () => this.#slots,
+      running: () => pool.running,
+      queued: () => this.#held - pool.running,
+      workersStarted: () => pool.workersStarted,
+      connected: () => link.connected,
+    });
+    if (o.httpListen !== undefined) {
+      const http = new AgentHttpSide(o.httpListen, this.#metrics, () => link.connected && !this.#draining, this.#log);
+      try {
+        await http.start();
+      } catch (error) {
+        await this.stop();
+        throw error;
+      }
+      this.#http = http;
+    }
     this.#log.info({ name: this.name, slots: capacity.slots, cpus: capacity.cpus, memoryMb: capacity.memoryMb, sumo: capacity.sumoVersion || null }, 'agent started');
   }
 
@@ -212,6 +242,7 @@ export class Agent {
     // Tasks killed with their workers: their process groups and scratch directories go too.
     await this.#services?.close();
     this.#client?.close();
+    await this.#http?.stop();
     this.#log.info({ name: this.name }, 'agent stopped');
   }
 
@@ -409,6 +440,10 @@ export class Agent {
   /** A task ended; `outcome` undefined means cancelled: report nothing, but free its place. */
   #settled(task: PoolTask, outcome: PoolOutcome | undefined, worker: string, durationMs: number): void {
     this.#held--;
+    this.#metrics.taskSettled(outcome);
+    if (outcome?.$case === 'failure' && this.#log.isLevelEnabled('debug')) {
+      this.#log.debug({ jobId: task.jobId, attemptId: task.attemptId, seq: task.seq, worker, kind: outcome.value.kind }, 'task failed');
+    }
     // A finished task's last progress still goes out (just before its result); a cancelled one's does not.
     if (outcome === undefined) {
       this.#progress.delete(task.attemptId);

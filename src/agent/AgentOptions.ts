@@ -59,4 +59,6 @@ export interface AgentOptions {
   connectTimeoutMs?: number;
   /** Default `createLogger({ name: 'agent' })`. */
   logger?: Logger;
+  /** `host:port` for the agent's HTTP side (`/healthz`, `/readyz`, `/metrics`); none by default. Port 0 picks a free port (see `Agent.httpAddress`). */
+  httpListen?: string;
 }

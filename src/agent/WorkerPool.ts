@@ -146,6 +146,7 @@ export class WorkerPool {
    */
   readonly #jobAvg = new Map<string, { avgMs: number; samples: number }>();
   #samples = 0;
+  #workersStarted = 0;
   #stopping = false;
   #dispatchQueued = false;
   /** Withdrawals asked of workers and not answered yet. */
@@ -193,6 +194,11 @@ export class WorkerPool {
         this.#spawn(slot);
       }
     });
+  }
+
+  /** Worker processes started so far, replacements included (metrics derive restarts from it). */
+  get workersStarted(): number {
+    return this.#workersStarted;
   }
 
   /** Tasks running now (one per busy worker). */
@@ -305,6 +311,7 @@ export class WorkerPool {
   }
 
   #spawn(slot: Slot): void {
+    this.#workersStarted += 1;
     slot.respawnTimer = undefined;
     slot.placed = 0;
     slot.overRss = false;
@@ -737,7 +744,11 @@ export class WorkerPool {
       return;
     }
     if (recycled) this.#log.debug({ worker: slot.name }, 'worker recycled');
-    else if (killedFor === undefined) this.#log.warn({ worker: slot.name, busy: inflight.length > 0 }, `worker process exited (${how}); replacing it`);
+    else if (killedFor === undefined) {
+      const task = inflight[0]?.task;
+      // Name the task it ran (if any), so the crash can be found next to its job in the logs.
+      this.#log.warn({ worker: slot.name, busy: task !== undefined, ...(task ? { jobId: task.jobId, attemptId: task.attemptId, seq: task.seq } : {}) }, `worker process exited (${how}); replacing it`);
+    }
     this.#spawn(slot);
     this.#requestDispatch();
   }

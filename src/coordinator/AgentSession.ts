@@ -60,6 +60,18 @@ export class AgentSession {
       running: this.running.size,
       connectedAtMs: this.connectedAtMs,
       draining: this.draining,
+      slotsFree: Math.max(0, this.capacity.slots - this.slotsTaken()),
+      reportedRunning: this.reportedRunning,
+      reportedQueued: this.reportedQueued,
+      lastHeartbeatMs: this.lastHeartbeatMs,
+      version: this.version,
     };
+  }
+
+  /** Slots taken by the attempts this session runs (a task takes its job's `slots`). */
+  slotsTaken(): number {
+    let taken = 0;
+    for (const record of this.running.values()) taken += record.job.slots;
+    return taken;
   }
 }

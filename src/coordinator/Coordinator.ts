@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import { createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
@@ -14,7 +15,9 @@ import { TokenTable } from './auth/TokenTable.ts';
 import type { TokenSpec } from './auth/TokenSpec.ts';
 import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
+import { createReflectionService } from './createReflectionService.ts';
 import { JobsService } from './JobsService.ts';
+import { CoordinatorMetrics } from './http/CoordinatorMetrics.ts';
 import { HttpSide, type HttpSideOptions } from './http/HttpSide.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
@@ -59,6 +62,9 @@ export interface CoordinatorOptions {
   tls?: ServerTls;
 }
 
+/** Names reported by `grpc.health.v1` ('' is the server as a whole). */
+const SERVICE_NAMES = ['', 'drover.v1.Jobs', 'drover.v1.Agents', 'drover.v1.Blobs', 'drover.v1.Admin'];
+
 /** How long `stop()` lets calls finish before cutting them. */
 const SHUTDOWN_GRACE_MS = 1000;
 
@@ -75,6 +81,10 @@ export class Coordinator {
   private http: HttpSide | undefined;
   private tokensFile: TokensFile | undefined;
   private revalidation: NodeJS.Timeout | undefined;
+  /** `grpc.health.v1`: SERVING for '' and every drover service while up, NOT_SERVING once stopping. */
+  private readonly health = new HealthImplementation();
+  /** Prometheus metrics; the scheduler reports final results to it. */
+  readonly metrics = new CoordinatorMetrics();
   private scheduler: Scheduler | undefined;
   private server: grpc.Server | undefined;
   private boundAddress: string | undefined;
@@ -143,7 +153,9 @@ export class Coordinator {
         leaseMs: this.options.leaseMs,
         agentGraceMs: this.options.agentGraceMs,
         detachedJobTtlMs: this.options.detachedJobTtlMs,
+        metrics: this.metrics,
       });
+      this.metrics.readFrom(scheduler);
       const restored = scheduler.restore();
       if (dataDir !== undefined) this.log.info({ dataDir, ...restored, blobs: blobs.count }, 'state restored');
       const server = new grpc.Server({
@@ -160,6 +172,14 @@ export class Coordinator {
       server.addService(pb.AgentsService, auth.guard(pb.AgentsService, new AgentsService(scheduler, this.log).handlers(), { default: ['agent'] }));
       server.addService(pb.BlobsService, auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, blobAccess).handlers(), { default: ['client', 'admin', 'agent'] }));
       server.addService(pb.AdminService, auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
+      // Health and reflection stay open (probes and grpcurl carry no token); they reveal no data.
+      this.health.addToServer(server);
+      try {
+        createReflectionService().addToServer(server);
+      } catch (err) {
+        // A bundled build without proto/ next to it still serves; only grpcurl's discovery is lost.
+        this.log.warn({ err }, 'server reflection disabled: the .proto files could not be loaded');
+      }
       this.scheduler = scheduler;
       this.server = server;
       const port = await new Promise<number>((resolve, reject) => {
@@ -175,11 +195,13 @@ export class Coordinator {
           agents: () => scheduler!.agentSummaries(),
           jobs: () => scheduler!.jobSummaries(),
           ready: () => this.stopping === undefined && this.server !== undefined,
+          metrics: this.metrics,
         }, this.log, { authorize: this.options.httpAuthorize ?? (auth.isOpen ? undefined : auth.httpAuthorizer()), tls: this.options.tls });
         await http.start();
         this.http = http;
       }
       if (this.stopping !== undefined) throw new UsageError('Coordinator.stop() was called while start() ran');
+      for (const service of SERVICE_NAMES) this.health.setStatus(service, 'SERVING');
     } catch (error) {
       await this.http?.stop();
       this.http = undefined;
@@ -223,6 +245,8 @@ export class Coordinator {
   private async shutdown(): Promise<void> {
     this.tokensFile?.close();
     clearInterval(this.revalidation);
+    // Health checkers (grpcurl, Kubernetes gRPC probes) see the coordinator going before it goes.
+    for (const service of SERVICE_NAMES) this.health.setStatus(service, 'NOT_SERVING');
     this.scheduler?.shutdown();
     await this.http?.stop();
     const server = this.server;

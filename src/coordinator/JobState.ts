@@ -214,12 +214,22 @@ export class JobState {
 
   /** The job as `Jobs.Get` reports it. */
   info(): pb.JobInfo {
-    return JobState.infoOf(this.toRow(), this.tasksRunning);
+    return {
+      ...JobState.infoOf(this.toRow(), this.tasksRunning),
+      tasksQueued: this.queue.length,
+      requires: this.requires,
+      failuresByKind: this.failures.byKind(),
+    };
   }
 
   /** `JobInfo` from a stored row (running tasks are not stored: 0 unless given). */
   static infoOf(row: JobRow, tasksRunning = 0): pb.JobInfo {
     return {
+      tasksQueued: 0,
+      totalTasks: row.totalTasks,
+      requires: undefined,
+      failuresByKind: {},
+      endMessage: row.endMessage,
       jobId: row.id,
       name: row.name,
       state: row.state,

@@ -8,6 +8,7 @@ import type { JobSummary } from './JobSummary.ts';
 import { describeUnschedulable, matchesRequirements } from './matchesRequirements.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 import type { JobRow } from './store/JobRow.ts';
+import type { TaskMetrics } from './TaskMetrics.ts';
 import { TaskRecord } from './TaskRecord.ts';
 
 /** Options for {@link Scheduler}. */
@@ -25,6 +26,8 @@ export interface SchedulerOptions {
   agentGraceMs?: number;
   /** A job with no client stream attached for this long is cancelled; default 10 min. */
   detachedJobTtlMs?: number;
+  /** Told about every final result (latency histograms, failures by kind); none by default. */
+  metrics?: TaskMetrics;
 }
 
 /** A job's spec before it has an id (`id` empty or absent: the scheduler makes one). */
@@ -123,6 +126,7 @@ export class Scheduler {
   private readonly leaseMs: number;
   private readonly agentGraceMs: number;
   private readonly detachedJobTtlMs: number;
+  private readonly metrics: TaskMetrics | undefined;
   /** Makes attempt ids unique across coordinator restarts (stored attempt ids outlive a process). */
   private readonly bootId = randomBytes(4).toString('base64url');
   /** Jobs open, or completed with results not confirmed by their client. */
@@ -176,6 +180,7 @@ export class Scheduler {
     this.leaseMs = options.leaseMs ?? 15_000;
     this.agentGraceMs = options.agentGraceMs ?? 5000;
     this.detachedJobTtlMs = options.detachedJobTtlMs ?? 10 * 60_000;
+    this.metrics = options.metrics;
     const period = Math.max(10, Math.min(1000, Math.min(this.leaseMs, this.detachedJobTtlMs) / 4));
     this.ticker = setInterval(this.tick, period);
     this.ticker.unref();
@@ -753,6 +758,7 @@ export class Scheduler {
   private requeue(record: TaskRecord): void {
     const job = record.job;
     job.queue.unshift(record);
+    record.queuedAtMs = performance.now();
     this.store.updateTask(record);
     this.queuedJobs.add(job);
     if (job.suitableEpoch !== this.agentsEpoch) this.checkJobs.add(job);
@@ -764,10 +770,13 @@ export class Scheduler {
     const job = record.job;
     if (job.state !== 'open') return;
     job.tasksCompleted += 1;
+    let failureKind = '';
     if (outcome.$case === 'failure') {
+      failureKind = outcome.value.kind || 'unknown';
       job.tasksFailed += 1;
       job.failures.add(outcome.value, { seq: record.seq, firstIndex: record.firstIndex, attempt: record.attempt, agent });
     }
+    this.metrics?.taskFinished(record, failureKind);
     this.tasksCompletedTotal += 1;
     job.lastRseq += 1;
     const result: pb.TaskResult = { seq: record.seq, outcome, attempt: record.attempt, agent, worker, rseq: job.lastRseq };
@@ -1049,6 +1058,7 @@ export class Scheduler {
     // Jobs in the order they are served here, so that they can go to the back of the line after.
     const served: JobState[] = [];
     const fillNumber = ++this.fillCounter;
+    const now = performance.now();
     let batch: pb.Assignment[] = [];
     let batchBytes = 0;
     let assigned = 0;
@@ -1073,6 +1083,7 @@ export class Scheduler {
       record.attemptId = attemptId;
       record.agent = session.name;
       record.session = session;
+      record.startedAtMs = now;
       this.attempts.set(attemptId, record);
       session.running.set(attemptId, record);
       this.store.updateTask(record);

@@ -24,6 +24,10 @@ export class TaskRecord implements TaskRow {
   agent = '';
   /** Session running the current attempt; null while queued or orphaned. */
   session: AgentSession | null = null;
+  /** When the task (last) entered its job's queue, on the performance.now() clock: metrics measure queue wait from here. */
+  queuedAtMs = performance.now();
+  /** When the current attempt was assigned (performance.now() clock); 0 while never assigned. */
+  startedAtMs = 0;
 
   constructor(job: JobState, seq: number, payload: Buffer, items: number, firstIndex: number) {
     this.job = job;

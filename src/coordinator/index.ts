@@ -6,8 +6,9 @@
  * agent marks retryable, fences stale attempts, streams results back, and serves
  * content-addressed blobs. Jobs, tasks, attempts, results and blobs are committed to an embedded
  * SQLite database (group commit) before anything is acknowledged, so a coordinator restarted on the
- * same data directory resumes every job and clients re-attach where their stream broke. See
- * docs/protocol.md for the wire semantics.
+ * same data directory resumes every job and clients re-attach where their stream broke. It also
+ * serves `grpc.health.v1`, server reflection and, on its HTTP side, Prometheus metrics
+ * (`CoordinatorMetrics`). See docs/protocol.md for the wire semantics and docs/cli.md for the metrics.
  *
  * @example
  * import { Coordinator } from './src/coordinator/index.ts';
@@ -24,3 +25,4 @@ export type { ServerTls } from './auth/ServerTls.ts';
 export type { TokenSpec } from './auth/TokenSpec.ts';
 export type { Role } from './auth/Role.ts';
 export { AuthConfigError } from './auth/AuthConfigError.ts';
+export type { CoordinatorMetrics } from './http/CoordinatorMetrics.ts';

@@ -71,6 +71,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   readonly id = newJobId();
   /** Settles when the job is over on the wire (completed, failed or cancelled); never rejects. */
   readonly done: Promise<void>;
+  /** The `Jobs.Cancel` call of {@link cancel}, once made. */
+  #cancelCall: Promise<void> | undefined;
 
   readonly #spec: JobSpec;
   readonly #channel: CoordinatorChannel;
@@ -168,10 +170,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const message = reason === undefined || reason instanceof Error && reason.name === 'AbortError'
       ? `job ${this.id} was cancelled`
       : `job ${this.id} was cancelled: ${reason instanceof Error ? reason.message : String(reason)}`;
-    this.#fail(new CancelledError(message, { cause }));
-    await new Promise<void>((resolve) =>
+    // `done` waits for the coordinator to have heard of the cancel, so a Pool.close() (or process exit)
+    // right after an abort does not cut the channel before the Cancel call went out.
+    this.#cancelCall = new Promise<void>((resolve) =>
       this.#channel.jobs.cancel({ jobId: this.id }, new Metadata(), { deadline: Date.now() + 5000 }, () => resolve()),
     );
+    this.#fail(new CancelledError(message, { cause }));
+    await this.#cancelCall;
     this.#dropCall();
   }
 
@@ -612,7 +617,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (this.#endState !== 'open') return;
     this.#endState = 'failed';
     this.#error = err;
-    this.#resolveDone();
+    if (this.#cancelCall) void this.#cancelCall.then(() => this.#resolveDone());
+    else this.#resolveDone();
     this.#wakeConsumer();
     const wake = this.#windowWaiter;
     this.#windowWaiter = undefined;

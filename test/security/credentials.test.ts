@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/index.ts';
 import { Coordinator } from '../../src/coordinator/index.ts';
 import { sha256Hex } from '../../src/protocol/index.ts';
-import { FakeAgent, FakeJob, waitFor } from '../unit/coordinator/fakes.ts';
+import { FakeAgent, FakeJob, unary, waitFor } from '../unit/coordinator/fakes.ts';
 import { BUNDLE, expectServed, FN, newToken, RawClients, statusOf } from './securityCluster.ts';
 
 // Hostile callers against a coordinator with a tokens file: each refusal has its exact status,
@@ -121,6 +121,19 @@ describe('credentials', () => {
     expect((await statusOf(as(tokens.agent).stats())).code).toBe(grpc.status.PERMISSION_DENIED);
     expect((await as(tokens.root).listAgents()).agents.map((a) => a.name)).toContain('echo-agent');
     expect((await as(tokens.alice).stats()).agents).toBeGreaterThanOrEqual(1);
+    const adminListJobs = (c: RawClients) => unary(c.admin.listJobs.bind(c.admin), { state: '' });
+    expect((await statusOf(adminListJobs(as(tokens.alice)))).code).toBe(grpc.status.PERMISSION_DENIED);
+    await adminListJobs(as(tokens.root));
+  });
+
+  it('Stats lists a client’s own jobs only; an admin sees every job there', async () => {
+    const bobJob = new FakeJob(as(tokens.bob).jobs);
+    bobJob.open({ function: FN, jobId: 'bob-stats-job' });
+    await bobJob.jobId();
+    const seen = (await as(tokens.alice).stats()).jobs.map((j) => j.owner);
+    expect(seen.every((owner) => owner === 'alice')).toBe(true);
+    expect((await as(tokens.root).stats()).jobs.map((j) => j.jobId)).toContain('bob-stats-job');
+    expect(await as(tokens.bob).cancel('bob-stats-job')).toEqual({ cancelled: true });
   });
 
   it('a revoked token (its line removed from the tokens file while running) is refused without a restart, and the streams it opened end', async () => {

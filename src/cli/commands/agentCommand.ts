@@ -1,14 +1,13 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { createLogger } from '../../protocol/index.ts';
+import { connectionOptions, type ConnectionFlags } from '../connectionOptions.ts';
+import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { parseKeyValue, parsePositiveInt, parseResource } from '../parseKeyValue.ts';
-import { clientCredentialOptions } from '../clientCredentialOptions.ts';
-import { readClientCredentials, type ClientCredentialFlags } from '../readClientCredentials.ts';
+import { resolveConnection } from '../resolveConnection.ts';
 
-interface AgentFlags extends ClientCredentialFlags {
-  logLevel?: string;
-  coordinator: string;
+interface AgentFlags extends ConnectionFlags {
   processes?: number;
   name?: string;
   label: Record<string, string>;
@@ -16,28 +15,31 @@ interface AgentFlags extends ClientCredentialFlags {
   maxTasksPerWorker?: number;
   maxWorkerRssMb?: number;
   workDir?: string;
+  http?: string;
+  logLevel: string;
 }
 
 /** `drover agent`: run an agent that executes tasks for a coordinator. */
 export function agentCommand(): Command {
-  const command = new Command('agent')
-    .description('run an agent: registers this machine’s capacity and runs tasks in a pool of worker processes')
-    .option('--coordinator <host:port>', 'coordinator address (default DROVER_ADDRESS or 127.0.0.1:7070)')
+  const command = new Command('agent').description('run an agent: registers this machine’s capacity and runs tasks in a pool of worker processes');
+  // --coordinator, --token-file, --tls, --tls-ca, --tls-cert/--tls-key (client certificate for mTLS).
+  return connectionOptions(command)
     .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
     .option('--name <name>', 'agent name shown in results (default hostname-pid)')
     .option('--label <key=value>', 'label tasks can require (repeatable)', parseKeyValue, {})
     .option('--resource <name=amount>', 'custom resource tasks can require (repeatable)', parseResource, {})
     .option('--max-tasks-per-worker <n>', 'replace a worker process after it ran n tasks (default: never)', parsePositiveInt)
     .option('--max-worker-rss-mb <mb>', 'replace a worker process whose memory (RSS) passed mb MiB after a task (default: never)', parsePositiveInt)
-    .option('--work-dir <dir>', 'where tasks get their scratch directories, removed after each attempt (default: drover-work-<uid> in the temp dir)');
-  for (const option of clientCredentialOptions()) command.addOption(option);
-  return command
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('DROVER_LOG_LEVEL'))
+    .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
+    .option('--work-dir <dir>', 'where tasks get their scratch directories, removed after each attempt (default: drover-work-<uid> in the temp dir)')
+    .addOption(logLevelOption())
     .action(async (opts: AgentFlags) => {
-      const logger = createLogger({ name: 'agent', ...(opts.logLevel !== undefined ? { level: opts.logLevel } : {}) });
+      const logger = createLogger({ name: 'agent', level: opts.logLevel });
+      const connection = resolveConnection(opts);
       const agent = new Agent({
-        ...readClientCredentials(opts),
-        coordinator: opts.coordinator ?? process.env.DROVER_ADDRESS ?? '127.0.0.1:7070',
+        coordinator: connection.address ?? '127.0.0.1:7070',
+        ...(connection.token !== undefined ? { token: connection.token } : {}),
+        ...(connection.tls !== undefined ? { tls: connection.tls } : {}),
         ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         labels: opts.label,
@@ -45,10 +47,12 @@ export function agentCommand(): Command {
         ...(opts.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: opts.maxTasksPerWorker } : {}),
         ...(opts.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: opts.maxWorkerRssMb } : {}),
         ...(opts.workDir !== undefined ? { workDir: opts.workDir } : {}),
+        ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         logger,
       });
       await agent.start();
       process.stdout.write(`drover agent ${agent.name} connected\n`);
+      if (agent.httpAddress !== undefined) process.stdout.write(`drover agent http on ${agent.httpAddress}\n`);
       // SIGTERM drains: nothing new is taken, running tasks finish, their results are acknowledged (or
       // 10 s pass), then the process exits 0.
       onShutdownSignal(logger, () => agent.stop({ drain: true }));

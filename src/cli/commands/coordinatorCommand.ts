@@ -1,6 +1,7 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Coordinator } from '../../coordinator/index.ts';
 import { createLogger } from '../../protocol/index.ts';
+import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { readServerSecurity, type ServerSecurityFlags } from '../readServerSecurity.ts';
 import { refuseOpenListen } from '../refuseOpenListen.ts';
@@ -19,9 +20,9 @@ export function coordinatorCommand(): Command {
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt);
   for (const option of serverSecurityOptions()) command.addOption(option);
   return command
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('DROVER_LOG_LEVEL'))
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel?: string } & ServerSecurityFlags) => {
-      const logger = createLogger({ name: 'coordinator', ...(opts.logLevel !== undefined ? { level: opts.logLevel } : {}) });
+    .addOption(logLevelOption())
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags) => {
+      const logger = createLogger({ name: 'coordinator', level: opts.logLevel });
       const security = readServerSecurity(opts);
       refuseOpenListen(opts.listen, opts.insecure, logger, { tokens: security.tokensFile !== undefined, tls: security.tls !== undefined });
       const coordinator = new Coordinator({

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { Coordinator } from '../../coordinator/index.ts';
 import { createLogger } from '../../protocol/index.ts';
+import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { readServerSecurity, type ServerSecurityFlags } from '../readServerSecurity.ts';
 import { refuseOpenListen } from '../refuseOpenListen.ts';
@@ -25,9 +26,9 @@ export function localCommand(): Command {
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect (default 5000)', parsePositiveInt);
   for (const option of serverSecurityOptions({ tls: false })) command.addOption(option);
   return command
-    .addOption(new Option('--log-level <level>', 'trace, debug, info, warn or error').env('DROVER_LOG_LEVEL'))
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel?: string } & ServerSecurityFlags) => {
-      const logger = createLogger({ name: 'drover', ...(opts.logLevel !== undefined ? { level: opts.logLevel } : {}) });
+    .addOption(logLevelOption())
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags) => {
+      const logger = createLogger({ name: 'drover', level: opts.logLevel });
       const security = readServerSecurity(opts);
       refuseOpenListen(opts.listen, opts.insecure, logger, { tokens: security.tokensFile !== undefined, tls: security.tls !== undefined });
       // The in-process agent joins with a random agent token. Without --tokens-file, clients use a

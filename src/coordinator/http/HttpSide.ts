@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger, pb } from '../../protocol/index.ts';
+import type { CoordinatorMetrics } from './CoordinatorMetrics.ts';
 import { DashboardApi, type DashboardSource } from './DashboardApi.ts';
 import { DashboardAssets } from './DashboardAssets.ts';
 import { ThroughputSampler } from './ThroughputSampler.ts';
@@ -10,6 +11,8 @@ import { ThroughputSampler } from './ThroughputSampler.ts';
 export interface HttpSideSource extends DashboardSource {
   /** Serving and not shutting down. */
   ready(): boolean;
+  /** What `/metrics` exposes (see CoordinatorMetrics). */
+  metrics: CoordinatorMetrics;
 }
 
 /** Options for {@link HttpSide}. */
@@ -34,11 +37,11 @@ const DASHBOARD_HEADERS = {
 
 /**
  * The coordinator's HTTP side port: `/healthz` (the process answers), `/readyz` (it serves gRPC and is
- * not shutting down; Kubernetes takes it out of the Service otherwise), `/metrics` (Prometheus text:
- * agents, slots, queue depth — what an autoscaler such as KEDA scales agents on — plus process metrics),
+ * not shutting down; Kubernetes takes it out of the Service otherwise), `/metrics` (Prometheus text: see
+ * CoordinatorMetrics — queue depth, what an autoscaler such as KEDA scales agents on, among them),
  * and the dashboard: the page at `/` (files under `/dashboard/`) and its JSON API under `/api/`.
- * Figures are read from the scheduler when scraped, so nothing is counted on the hot path; the
- * throughput chart's history comes from a once-a-second sample.
+ * Gauges are read from the scheduler when scraped; the throughput chart's history comes from a
+ * once-a-second sample.
  */
 export class HttpSide {
   readonly #server: Server;
@@ -58,26 +61,7 @@ export class HttpSide {
     this.#sampler = new ThroughputSampler(() => source.stats());
     this.#api = new DashboardApi(source, this.#sampler);
     this.#assets = new DashboardAssets();
-    const registry = new Registry();
-    collectDefaultMetrics({ register: registry });
-    const gauge = (name: string, help: string, read: (s: pb.StatsResponse) => number) =>
-      new Gauge({ name, help, registers: [registry], collect() { this.set(read(source.stats())); } });
-    gauge('drover_agents', 'Agent sessions connected.', (s) => s.agents);
-    gauge('drover_slots', 'Worker slots offered by connected agents.', (s) => s.slots);
-    gauge('drover_tasks_queued', 'Tasks waiting for an agent (scale agents on this).', (s) => s.tasksQueued);
-    gauge('drover_tasks_running', 'Tasks assigned to agents and not finished.', (s) => s.tasksRunning);
-    gauge('drover_jobs_open', 'Jobs not finished.', (s) => s.jobsOpen);
-    let lastCompleted = 0;
-    new Counter({
-      name: 'drover_tasks_completed_total',
-      help: 'Tasks with a final result (success or failure) since the coordinator started.',
-      registers: [registry],
-      collect() {
-        const now = source.stats().tasksCompleted;
-        if (now > lastCompleted) this.inc(now - lastCompleted);
-        lastCompleted = now;
-      },
-    });
+    const registry = source.metrics.registry;
     this.#registry = registry;
     this.#server = this.#createServer(options.tls, (req, res) => {
       this.#route(req, res, source).catch((err: unknown) => {

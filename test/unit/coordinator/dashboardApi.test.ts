@@ -1,5 +1,6 @@
 // The dashboard's JSON API over a real scheduler (fake sinks, no sockets), its throughput sampler with
 // a fake clock, and the HTTP side serving it (authorize hook, static files, headers) on a real port.
+import { CoordinatorMetrics } from '../../../src/coordinator/http/CoordinatorMetrics.ts';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:https';
@@ -272,6 +273,7 @@ describe('HTTP side dashboard routes', () => {
       scheduler = s;
       const http = new HttpSide('127.0.0.1:0', {
         stats: () => s.stats(), agents: () => s.agentSummaries(), jobs: () => s.jobSummaries(), ready: () => true,
+        metrics: new CoordinatorMetrics(),
       }, silent, { tls: { cert, key: readFileSync(join(dir, 'key.pem')) } });
       await http.start();
       try {

@@ -31,6 +31,15 @@ export interface AgentInfo {
   running: number;
   connectedAtMs: number;
   draining: boolean;
+  /** Slots not taken by attempts the coordinator assigned to this session. */
+  slotsFree: number;
+  /** Load from the agent's last heartbeat: tasks it runs and tasks it holds waiting for a worker. */
+  reportedRunning: number;
+  reportedQueued: number;
+  /** When the last heartbeat arrived (0: none yet). */
+  lastHeartbeatMs: number;
+  /** drover version the agent registered with. */
+  version: string;
 }
 
 export interface ListAgentsResponse {
@@ -47,6 +56,15 @@ export interface StatsResponse {
   tasksRunning: number;
   tasksCompleted: number;
   jobsOpen: number;
+  jobs: JobInfo[];
+}
+
+export interface AdminListJobsRequest {
+  /** Only jobs in this state ("open" | "completed" | "cancelled" | "failed"); empty: all. */
+  state: string;
+}
+
+export interface AdminListJobsResponse {
   jobs: JobInfo[];
 }
 
@@ -103,7 +121,19 @@ export const ListAgentsRequest: MessageFns<ListAgentsRequest> = {
 };
 
 function createBaseAgentInfo(): AgentInfo {
-  return { name: "", sessionId: "", capacity: undefined, running: 0, connectedAtMs: 0, draining: false };
+  return {
+    name: "",
+    sessionId: "",
+    capacity: undefined,
+    running: 0,
+    connectedAtMs: 0,
+    draining: false,
+    slotsFree: 0,
+    reportedRunning: 0,
+    reportedQueued: 0,
+    lastHeartbeatMs: 0,
+    version: "",
+  };
 }
 
 export const AgentInfo: MessageFns<AgentInfo> = {
@@ -125,6 +155,21 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     }
     if (message.draining !== false) {
       writer.uint32(48).bool(message.draining);
+    }
+    if (message.slotsFree !== 0) {
+      writer.uint32(56).uint32(message.slotsFree);
+    }
+    if (message.reportedRunning !== 0) {
+      writer.uint32(64).uint32(message.reportedRunning);
+    }
+    if (message.reportedQueued !== 0) {
+      writer.uint32(72).uint32(message.reportedQueued);
+    }
+    if (message.lastHeartbeatMs !== 0) {
+      writer.uint32(80).int64(message.lastHeartbeatMs);
+    }
+    if (message.version !== "") {
+      writer.uint32(90).string(message.version);
     }
     return writer;
   },
@@ -190,6 +235,46 @@ export const AgentInfo: MessageFns<AgentInfo> = {
             message.draining = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.slotsFree = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.reportedRunning = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.reportedQueued = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.lastHeartbeatMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -218,6 +303,27 @@ export const AgentInfo: MessageFns<AgentInfo> = {
         ? globalThis.Number(object.connected_at_ms)
         : 0,
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      slotsFree: isSet(object.slotsFree)
+        ? globalThis.Number(object.slotsFree)
+        : isSet(object.slots_free)
+        ? globalThis.Number(object.slots_free)
+        : 0,
+      reportedRunning: isSet(object.reportedRunning)
+        ? globalThis.Number(object.reportedRunning)
+        : isSet(object.reported_running)
+        ? globalThis.Number(object.reported_running)
+        : 0,
+      reportedQueued: isSet(object.reportedQueued)
+        ? globalThis.Number(object.reportedQueued)
+        : isSet(object.reported_queued)
+        ? globalThis.Number(object.reported_queued)
+        : 0,
+      lastHeartbeatMs: isSet(object.lastHeartbeatMs)
+        ? globalThis.Number(object.lastHeartbeatMs)
+        : isSet(object.last_heartbeat_ms)
+        ? globalThis.Number(object.last_heartbeat_ms)
+        : 0,
+      version: isSet(object.version) ? globalThis.String(object.version) : "",
     };
   },
 
@@ -241,6 +347,21 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     if (message.draining !== false) {
       obj.draining = message.draining;
     }
+    if (message.slotsFree !== 0) {
+      obj.slotsFree = Math.round(message.slotsFree);
+    }
+    if (message.reportedRunning !== 0) {
+      obj.reportedRunning = Math.round(message.reportedRunning);
+    }
+    if (message.reportedQueued !== 0) {
+      obj.reportedQueued = Math.round(message.reportedQueued);
+    }
+    if (message.lastHeartbeatMs !== 0) {
+      obj.lastHeartbeatMs = Math.round(message.lastHeartbeatMs);
+    }
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
     return obj;
   },
 
@@ -257,6 +378,11 @@ export const AgentInfo: MessageFns<AgentInfo> = {
     message.running = object.running ?? 0;
     message.connectedAtMs = object.connectedAtMs ?? 0;
     message.draining = object.draining ?? false;
+    message.slotsFree = object.slotsFree ?? 0;
+    message.reportedRunning = object.reportedRunning ?? 0;
+    message.reportedQueued = object.reportedQueued ?? 0;
+    message.lastHeartbeatMs = object.lastHeartbeatMs ?? 0;
+    message.version = object.version ?? "";
     return message;
   },
 };
@@ -565,6 +691,140 @@ export const StatsResponse: MessageFns<StatsResponse> = {
   },
 };
 
+function createBaseAdminListJobsRequest(): AdminListJobsRequest {
+  return { state: "" };
+}
+
+export const AdminListJobsRequest: MessageFns<AdminListJobsRequest> = {
+  encode(message: AdminListJobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdminListJobsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdminListJobsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdminListJobsRequest {
+    return { state: isSet(object.state) ? globalThis.String(object.state) : "" };
+  },
+
+  toJSON(message: AdminListJobsRequest): unknown {
+    const obj: any = {};
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdminListJobsRequest>, I>>(base?: I): AdminListJobsRequest {
+    return AdminListJobsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdminListJobsRequest>, I>>(object: I): AdminListJobsRequest {
+    const message = createBaseAdminListJobsRequest();
+    message.state = object.state ?? "";
+    return message;
+  },
+};
+
+function createBaseAdminListJobsResponse(): AdminListJobsResponse {
+  return { jobs: [] };
+}
+
+export const AdminListJobsResponse: MessageFns<AdminListJobsResponse> = {
+  encode(message: AdminListJobsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.jobs) {
+      JobInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdminListJobsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdminListJobsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobs.push(JobInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdminListJobsResponse {
+    return { jobs: globalThis.Array.isArray(object?.jobs) ? object.jobs.map((e: any) => JobInfo.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: AdminListJobsResponse): unknown {
+    const obj: any = {};
+    if (message.jobs?.length) {
+      obj.jobs = message.jobs.map((e) => JobInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdminListJobsResponse>, I>>(base?: I): AdminListJobsResponse {
+    return AdminListJobsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdminListJobsResponse>, I>>(object: I): AdminListJobsResponse {
+    const message = createBaseAdminListJobsResponse();
+    message.jobs = object.jobs?.map((e) => JobInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** Admin: what the cluster looks like right now. */
 export type AdminService = typeof AdminService;
 export const AdminService = {
@@ -586,11 +846,24 @@ export const AdminService = {
     responseSerialize: (value: StatsResponse): Buffer => Buffer.from(StatsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StatsResponse => StatsResponse.decode(value),
   },
+  /** Every job the coordinator holds or remembers, whoever submitted it, oldest first. */
+  listJobs: {
+    path: "/drover.v1.Admin/ListJobs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AdminListJobsRequest): Buffer => Buffer.from(AdminListJobsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AdminListJobsRequest => AdminListJobsRequest.decode(value),
+    responseSerialize: (value: AdminListJobsResponse): Buffer =>
+      Buffer.from(AdminListJobsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AdminListJobsResponse => AdminListJobsResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
   listAgents: handleUnaryCall<ListAgentsRequest, ListAgentsResponse>;
   stats: handleUnaryCall<StatsRequest, StatsResponse>;
+  /** Every job the coordinator holds or remembers, whoever submitted it, oldest first. */
+  listJobs: handleUnaryCall<AdminListJobsRequest, AdminListJobsResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -623,6 +896,22 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: StatsResponse) => void,
+  ): ClientUnaryCall;
+  /** Every job the coordinator holds or remembers, whoever submitted it, oldest first. */
+  listJobs(
+    request: AdminListJobsRequest,
+    callback: (error: ServiceError | null, response: AdminListJobsResponse) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: AdminListJobsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AdminListJobsResponse) => void,
+  ): ClientUnaryCall;
+  listJobs(
+    request: AdminListJobsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AdminListJobsResponse) => void,
   ): ClientUnaryCall;
 }
 

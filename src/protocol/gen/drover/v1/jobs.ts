@@ -178,6 +178,21 @@ export interface GetJobRequest {
 export interface JobInfo {
   jobId: string;
   name: string;
+  /** Tasks waiting for an agent. */
+  tasksQueued: number;
+  /** Tasks the client announced with InputEnd (0 until then). */
+  totalTasks: number;
+  /** What each task needs from an agent. */
+  requires:
+    | Requirements
+    | undefined;
+  /**
+   * Final failures by kind ("error", "crashed", "timeout", "lost", "unschedulable", ...), counted
+   * since the coordinator started (not kept across restarts).
+   */
+  failuresByKind: { [key: string]: number };
+  /** Why the job ended, when it did not complete. */
+  endMessage: string;
   /** "open" | "completed" | "cancelled" | "failed" */
   state: string;
   tasksSubmitted: number;
@@ -191,6 +206,11 @@ export interface JobInfo {
    * Clients only ever see their own jobs; admins see every job and who owns it.
    */
   owner: string;
+}
+
+export interface JobInfo_FailuresByKindEntry {
+  key: string;
+  value: number;
 }
 
 export interface ListJobsRequest {
@@ -2099,6 +2119,11 @@ function createBaseJobInfo(): JobInfo {
   return {
     jobId: "",
     name: "",
+    tasksQueued: 0,
+    totalTasks: 0,
+    requires: undefined,
+    failuresByKind: {},
+    endMessage: "",
     state: "",
     tasksSubmitted: 0,
     tasksCompleted: 0,
@@ -2117,6 +2142,21 @@ export const JobInfo: MessageFns<JobInfo> = {
     }
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
+    }
+    if (message.tasksQueued !== 0) {
+      writer.uint32(88).uint64(message.tasksQueued);
+    }
+    if (message.totalTasks !== 0) {
+      writer.uint32(96).uint64(message.totalTasks);
+    }
+    if (message.requires !== undefined) {
+      Requirements.encode(message.requires, writer.uint32(106).fork()).join();
+    }
+    globalThis.Object.entries(message.failuresByKind).forEach(([key, value]: [string, number]) => {
+      JobInfo_FailuresByKindEntry.encode({ key: key as any, value }, writer.uint32(114).fork()).join();
+    });
+    if (message.endMessage !== "") {
+      writer.uint32(122).string(message.endMessage);
     }
     if (message.state !== "") {
       writer.uint32(26).string(message.state);
@@ -2172,6 +2212,49 @@ export const JobInfo: MessageFns<JobInfo> = {
             }
 
             message.name = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.tasksQueued = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.totalTasks = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.requires = Requirements.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            const entry14 = JobInfo_FailuresByKindEntry.decode(reader, reader.uint32());
+            if (entry14.value !== undefined) {
+              message.failuresByKind[entry14.key] = entry14.value;
+            }
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.endMessage = reader.string();
             continue;
           }
           case 3: {
@@ -2258,6 +2341,49 @@ export const JobInfo: MessageFns<JobInfo> = {
         ? globalThis.String(object.job_id)
         : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      tasksQueued: isSet(object.tasksQueued)
+        ? globalThis.Number(object.tasksQueued)
+        : isSet(object.tasks_queued)
+        ? globalThis.Number(object.tasks_queued)
+        : 0,
+      totalTasks: isSet(object.totalTasks)
+        ? globalThis.Number(object.totalTasks)
+        : isSet(object.total_tasks)
+        ? globalThis.Number(object.total_tasks)
+        : 0,
+      requires: isSet(object.requires) ? Requirements.fromJSON(object.requires) : undefined,
+      failuresByKind: isObject(object.failuresByKind)
+        ? (globalThis.Object.entries(object.failuresByKind) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.failures_by_kind)
+        ? (globalThis.Object.entries(object.failures_by_kind) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      endMessage: isSet(object.endMessage)
+        ? globalThis.String(object.endMessage)
+        : isSet(object.end_message)
+        ? globalThis.String(object.end_message)
+        : "",
       state: isSet(object.state) ? globalThis.String(object.state) : "",
       tasksSubmitted: isSet(object.tasksSubmitted)
         ? globalThis.Number(object.tasksSubmitted)
@@ -2301,6 +2427,27 @@ export const JobInfo: MessageFns<JobInfo> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.tasksQueued !== 0) {
+      obj.tasksQueued = Math.round(message.tasksQueued);
+    }
+    if (message.totalTasks !== 0) {
+      obj.totalTasks = Math.round(message.totalTasks);
+    }
+    if (message.requires !== undefined) {
+      obj.requires = Requirements.toJSON(message.requires);
+    }
+    if (message.failuresByKind) {
+      const entries = globalThis.Object.entries(message.failuresByKind) as [string, number][];
+      if (entries.length > 0) {
+        obj.failuresByKind = {};
+        entries.forEach(([k, v]) => {
+          obj.failuresByKind[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.endMessage !== "") {
+      obj.endMessage = message.endMessage;
+    }
     if (message.state !== "") {
       obj.state = message.state;
     }
@@ -2335,6 +2482,21 @@ export const JobInfo: MessageFns<JobInfo> = {
     const message = createBaseJobInfo();
     message.jobId = object.jobId ?? "";
     message.name = object.name ?? "";
+    message.tasksQueued = object.tasksQueued ?? 0;
+    message.totalTasks = object.totalTasks ?? 0;
+    message.requires = (object.requires !== undefined && object.requires !== null)
+      ? Requirements.fromPartial(object.requires)
+      : undefined;
+    message.failuresByKind = (globalThis.Object.entries(object.failuresByKind ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.endMessage = object.endMessage ?? "";
     message.state = object.state ?? "";
     message.tasksSubmitted = object.tasksSubmitted ?? 0;
     message.tasksCompleted = object.tasksCompleted ?? 0;
@@ -2343,6 +2505,91 @@ export const JobInfo: MessageFns<JobInfo> = {
     message.createdAtMs = object.createdAtMs ?? 0;
     message.inputEnded = object.inputEnded ?? false;
     message.owner = object.owner ?? "";
+    return message;
+  },
+};
+
+function createBaseJobInfo_FailuresByKindEntry(): JobInfo_FailuresByKindEntry {
+  return { key: "", value: 0 };
+}
+
+export const JobInfo_FailuresByKindEntry: MessageFns<JobInfo_FailuresByKindEntry> = {
+  encode(message: JobInfo_FailuresByKindEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JobInfo_FailuresByKindEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJobInfo_FailuresByKindEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JobInfo_FailuresByKindEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: JobInfo_FailuresByKindEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JobInfo_FailuresByKindEntry>, I>>(base?: I): JobInfo_FailuresByKindEntry {
+    return JobInfo_FailuresByKindEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JobInfo_FailuresByKindEntry>, I>>(object: I): JobInfo_FailuresByKindEntry {
+    const message = createBaseJobInfo_FailuresByKindEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
@@ -2605,6 +2852,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
