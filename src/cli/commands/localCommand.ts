@@ -49,6 +49,13 @@ export function localCommand(): Command {
         if (tokenDir !== undefined) rmSync(tokenDir, { recursive: true, force: true });
       };
       process.once('exit', removeTokenDir);
+      // A signal while starting (before the drain handler below) must not leave the token behind.
+      const stopWhileStarting = (signal: NodeJS.Signals): void => {
+        removeTokenDir();
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGTERM', stopWhileStarting);
+      process.once('SIGINT', stopWhileStarting);
       const coordinator = new Coordinator({
         listen: opts.listen,
         logger: logger.child({ role: 'coordinator' }),
@@ -74,6 +81,8 @@ export function localCommand(): Command {
         const where = clientTokenFile !== undefined ? ` (its token is in ${clientTokenFile})` : '';
         process.stdout.write(`dashboard at http://${coordinator.httpAddress}/${where}\n`);
       }
+      process.off('SIGTERM', stopWhileStarting);
+      process.off('SIGINT', stopWhileStarting);
       onShutdownSignal(logger, async () => {
         await agent.stop({ drain: true });
         await coordinator.stop();
