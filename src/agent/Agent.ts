@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import packageJson from '../../package.json' with { type: 'json' };
 import os from 'node:os';
 import { join } from 'node:path';
 import { clientChannelOptions, ConnectionError, createChannelCredentials, createLogger, pb, type Logger } from '../protocol/index.ts';
@@ -30,7 +30,8 @@ const MAX_PREFETCH_PER_SLOT = 128;
 /** By default `start()` gives up reaching the coordinator after this. */
 const START_TIMEOUT_MS = 10_000;
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// Imported rather than read from disk, so that a bundle (the single-executable agent) carries it.
+const VERSION = packageJson.version;
 
 /**
  * An agent: announces this machine's capacity to a coordinator, takes the tasks it is assigned (up to

@@ -1,6 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import type { ParentMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
+import { SEA_WORKER_ARGUMENT } from './worker/SEA_WORKER_ARGUMENT.ts';
 
 /** How much of a worker's stderr is kept to explain a crash. */
 const STDERR_TAIL_BYTES = 4096;
@@ -58,9 +60,12 @@ export class WorkerProcess {
     this.name = options.name;
     const forward = options.forwardStderr ?? true;
     // execArgv is explicit so that flags of the parent (a test runner's loaders, --inspect) do not leak in.
-    this.child = fork(WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], {
+    // A single executable is its own worker (see SEA_WORKER_ARGUMENT) and takes Node flags only from NODE_OPTIONS.
+    const sea = isSea();
+    this.child = fork(sea ? SEA_WORKER_ARGUMENT : WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], {
       execPath: process.execPath,
-      execArgv: options.execArgv ?? [],
+      execArgv: sea ? [] : (options.execArgv ?? []),
+      ...(sea ? { env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...(options.execArgv ?? [])].join(' ').trim() } } : {}),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

@@ -30,8 +30,8 @@ export interface CoordinatorOptions {
   httpListen?: string;
   /**
    * Decides who may read `/metrics` and the dashboard's `/api/` on the HTTP side. Default: with
-   * tokens, `/metrics` needs any valid token and `/api/` an admin token (`Authorization: Bearer`);
-   * without tokens, everyone.
+   * tokens, `/api/` needs an admin token (`Authorization: Bearer`) and `/metrics` (aggregate counts,
+   * scraped by Prometheus) stays open; without tokens, everyone.
    */
   httpAuthorize?: HttpSideOptions['authorize'];
   /** pino logger; default `createLogger({ name: 'coordinator' })`. */

@@ -37,4 +37,5 @@ export {
   BlobError,
   UsageError,
   type TaskFailureKind,
+  type ClientTls,
 } from '../protocol/index.ts';

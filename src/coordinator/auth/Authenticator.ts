@@ -94,18 +94,19 @@ export class Authenticator {
   }
 
   /**
-   * The HTTP side's `authorize` hook: `/metrics` (aggregate counts, what `Admin.Stats` gives clients
-   * too) needs any valid token, so Prometheus can scrape with a client token; the dashboard's
-   * `/api/` (every job of every principal) needs an admin token. Both as `Authorization: Bearer`.
+   * The HTTP side's `authorize` hook: the dashboard's `/api/` (every job of every principal) needs an
+   * admin token (`Authorization: Bearer`). `/metrics` stays open — aggregate counts that Prometheus
+   * scrapes for autoscaling without credentials; keep the HTTP port inside the cluster (NetworkPolicy)
+   * or pass your own `httpAuthorize` to close it.
    */
   httpAuthorizer(): (req: IncomingMessage) => boolean {
     return (req) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/metrics') return true;
       const match = BEARER.exec(req.headers.authorization ?? '');
       if (match === null) return false;
       const found = this.lookup(match[1], Date.now());
-      if (found.status !== 'valid') return false;
-      const path = (req.url ?? '/').split('?')[0];
-      return path === '/metrics' || found.principal.role === 'admin';
+      return found.status === 'valid' && found.principal.role === 'admin';
     };
   }
 

@@ -1,0 +1,41 @@
+/**
+ * Entry of the single-executable agent for VMs (`npm run build:agent` → `dist/drover-agent`): the
+ * `drover agent` command on its own, bundled with Node into one file that needs nothing installed.
+ *
+ * The binary is also its own worker process: `WorkerProcess` forks it with `SEA_WORKER_ARGUMENT`
+ * first, and then this runs the worker loop instead of the agent. Both roles are loaded with `import()`
+ * so that the bundler keeps them lazy: a worker never initialises gRPC, pino or commander.
+ *
+ * @module
+ */
+import packageJson from '../../package.json' with { type: 'json' };
+import { SEA_WORKER_ARGUMENT } from '../agent/worker/SEA_WORKER_ARGUMENT.ts';
+
+if (process.argv[2] === SEA_WORKER_ARGUMENT) {
+  // A single executable's argv is [binary, binary, ...arguments]; the worker reads its own arguments
+  // from argv[2] on, as it would after `node workerMain.ts`, so drop the duplicate.
+  process.argv.splice(1, 1);
+  import('../agent/worker/workerMain.ts').catch((err: unknown) => {
+    process.stderr.write(`drover-agent worker: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(2);
+  });
+} else {
+  import('./commands/agentCommand.ts')
+    .then(({ agentCommand }) =>
+      agentCommand()
+        .name('drover-agent')
+        .description('the drover agent as a single executable: registers this machine with a coordinator and runs its tasks')
+        .version(packageJson.version)
+        .parseAsync(process.argv),
+    )
+    .catch(async (err: unknown) => {
+      // As `drover` does: typed errors are meant for people; anything else is a bug worth a stack.
+      const { DroverError } = await import('../protocol/index.ts');
+      process.stderr.write(
+        err instanceof DroverError
+          ? `drover-agent: ${err.message} [${err.code}]\n`
+          : `drover-agent: ${err instanceof Error ? err.stack : String(err)}\n`,
+      );
+      process.exit(1);
+    });
+}
