@@ -17,6 +17,9 @@ const local = spawn(process.execPath, [fileURLToPath(new URL('../bin/drover.js',
 });
 const address = await new Promise<string>((resolve, reject) => {
   createInterface({ input: local.stdout! }).on('line', (line) => {
+    // `drover local` takes only the client token it wrote to this file (the SDK reads DROVER_TOKEN_FILE).
+    const tokenFile = line.match(/DROVER_TOKEN_FILE=(\S+)/);
+    if (tokenFile) process.env.DROVER_TOKEN_FILE = tokenFile[1]!;
     const m = line.match(/listening on (\S+)/);
     if (m) resolve(m[1]!);
   });

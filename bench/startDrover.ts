@@ -34,6 +34,9 @@ export async function startDrover(mode: 'local' | 'coordinator' | 'agent', extra
       ? ''
       : await new Promise<string>((resolve, reject) => {
           createInterface({ input: child.stdout! }).on('line', (line) => {
+            // `drover local` takes only the client token it wrote to this file (the SDK reads DROVER_TOKEN_FILE).
+            const tokenFile = line.match(/DROVER_TOKEN_FILE=(\S+)/);
+            if (tokenFile) process.env.DROVER_TOKEN_FILE = tokenFile[1]!;
             const m = line.match(/listening on (\S+)/);
             if (m) resolve(m[1]!);
           });

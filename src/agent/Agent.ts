@@ -1,8 +1,7 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import os from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, ConnectionError, createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createChannelCredentials, createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
@@ -143,8 +142,8 @@ export class Agent {
     this.#capacity = capacity;
     this.#slots = capacity.slots;
 
-    const credentials = grpc.credentials.createInsecure();
-    const channelOptions = clientChannelOptions(o.token);
+    const credentials = createChannelCredentials(o.tls);
+    const channelOptions = clientChannelOptions(o.token, o.tls);
     const client = new pb.AgentsClient(o.coordinator, credentials, channelOptions);
     this.#client = client;
     const blobs = new pb.BlobsClient(o.coordinator, credentials, { ...channelOptions, channelOverride: client.getChannel() });

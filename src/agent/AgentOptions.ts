@@ -1,4 +1,4 @@
-import type { Logger } from '../protocol/index.ts';
+import type { ClientTls, Logger } from '../protocol/index.ts';
 
 /** Options of {@link Agent}. */
 export interface AgentOptions {
@@ -31,6 +31,11 @@ export interface AgentOptions {
   prefetch?: number;
   /** Agent token, sent as `authorization: Bearer <token>` on every call; default none. */
   token?: string;
+  /**
+   * TLS to the coordinator: `true` (system roots) or a custom CA, plus the client certificate a
+   * coordinator with `--tls-client-ca` requires from agents; default plaintext.
+   */
+  tls?: true | ClientTls;
   /** Node flags for the worker processes, e.g. `['--max-old-space-size=2048']`; default none. */
   workerExecArgv?: string[];
   /** Replace a worker process after it ran this many tasks (between tasks, never during one); default unlimited. */

@@ -1,4 +1,4 @@
-import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
+import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { ConnectionError, type Logger, type pb } from '../protocol/index.ts';
 
 const BACKOFF_FIRST_MS = 100;
@@ -134,7 +134,19 @@ export class CoordinatorLink {
         this.#o.onMessage(message);
       }
     });
-    call.on('error', (error: ServiceError) => this.#lost(call, error.details || error.message));
+    call.on('error', (error: ServiceError) => {
+      const start = this.#startWaiter;
+      if (call === this.#call && start !== undefined && (error.code === status.UNAUTHENTICATED || error.code === status.PERMISSION_DENIED)) {
+        // Credentials do not fix themselves by retrying: say so now rather than after the start timeout.
+        this.#startWaiter = undefined;
+        this.#closing = true;
+        clearTimeout(this.#registerTimer);
+        this.#call = undefined;
+        start.reject(new ConnectionError(`the coordinator at ${this.#o.address} refused this agent: ${error.details}`, { cause: error }));
+        return;
+      }
+      this.#lost(call, error.details || error.message);
+    });
     call.on('end', () => this.#lost(call, 'the coordinator ended the stream'));
     call.on('drain', () => {
       if (call === this.#call && this.#registered) this.#o.onWritable?.();

@@ -1,5 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { sha256Hex, type Logger, type pb } from '../protocol/index.ts';
+import { BlobAccess } from './auth/BlobAccess.ts';
+import { CallPrincipal } from './auth/CallPrincipal.ts';
 import type { BlobStore } from './BlobStore.ts';
 import { checkDigest, limitFlag, overLimit, resolveLimits, type Limits } from './limits/index.ts';
 import { statusError } from './statusError.ts';
@@ -17,6 +19,7 @@ export class BlobsService {
   private readonly store: BlobStore;
   private readonly log: Logger;
   private readonly limits: Limits;
+  private readonly access: BlobAccess;
   /** Announced bytes of the uploads admitted (held in memory until verified). */
   private uploadingBytes = 0;
   /**
@@ -27,10 +30,12 @@ export class BlobsService {
   private waitingBytes = 0;
   private readonly waiterBytes: number;
 
-  constructor(store: BlobStore, logger: Logger, limits: Limits = resolveLimits()) {
+  /** `access` says who may read which blob (default: in memory, nothing granted yet). */
+  constructor(store: BlobStore, logger: Logger, limits: Limits = resolveLimits(), access: BlobAccess = new BlobAccess()) {
     this.store = store;
     this.log = logger;
     this.limits = limits;
+    this.access = access;
     this.waiterBytes = READ_AHEAD_MESSAGES * limits.maxBlobChunkBytes;
   }
 
@@ -48,7 +53,9 @@ export class BlobsService {
           const bad = checkDigest(`HasBlobsRequest.digests[${i}]`, digests[i]);
           if (bad) return callback(statusError(bad.code, bad.message));
         }
-        callback(null, { present: digests.map((digest) => this.store.has(digest)) });
+        // A blob the caller may not read is absent to it: it uploads it, proving it holds the bytes.
+        const principal = CallPrincipal.of(call);
+        callback(null, { present: digests.map((digest) => this.store.has(digest) && this.access.presentFor(principal, digest)) });
       },
       put: (call, callback) => this.put(call, callback),
       get: (call) => void this.get(call),
@@ -162,7 +169,7 @@ export class BlobsService {
         return;
       }
       const stored = digest;
-      this.store.put(stored, data).then(
+      this.store.put(stored, data).then(() => this.access.grant(CallPrincipal.of(call), stored)).then(
         () => {
           this.log.debug({ digest: stored, size }, 'blob stored');
           answer(null, { digest: stored, size });
@@ -213,7 +220,8 @@ export class BlobsService {
     }
     let found: Buffer | undefined;
     try {
-      found = await this.store.get(digest);
+      // Someone else's blob answers like a missing one.
+      found = this.access.mayRead(CallPrincipal.of(call), digest) ? await this.store.get(digest) : undefined;
     } catch (error) {
       this.log.error({ err: error, digest }, 'reading a blob failed');
       call.emit('error', statusError(grpc.status.INTERNAL, `Get: reading blob ${digest} failed: ${(error as Error).message}`));

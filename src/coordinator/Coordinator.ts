@@ -5,13 +5,21 @@ import { HealthImplementation } from 'grpc-health-check';
 import { createLogger, pb, UsageError, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
+import { Authenticator } from './auth/Authenticator.ts';
+import { BlobAccess } from './auth/BlobAccess.ts';
+import { checkTokenSpec } from './auth/checkTokenSpec.ts';
+import { createServerCredentials } from './auth/createServerCredentials.ts';
+import type { ServerTls } from './auth/ServerTls.ts';
+import { TokensFile } from './auth/TokensFile.ts';
+import { TokenTable } from './auth/TokenTable.ts';
+import type { TokenSpec } from './auth/TokenSpec.ts';
 import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { createReflectionService } from './createReflectionService.ts';
 import { JobsService } from './JobsService.ts';
 import { CoordinatorMetrics } from './http/CoordinatorMetrics.ts';
 import { HttpSide, type HttpSideOptions } from './http/HttpSide.ts';
-import { malformedRequestInterceptor, principalOf, resolveLimits, withTolerantDeserializers, type Limits, type PrincipalOf } from './limits/index.ts';
+import { malformedRequestInterceptor, resolveLimits, withTolerantDeserializers, type Limits, type PrincipalOf } from './limits/index.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
 
@@ -21,7 +29,11 @@ export interface CoordinatorOptions {
   listen?: string;
   /** `host:port` of the HTTP side port (`/healthz`, `/readyz`, `/metrics`); none by default. */
   httpListen?: string;
-  /** Decides who may read `/metrics` and the dashboard's `/api/` on the HTTP side; default: everyone. */
+  /**
+   * Decides who may read `/metrics` and the dashboard's `/api/` on the HTTP side. Default: with
+   * tokens, `/api/` needs an admin token (`Authorization: Bearer`) and `/metrics` (aggregate counts,
+   * scraped by Prometheus) stays open; without tokens, everyone.
+   */
   httpAuthorize?: HttpSideOptions['authorize'];
   /** pino logger; default `createLogger({ name: 'coordinator' })`. */
   logger?: Logger;
@@ -44,8 +56,18 @@ export interface CoordinatorOptions {
    * unset ones keep their default (see `DEFAULT_LIMITS` and docs/security.md, "Limits").
    */
   limits?: Partial<Limits>;
-  /** Who a call is counted against for per-principal quotas; default: every call is `'anonymous'`. */
+  /** Who a call is counted against for per-principal quotas; default: the principal its token names (`'open'` without tokens). */
   principalOf?: PrincipalOf;
+  /**
+   * Tokens file (`ROLE PRINCIPAL TOKEN [expires=ISO-8601]` per line), re-read when it changes. With
+   * it or `tokens`, every call must carry a valid token; with neither the coordinator is open to
+   * anyone who can reach it (keep it on loopback). See docs/security.md.
+   */
+  tokensFile?: string;
+  /** Tokens given in code, in force alongside those of `tokensFile`. */
+  tokens?: readonly TokenSpec[];
+  /** TLS for every listener (gRPC and the HTTP side); with `clientCa`, agents must present a certificate it signed. */
+  tls?: ServerTls;
 }
 
 /** Names reported by `grpc.health.v1` ('' is the server as a whole). */
@@ -66,6 +88,8 @@ export class Coordinator {
   private readonly options: CoordinatorOptions;
   private readonly limits: Limits;
   private http: HttpSide | undefined;
+  private tokensFile: TokensFile | undefined;
+  private revalidation: NodeJS.Timeout | undefined;
   /** `grpc.health.v1`: SERVING for '' and every drover service while up, NOT_SERVING once stopping. */
   private readonly health = new HealthImplementation();
   /** Prometheus metrics; the scheduler reports final results to it. */
@@ -91,18 +115,45 @@ export class Coordinator {
   }
 
   /**
-   * Opens the store (resuming what it holds), binds the listen address (insecure for now) and
-   * starts serving.
+   * Reads the tokens, opens the store (resuming what it holds), binds the listen address (with TLS
+   * when configured) and starts serving.
    */
   async start(): Promise<void> {
     if (this.started) throw new UsageError('Coordinator.start() was already called');
     this.started = true;
     const { dataDir } = this.options;
-    if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const store = CoordinatorStore.open({
-      path: dataDir === undefined ? ':memory:' : join(dataDir, 'drover.sqlite'),
-      synchronous: this.options.synchronous ?? 'normal',
-    });
+    const tables: Array<() => TokenTable> = [];
+    if (this.options.tokens !== undefined) {
+      this.options.tokens.forEach((spec, i) => checkTokenSpec(spec, `Coordinator: tokens[${i}]`));
+      const table = new TokenTable(this.options.tokens);
+      tables.push(() => table);
+    }
+    if (this.options.tokensFile !== undefined) {
+      const file = new TokensFile(this.options.tokensFile, { logger: this.log });
+      this.tokensFile = file;
+      tables.push(() => file.table);
+    }
+    const auth = new Authenticator({ tables, agentCertificate: this.options.tls?.clientCa !== undefined });
+    if (!auth.isOpen) {
+      // Revoked and expired tokens also end the streams they opened (agent sessions, job streams).
+      this.revalidation = setInterval(() => {
+        const ended = auth.revalidate();
+        if (ended > 0) this.log.warn({ streams: ended }, 'ended streams whose token was revoked or expired');
+      }, 1000);
+      this.revalidation.unref();
+    }
+    let store: CoordinatorStore;
+    try {
+      if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      store = CoordinatorStore.open({
+        path: dataDir === undefined ? ':memory:' : join(dataDir, 'drover.sqlite'),
+        synchronous: this.options.synchronous ?? 'normal',
+      });
+    } catch (error) {
+      this.tokensFile?.close();
+      clearInterval(this.revalidation);
+      throw error;
+    }
     let scheduler: Scheduler | undefined;
     try {
       const blobs = dataDir === undefined ? new BlobStore() : await BlobStore.open(join(dataDir, 'blobs'));
@@ -131,10 +182,14 @@ export class Coordinator {
         interceptors: [malformedRequestInterceptor],
       });
       const limits = this.limits;
-      server.addService(withTolerantDeserializers(pb.JobsService), new JobsService(scheduler, this.log, { limits, principalOf: this.options.principalOf ?? principalOf }).handlers());
-      server.addService(withTolerantDeserializers(pb.AgentsService), new AgentsService(scheduler, this.log, limits).handlers());
-      server.addService(withTolerantDeserializers(pb.BlobsService), new BlobsService(blobs, this.log, limits).handlers());
-      server.addService(withTolerantDeserializers(pb.AdminService), new AdminService(scheduler).handlers());
+      const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'));
+      // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
+      const jobs = new JobsService(scheduler, this.log, { limits, blobAccess, ...(this.options.principalOf ? { principalOf: this.options.principalOf } : {}) });
+      server.addService(withTolerantDeserializers(pb.JobsService), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
+      server.addService(withTolerantDeserializers(pb.AgentsService), auth.guard(pb.AgentsService, new AgentsService(scheduler, this.log, limits).handlers(), { default: ['agent'] }));
+      server.addService(withTolerantDeserializers(pb.BlobsService), auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, limits, blobAccess).handlers(), { default: ['client', 'admin', 'agent'] }));
+      server.addService(withTolerantDeserializers(pb.AdminService), auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
+      // Health and reflection stay open (probes and grpcurl carry no token); they reveal no data.
       this.health.addToServer(server);
       try {
         createReflectionService().addToServer(server);
@@ -145,7 +200,7 @@ export class Coordinator {
       this.scheduler = scheduler;
       this.server = server;
       const port = await new Promise<number>((resolve, reject) => {
-        server.bindAsync(this.listen, grpc.ServerCredentials.createInsecure(), (error, boundPort) => {
+        server.bindAsync(this.listen, createServerCredentials(this.options.tls), (error, boundPort) => {
           if (error) reject(error);
           else resolve(boundPort);
         });
@@ -158,7 +213,7 @@ export class Coordinator {
           jobs: () => scheduler!.jobSummaries(),
           ready: () => this.stopping === undefined && this.server !== undefined,
           metrics: this.metrics,
-        }, this.log, { authorize: this.options.httpAuthorize });
+        }, this.log, { authorize: this.options.httpAuthorize ?? (auth.isOpen ? undefined : auth.httpAuthorizer()), tls: this.options.tls });
         await http.start();
         this.http = http;
       }
@@ -167,6 +222,9 @@ export class Coordinator {
     } catch (error) {
       await this.http?.stop();
       this.http = undefined;
+      this.tokensFile?.close();
+      this.tokensFile = undefined;
+      clearInterval(this.revalidation);
       this.scheduler = undefined;
       this.server?.forceShutdown();
       this.server = undefined;
@@ -174,7 +232,10 @@ export class Coordinator {
       else store.close();
       throw error;
     }
-    this.log.info({ address: this.boundAddress, dataDir: dataDir ?? null }, 'coordinator listening');
+    this.log.info(
+      { address: this.boundAddress, dataDir: dataDir ?? null, tls: this.options.tls !== undefined, mtlsAgents: this.options.tls?.clientCa !== undefined, auth: auth.isOpen ? 'open' : 'tokens' },
+      'coordinator listening',
+    );
   }
 
   /** The `host:port` actually bound (the port resolved when 0 was asked for); known once `start()` resolved. */
@@ -199,6 +260,8 @@ export class Coordinator {
   }
 
   private async shutdown(): Promise<void> {
+    this.tokensFile?.close();
+    clearInterval(this.revalidation);
     // Health checkers (grpcurl, Kubernetes gRPC probes) see the coordinator going before it goes.
     for (const service of SERVICE_NAMES) this.health.setStatus(service, 'NOT_SERVING');
     this.scheduler?.shutdown();

@@ -28,6 +28,8 @@ export type JobLifecycle = 'open' | 'completed' | 'cancelled' | 'failed';
 export interface JobSpec {
   id: string;
   name: string;
+  /** Principal that opened the job: only it (and admins) may see, attach to or cancel it. */
+  owner: string;
   function: pb.FunctionRef;
   requires: pb.Requirements | undefined;
   timeoutMs: number;
@@ -41,10 +43,11 @@ export interface JobSpec {
 }
 
 /** The job spec an `OpenJob` asks for (the message is already validated: it names a function). */
-export function jobSpecOf(open: pb.OpenJob, id: string): JobSpec {
+export function jobSpecOf(open: pb.OpenJob, id: string, owner: string): JobSpec {
   return {
     id,
     name: open.name,
+    owner,
     function: open.function!,
     requires: open.requires,
     timeoutMs: open.timeoutMs,
@@ -65,6 +68,8 @@ export class JobState {
   readonly no: number;
   readonly id: string;
   readonly name: string;
+  /** Principal that opened the job (`''` on a coordinator without tokens). */
+  readonly owner: string;
   readonly function: pb.FunctionRef;
   readonly requires: pb.Requirements | undefined;
   /** Slots each task occupies on an agent (`requires.cpus`, at least 1). */
@@ -135,6 +140,7 @@ export class JobState {
     this.no = no;
     this.id = spec.id;
     this.name = spec.name;
+    this.owner = spec.owner;
     this.function = spec.function;
     this.requires = spec.requires;
     this.slots = Math.max(1, spec.requires?.cpus ?? 0);
@@ -160,7 +166,7 @@ export class JobState {
   static fromRow(row: JobRow, log: Logger): JobState {
     const open = pb.OpenJob.decode(row.spec);
     const job = new JobState(
-      { ...jobSpecOf(open, row.id), name: row.name },
+      { ...jobSpecOf(open, row.id, row.owner), name: row.name },
       row.no,
       log,
       row.createdAtMs,
@@ -190,6 +196,7 @@ export class JobState {
       no: this.no,
       id: this.id,
       name: this.name,
+      owner: this.owner,
       spec: this.specBytes,
       state: this.state,
       endMessage: this.endMessage,
@@ -232,7 +239,7 @@ export class JobState {
       tasksRunning,
       createdAtMs: row.createdAtMs,
       inputEnded: row.inputEnded,
-      owner: '',
+      owner: row.owner,
     };
   }
 }

@@ -1,7 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger, pb } from '../protocol/index.ts';
+import type { BlobAccess } from './auth/BlobAccess.ts';
+import { CallPrincipal } from './auth/CallPrincipal.ts';
+import { mayAccess } from './auth/mayAccess.ts';
 import { jobSpecOf, type JobSink, type JobState } from './JobState.ts';
-import { checkJobId, limitFlag, PrincipalQuotas, principalOf, resolveLimits, validateOpenJob, validateTaskInputs, type Limits, type PrincipalOf, type Violation } from './limits/index.ts';
+import { checkJobId, limitFlag, PrincipalQuotas, resolveLimits, validateOpenJob, validateTaskInputs, type Limits, type PrincipalOf, type Violation } from './limits/index.ts';
 import type { Scheduler } from './Scheduler.ts';
 import { statusError } from './statusError.ts';
 
@@ -21,15 +24,21 @@ export class JobsService {
   private readonly limits: Limits;
   private readonly principalOf: PrincipalOf;
   private readonly quotas: PrincipalQuotas;
+  private readonly blobAccess: BlobAccess | undefined;
   /** Where each job's next chunk must start (`first_index`), known for jobs whose inputs came through here. */
   private readonly nextIndex = new WeakMap<JobState, number>();
 
-  constructor(scheduler: Scheduler, logger: Logger, bounds: { limits?: Limits; principalOf?: PrincipalOf } = {}) {
+  /**
+   * `limits` bound what clients send; `principalOf` names who a call's quotas count against (default:
+   * the authenticated principal); with `blobAccess`, a job may only name a bundle its client may read.
+   */
+  constructor(scheduler: Scheduler, logger: Logger, options: { limits?: Limits; principalOf?: PrincipalOf; blobAccess?: BlobAccess } = {}) {
     this.scheduler = scheduler;
     this.log = logger;
-    this.limits = bounds.limits ?? resolveLimits();
-    this.principalOf = bounds.principalOf ?? principalOf;
+    this.limits = options.limits ?? resolveLimits();
+    this.principalOf = options.principalOf ?? ((call) => CallPrincipal.of(call).name);
     this.quotas = new PrincipalQuotas(this.limits);
+    this.blobAccess = options.blobAccess;
   }
 
   /** The handlers to pass to `server.addService(pb.JobsService, ...)`. */
@@ -39,10 +48,10 @@ export class JobsService {
       cancel: (call, callback) => {
         const bad = checkJobId('CancelJobRequest.job_id', call.request.jobId);
         if (bad) return callback(statusError(bad.code, bad.message));
-        const job = this.scheduler.jobById(call.request.jobId);
+        const job = this.visibleJob(call, call.request.jobId) ? this.scheduler.jobById(call.request.jobId) : undefined;
         if (job) {
           callback(null, { cancelled: this.scheduler.cancelJob(job, 'cancelled by Jobs.Cancel') });
-        } else if (this.scheduler.hasJob(call.request.jobId)) {
+        } else if (this.scheduler.hasJob(call.request.jobId) && this.visibleJob(call, call.request.jobId)) {
           callback(null, { cancelled: false });
         } else {
           callback(statusError(grpc.status.NOT_FOUND, `no job with id ${JSON.stringify(call.request.jobId)}`));
@@ -52,13 +61,23 @@ export class JobsService {
         const bad = checkJobId('GetJobRequest.job_id', call.request.jobId);
         if (bad) return callback(statusError(bad.code, bad.message));
         const info = this.scheduler.jobInfo(call.request.jobId);
-        if (info) callback(null, info);
+        if (info && mayAccess(CallPrincipal.of(call), info.owner)) callback(null, info);
         else callback(statusError(grpc.status.NOT_FOUND, `no job with id ${JSON.stringify(call.request.jobId)}`));
       },
-      list: (_call, callback) => {
-        callback(null, { jobs: this.scheduler.listJobs() });
+      list: (call, callback) => {
+        const principal = CallPrincipal.of(call);
+        callback(null, { jobs: this.scheduler.listJobs().filter((info) => mayAccess(principal, info.owner)) });
       },
     };
+  }
+
+  /**
+   * Whether the caller may see the job: its own, or any for an admin. Someone else's job answers
+   * exactly like a job that does not exist (NOT_FOUND), so ids do not leak.
+   */
+  private visibleJob(call: object, jobId: string): boolean {
+    const info = this.scheduler.jobInfo(jobId);
+    return info !== undefined && mayAccess(CallPrincipal.of(call), info.owner);
   }
 
   private run(call: grpc.ServerDuplexStream<pb.JobRequest, pb.JobResponse>): void {
@@ -136,7 +155,7 @@ export class JobsService {
               return;
             }
             clearTimeout(openTimer);
-            const attached = this.scheduler.attachJob(jobId, afterRseq, sink);
+            const attached = this.visibleJob(call, jobId) ? this.scheduler.attachJob(jobId, afterRseq, sink) : undefined;
             if (attached === undefined) {
               fail(grpc.status.NOT_FOUND, `AttachJob: no job with id ${JSON.stringify(jobId)} on this coordinator (never opened here, or ended and forgotten)`);
             } else if (attached !== 'ended') {
@@ -156,7 +175,14 @@ export class JobsService {
           }
           clearTimeout(openTimer);
           const open = msg.value;
-          job = this.scheduler.openJob(jobSpecOf(open, open.jobId), sink);
+          const caller = CallPrincipal.of(call);
+          const bundle = open.function!.bundleDigest;
+          // Running another principal's bundle could reveal what it holds (code, embedded data).
+          if (this.blobAccess !== undefined && !this.blobAccess.mayRead(caller, bundle)) {
+            fail(grpc.status.FAILED_PRECONDITION, `OpenJob: bundle ${bundle} is not among the blobs you uploaded; upload it (Blobs.Put) before opening a job that uses it`);
+            return;
+          }
+          job = this.scheduler.openJob(jobSpecOf(open, open.jobId, caller.name), sink);
           this.quotas.add(principal, job);
           this.nextIndex.set(job, 0);
           return;

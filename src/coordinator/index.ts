@@ -21,5 +21,9 @@
  * @module
  */
 export { Coordinator, type CoordinatorOptions } from './Coordinator.ts';
+export type { ServerTls } from './auth/ServerTls.ts';
+export type { TokenSpec } from './auth/TokenSpec.ts';
+export type { Role } from './auth/Role.ts';
+export { AuthConfigError } from './auth/AuthConfigError.ts';
 export type { CoordinatorMetrics } from './http/CoordinatorMetrics.ts';
 export { DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, limitFlag, type Limits } from './limits/index.ts';

@@ -13,6 +13,8 @@ export { decodeValue } from './codec/decodeValue.ts';
 export { sha256Hex } from './sha256Hex.ts';
 export { MAX_MESSAGE_BYTES } from './MAX_MESSAGE_BYTES.ts';
 export { clientChannelOptions } from './clientChannelOptions.ts';
+export { createChannelCredentials } from './createChannelCredentials.ts';
+export type { ClientTls } from './ClientTls.ts';
 export { createLogger, type Logger, type LoggerOptions } from './createLogger.ts';
 export { DroverError, type DroverErrorOptions } from './errors/DroverError.ts';
 export { TaskError, type TaskErrorDetails, type TaskFailureKind } from './errors/TaskError.ts';

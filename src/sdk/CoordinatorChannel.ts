@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, ConnectionError, pb } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createChannelCredentials, pb, type ClientTls } from '../protocol/index.ts';
 
 /** What a job stream writes: a request, or one already encoded (input batches kept for replay). */
 export type JobRunRequest = pb.JobRequest | Uint8Array;
@@ -8,6 +8,8 @@ export type JobRunRequest = pb.JobRequest | Uint8Array;
 export interface CoordinatorChannelOptions {
   address: string;
   token?: string;
+  /** TLS: `true` (system roots) or a custom CA / client certificate; default plaintext. */
+  tls?: true | ClientTls;
   /** How long a job whose stream broke keeps trying to re-attach; default 60 s. */
   reconnectTimeoutMs?: number;
 }
@@ -26,8 +28,8 @@ export class CoordinatorChannel {
   constructor(options: CoordinatorChannelOptions) {
     this.address = options.address;
     this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
-    const credentials = grpc.credentials.createInsecure();
-    const channelOptions = clientChannelOptions(options.token);
+    const credentials = createChannelCredentials(options.tls);
+    const channelOptions = clientChannelOptions(options.token, options.tls);
     this.jobs = new pb.JobsClient(options.address, credentials, channelOptions);
     const shared = { ...channelOptions, channelOverride: this.jobs.getChannel() };
     this.blobs = new pb.BlobsClient(options.address, credentials, shared);

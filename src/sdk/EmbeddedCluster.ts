@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Agent } from '../agent/index.ts';
 import { Coordinator } from '../coordinator/index.ts';
 import { createLogger, type Logger } from '../protocol/index.ts';
@@ -13,14 +14,20 @@ export interface EmbeddedClusterOptions {
  * A coordinator and one agent inside the caller's process (the agent's workers are child
  * processes), on an ephemeral loopback port: what `connect()` gives when no address is set,
  * so a script runs on a laptop unchanged and on a cluster by setting `DROVER_ADDRESS`.
+ *
+ * The coordinator takes only two random tokens made for this process (a client one and an agent
+ * one, never printed or logged), so other local users cannot submit code to it or join it.
  */
 export class EmbeddedCluster {
   readonly coordinator: Coordinator;
   readonly agent: Agent;
+  /** The client token this cluster's coordinator accepts (what `connect()` uses). */
+  readonly clientToken: string;
 
-  private constructor(coordinator: Coordinator, agent: Agent) {
+  private constructor(coordinator: Coordinator, agent: Agent, clientToken: string) {
     this.coordinator = coordinator;
     this.agent = agent;
+    this.clientToken = clientToken;
   }
 
   get address(): string {
@@ -29,10 +36,20 @@ export class EmbeddedCluster {
 
   static async start(options: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
     const logger = options.logger ?? createLogger({ name: 'drover', level: process.env.DROVER_LOG_LEVEL ?? 'warn' });
-    const coordinator = new Coordinator({ listen: '127.0.0.1:0', logger: logger.child({ role: 'coordinator' }) });
+    const clientToken = randomBytes(32).toString('hex');
+    const agentToken = randomBytes(32).toString('hex');
+    const coordinator = new Coordinator({
+      listen: '127.0.0.1:0',
+      logger: logger.child({ role: 'coordinator' }),
+      tokens: [
+        { role: 'client', principal: 'local', token: clientToken },
+        { role: 'agent', principal: 'local-agent', token: agentToken },
+      ],
+    });
     await coordinator.start();
     const agent = new Agent({
       coordinator: coordinator.address,
+      token: agentToken,
       ...(options.processes !== undefined ? { processes: options.processes } : {}),
       logger: logger.child({ role: 'agent' }),
     });
@@ -42,7 +59,7 @@ export class EmbeddedCluster {
       await coordinator.stop();
       throw err;
     }
-    return new EmbeddedCluster(coordinator, agent);
+    return new EmbeddedCluster(coordinator, agent, clientToken);
   }
 
   /** Stop the agent (killing its workers) and then the coordinator. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { UsageError, type ClientTls } from '../protocol/index.ts';
 import { CoordinatorChannel } from './CoordinatorChannel.ts';
 import { EmbeddedCluster } from './EmbeddedCluster.ts';
 import { Pool } from './Pool.ts';
@@ -6,8 +8,14 @@ import { Pool } from './Pool.ts';
 export interface ConnectOptions {
   /** Coordinator `host:port`. Default `DROVER_ADDRESS`; when neither is set, an embedded local cluster starts. */
   address?: string;
-  /** Client token. Default `DROVER_TOKEN`. */
+  /** Client token. Default `DROVER_TOKEN`, else the contents of the file `DROVER_TOKEN_FILE` names (what `drover local` prints). */
   token?: string;
+  /**
+   * TLS to the coordinator: `true` verifies it against the system's root CAs; `{ ca }` against a
+   * custom CA (PEM contents or a file path), with optional `cert`/`key` and `serverName`. Default:
+   * `{ ca: DROVER_TLS_CA }` when that is set, else plaintext. Ignored by the embedded cluster.
+   */
+  tls?: true | ClientTls;
   /** Worker processes of the embedded cluster (like `Pool(processes=2)`); default one per core. */
   processes?: number;
   /** How long to wait for the coordinator to answer. Default 10 s. */
@@ -32,14 +40,20 @@ export interface ConnectOptions {
  */
 export async function connect(options: ConnectOptions = {}): Promise<Pool> {
   const address = options.address ?? (process.env.DROVER_ADDRESS || undefined);
-  const token = options.token ?? (process.env.DROVER_TOKEN || undefined);
+  let token = options.token ?? (process.env.DROVER_TOKEN || undefined) ?? readTokenFile(process.env.DROVER_TOKEN_FILE || undefined);
+  const envCa = process.env.DROVER_TLS_CA || undefined;
+  let tls = options.tls ?? (envCa !== undefined ? { ca: envCa } : undefined);
   let cluster: EmbeddedCluster | undefined;
   if (!address) {
     cluster = await EmbeddedCluster.start(options.processes !== undefined ? { processes: options.processes } : {});
+    // The embedded coordinator takes only its own random per-process token, on loopback.
+    token = cluster.clientToken;
+    tls = undefined;
   }
   const channel = new CoordinatorChannel({
     address: address ?? cluster!.address,
     ...(token ? { token } : {}),
+    ...(tls !== undefined ? { tls } : {}),
     ...(options.reconnectTimeoutMs !== undefined ? { reconnectTimeoutMs: options.reconnectTimeoutMs } : {}),
   });
   try {
@@ -50,4 +64,14 @@ export async function connect(options: ConnectOptions = {}): Promise<Pool> {
     throw err;
   }
   return new Pool(channel, cluster);
+}
+
+/** The token held in `path` (whitespace around it ignored). */
+function readTokenFile(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8').trim() || undefined;
+  } catch (error) {
+    throw new UsageError(`DROVER_TOKEN_FILE=${path}: ${(error as Error).message}`, { cause: error });
+  }
 }

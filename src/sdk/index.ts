@@ -38,4 +38,5 @@ export {
   CodecError,
   UsageError,
   type TaskFailureKind,
+  type ClientTls,
 } from '../protocol/index.ts';

@@ -13,10 +13,7 @@ export const PENDING_CLI: {
   commands: [],
   /** Options not in this branch yet, by command. */
   options: {
-    coordinator: ['--tokens-file', '--tls-cert', '--tls-key', '--tls-client-ca'],
-    local: ['--tokens-file', '--tls-cert', '--tls-key'],
-    agent: ['--token-file', '--tls', '--tls-ca', '--tls-cert', '--tls-key'],
   },
   /** Environment variables not read anywhere in src/ yet. */
-  env: ['DROVER_TOKENS_FILE', 'DROVER_TLS_CERT', 'DROVER_TLS_KEY', 'DROVER_TLS_CLIENT_CA'],
+  env: [],
 };

@@ -1,12 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { createLogger } from '../../protocol/index.ts';
+import { connectionOptions, type ConnectionFlags } from '../connectionOptions.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { parseKeyValue, parsePositiveInt, parseResource } from '../parseKeyValue.ts';
+import { resolveConnection } from '../resolveConnection.ts';
 
-interface AgentFlags {
-  coordinator: string;
+interface AgentFlags extends ConnectionFlags {
   processes?: number;
   name?: string;
   label: Record<string, string>;
@@ -29,9 +30,9 @@ function parseNonNegativeInt(value: string): number {
 
 /** `drover agent`: run an agent that executes tasks for a coordinator. */
 export function agentCommand(): Command {
-  return new Command('agent')
-    .description('run an agent: registers this machine’s capacity and runs tasks in a pool of worker processes')
-    .option('--coordinator <host:port>', 'coordinator address (default DROVER_ADDRESS or 127.0.0.1:7070)')
+  const command = new Command('agent').description('run an agent: registers this machine’s capacity and runs tasks in a pool of worker processes');
+  // --coordinator, --token-file, --tls, --tls-ca, --tls-cert/--tls-key (client certificate for mTLS).
+  return connectionOptions(command)
     .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
     .option('--name <name>', 'agent name shown in results (default hostname-pid)')
     .option('--label <key=value>', 'label tasks can require (repeatable)', parseKeyValue, {})
@@ -45,8 +46,11 @@ export function agentCommand(): Command {
     .option('--gid <n>', 'group id of the worker processes with --uid (default: the same number as --uid)', parseNonNegativeInt)
     .action(async (opts: AgentFlags) => {
       const logger = createLogger({ name: 'agent', level: opts.logLevel });
+      const connection = resolveConnection(opts);
       const agent = new Agent({
-        coordinator: opts.coordinator ?? process.env.DROVER_ADDRESS ?? '127.0.0.1:7070',
+        coordinator: connection.address ?? '127.0.0.1:7070',
+        ...(connection.token !== undefined ? { token: connection.token } : {}),
+        ...(connection.tls !== undefined ? { tls: connection.tls } : {}),
         ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         labels: opts.label,

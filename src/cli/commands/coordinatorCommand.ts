@@ -3,8 +3,12 @@ import { Coordinator, DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, limitFlag, type Limits
 import { createLogger } from '../../protocol/index.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
+import { readServerSecurity, type ServerSecurityFlags } from '../readServerSecurity.ts';
 import { refuseOpenListen } from '../refuseOpenListen.ts';
+import { serverSecurityOptions } from '../serverSecurityOptions.ts';
 import { parsePositiveInt } from '../parseKeyValue.ts';
+
+type CoordinatorFlags = { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags & Partial<Limits>;
 
 /** `drover coordinator`: run the coordinator. */
 export function coordinatorCommand(): Command {
@@ -15,14 +19,18 @@ export function coordinatorCommand(): Command {
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state (jobs, tasks, results, blobs); restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
-    .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt)
+    .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect before they run elsewhere (default 5000)', parsePositiveInt);
+  for (const option of serverSecurityOptions()) command.addOption(option);
+  command
     .addOption(logLevelOption())
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & Partial<Limits>) => {
+    .action(async (opts: CoordinatorFlags) => {
       const logger = createLogger({ name: 'coordinator', level: opts.logLevel });
-      refuseOpenListen(opts.listen, opts.insecure, logger);
+      const security = readServerSecurity(opts);
+      refuseOpenListen(opts.listen, opts.insecure, logger, { tokens: security.tokensFile !== undefined, tls: security.tls !== undefined });
       const coordinator = new Coordinator({
         listen: opts.listen,
         logger,
+        ...security,
         ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
         ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
@@ -32,7 +40,7 @@ export function coordinatorCommand(): Command {
       await coordinator.start();
       // One plain line on stdout, so scripts and tests can learn the bound port.
       process.stdout.write(`drover coordinator listening on ${coordinator.address}\n`);
-      if (coordinator.httpAddress !== undefined) process.stdout.write(`dashboard at http://${coordinator.httpAddress}/\n`);
+      if (coordinator.httpAddress !== undefined) process.stdout.write(`dashboard at ${security.tls ? 'https' : 'http'}://${coordinator.httpAddress}/\n`);
       onShutdownSignal(logger, () => coordinator.stop());
     });
   // One flag per limit (`maxTaskBytes` → `--max-task-bytes <n>`), named and described by the limits module.

@@ -1,15 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { Coordinator } from '../../coordinator/index.ts';
 import { createLogger } from '../../protocol/index.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
+import { readServerSecurity, type ServerSecurityFlags } from '../readServerSecurity.ts';
 import { refuseOpenListen } from '../refuseOpenListen.ts';
+import { serverSecurityOptions } from '../serverSecurityOptions.ts';
 import { parsePositiveInt } from '../parseKeyValue.ts';
 
 /** `drover local`: a coordinator and an agent in one process, for a workstation. */
 export function localCommand(): Command {
-  return new Command('local')
+  const command = new Command('local')
     .description('run a coordinator and an agent on this machine (point scripts at it with DROVER_ADDRESS)')
     .option('--listen <host:port>', 'gRPC address to listen on', '127.0.0.1:7070')
     .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
@@ -17,14 +23,44 @@ export function localCommand(): Command {
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state; restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
-    .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect (default 5000)', parsePositiveInt)
+    .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect (default 5000)', parsePositiveInt);
+  for (const option of serverSecurityOptions({ tls: false })) command.addOption(option);
+  return command
     .addOption(logLevelOption())
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string }) => {
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags) => {
       const logger = createLogger({ name: 'drover', level: opts.logLevel });
-      refuseOpenListen(opts.listen, opts.insecure, logger);
+      const security = readServerSecurity(opts);
+      refuseOpenListen(opts.listen, opts.insecure, logger, { tokens: security.tokensFile !== undefined, tls: security.tls !== undefined });
+      // The in-process agent joins with a random agent token. Without --tokens-file, clients use a
+      // random client token too, written to a file only this user can read (never printed).
+      const agentToken = randomBytes(32).toString('hex');
+      let tokenDir: string | undefined;
+      let clientTokenFile: string | undefined;
+      const tokens: Array<{ role: 'admin' | 'agent'; principal: string; token: string }> = [{ role: 'agent', principal: 'local-agent', token: agentToken }];
+      if (security.tokensFile === undefined) {
+        const clientToken = randomBytes(32).toString('hex');
+        // Admin: the one user of a workstation cluster sees everything, the dashboard included.
+        tokens.push({ role: 'admin', principal: 'local', token: clientToken });
+        tokenDir = mkdtempSync(join(tmpdir(), 'drover-local-'));
+        clientTokenFile = join(tokenDir, 'token');
+        writeFileSync(clientTokenFile, `${clientToken}\n`, { mode: 0o600 });
+      }
+      const removeTokenDir = (): void => {
+        if (tokenDir !== undefined) rmSync(tokenDir, { recursive: true, force: true });
+      };
+      process.once('exit', removeTokenDir);
+      // A signal while starting (before the drain handler below) must not leave the token behind.
+      const stopWhileStarting = (signal: NodeJS.Signals): void => {
+        removeTokenDir();
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGTERM', stopWhileStarting);
+      process.once('SIGINT', stopWhileStarting);
       const coordinator = new Coordinator({
         listen: opts.listen,
         logger: logger.child({ role: 'coordinator' }),
+        ...security,
+        tokens,
         ...(opts.data !== undefined ? { dataDir: opts.data } : {}),
         ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
@@ -33,16 +69,24 @@ export function localCommand(): Command {
       await coordinator.start();
       const agent = new Agent({
         coordinator: coordinator.address,
+        token: agentToken,
         ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
         logger: logger.child({ role: 'agent' }),
       });
       await agent.start();
+      // One line a shell can eval (the token itself stays in its file), then the line scripts wait for.
+      process.stdout.write(`export DROVER_ADDRESS=${coordinator.address}${clientTokenFile !== undefined ? ` DROVER_TOKEN_FILE=${clientTokenFile}` : ''}\n`);
       process.stdout.write(`drover coordinator listening on ${coordinator.address}\n`);
-      if (coordinator.httpAddress !== undefined) process.stdout.write(`dashboard at http://${coordinator.httpAddress}/\n`);
-      process.stdout.write(`export DROVER_ADDRESS=${coordinator.address}\n`);
+      if (coordinator.httpAddress !== undefined) {
+        const where = clientTokenFile !== undefined ? ` (its token is in ${clientTokenFile})` : '';
+        process.stdout.write(`dashboard at http://${coordinator.httpAddress}/${where}\n`);
+      }
+      process.off('SIGTERM', stopWhileStarting);
+      process.off('SIGINT', stopWhileStarting);
       onShutdownSignal(logger, async () => {
         await agent.stop({ drain: true });
         await coordinator.stop();
+        removeTokenDir();
       });
     });
 }

@@ -23,7 +23,7 @@ export { checkJobId } from './checkJobId.ts';
 export { checkDigest } from './checkDigest.ts';
 export { overLimit } from './overLimit.ts';
 export { PrincipalQuotas } from './PrincipalQuotas.ts';
-export { principalOf, type PrincipalOf } from './principalOf.ts';
+export type { PrincipalOf } from './PrincipalOf.ts';
 export { LIMIT_DESCRIPTIONS } from './LIMIT_DESCRIPTIONS.ts';
 export { MalformedRequest } from './MalformedRequest.ts';
 export { withTolerantDeserializers } from './withTolerantDeserializers.ts';

@@ -1,6 +1,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { JobLifecycle } from '../JobState.ts';
 import type { JobRow } from './JobRow.ts';
+import { migrateSchema } from './migrateSchema.ts';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
 import type { TaskRow } from './TaskRow.ts';
 
@@ -123,8 +124,8 @@ export class CoordinatorStore {
     this.db = db;
     this.upsertJob = db.prepare(`
       INSERT INTO jobs (no, id, name, spec, state, end_message, created_at_ms, tasks_submitted, input_ended,
-                        total_tasks, tasks_completed, tasks_failed, last_rseq, received_rseq, purged)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        total_tasks, tasks_completed, tasks_failed, last_rseq, received_rseq, purged, owner)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (no) DO UPDATE SET state = excluded.state, end_message = excluded.end_message,
         tasks_submitted = excluded.tasks_submitted, input_ended = excluded.input_ended,
         total_tasks = excluded.total_tasks, tasks_completed = excluded.tasks_completed,
@@ -174,6 +175,7 @@ export class CoordinatorStore {
       }
       db.exec('BEGIN IMMEDIATE');
       db.exec(SCHEMA_SQL);
+      migrateSchema(db, version);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       db.exec('COMMIT');
     } catch (error) {
@@ -267,7 +269,7 @@ export class CoordinatorStore {
         const r = job.toRow();
         this.upsertJob.run(
           r.no, r.id, r.name, r.spec, r.state, r.endMessage, r.createdAtMs, r.tasksSubmitted, r.inputEnded ? 1 : 0,
-          r.totalTasks, r.tasksCompleted, r.tasksFailed, r.lastRseq, r.receivedRseq, r.purged ? 1 : 0,
+          r.totalTasks, r.tasksCompleted, r.tasksFailed, r.lastRseq, r.receivedRseq, r.purged ? 1 : 0, r.owner,
         );
         rows += 1;
       }
@@ -354,6 +356,7 @@ export class CoordinatorStore {
       no: r.no as number,
       id: r.id as string,
       name: r.name as string,
+      owner: r.owner as string,
       spec: r.spec as Uint8Array,
       state: r.state as JobLifecycle,
       endMessage: r.end_message as string,

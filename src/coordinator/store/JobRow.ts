@@ -6,6 +6,8 @@ export interface JobRow {
   no: number;
   id: string;
   name: string;
+  /** Principal that opened the job (`''`: opened on a coordinator without tokens, or before owners were stored). */
+  owner: string;
   /** `drover.v1.OpenJob` as the job was opened, protobuf-encoded. */
   spec: Uint8Array;
   state: JobLifecycle;

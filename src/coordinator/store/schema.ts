@@ -6,7 +6,7 @@
  * final result; a result row lives until the client has received it (`results_received`) or the
  * job's rows are purged. A purged job keeps only its `jobs` row, for `Jobs.Get`/`List`.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -24,7 +24,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   tasks_failed    INTEGER NOT NULL DEFAULT 0,
   last_rseq       INTEGER NOT NULL DEFAULT 0, -- rseq of the job's last durable result
   received_rseq   INTEGER NOT NULL DEFAULT 0, -- the client confirmed every result through this rseq
-  purged          INTEGER NOT NULL DEFAULT 0  -- tasks and results deleted: only this row is left
+  purged          INTEGER NOT NULL DEFAULT 0, -- tasks and results deleted: only this row is left
+  owner           TEXT NOT NULL DEFAULT ''    -- principal that opened the job (schema 2)
 );
 CREATE TABLE IF NOT EXISTS tasks (
   job         INTEGER NOT NULL,

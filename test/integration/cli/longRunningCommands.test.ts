@@ -32,6 +32,8 @@ async function start(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {})
 describe('--log-level', () => {
   it('info logs the coordinator starting; warn does not; DROVER_LOG_LEVEL is the default', async () => {
     const info = await start(['coordinator', '--listen', '127.0.0.1:0', '--log-level', 'info'], /listening on (\S+)/);
+    // pino writes stderr asynchronously: the log line may land just after the stdout line.
+    for (let i = 0; i < 100 && !/coordinator listening/.test(info.stderr()); i++) await new Promise((r) => setTimeout(r, 20));
     expect(info.stderr()).toMatch(/coordinator listening/);
     const quiet = await start(['coordinator', '--listen', '127.0.0.1:0', '--log-level', 'warn'], /listening on (\S+)/);
     const fromEnv = await start(['coordinator', '--listen', '127.0.0.1:0'], /listening on (\S+)/, { DROVER_LOG_LEVEL: 'error' });

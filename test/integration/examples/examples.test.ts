@@ -40,10 +40,10 @@ describe('examples', () => {
     expect(err.stderr).toMatch(/DROVER_ADDRESS/);
   });
 
-  it('`drover local` serves a script pointed at it with DROVER_ADDRESS', async () => {
-    const { child, match } = await startDrover(['local', '--listen', '127.0.0.1:0', '--processes', '2'], /export DROVER_ADDRESS=(\S+)/);
+  it('`drover local` serves a script pointed at it with DROVER_ADDRESS and its DROVER_TOKEN_FILE', async () => {
+    const { child, match } = await startDrover(['local', '--listen', '127.0.0.1:0', '--processes', '2'], /export DROVER_ADDRESS=(\S+) DROVER_TOKEN_FILE=(\S+)/);
     cleanup.push(() => stopProcess(child));
-    const env = { ...process.env, DROVER_ADDRESS: match[1]! };
+    const env = { ...process.env, DROVER_ADDRESS: match[1]!, DROVER_TOKEN_FILE: match[2]! };
     const { stdout } = await run(process.execPath, [example('primes'), '100000', '8'], { env, timeout: 60_000 });
     expect(stdout).toMatch(/primes below 100,000: 9,592/);
   });

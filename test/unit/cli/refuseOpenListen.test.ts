@@ -16,4 +16,16 @@ describe('listening beyond loopback', () => {
     expect(() => refuseOpenListen('0.0.0.0:7070', true, logger)).not.toThrow();
     expect(() => refuseOpenListen('127.0.0.1:7070', false, logger)).not.toThrow();
   });
+
+  it('accepts a non-loopback listen with tokens, warning when there is no TLS', () => {
+    const warnings: string[] = [];
+    const logger = createLogger({ name: 'test', level: 'silent' });
+    logger.warn = ((_obj: unknown, message: string) => void warnings.push(message)) as typeof logger.warn;
+    expect(() => refuseOpenListen('0.0.0.0:7070', false, logger, { tokens: true, tls: false })).not.toThrow();
+    expect(warnings).toEqual([expect.stringMatching(/without TLS/)]);
+    refuseOpenListen('0.0.0.0:7070', false, logger, { tokens: true, tls: true });
+    expect(warnings).toHaveLength(1);
+    refuseOpenListen('0.0.0.0:7070', true, logger, { tokens: false, tls: true });
+    expect(warnings[1]).toMatch(/INSECURE/);
+  });
 });

@@ -26,6 +26,7 @@ function jobRow(no: number, overrides: Partial<JobRow> = {}): JobRow {
     no,
     id: `j-${no}`,
     name: 'job',
+    owner: '',
     spec: new Uint8Array([1, 2, 3]),
     state: 'open',
     endMessage: '',
@@ -107,7 +108,7 @@ describe('CoordinatorStore', () => {
       import { CoordinatorStore } from ${JSON.stringify(storeModule)};
       const store = CoordinatorStore.open({ path: ${JSON.stringify(path)} });
       const no = store.allocateJobNo();
-      const row = { no, id: 'j-killed', name: 'n', spec: new Uint8Array([1]), state: 'open', endMessage: '', createdAtMs: 1,
+      const row = { no, id: 'j-killed', name: 'n', owner: 'alice', spec: new Uint8Array([1]), state: 'open', endMessage: '', createdAtMs: 1,
         tasksSubmitted: 3, inputEnded: true, totalTasks: 3, tasksCompleted: 1, tasksFailed: 0, lastRseq: 1, receivedRseq: 0, purged: false };
       store.putJob({ no, toRow: () => row });
       for (const seq of [1, 2]) store.putTask({ jobNo: no, seq, payload: new Uint8Array([seq]), items: 1, firstIndex: seq, attempt: 0, attemptId: '', agent: '' });
@@ -133,5 +134,27 @@ describe('CoordinatorStore', () => {
     db.exec('PRAGMA user_version = 99');
     db.close();
     expect(() => CoordinatorStore.open({ path })).toThrow(/newer drover \(schema 99/);
+  });
+
+  it('stores job owners, and migrates a schema-1 database (its jobs get owner "")', () => {
+    const path = join(dir, 'old.sqlite');
+    const old = new DatabaseSync(path);
+    // The jobs table as schema 1 had it (no owner column).
+    old.exec(`CREATE TABLE jobs (no INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, spec BLOB NOT NULL,
+      state TEXT NOT NULL, end_message TEXT NOT NULL DEFAULT '', created_at_ms INTEGER NOT NULL,
+      tasks_submitted INTEGER NOT NULL DEFAULT 0, input_ended INTEGER NOT NULL DEFAULT 0, total_tasks INTEGER NOT NULL DEFAULT 0,
+      tasks_completed INTEGER NOT NULL DEFAULT 0, tasks_failed INTEGER NOT NULL DEFAULT 0, last_rseq INTEGER NOT NULL DEFAULT 0,
+      received_rseq INTEGER NOT NULL DEFAULT 0, purged INTEGER NOT NULL DEFAULT 0)`);
+    old.exec(`INSERT INTO jobs (no, id, name, spec, state, created_at_ms) VALUES (1, 'j-old', 'n', x'01', 'open', 5)`);
+    old.exec('PRAGMA user_version = 1');
+    old.close();
+    store = CoordinatorStore.open({ path });
+    expect(store.loadJobs().map((j) => [j.id, j.owner])).toEqual([['j-old', '']]);
+    const row = jobRow(store.allocateJobNo(), { owner: 'alice' });
+    store.putJob({ no: row.no, toRow: () => row });
+    store.commit();
+    store.close();
+    store = CoordinatorStore.open({ path });
+    expect(store.loadJobs().map((j) => [j.id, j.owner])).toEqual([['j-old', ''], [row.id, 'alice']]);
   });
 });

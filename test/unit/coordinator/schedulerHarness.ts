@@ -97,6 +97,7 @@ export function capacity(overrides: Partial<pb.Capacity> = {}): pb.Capacity {
 export function opening(overrides: Partial<JobOpening> = {}): JobOpening {
   return {
     name: 'test',
+    owner: '',
     function: { bundleDigest: DIGEST, exportName: 'f' },
     requires: undefined,
     timeoutMs: 0,
