@@ -353,7 +353,9 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
       return failure(run, 'cancelled', run.controller.signal.reason, i);
     }
     try {
-      results[i] = await als.run(new ItemContext(run, i), fn as (...a: unknown[]) => unknown, ...args);
+      const returned = als.run(new ItemContext(run, i), fn as (...a: unknown[]) => unknown, ...args);
+      // A synchronous function's value is taken as is: awaiting it would cost a microtask per item.
+      results[i] = isThenable(returned) ? await returned : returned;
     } catch (error) {
       return failure(run, run.controller.signal.aborted ? 'cancelled' : 'error', error, i);
     }
@@ -374,6 +376,10 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
   }
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
 function pump(): void {
   if (current !== undefined) return;
   const msg = queue.shift();
@@ -392,8 +398,9 @@ function finish(run: TaskRun, reply: WorkerMessage): void {
   tracked.clear();
   run.flushProgress();
   current = undefined;
-  // One cheap call (no heap walk): the agent recycles a worker whose RSS passed its ceiling.
-  const rss = process.memoryUsage.rss();
+  // Only with a ceiling: the agent recycles a worker whose RSS passed it. Not free (it reads
+  // /proc/self/stat, several µs — as much as the rest of a no-op task), so not asked otherwise.
+  const rss = MAX_RSS_BYTES > 0 ? process.memoryUsage.rss() : 0;
   if (reply.type === 'result' || reply.type === 'failure') {
     reply.rss = rss;
     const now = performance.now();
