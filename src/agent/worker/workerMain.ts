@@ -1,7 +1,8 @@
 /**
  * Entry point of a worker process, forked by {@link WorkerProcess}. It runs one task at a time, in the
  * order the agent sent them: imports the task's bundle (once per bundle), decodes the CBOR payload, calls
- * the export once per item with `await fn(...args)` inside the task's context, and sends back the CBOR
+ * the export once per item inside the task's context (awaiting what it returns only when that is a
+ * promise), and sends back the CBOR
  * array of results, or the first failure with the item's offset.
  *
  * The agent may send the next tasks before this one ends (several in one message when they are tiny),
