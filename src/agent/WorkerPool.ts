@@ -305,6 +305,23 @@ export class WorkerPool {
     return dropped.length + ahead;
   }
 
+  /**
+   * Give up to `count` of the tasks waiting here (not sent to a worker) back, the last queued first;
+   * nothing is reported for them. Returns their attempt ids in queue order. The agent hands them back to
+   * the coordinator when it holds more than it can run soon.
+   */
+  takeBack(count: number): string[] {
+    const taken = this.#queue.popBack(count);
+    const ids: string[] = [];
+    for (let i = taken.length - 1; i >= 0; i--) {
+      const entry = taken[i];
+      entry.cancelled = true;
+      ids.push(entry.task.attemptId);
+      this.#settle(entry, undefined, 0);
+    }
+    return ids;
+  }
+
   /** Kill every worker now (tasks still held are abandoned, not reported) and wait for them to exit. */
   stop(): Promise<void> {
     this.#stopped ??= this.#stop();
@@ -859,6 +876,17 @@ class Fifo<T> {
   remove(item: T): void {
     const i = this.#items.indexOf(item, this.#head);
     if (i >= 0) this.#items.splice(i, 1);
+  }
+
+  /** Remove up to `count` items from the back, returning them back first. */
+  popBack(count: number): T[] {
+    const taken: T[] = [];
+    while (taken.length < count && this.#items.length > this.#head) taken.push(this.#items.pop()!);
+    if (this.#items.length === this.#head) {
+      this.#items = [];
+      this.#head = 0;
+    }
+    return taken;
   }
 
   /** Empty the queue, returning what it held. */

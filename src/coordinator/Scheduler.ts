@@ -585,6 +585,28 @@ export class Scheduler {
     if (session.log.isLevelEnabled('debug')) session.log.debug({ results: results.length, fenced, retried }, 'results received');
   }
 
+  /**
+   * The session hands back assignments it has not started (`Returned`): each attempt still current and
+   * held by this session ends, and its task goes back to the front of its job's queue. Handing back
+   * is not a failure: the attempt it had does not count against the job's retries. Anything else (an
+   * attempt fenced off meanwhile, another agent's) is ignored.
+   */
+  handleReturned(session: AgentSession, attemptIds: readonly string[]): void {
+    if (this.closed || !this.sessions.has(session.sessionId)) return;
+    let requeued = 0;
+    // Back to the front in reverse, so that they keep their order there.
+    for (let i = attemptIds.length - 1; i >= 0; i--) {
+      const attemptId = attemptIds[i];
+      const record = this.attempts.get(attemptId);
+      if (record === undefined || record.session !== session) continue;
+      this.endAttempt(record);
+      record.attempt -= 1;
+      this.requeue(record);
+      requeued += 1;
+    }
+    if (requeued > 0) session.log.debug({ returned: attemptIds.length, requeued }, 'unstarted tasks handed back');
+  }
+
   /** A batch of progress reports from a session, forwarded to the owning jobs (fenced like results). */
   handleProgress(session: AgentSession, progress: readonly pb.AttemptProgress[]): void {
     if (this.closed || !this.sessions.has(session.sessionId)) return;

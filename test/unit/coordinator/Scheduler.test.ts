@@ -217,6 +217,31 @@ describe('Scheduler spreading work over agents', () => {
     expect(scheduler.stats().tasksQueued).toBe(0);
   });
 
+  it('re-queues tasks an agent hands back unstarted, in order, without using up an attempt', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a', { slots: 1 });
+    scheduler.grantCredit(a.session, 5);
+    const { job } = openJob({ retries: 0 });
+    scheduler.addInputs(job, inputs(0, 5));
+    await settle();
+    const assigned = a.sink.assignments();
+    expect(assigned.map((t) => t.seq)).toEqual([0, 1, 2, 3, 4]);
+
+    const b = addAgent('b', { slots: 1 });
+    scheduler.handleReturned(a.session, [assigned[3].attemptId, assigned[4].attemptId, 'not-an-attempt']);
+    expect(job.info()).toMatchObject({ tasksRunning: 3 });
+    scheduler.grantCredit(b.session, 5);
+    await settle();
+    // Same order, still attempt 1: a hand-back is not a failed attempt (retries: 0 would end the task).
+    expect(b.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[3, 1], [4, 1]]);
+    // b cannot hand back a's attempts; a's results for what it handed back are fenced off.
+    scheduler.handleReturned(b.session, [assigned[0].attemptId]);
+    scheduler.handleResults(a.session, [value(assigned[3].attemptId), value(assigned[0].attemptId)]);
+    await settle();
+    expect(scheduler.fencedResults).toBe(1);
+    expect(job.info()).toMatchObject({ tasksRunning: 5 - 1, tasksCompleted: 1 });
+  });
+
   it('still fills every credit when the queue is deeper than the credit on offer', async () => {
     const { openJob, addAgent } = setup();
     const a = addAgent('a', { slots: 1 });
