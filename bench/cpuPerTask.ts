@@ -1,4 +1,4 @@
-// node bench/cpuPerTask.ts — CPU microseconds per task in each process of the real path (SDK →
+// node bench/cpuPerTask.ts — CPU microseconds per item (= per task at chunksize 1) in each process of the real path (SDK →
 // `drover local` (coordinator + agent) → worker processes), for the tuning work of issue 5. CPU time,
 // unlike a rate, holds up on a shared, noisy machine. Env: CPU_TASKS (default 20,000), CPU_CHUNKSIZE
 // (default 1), CPU_REPS (default 3), BENCH_PROCESSES (default: cores). Prints figures; asserts nothing.
@@ -61,10 +61,10 @@ try {
   const med = (f: (row: (typeof rows)[number]) => number) => median(rows.map(f));
   const fmt = (x: number) => x.toFixed(1).padStart(7);
   console.log(`cpu per task — ${n.toLocaleString('en')} no-op items, chunksize ${chunksize}, ${processes} workers, median of ${reps}`);
-  console.log(`  SDK process           ${fmt(med((r) => r.sdk))} µs/task`);
-  console.log(`  drover local          ${fmt(med((r) => r.local))} µs/task  (coordinator + agent)`);
-  console.log(`  worker processes      ${fmt(med((r) => r.workers))} µs/task  (all workers together)`);
-  console.log(`  total                 ${fmt(med((r) => r.sdk + r.local + r.workers))} µs/task`);
+  console.log(`  SDK process           ${fmt(med((r) => r.sdk))} µs/item`);
+  console.log(`  drover local          ${fmt(med((r) => r.local))} µs/item  (coordinator + agent)`);
+  console.log(`  worker processes      ${fmt(med((r) => r.workers))} µs/item  (all workers together)`);
+  console.log(`  total                 ${fmt(med((r) => r.sdk + r.local + r.workers))} µs/item`);
   console.log(`  rate                  ${Math.round(med((r) => r.rate)).toLocaleString('en')} items/s (noisy on a shared machine)`);
   await pool.close();
 } finally {

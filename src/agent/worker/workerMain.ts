@@ -255,7 +255,13 @@ function killGroup(pid: number): void {
 process.setSourceMapsEnabled(true);
 
 const als = new AsyncLocalStorage<TaskContext>();
-(globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SLOT] = { current: () => als.getStore() };
+/**
+ * The item being called synchronously on the fast path (see `execute`): `als.run` per item costs several
+ * times a no-op item, so items of a synchronous function see their context through this instead.
+ */
+let syncContext: TaskContext | undefined;
+(globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SLOT] = { current: () => syncContext ?? als.getStore() };
+const AsyncFunction = (async () => {}).constructor;
 
 const modules = new Map<string, Record<string, unknown>>();
 const queue: RunMessage[] = [];
@@ -345,6 +351,13 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
     return failure(run, 'internal', new TypeError('a task payload must be a CBOR array of argument arrays'), 0);
   }
   const results = new Array<unknown>(items.length);
+  const call = fn as (...a: unknown[]) => unknown;
+  // Fast path, once the first item showed a synchronous function (not `async`, returned no promise):
+  // the context is set for the call only — nothing of a synchronous item can run after it returned
+  // before the whole chunk has (the loop never yields), and by then the task is over anyway. Should
+  // such a function still return a promise, that item is awaited (its continuations see no context)
+  // and the rest go through `als.run` again.
+  let fast = false;
   for (let i = 0; i < items.length; i++) {
     const args: unknown = items[i];
     if (!Array.isArray(args)) {
@@ -354,9 +367,25 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
       return failure(run, 'cancelled', run.controller.signal.reason, i);
     }
     try {
-      const returned = als.run(new ItemContext(run, i), fn as (...a: unknown[]) => unknown, ...args);
+      let returned: unknown;
+      if (fast) {
+        syncContext = new ItemContext(run, i);
+        try {
+          returned = call(...args);
+        } finally {
+          syncContext = undefined;
+        }
+      } else {
+        returned = als.run(new ItemContext(run, i), call, ...args);
+      }
       // A synchronous function's value is taken as is: awaiting it would cost a microtask per item.
-      results[i] = isThenable(returned) ? await returned : returned;
+      if (isThenable(returned)) {
+        fast = false;
+        results[i] = await returned;
+      } else {
+        results[i] = returned;
+        if (i === 0 && !(fn instanceof AsyncFunction)) fast = true;
+      }
     } catch (error) {
       return failure(run, run.controller.signal.aborted ? 'cancelled' : 'error', error, i);
     }
