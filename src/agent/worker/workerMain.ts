@@ -127,7 +127,8 @@ class TaskRun {
 /** The context a task function sees while one item runs; `index` moves with the item. */
 class ItemContext implements TaskContext {
   readonly #run: TaskRun;
-  readonly index: number;
+  /** Moves from item to item while the items of a synchronous function share one context (see `callItems`). */
+  index: number;
 
   constructor(run: TaskRun, offset: number) {
     this.#run = run;
@@ -255,12 +256,7 @@ function killGroup(pid: number): void {
 process.setSourceMapsEnabled(true);
 
 const als = new AsyncLocalStorage<TaskContext>();
-/**
- * The item being called synchronously on the fast path (see `execute`): `als.run` per item costs several
- * times a no-op item, so items of a synchronous function see their context through this instead.
- */
-let syncContext: TaskContext | undefined;
-(globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SLOT] = { current: () => syncContext ?? als.getStore() };
+(globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SLOT] = { current: () => als.getStore() };
 const AsyncFunction = (async () => {}).constructor;
 
 const modules = new Map<string, Record<string, unknown>>();
@@ -323,6 +319,45 @@ function userFrames(stack: string): string {
   return cut > 0 ? lines.slice(0, cut).join('\n') : stack;
 }
 
+/**
+ * Calls `call` once per item into `results`; returns the failure that stopped it, if any. With `shared`
+ * (called inside `als.run` of a context for the whole chunk) the items use that context, its index set
+ * for each; an item returning a promise is awaited with it, and the items after it get a context of
+ * their own each (`als.run` per item), so that what a promise leaves running keeps its item's index.
+ */
+async function callItems(run: TaskRun, call: (...a: unknown[]) => unknown, items: unknown[], results: unknown[], shared: boolean): Promise<FailureMessage | undefined> {
+  const context = shared ? (als.getStore() as ItemContext) : undefined;
+  let sharing = context !== undefined;
+  for (let i = 0; i < items.length; i++) {
+    const args: unknown = items[i];
+    if (!Array.isArray(args)) {
+      return failure(run, 'internal', new TypeError(`item ${i} of the task payload is not an argument array`), i);
+    }
+    if (run.controller.signal.aborted) {
+      return failure(run, 'cancelled', run.controller.signal.reason, i);
+    }
+    try {
+      let returned: unknown;
+      if (sharing) {
+        context!.index = run.msg.ctx.firstIndex + i;
+        returned = call(...args);
+      } else {
+        returned = als.run(new ItemContext(run, i), call, ...args);
+      }
+      // A synchronous function's value is taken as is: awaiting it would cost a microtask per item.
+      if (isThenable(returned)) {
+        sharing = false;
+        results[i] = await returned;
+      } else {
+        results[i] = returned;
+      }
+    } catch (error) {
+      return failure(run, run.controller.signal.aborted ? 'cancelled' : 'error', error, i);
+    }
+  }
+  return undefined;
+}
+
 /** Run one task to its end; returns the message to send back. */
 async function execute(run: TaskRun): Promise<WorkerMessage> {
   const { bundlePath, exportName, payload } = run.msg;
@@ -352,44 +387,10 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
   }
   const results = new Array<unknown>(items.length);
   const call = fn as (...a: unknown[]) => unknown;
-  // Fast path, once the first item showed a synchronous function (not `async`, returned no promise):
-  // the context is set for the call only — nothing of a synchronous item can run after it returned
-  // before the whole chunk has (the loop never yields), and by then the task is over anyway. Should
-  // such a function still return a promise, that item is awaited (its continuations see no context)
-  // and the rest go through `als.run` again.
-  let fast = false;
-  for (let i = 0; i < items.length; i++) {
-    const args: unknown = items[i];
-    if (!Array.isArray(args)) {
-      return failure(run, 'internal', new TypeError(`item ${i} of the task payload is not an argument array`), i);
-    }
-    if (run.controller.signal.aborted) {
-      return failure(run, 'cancelled', run.controller.signal.reason, i);
-    }
-    try {
-      let returned: unknown;
-      if (fast) {
-        syncContext = new ItemContext(run, i);
-        try {
-          returned = call(...args);
-        } finally {
-          syncContext = undefined;
-        }
-      } else {
-        returned = als.run(new ItemContext(run, i), call, ...args);
-      }
-      // A synchronous function's value is taken as is: awaiting it would cost a microtask per item.
-      if (isThenable(returned)) {
-        fast = false;
-        results[i] = await returned;
-      } else {
-        results[i] = returned;
-        if (i === 0 && !(fn instanceof AsyncFunction)) fast = true;
-      }
-    } catch (error) {
-      return failure(run, run.controller.signal.aborted ? 'cancelled' : 'error', error, i);
-    }
-  }
+  // `als.run` per item costs several times a no-op item: the items of a function that is not `async`
+  // share one context whose index moves along, entered once (see `callItems`).
+  const failed = fn instanceof AsyncFunction ? await callItems(run, call, items, results, false) : await als.run(new ItemContext(run, 0), callItems, run, call, items, results, true);
+  if (failed !== undefined) return failed;
   try {
     return { type: 'result', attemptId: run.msg.attemptId, value: encodeValue(results), rss: 0 };
   } catch {

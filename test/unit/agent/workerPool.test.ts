@@ -36,6 +36,14 @@ describe('WorkerPool runs task bundles in worker processes', () => {
     expect(await h.value(add)).toEqual([5, 15n]);
   });
 
+  it('gives every item its own context, for synchronous, async and sometimes-async functions', async () => {
+    const items = [[0], [1], [2], [3], [4]];
+    expect(await h.value(h.submit('indexAfterAwait', items, { firstIndex: 10 }))).toEqual([10, 11, 12, 13, 14]);
+    expect(await h.value(h.submit('whoami', items, { firstIndex: 20 }))).toMatchObject([20, 21, 22, 23, 24].map((index) => ({ index })));
+    // Item 0 is synchronous (the fast path starts at item 1); item 1's promise sends the rest through als.run.
+    expect(await h.value(h.submit('sometimesLater', items, { firstIndex: 30 }))).toEqual([30, 31, 32, 33, 34]);
+  });
+
   it('reports a thrown error with kind error, the item offset and the remote stack', async () => {
     const id = h.submit('failOn', [[1, 3], [2, 3], [3, 3], [4, 3]]);
     const f = await h.failure(id);
