@@ -22,8 +22,12 @@ const LEASE_INTERVALS = 3;
 const MAX_UNACKED_RESULT_BYTES = 256 * 1024 * 1024;
 /** By default a draining stop waits this long for the coordinator to acknowledge the last results (reconnecting if need be). */
 const DRAIN_ACK_MS = 10_000;
-/** Work (by the running average task duration) the default prefetch aims to keep queued per worker. */
-const PREFETCH_MS = 8;
+/**
+ * Work (by the running average task duration) the default prefetch aims to keep queued per worker: more
+ * than a credit round trip through the coordinator takes on a busy machine (8 ms left P4's 5–8 ms tasks
+ * waiting for assignments), little enough that agents' queues stay short next to the tasks' length.
+ */
+const PREFETCH_MS = 20;
 /** The default prefetch never exceeds this many tasks per worker. */
 const MAX_PREFETCH_PER_SLOT = 128;
 /** Work held per worker (by the running average) past which the agent hands back the surplus over its prefetch. */
