@@ -19,7 +19,8 @@ export function writeReport(path: string, tables: Table[], machine: MachineInfo,
     `Measured ${started.toISOString().replace('T', ' ').slice(0, 16)} UTC on ${machine.cores} cores (${machine.cpuModel}), ` +
       `${machine.memoryGb.toFixed(1)} GiB memory; Node ${machine.node}, Python ${machine.python}, ${dask}. ` +
       `${config.processes} worker processes for drover, \`multiprocessing.Pool(${config.processes})\` and ` +
-      `\`LocalCluster(n_workers=${config.processes}, threads_per_worker=1, processes=True)\`. drover runs with the durable store on ` +
+      `\`LocalCluster(n_workers=${config.processes}, threads_per_worker=1, processes=True)\`, and (P1, P2, P4, the local-JS view) ` +
+      `piscina with ${config.processes} worker threads. drover runs with the durable store on ` +
       `(\`--data\` in a temp dir), coordinator and agent in a separate process from the SDK. BENCH_SCALE=${config.scale}; ` +
       `the whole run took ${Math.round(seconds)} s; drover at commit ${version}. All peers ran in the same run on the same machine.`,
     '',

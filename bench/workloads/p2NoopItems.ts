@@ -17,16 +17,18 @@ export async function p2NoopItems(ctx: BenchContext): Promise<Table> {
   const params = { processes: config.processes, reps: config.reps };
   const mp = await peerFigure<{ rates: number[] }>('mp', 'p2', { ...params, n }, (o) => median(o.rates));
   const dask = await peerFigure<{ rates: number[] }>('dask', 'p2', { ...params, n: daskN }, (o) => median(o.rates), ctx.daskSkipped);
+  const piscina = await peerFigure<{ rates: number[] }>('piscina', 'p2', { ...params, n }, (o) => median(o.rates));
   return {
     id: 'P2',
     title: `P2 — ${int(n)} no-op items, default chunking`,
-    note: `items/s, higher is better; median of ${config.reps} after a warm-up. drover: \`map(noop, xs)\` (Python's rule, ceil(len / (4 × slots)) items per task); mp: \`Pool.map(noop, range(n))\` (the same rule); Dask: \`dask.bag.from_sequence(range(n)).map(noop).compute()\` (the bag's default partitioning) over ${int(daskN)} items (a rate, so comparable; the full size would take minutes).${measuredNote(mp, dask)}`,
+    note: `items/s, higher is better; median of ${config.reps} after a warm-up. drover: \`map(noop, xs)\` (Python's rule, ceil(len / (4 × slots)) items per task); mp: \`Pool.map(noop, range(n))\` (the same rule); Dask: \`dask.bag.from_sequence(range(n)).map(noop).compute()\` (the bag's default partitioning) over ${int(daskN)} items (a rate, so comparable; the full size would take minutes); piscina (the local-JS view): chunks by the same rule, one \`pool.run\` per chunk, with ${config.processes} threads (bench/peers/piscinaPeer.ts).${measuredNote(mp, dask, piscina)}`,
     targets: [{ target: '≥ 0.5× multiprocessing.Pool (default chunking)', measured: ratio(drover, mp.value), met: drover >= 0.5 * mp.value }],
     header: ['', 'items/s', 'drover ÷ peer'],
     rows: [
       ['drover', int(drover), ''],
       ['multiprocessing.Pool', int(mp.value), ratio(drover, mp.value)],
       ['Dask (dask.bag)', int(dask.value), ratio(drover, dask.value)],
+      ['piscina (worker threads)', int(piscina.value), ratio(drover, piscina.value)],
     ],
   };
 }

@@ -23,10 +23,16 @@ const LEASE_INTERVALS = 3;
 const MAX_UNACKED_RESULT_BYTES = 256 * 1024 * 1024;
 /** By default a draining stop waits this long for the coordinator to acknowledge the last results (reconnecting if need be). */
 const DRAIN_ACK_MS = 10_000;
-/** Work (by the running average task duration) the default prefetch aims to keep queued per worker. */
-const PREFETCH_MS = 8;
+/**
+ * Work (by the running average task duration) the default prefetch aims to keep queued per worker: more
+ * than a credit round trip through the coordinator takes on a busy machine (8 ms left P4's 5–8 ms tasks
+ * waiting for assignments), little enough that agents' queues stay short next to the tasks' length.
+ */
+const PREFETCH_MS = 20;
 /** The default prefetch never exceeds this many tasks per worker. */
 const MAX_PREFETCH_PER_SLOT = 128;
+/** Work held per worker (by the running average) past which the agent hands back the surplus over its prefetch. */
+const HAND_BACK_AFTER_MS = 1000;
 /** By default `start()` gives up reaching the coordinator after this. */
 const START_TIMEOUT_MS = 10_000;
 
@@ -501,7 +507,21 @@ export class Agent {
     // the agent itself dies and loses every one of them; acknowledgements open the tap again. Tasks held
     // already still finish, so the bound is passed by at most their results.
     const full = this.#unackedBytes >= this.#maxUnackedBytes;
-    const want = this.#draining || full ? 0 : this.#target() - this.#held - this.#credit;
+    const target = this.#target();
+    // Holding more than a task per worker beyond the target, and over a second of work per worker by the
+    // running average (the prefetch shrank: a job's tasks turned out long after credit was granted for
+    // tiny ones): hand the surplus that waits here back, so that other agents run it instead of it
+    // queueing behind these workers. The second keeps a stray slow task amid tiny ones from doing so.
+    const surplus = this.#held - target;
+    const avg = this.#pool!.averageTaskMs ?? 0;
+    if (!this.#draining && surplus > this.#slots && (this.#held / this.#slots) * avg > HAND_BACK_AFTER_MS) {
+      const attemptIds = this.#pool!.takeBack(surplus);
+      if (attemptIds.length > 0) {
+        link.send({ msg: { $case: 'returned', value: { attemptIds } } });
+        this.#log.debug({ returned: attemptIds.length, held: this.#held, target }, 'handed back tasks not started');
+      }
+    }
+    const want = this.#draining || full ? 0 : target - this.#held - this.#credit;
     if (want > 0) {
       this.#credit += want;
       link.send({ msg: { $case: 'credit', value: { tasks: want } } });

@@ -6,19 +6,26 @@ import type { CallMessage, NoteMessage, RunMessage, WorkerMessage } from './work
 /** A running task whose attempt was cancelled gets this long to stop on its signal before its worker is killed. */
 const CANCEL_GRACE_MS = 1000;
 /**
- * Below this average task duration the pool sends busy workers their next tasks ahead of time (so they
- * never idle for a round trip); above it, a task waits for a free worker (so it never waits behind a long one).
+ * Below this average task duration the pool sends busy workers several tasks ahead (about
+ * {@link AHEAD_MS} of work, so that one IPC message carries many).
  */
 const PIPELINE_BELOW_MS = 5;
+/**
+ * Below this average (and above {@link PIPELINE_BELOW_MS}), one task ahead: the worker starts it without
+ * a round trip through the agent (0.2–1 ms, a noticeable share of such a task), as
+ * `multiprocessing.Pool`'s workers pull the next task from a shared pipe. Above it, or while a job's
+ * durations are not known, a task waits for a free worker rather than behind a long one.
+ */
+const ONE_AHEAD_BELOW_MS = 100;
 /** How much work (in ms, by the running average) a worker is sent ahead of the task it runs... */
 const AHEAD_MS = 4;
 /** ...but never more tasks than this. */
 const MAX_AHEAD = 63;
 /**
  * A running task past this is "long": nothing more is sent ahead to its worker, and an idle worker takes
- * back (steals) the tasks waiting behind it, so a surprise long task does not hold up short ones.
+ * back (steals) the tasks waiting behind it, so a long task does not hold up the ones sent ahead.
  */
-const LONG_TASK_MS = PIPELINE_BELOW_MS;
+const LONG_TASK_MS = 5;
 /** Weight of the newest duration in the running average. */
 const EWMA_ALPHA = 0.1;
 /** A worker that keeps dying before it is ready is respawned no faster than this backoff allows. */
@@ -92,6 +99,11 @@ interface Entry {
   cancelled: boolean;
   /** Asked back from the worker it was sent ahead to (to run on an idle one). */
   withdrawing: boolean;
+  /**
+   * Given up (see {@link WorkerPool.cancelQueued}) while sent ahead to a worker: asked back, and reported
+   * to nobody, whether the worker gives it back or had just started it.
+   */
+  dropped: boolean;
   /** The other slots a multi-slot task keeps idle while it runs. */
   reserved: Slot[] | undefined;
 }
@@ -236,14 +248,14 @@ export class WorkerPool {
   /** Attempts held here that will still report (queued, sent ahead or running; not those being cancelled). */
   attemptIds(): string[] {
     const ids: string[] = [];
-    for (const [id, e] of this.#entries) if (!e.cancelled) ids.push(id);
+    for (const [id, e] of this.#entries) if (!e.cancelled && !e.dropped) ids.push(id);
     return ids;
   }
 
   /** Queue a task; it runs when enough workers are free. */
   submit(task: PoolTask): void {
     if (this.#stopping) return;
-    const entry: Entry = { task, slot: undefined, startedAt: 0, timer: undefined, cancelled: false, withdrawing: false, reserved: undefined };
+    const entry: Entry = { task, slot: undefined, startedAt: 0, timer: undefined, cancelled: false, withdrawing: false, dropped: false, reserved: undefined };
     this.#entries.set(task.attemptId, entry);
     if (!(task.slots >= 1)) task.slots = 1;
     if (task.slots > this.size) {
@@ -276,8 +288,11 @@ export class WorkerPool {
   }
 
   /**
-   * Drop every task not yet sent to a worker (nothing is reported for them); returns how many.
-   * Used when the coordinator session is lost: the coordinator re-queues them itself.
+   * Drop every task not started (nothing is reported for them); returns how many. Those queued here go
+   * at once; those sent ahead to a busy worker are asked back, and settle (unreported) when the worker
+   * gives them back — or, if it had just started one, when it ends. {@link attemptIds} no longer lists
+   * any of them. Used when the coordinator session is lost, or the agent drains: the coordinator
+   * re-queues them itself.
    */
   cancelQueued(): number {
     const dropped = this.#queue.takeAll();
@@ -285,7 +300,35 @@ export class WorkerPool {
       entry.cancelled = true;
       this.#settle(entry, undefined, 0);
     }
-    return dropped.length;
+    let ahead = 0;
+    for (const slot of this.#slots) {
+      for (let i = 1; i < slot.inflight.length; i++) {
+        const e = slot.inflight[i];
+        if (e.cancelled || e.dropped) continue;
+        e.dropped = true;
+        ahead++;
+        // A withdrawal already asked (a steal) brings it back just the same.
+        if (!e.withdrawing) slot.worker?.send({ type: 'withdraw', attemptId: e.task.attemptId });
+      }
+    }
+    return dropped.length + ahead;
+  }
+
+  /**
+   * Give up to `count` of the tasks waiting here (not sent to a worker) back, the last queued first;
+   * nothing is reported for them. Returns their attempt ids in queue order. The agent hands them back to
+   * the coordinator when it holds more than it can run soon.
+   */
+  takeBack(count: number): string[] {
+    const taken = this.#queue.popBack(count);
+    const ids: string[] = [];
+    for (let i = taken.length - 1; i >= 0; i--) {
+      const entry = taken[i];
+      entry.cancelled = true;
+      ids.push(entry.task.attemptId);
+      this.#settle(entry, undefined, 0);
+    }
+    return ids;
   }
 
   /** Kill every worker now (tasks still held are abandoned, not reported) and wait for them to exit. */
@@ -374,14 +417,20 @@ export class WorkerPool {
   }
 
   /**
-   * The least loaded busy worker that can take `entry` ahead of what it runs, when tasks are short enough
-   * for that to pay: the shorter they are, the more it gets ahead (about {@link AHEAD_MS} of work).
+   * The busy worker that should take `entry` ahead of what it runs, for a job of short tasks: one task
+   * behind the running one, so that no worker idles for a round trip through the agent between tasks (P4
+   * lost ~1 ms per 5–8 ms task so); more when they are tiny, about {@link AHEAD_MS} of work. Of the least
+   * loaded workers, the one whose task has run longest (likely the first to be free). A task sent ahead
+   * that waits behind a long one is taken back by the next idle worker (see {@link #steal}), which costs
+   * that worker the round trip it would have waited for anyway.
    */
   #takeAhead(entry: Entry, now: number): Slot | undefined {
     // A task with a timeout only goes to an idle worker, so its clock starts when it really starts.
+    if (entry.task.timeoutMs > 0) return undefined;
     const job = this.#jobAvg.get(entry.task.jobId);
-    if (job === undefined || job.avgMs >= PIPELINE_BELOW_MS || entry.task.timeoutMs > 0) return undefined;
-    const limit = 1 + Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / job.avgMs)));
+    if (job === undefined || job.avgMs >= ONE_AHEAD_BELOW_MS) return undefined;
+    const tiny = job.avgMs < PIPELINE_BELOW_MS;
+    const limit = tiny ? 1 + Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / job.avgMs))) : 2;
     let best: Slot | undefined;
     for (const slot of this.#slots) {
       const w = slot.worker;
@@ -390,10 +439,11 @@ export class WorkerPool {
       // Top a worker up only once it has run down to half its tasks ahead, so one IPC message carries many.
       if (slot.outbox.length === 0 && slot.inflight.length > 1 + (limit - 1) / 2) continue;
       // Not behind a task that is about to be killed (cancelled, or may time out): the task sent ahead
-      // would only come back to the queue late. Nor behind a multi-slot task, whose slots stay reserved,
-      // nor behind one that already runs long.
-      if (head.cancelled || head.reserved !== undefined || head.task.timeoutMs > 0 || now - head.startedAt > LONG_TASK_MS) continue;
-      if (best === undefined || slot.inflight.length < best.inflight.length) best = slot;
+      // would only come back to the queue late. Nor behind a multi-slot task, whose slots stay reserved.
+      if (head.cancelled || head.reserved !== undefined || head.task.timeoutMs > 0) continue;
+      // Tiny tasks do not pile up behind a surprise long one (a single one ahead may: it is stolen back).
+      if (tiny && now - head.startedAt > LONG_TASK_MS) continue;
+      if (best === undefined || slot.inflight.length < best.inflight.length || (slot.inflight.length === best.inflight.length && head.startedAt < best.inflight[0].startedAt)) best = slot;
     }
     return best;
   }
@@ -446,7 +496,7 @@ export class WorkerPool {
       }
       for (let i = slot.inflight.length - 1; i >= 1 && idle > 0; i--) {
         const e = slot.inflight[i];
-        if (e.withdrawing || e.cancelled) continue;
+        if (e.withdrawing || e.cancelled || e.dropped) continue;
         e.withdrawing = true;
         this.#withdrawing++;
         idle--;
@@ -477,7 +527,7 @@ export class WorkerPool {
       entry.withdrawing = false;
       this.#withdrawing--;
     }
-    if (entry.cancelled) {
+    if (entry.cancelled || entry.dropped) {
       this.#settle(entry, undefined, 0);
     } else {
       this.#queue.unshift([entry]);
@@ -672,7 +722,7 @@ export class WorkerPool {
       }
     }
     let outcome: PoolOutcome | undefined;
-    if (entry.cancelled || (message.type === 'failure' && message.kind === 'cancelled')) {
+    if (entry.cancelled || entry.dropped || (message.type === 'failure' && message.kind === 'cancelled')) {
       outcome = undefined;
     } else if (message.type === 'result') {
       const v = message.value;
@@ -720,7 +770,7 @@ export class WorkerPool {
         e.withdrawing = false;
         this.#withdrawing--;
       }
-      if (e.cancelled) {
+      if (e.cancelled || e.dropped) {
         this.#settle(e, undefined, 0);
       } else if (killedFor?.entry === e) {
         const f = this.#failure('timeout', `the task ran past its timeout of ${e.task.timeoutMs} ms, so its worker was stopped`, exit);
@@ -842,6 +892,17 @@ class Fifo<T> {
   remove(item: T): void {
     const i = this.#items.indexOf(item, this.#head);
     if (i >= 0) this.#items.splice(i, 1);
+  }
+
+  /** Remove up to `count` items from the back, returning them back first. */
+  popBack(count: number): T[] {
+    const taken: T[] = [];
+    while (taken.length < count && this.#items.length > this.#head) taken.push(this.#items.pop()!);
+    if (this.#items.length === this.#head) {
+      this.#items = [];
+      this.#head = 0;
+    }
+    return taken;
   }
 
   /** Empty the queue, returning what it held. */

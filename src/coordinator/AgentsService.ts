@@ -100,6 +100,9 @@ export class AgentsService {
           case 'heartbeat':
             this.scheduler.heartbeat(session, msg.value);
             return;
+          case 'returned':
+            this.scheduler.handleReturned(session, msg.value.attemptIds);
+            return;
           case 'register':
             fail(grpc.status.INVALID_ARGUMENT, `agent ${session.name}: "register" sent twice on one stream`);
             return;

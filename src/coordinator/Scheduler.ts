@@ -142,6 +142,11 @@ export class Scheduler {
   private readonly finishedJobs = new Map<string, FinishedJob>();
   private readonly sessions = new Map<string, AgentSession>();
   private readonly sessionsByName = new Map<string, AgentSession>();
+  /**
+   * Sessions that have credit and are not draining, longest waiting first: a dispatch pass visits
+   * only these, so its cost does not grow with agents that have nothing to take.
+   */
+  private readonly hungry = new Set<AgentSession>();
   /** Every current attempt (running on a session or orphaned), by attempt id: the fence. */
   private readonly attempts = new Map<string, TaskRecord>();
   /** Attempts whose session is gone, in deadline order. */
@@ -547,6 +552,7 @@ export class Scheduler {
   grantCredit(session: AgentSession, tasks: number): void {
     if (this.closed || !this.sessions.has(session.sessionId) || tasks <= 0) return;
     session.credit += tasks;
+    if (!session.draining) this.hungry.add(session);
     if (this.queuedJobs.size > 0) this.scheduleTurn();
   }
 
@@ -563,6 +569,7 @@ export class Scheduler {
     if (!session) return false;
     if (!session.draining) {
       session.draining = true;
+      this.hungry.delete(session);
       session.sink.send({ msg: { $case: 'drain', value: {} } });
       session.log.info('agent draining');
       this.agentsChanged();
@@ -608,6 +615,28 @@ export class Scheduler {
     if (session.log.isLevelEnabled('debug')) session.log.debug({ results: results.length, fenced, retried }, 'results received');
   }
 
+  /**
+   * The session hands back assignments it has not started (`Returned`): each attempt still current and
+   * held by this session ends, and its task goes back to the front of its job's queue. Handing back
+   * is not a failure: the attempt it had does not count against the job's retries. Anything else (an
+   * attempt fenced off meanwhile, another agent's) is ignored.
+   */
+  handleReturned(session: AgentSession, attemptIds: readonly string[]): void {
+    if (this.closed || !this.sessions.has(session.sessionId)) return;
+    let requeued = 0;
+    // Back to the front in reverse, so that they keep their order there.
+    for (let i = attemptIds.length - 1; i >= 0; i--) {
+      const attemptId = attemptIds[i];
+      const record = this.attempts.get(attemptId);
+      if (record === undefined || record.session !== session) continue;
+      this.endAttempt(record);
+      record.attempt -= 1;
+      this.requeue(record);
+      requeued += 1;
+    }
+    if (requeued > 0) session.log.debug({ returned: attemptIds.length, requeued }, 'unstarted tasks handed back');
+  }
+
   /** A batch of progress reports from a session, forwarded to the owning jobs (fenced like results). */
   handleProgress(session: AgentSession, progress: readonly pb.AttemptProgress[]): void {
     if (this.closed || !this.sessions.has(session.sessionId)) return;
@@ -641,6 +670,7 @@ export class Scheduler {
     const orphaned = session.running.size;
     session.running.clear();
     session.credit = 0;
+    this.hungry.delete(session);
     session.outbox = [];
     this.outboxSessions.delete(session);
     session.log.info({ orphaned, graceMs: this.agentGraceMs, reason }, 'agent left');
@@ -719,6 +749,7 @@ export class Scheduler {
     for (const session of this.sessions.values()) session.sink.abort('the coordinator is shutting down');
     this.sessions.clear();
     this.sessionsByName.clear();
+    this.hungry.clear();
     this.queuedJobs.clear();
     this.turnJobs.clear();
     this.store.close();
@@ -1050,16 +1081,39 @@ export class Scheduler {
 
   // ---------------------------------------------------------------- dispatch
 
-  /** One dispatch pass: fill every session's credit from the queued jobs it can run. */
+  /**
+   * One dispatch pass: fill the sessions' credit from the queued jobs they can run.
+   *
+   * Credit is a promise to take work, not a measure of how much an agent should get: after a run of
+   * tiny tasks an agent's adaptive prefetch holds many credits per slot, and filling sessions one
+   * after another would pile a later job of long tasks onto the first agent while others idle. So
+   * when the queue holds less than the credit on offer, it is shared out first: each agent's free
+   * slots (slots minus the attempts it holds), then rounds of each agent's slot count — the queue is
+   * spread in proportion to workers. With more work queued than credit, every credit is filled.
+   */
   private dispatch(): void {
-    if (this.queuedJobs.size === 0) return;
-    for (const session of this.sessions.values()) {
-      if (session.credit > 0 && !session.draining) this.fill(session);
+    if (this.queuedJobs.size === 0 || this.hungry.size === 0) return;
+    const open = [...this.hungry];
+    if (open.length > 1) {
+      let queued = 0;
+      for (const job of this.queuedJobs) queued += job.queue.length;
+      let credit = 0;
+      for (const session of open) credit += session.credit;
+      if (queued < credit) {
+        const shares = shareBySlots(open, queued);
+        for (let i = 0; i < open.length && this.queuedJobs.size > 0; i++) if (shares[i] > 0) this.fill(open[i], shares[i]);
+      }
+    }
+    // The rest of the credit (all of it with a deep queue; after sharing, what requirements kept
+    // some agent from taking its share).
+    for (const session of open) {
       if (this.queuedJobs.size === 0) break;
+      if (session.credit > 0) this.fill(session, session.credit);
     }
   }
 
-  private fill(session: AgentSession): void {
+  /** Assigns `session` up to `limit` (at most its credit) queued tasks, round-robin across eligible jobs. */
+  private fill(session: AgentSession, limit: number): void {
     const eligible: JobState[] = [];
     for (const job of this.queuedJobs) {
       // A job whose client leaves results unread waits (results_received resumes it).
@@ -1075,7 +1129,8 @@ export class Scheduler {
     let batchBytes = 0;
     let assigned = 0;
     let i = 0;
-    while (session.credit > 0 && eligible.length > 0) {
+    let budget = Math.min(limit, session.credit);
+    while (budget > 0 && eligible.length > 0) {
       if (i >= eligible.length) i = 0;
       const job = eligible[i];
       const record = job.queue.shift()!;
@@ -1100,6 +1155,7 @@ export class Scheduler {
       session.running.set(attemptId, record);
       this.store.updateTask(record);
       session.credit -= 1;
+      budget -= 1;
       job.tasksRunning += 1;
       assigned += 1;
 
@@ -1125,6 +1181,7 @@ export class Scheduler {
     }
     if (batch.length > 0) session.outbox.push(batch);
     this.outboxSessions.add(session);
+    if (session.credit === 0) this.hungry.delete(session);
     // Served jobs that still have work go to the back: the next fill starts with the others.
     for (const job of served) {
       if (this.queuedJobs.delete(job)) this.queuedJobs.add(job);
@@ -1199,6 +1256,35 @@ export class Scheduler {
       else this.purge(job, `no client attached to take its results for ${this.detachedJobTtlMs} ms`);
     }
   };
+}
+
+/**
+ * How many of `queued` tasks each session should take: its free slots first (work that starts at
+ * once), then rounds of its slot count, never more than its credit.
+ */
+function shareBySlots(sessions: readonly AgentSession[], queued: number): number[] {
+  const shares = new Array<number>(sessions.length).fill(0);
+  let left = queued;
+  for (let i = 0; i < sessions.length && left > 0; i++) {
+    const session = sessions[i];
+    const free = Math.max(0, session.capacity.slots - session.running.size);
+    const take = Math.min(free, session.credit, left);
+    shares[i] = take;
+    left -= take;
+  }
+  while (left > 0) {
+    let taken = 0;
+    for (let i = 0; i < sessions.length && left > 0; i++) {
+      const session = sessions[i];
+      const take = Math.min(Math.max(1, session.capacity.slots), session.credit - shares[i], left);
+      if (take <= 0) continue;
+      shares[i] += take;
+      left -= take;
+      taken += take;
+    }
+    if (taken === 0) break;
+  }
+  return shares;
 }
 
 function failure(kind: string, name: string, message: string): pb.TaskFailure {

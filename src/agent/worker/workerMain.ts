@@ -1,7 +1,8 @@
 /**
  * Entry point of a worker process, forked by {@link WorkerProcess}. It runs one task at a time, in the
  * order the agent sent them: imports the task's bundle (once per bundle), decodes the CBOR payload, calls
- * the export once per item with `await fn(...args)` inside the task's context, and sends back the CBOR
+ * the export once per item inside the task's context (awaiting what it returns only when that is a
+ * promise), and sends back the CBOR
  * array of results, or the first failure with the item's offset.
  *
  * The agent may send the next tasks before this one ends (several in one message when they are tiny),
@@ -126,7 +127,8 @@ class TaskRun {
 /** The context a task function sees while one item runs; `index` moves with the item. */
 class ItemContext implements TaskContext {
   readonly #run: TaskRun;
-  readonly index: number;
+  /** Moves from item to item while the items of a synchronous function share one context (see `callItems`). */
+  index: number;
 
   constructor(run: TaskRun, offset: number) {
     this.#run = run;
@@ -255,6 +257,7 @@ process.setSourceMapsEnabled(true);
 
 const als = new AsyncLocalStorage<TaskContext>();
 (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SLOT] = { current: () => als.getStore() };
+const AsyncFunction = (async () => {}).constructor;
 
 const modules = new Map<string, Record<string, unknown>>();
 const queue: RunMessage[] = [];
@@ -318,6 +321,45 @@ function userFrames(stack: string): string {
   return cut > 0 ? lines.slice(0, cut).join('\n') : stack;
 }
 
+/**
+ * Calls `call` once per item into `results`; returns the failure that stopped it, if any. With `shared`
+ * (called inside `als.run` of a context for the whole chunk) the items use that context, its index set
+ * for each; an item returning a promise is awaited with it, and the items after it get a context of
+ * their own each (`als.run` per item), so that what a promise leaves running keeps its item's index.
+ */
+async function callItems(run: TaskRun, call: (...a: unknown[]) => unknown, items: unknown[], results: unknown[], shared: boolean): Promise<FailureMessage | undefined> {
+  const context = shared ? (als.getStore() as ItemContext) : undefined;
+  let sharing = context !== undefined;
+  for (let i = 0; i < items.length; i++) {
+    const args: unknown = items[i];
+    if (!Array.isArray(args)) {
+      return failure(run, 'internal', new TypeError(`item ${i} of the task payload is not an argument array`), i);
+    }
+    if (run.controller.signal.aborted) {
+      return failure(run, 'cancelled', run.controller.signal.reason, i);
+    }
+    try {
+      let returned: unknown;
+      if (sharing) {
+        context!.index = run.msg.ctx.firstIndex + i;
+        returned = call(...args);
+      } else {
+        returned = als.run(new ItemContext(run, i), call, ...args);
+      }
+      // A synchronous function's value is taken as is: awaiting it would cost a microtask per item.
+      if (isThenable(returned)) {
+        sharing = false;
+        results[i] = await returned;
+      } else {
+        results[i] = returned;
+      }
+    } catch (error) {
+      return failure(run, run.controller.signal.aborted ? 'cancelled' : 'error', error, i);
+    }
+  }
+  return undefined;
+}
+
 /** Run one task to its end; returns the message to send back. */
 async function execute(run: TaskRun): Promise<WorkerMessage> {
   const { bundlePath, exportName, payload } = run.msg;
@@ -346,20 +388,11 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
     return failure(run, 'internal', new TypeError('a task payload must be a CBOR array of argument arrays'), 0);
   }
   const results = new Array<unknown>(items.length);
-  for (let i = 0; i < items.length; i++) {
-    const args: unknown = items[i];
-    if (!Array.isArray(args)) {
-      return failure(run, 'internal', new TypeError(`item ${i} of the task payload is not an argument array`), i);
-    }
-    if (run.controller.signal.aborted) {
-      return failure(run, 'cancelled', run.controller.signal.reason, i);
-    }
-    try {
-      results[i] = await als.run(new ItemContext(run, i), fn as (...a: unknown[]) => unknown, ...args);
-    } catch (error) {
-      return failure(run, run.controller.signal.aborted ? 'cancelled' : 'error', error, i);
-    }
-  }
+  const call = fn as (...a: unknown[]) => unknown;
+  // `als.run` per item costs several times a no-op item: the items of a function that is not `async`
+  // share one context whose index moves along, entered once (see `callItems`).
+  const failed = fn instanceof AsyncFunction ? await callItems(run, call, items, results, false) : await als.run(new ItemContext(run, 0), callItems, run, call, items, results, true);
+  if (failed !== undefined) return failed;
   try {
     return { type: 'result', attemptId: run.msg.attemptId, value: encodeValue(results), rss: 0 };
   } catch {
@@ -374,6 +407,10 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
     }
     return failure(run, 'internal', new Error('the results could not be encoded'), 0);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function pump(): void {
@@ -394,8 +431,9 @@ function finish(run: TaskRun, reply: WorkerMessage): void {
   tracked.clear();
   run.flushProgress();
   current = undefined;
-  // One cheap call (no heap walk): the agent recycles a worker whose RSS passed its ceiling.
-  const rss = process.memoryUsage.rss();
+  // Only with a ceiling: the agent recycles a worker whose RSS passed it. Not free (it reads
+  // /proc/self/stat, several µs — as much as the rest of a no-op task), so not asked otherwise.
+  const rss = MAX_RSS_BYTES > 0 ? process.memoryUsage.rss() : 0;
   if (reply.type === 'result' || reply.type === 'failure') {
     reply.rss = rss;
     const now = performance.now();

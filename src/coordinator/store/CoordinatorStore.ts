@@ -48,10 +48,12 @@ interface PendingResult {
 }
 
 /**
- * Rows per multi-row statement. One statement per row costs about twice as much per row in
- * `node:sqlite` (binding, stepping and resetting dominate for small rows).
+ * Rows per multi-row statement, largest first. One statement per row costs about twice as much per
+ * row in `node:sqlite` (binding, stepping and resetting dominate for small rows), so the rows of a
+ * commit are written in as few statements as these sizes allow — the smaller sizes matter when
+ * commits are small (many agents, each sending a few results per turn).
  */
-const ROWS_PER_STATEMENT = 64;
+const STATEMENT_SIZES = [64, 16, 4, 1] as const;
 
 /** `(?, ?, ...)` groups for a multi-row statement. */
 function placeholders(columns: number, rows: number): string {
@@ -90,14 +92,12 @@ export class CoordinatorStore {
   readonly path: string;
   private readonly db: DatabaseSync;
   private readonly upsertJob: StatementSync;
-  private readonly insertTask: StatementSync;
-  private readonly insertTasks: StatementSync;
-  private readonly updateTaskAttempt: StatementSync;
-  private readonly updateTaskAttempts: StatementSync;
-  private readonly deleteTaskRow: StatementSync;
-  private readonly deleteTaskRows: StatementSync;
-  private readonly insertResult: StatementSync;
-  private readonly insertResults: StatementSync;
+  /** By row count, one per {@link STATEMENT_SIZES} entry. */
+  private readonly insertTasks: Map<number, StatementSync>;
+  private readonly updateTaskAttempts: Map<number, StatementSync>;
+  /** `DELETE ... WHERE job = ? AND seq IN (...)`, by the number of seqs. */
+  private readonly deleteTaskRows: Map<number, StatementSync>;
+  private readonly insertResults: Map<number, StatementSync>;
   private readonly deleteResultsThrough: StatementSync;
   private readonly deleteJobTasks: StatementSync;
   private readonly deleteJobResults: StatementSync;
@@ -131,20 +131,17 @@ export class CoordinatorStore {
         total_tasks = excluded.total_tasks, tasks_completed = excluded.tasks_completed,
         tasks_failed = excluded.tasks_failed, last_rseq = excluded.last_rseq,
         received_rseq = excluded.received_rseq, purged = excluded.purged`);
-    const K = ROWS_PER_STATEMENT;
+    const bySize = (sql: (rows: number) => string) => new Map(STATEMENT_SIZES.map((k) => [k, db.prepare(sql(k))]));
     const insertTask = 'INSERT OR REPLACE INTO tasks (job, seq, payload, items, first_index, attempt, attempt_id, agent) VALUES ';
-    this.insertTask = db.prepare(insertTask + placeholders(8, 1));
-    this.insertTasks = db.prepare(insertTask + placeholders(8, K));
-    const updateTasks = (rows: number) =>
-      'UPDATE tasks SET attempt = v.column3, attempt_id = v.column4, agent = v.column5 ' +
-      `FROM (VALUES ${placeholders(5, rows)}) AS v WHERE tasks.job = v.column1 AND tasks.seq = v.column2`;
-    this.updateTaskAttempt = db.prepare(updateTasks(1));
-    this.updateTaskAttempts = db.prepare(updateTasks(K));
-    this.deleteTaskRow = db.prepare('DELETE FROM tasks WHERE job = ? AND seq = ?');
-    this.deleteTaskRows = db.prepare(`DELETE FROM tasks WHERE job = ? AND seq IN (${Array(K).fill('?').join(', ')})`);
+    this.insertTasks = bySize((k) => insertTask + placeholders(8, k));
+    this.updateTaskAttempts = bySize(
+      (k) =>
+        'UPDATE tasks SET attempt = v.column3, attempt_id = v.column4, agent = v.column5 ' +
+        `FROM (VALUES ${placeholders(5, k)}) AS v WHERE tasks.job = v.column1 AND tasks.seq = v.column2`,
+    );
+    this.deleteTaskRows = bySize((k) => `DELETE FROM tasks WHERE job = ? AND seq IN (${Array(k).fill('?').join(', ')})`);
     const insertResult = 'INSERT OR REPLACE INTO results (job, rseq, seq, result) VALUES ';
-    this.insertResult = db.prepare(insertResult + placeholders(4, 1));
-    this.insertResults = db.prepare(insertResult + placeholders(4, K));
+    this.insertResults = bySize((k) => insertResult + placeholders(4, k));
     this.deleteResultsThrough = db.prepare('DELETE FROM results WHERE job = ? AND rseq <= ?');
     this.deleteJobTasks = db.prepare('DELETE FROM tasks WHERE job = ?');
     this.deleteJobResults = db.prepare('DELETE FROM results WHERE job = ?');
@@ -273,10 +270,10 @@ export class CoordinatorStore {
         );
         rows += 1;
       }
-      rows += this.runChunked(this.newTasks, this.insertTasks, this.insertTask, bindTask);
-      rows += this.runChunked([...this.dirtyTasks], this.updateTaskAttempts, this.updateTaskAttempt, bindAttempt);
+      rows += this.runChunked(this.newTasks, this.insertTasks, bindTask);
+      rows += this.runChunked([...this.dirtyTasks], this.updateTaskAttempts, bindAttempt);
       rows += this.deleteDone();
-      rows += this.runChunked(this.newResults, this.insertResults, this.insertResult, bindResult);
+      rows += this.runChunked(this.newResults, this.insertResults, bindResult);
       for (const [job, rseq] of this.receivedThrough) this.deleteResultsThrough.run(job, rseq);
       for (const job of this.purges) {
         this.deleteJobTasks.run(job);
@@ -306,27 +303,23 @@ export class CoordinatorStore {
     return rows;
   }
 
-  /** Runs `many` for each full chunk of rows and `one` for the rest. Returns the number of rows. */
-  private runChunked<T>(rows: readonly T[], many: StatementSync, one: StatementSync, bind: Binder<T>): number {
-    const K = ROWS_PER_STATEMENT;
+  /** Writes the rows with the statements of `bySize`, as few as the sizes allow. Returns the number of rows. */
+  private runChunked<T>(rows: readonly T[], bySize: Map<number, StatementSync>, bind: Binder<T>): number {
     const args: SQLInputValue[] = [];
     let i = 0;
-    for (; i + K <= rows.length; i += K) {
-      args.length = 0;
-      for (let j = i; j < i + K; j++) bind(rows[j], args);
-      many.run(...args);
-    }
-    for (; i < rows.length; i++) {
-      args.length = 0;
-      bind(rows[i], args);
-      one.run(...args);
+    for (const k of STATEMENT_SIZES) {
+      const statement = bySize.get(k)!;
+      for (; i + k <= rows.length; i += k) {
+        args.length = 0;
+        for (let j = i; j < i + k; j++) bind(rows[j], args);
+        statement.run(...args);
+      }
     }
     return rows.length;
   }
 
   /** Deletes the rows of tasks that got their final result, by job, many per statement. */
   private deleteDone(): number {
-    const K = ROWS_PER_STATEMENT;
     const byJob = new Map<number, number[]>();
     for (const t of this.doneTasks) {
       let seqs = byJob.get(t.jobNo);
@@ -336,13 +329,15 @@ export class CoordinatorStore {
     const args: SQLInputValue[] = [];
     for (const [job, seqs] of byJob) {
       let i = 0;
-      for (; i + K <= seqs.length; i += K) {
-        args.length = 0;
-        args.push(job);
-        for (let j = i; j < i + K; j++) args.push(seqs[j]);
-        this.deleteTaskRows.run(...args);
+      for (const k of STATEMENT_SIZES) {
+        const statement = this.deleteTaskRows.get(k)!;
+        for (; i + k <= seqs.length; i += k) {
+          args.length = 0;
+          args.push(job);
+          for (let j = i; j < i + k; j++) args.push(seqs[j]);
+          statement.run(...args);
+        }
       }
-      for (; i < seqs.length; i++) this.deleteTaskRow.run(job, seqs[i]);
     }
     return this.doneTasks.length;
   }

@@ -34,6 +34,8 @@ export function abort() { process.abort(); }
 /** Keep mb MiB alive (touched, so resident) in this worker process; returns its pid. */
 export function bloat(mb) { (globalThis.kept ??= []).push(Buffer.alloc(mb * 1024 * 1024, 1)); return process.pid; }
 export function pid() { return process.pid; }
+export function sometimesLater(x) { return x % 2 ? new Promise((r) => setTimeout(() => r(context.index), 1)) : context.index; }
+export async function indexAfterAwait(x) { await new Promise((r) => setTimeout(r, 1)); return context.index; }
 export async function napWho(ms) { await new Promise((r) => setTimeout(r, ms)); return { pid: process.pid, worker: context.worker }; }
 export function text(n) { return 'x'.repeat(n); }
 export function scratchPath() { return context.scratchDir(); }

@@ -1,6 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolHarness } from './poolHarness.ts';
 
+describe('WorkerPool.cancelQueued', () => {
+  it('also takes back the tasks sent ahead to a busy worker, reports nothing for them, and lists only what runs', async () => {
+    const h = await PoolHarness.start(1);
+    try {
+      // Teach the pool that tasks are tiny, so the squares below go ahead, behind the sleep.
+      await Promise.all(Array.from({ length: 5 }, (_, i) => h.result(h.submit('square', [[i]]))));
+      const running = h.submit('sleep', [[300]]);
+      const ahead = [h.submit('square', [[1]]), h.submit('square', [[2]]), h.submit('square', [[3]])];
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(h.pool.cancelQueued()).toBe(3);
+      expect(h.pool.attemptIds()).toEqual([running]);
+      for (const id of ahead) expect((await h.result(id)).outcome).toBeUndefined();
+      expect((await h.result(running)).outcome?.$case).toBe('value');
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
 describe('WorkerPool runs task bundles in worker processes', () => {
   let h: PoolHarness;
   beforeAll(async () => {
@@ -15,6 +34,14 @@ describe('WorkerPool runs task bundles in worker processes', () => {
     expect(await h.value(id)).toEqual([1, 4, 9]);
     const add = h.submit('add', [[2, 3], [10n, 5n]]);
     expect(await h.value(add)).toEqual([5, 15n]);
+  });
+
+  it('gives every item its own context, for synchronous, async and sometimes-async functions', async () => {
+    const items = [[0], [1], [2], [3], [4]];
+    expect(await h.value(h.submit('indexAfterAwait', items, { firstIndex: 10 }))).toEqual([10, 11, 12, 13, 14]);
+    expect(await h.value(h.submit('whoami', items, { firstIndex: 20 }))).toMatchObject([20, 21, 22, 23, 24].map((index) => ({ index })));
+    // Item 0 is synchronous (the fast path starts at item 1); item 1's promise sends the rest through als.run.
+    expect(await h.value(h.submit('sometimesLater', items, { firstIndex: 30 }))).toEqual([30, 31, 32, 33, 34]);
   });
 
   it('reports a thrown error with kind error, the item offset and the remote stack', async () => {
@@ -71,6 +98,21 @@ describe('WorkerPool runs task bundles in worker processes', () => {
     await h.result(long);
     expect(new Set(short.map((id) => h.settled.get(id)!.worker)).size).toBe(1);
     expect(h.settled.get(long)!.worker).not.toBe(h.settled.get(short[0])!.worker);
+  });
+
+  it('sends one task ahead behind a running one when tasks take tens of ms, and the worker that frees first takes it back', async () => {
+    // Teach the pool that this job's tasks take ~20 ms: above the "tiny" bound, below the one-ahead bound.
+    const job = { jobId: 'short-tasks' };
+    await Promise.all([h.submit('sleep', [[20]], job), h.submit('sleep', [[20]], job)].map((id) => h.result(id)));
+    await h.result(h.submit('sleep', [[20]], job));
+    const long = h.submit('sleep', [[400]], job);
+    const shorter = h.submit('sleep', [[60]], job);
+    // Sent ahead to the worker that started first (the long one's); taken back once the other is free.
+    const next = h.submit('napWho', [[1]], job);
+    const ran = await h.value<{ worker: string }[]>(next);
+    expect(h.settled.has(long)).toBe(false);
+    expect(ran[0].worker).toBe(h.settled.get(shorter)!.worker);
+    expect(ran[0].worker).not.toBe((await h.result(long)).worker);
   });
 
   it('drops cancelled tasks, queued here or sent ahead to a worker, and reports nothing for them', async () => {

@@ -177,6 +177,85 @@ describe('Scheduler fair share', () => {
   });
 });
 
+describe('Scheduler spreading work over agents', () => {
+  it('shares a short queue by slots when agents hold far more credit than it has tasks', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a', { slots: 2 });
+    const b = addAgent('b', { slots: 2 });
+    // What adaptive prefetch leaves after a run of tiny tasks: ~128 credits per slot on each agent.
+    scheduler.grantCredit(a.session, 258);
+    scheduler.grantCredit(b.session, 258);
+    const { job } = openJob();
+    scheduler.addInputs(job, inputs(0, 10));
+    await settle();
+    // Filling agent a's credit first would give it all 10 long tasks while b idles. Shared: each
+    // agent's 2 free slots, then rounds of 2 (its slots) — 3 rounds of work on a, 2 on b.
+    expect(a.sink.assignments()).toHaveLength(6);
+    expect(b.sink.assignments()).toHaveLength(4);
+    expect(a.sink.assignMessages()).toHaveLength(1);
+    expect(a.session.credit).toBe(252);
+  });
+
+  it('gives queued work to free slots before agents busy with earlier tasks', async () => {
+    const { openJob, addAgent } = setup();
+    const busy = addAgent('busy', { slots: 2 });
+    scheduler.grantCredit(busy.session, 2);
+    const { job } = openJob();
+    scheduler.addInputs(job, inputs(0, 2));
+    await settle();
+    expect(busy.sink.assignments()).toHaveLength(2);
+
+    const idle = addAgent('idle', { slots: 2 });
+    scheduler.grantCredit(busy.session, 100);
+    scheduler.grantCredit(idle.session, 100);
+    scheduler.addInputs(job, inputs(2, 3));
+    await settle();
+    // busy already runs 2 tasks on its 2 slots: idle starts 2 now; the third is shared by rounds.
+    // (Filling by credit alone, busy — first in line — would take all 3 and idle none.)
+    expect(idle.sink.assignments()).toHaveLength(2);
+    expect(busy.sink.assignments()).toHaveLength(3);
+    expect(scheduler.stats().tasksQueued).toBe(0);
+  });
+
+  it('re-queues tasks an agent hands back unstarted, in order, without using up an attempt', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a', { slots: 1 });
+    scheduler.grantCredit(a.session, 5);
+    const { job } = openJob({ retries: 0 });
+    scheduler.addInputs(job, inputs(0, 5));
+    await settle();
+    const assigned = a.sink.assignments();
+    expect(assigned.map((t) => t.seq)).toEqual([0, 1, 2, 3, 4]);
+
+    const b = addAgent('b', { slots: 1 });
+    scheduler.handleReturned(a.session, [assigned[3].attemptId, assigned[4].attemptId, 'not-an-attempt']);
+    expect(job.info()).toMatchObject({ tasksRunning: 3 });
+    scheduler.grantCredit(b.session, 5);
+    await settle();
+    // Same order, still attempt 1: a hand-back is not a failed attempt (retries: 0 would end the task).
+    expect(b.sink.assignments().map((t) => [t.seq, t.attempt])).toEqual([[3, 1], [4, 1]]);
+    // b cannot hand back a's attempts; a's results for what it handed back are fenced off.
+    scheduler.handleReturned(b.session, [assigned[0].attemptId]);
+    scheduler.handleResults(a.session, [value(assigned[3].attemptId), value(assigned[0].attemptId)]);
+    await settle();
+    expect(scheduler.fencedResults).toBe(1);
+    expect(job.info()).toMatchObject({ tasksRunning: 5 - 1, tasksCompleted: 1 });
+  });
+
+  it('still fills every credit when the queue is deeper than the credit on offer', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a', { slots: 1 });
+    const b = addAgent('b', { slots: 4 });
+    scheduler.grantCredit(a.session, 30);
+    scheduler.grantCredit(b.session, 10);
+    const { job } = openJob();
+    scheduler.addInputs(job, inputs(0, 100));
+    await settle();
+    expect(a.sink.assignments()).toHaveLength(30);
+    expect(b.sink.assignments()).toHaveLength(10);
+  });
+});
+
 describe('Scheduler requirement matching', () => {
   it('only assigns a job to agents that satisfy its requirements', async () => {
     const { openJob, addAgent } = setup();

@@ -26,6 +26,7 @@ export interface AgentMessage {
     | { $case: "results"; value: AttemptResultBatch }
     | { $case: "progress"; value: AttemptProgressBatch }
     | { $case: "heartbeat"; value: Heartbeat }
+    | { $case: "returned"; value: Returned }
     | undefined;
 }
 
@@ -121,6 +122,16 @@ export interface Heartbeat {
   queued: number;
 }
 
+/**
+ * Assigned tasks the agent hands back without having started them: it holds more than it can run soon
+ * (its prefetch shrank once a job's tasks turned out long, after credit granted for tiny ones). The
+ * coordinator re-queues them at the front of their jobs' queues; handing back does not use up an
+ * attempt. Ids the coordinator no longer holds for this agent are ignored.
+ */
+export interface Returned {
+  attemptIds: string[];
+}
+
 export interface CancelAttempts {
   attemptIds: string[];
 }
@@ -150,6 +161,9 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         break;
       case "heartbeat":
         Heartbeat.encode(message.msg.value, writer.uint32(42).fork()).join();
+        break;
+      case "returned":
+        Returned.encode(message.msg.value, writer.uint32(50).fork()).join();
         break;
     }
     return writer;
@@ -208,6 +222,14 @@ export const AgentMessage: MessageFns<AgentMessage> = {
             message.msg = { $case: "heartbeat", value: Heartbeat.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.msg = { $case: "returned", value: Returned.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -232,6 +254,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
         ? { $case: "progress", value: AttemptProgressBatch.fromJSON(object.progress) }
         : isSet(object.heartbeat)
         ? { $case: "heartbeat", value: Heartbeat.fromJSON(object.heartbeat) }
+        : isSet(object.returned)
+        ? { $case: "returned", value: Returned.fromJSON(object.returned) }
         : undefined,
     };
   },
@@ -248,6 +272,8 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       obj.progress = AttemptProgressBatch.toJSON(message.msg.value);
     } else if (message.msg?.$case === "heartbeat") {
       obj.heartbeat = Heartbeat.toJSON(message.msg.value);
+    } else if (message.msg?.$case === "returned") {
+      obj.returned = Returned.toJSON(message.msg.value);
     }
     return obj;
   },
@@ -285,6 +311,12 @@ export const AgentMessage: MessageFns<AgentMessage> = {
       case "heartbeat": {
         if (object.msg?.value !== undefined && object.msg?.value !== null) {
           message.msg = { $case: "heartbeat", value: Heartbeat.fromPartial(object.msg.value) };
+        }
+        break;
+      }
+      case "returned": {
+        if (object.msg?.value !== undefined && object.msg?.value !== null) {
+          message.msg = { $case: "returned", value: Returned.fromPartial(object.msg.value) };
         }
         break;
       }
@@ -1615,6 +1647,79 @@ export const Heartbeat: MessageFns<Heartbeat> = {
   },
 };
 
+function createBaseReturned(): Returned {
+  return { attemptIds: [] };
+}
+
+export const Returned: MessageFns<Returned> = {
+  encode(message: Returned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.attemptIds) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Returned {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReturned();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.attemptIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Returned {
+    return {
+      attemptIds: globalThis.Array.isArray(object?.attemptIds)
+        ? object.attemptIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.attempt_ids)
+        ? object.attempt_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Returned): unknown {
+    const obj: any = {};
+    if (message.attemptIds?.length) {
+      obj.attemptIds = message.attemptIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Returned>, I>>(base?: I): Returned {
+    return Returned.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Returned>, I>>(object: I): Returned {
+    const message = createBaseReturned();
+    message.attemptIds = object.attemptIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseCancelAttempts(): CancelAttempts {
   return { attemptIds: [] };
 }
@@ -1742,7 +1847,7 @@ export const Drain: MessageFns<Drain> = {
 
 /**
  * Agents is the service agents dial. One bidi stream per agent session:
- *   agent → Register, then Credit / Results / Progress / Heartbeat
+ *   agent → Register, then Credit / Results / Progress / Heartbeat / Returned
  *   coordinator → Registered, then Assign / Cancel / Drain
  * The coordinator only assigns as many tasks as the agent has granted credit for;
  * each assigned task consumes one credit, and the agent grants more as slots free up.

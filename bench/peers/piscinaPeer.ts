@@ -1,0 +1,77 @@
+// piscina (worker threads) for the local-JS view of P1, P2 and P4, run by bench/runPeer.ts in its own
+// process so that nothing of the harness shares its event loop.
+//
+// Usage: node piscinaPeer.ts WORKLOAD JSON-PARAMS  ->  one JSON object on stdout, shaped like
+// bench/peers/peers.py's answers (raw repetitions; the harness takes the medians).
+import { Piscina } from 'piscina';
+import { countPrimes } from '../tasks.ts';
+import { primeRanges } from '../primeRanges.ts';
+
+interface Params {
+  processes: number;
+  reps: number;
+  n?: number;
+  limit?: number;
+  parts?: number;
+}
+
+const [workload, json] = process.argv.slice(2);
+const params = JSON.parse(json ?? '{}') as Params;
+const threads = params.processes;
+const pool = new Piscina({ filename: new URL('./piscinaTasks.ts', import.meta.url).href, minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** n one-item tasks (P1), or chunks by Pool.map's rule, ceil(n / (4 × threads)) items each (P2). */
+async function noops(n: number, chunked: boolean): Promise<void> {
+  const xs = range(n);
+  if (!chunked) {
+    await Promise.all(xs.map((x) => pool.run(x, { name: 'noop' })));
+    return;
+  }
+  const size = Math.ceil(n / (4 * threads));
+  const chunks: Promise<unknown[]>[] = [];
+  for (let i = 0; i < n; i += size) chunks.push(pool.run(xs.slice(i, i + size), { name: 'noopChunk' }) as Promise<unknown[]>);
+  const out = (await Promise.all(chunks)).flat();
+  if (out.length !== n) throw new Error(`piscina returned ${out.length} results for ${n} items`);
+}
+
+async function rates(n: number, chunked: boolean): Promise<number[]> {
+  await noops(Math.min(n, 2000), chunked); // warm-up
+  const out: number[] = [];
+  for (let r = 0; r < params.reps; r++) {
+    const t0 = performance.now();
+    await noops(n, chunked);
+    out.push(n / ((performance.now() - t0) / 1000));
+  }
+  return out;
+}
+
+async function primes(): Promise<{ walls: number[]; primes: number }> {
+  const ranges = primeRanges(params.limit!, params.parts!);
+  // Warm the threads and their JIT, as drover's and mp's runs are warmed.
+  await Promise.all(ranges.slice(0, 8).map((r) => pool.run(r, { name: 'countPrimes' })));
+  const walls: number[] = [];
+  let total = 0;
+  for (let r = 0; r < params.reps; r++) {
+    const t0 = performance.now();
+    const counts = (await Promise.all(ranges.map((range) => pool.run(range, { name: 'countPrimes' })))) as number[];
+    walls.push((performance.now() - t0) / 1000);
+    total = counts.reduce((a, b) => a + b, 0);
+  }
+  // A cross-check of the threads' answer against this thread's.
+  const expected = ranges.reduce((sum, range) => sum + countPrimes(range), 0);
+  if (total !== expected) throw new Error(`piscina counted ${total} primes, serial ${expected}`);
+  return { walls, primes: total };
+}
+
+try {
+  let out: unknown;
+  if (workload === 'p1') out = { rates: await rates(params.n!, false) };
+  else if (workload === 'p2') out = { rates: await rates(params.n!, true) };
+  else if (workload === 'p4') out = await primes();
+  else throw new Error(`piscina: unknown workload ${workload}`);
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+} finally {
+  await pool.destroy();
+}
