@@ -213,7 +213,9 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (!calls || !this.accepting) throw new UsageError(`job ${this.id} takes no more calls`);
     const seq = this.#sentTasks;
     const result = new Promise<R>((resolve, reject) => calls.set(seq, { resolve: resolve as (v: unknown) => void, reject }));
-    this.#addTask([args], 0);
+    // Its item's index in the session job (the coordinator checks that chunks are contiguous);
+    // the call itself reports index 0, as a job of one item would.
+    this.#addTask([args]);
     // A lone call goes out now; calls made together still share the batch sent at the end of the turn.
     if (calls.size === 1) this.#flush();
     return result;
@@ -440,7 +442,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
   }
 
-  #addTask(chunk: unknown[][], firstIndex = this.#sentItems): void {
+  #addTask(chunk: unknown[][]): void {
+    const firstIndex = this.#sentItems;
     const payload = encodeValue(chunk);
     this.#batch.push({
       seq: this.#sentTasks,
