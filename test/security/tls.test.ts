@@ -1,7 +1,9 @@
 import { request } from 'node:https';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +17,7 @@ import { newToken, RawClients, statusOf } from './securityCluster.ts';
 // A real `drover coordinator` with TLS on both listeners, tokens, and mutual TLS for agents, a real
 // `drover agent` presenting its certificate, and the SDK verifying the server with a custom CA.
 
+const droverBin = fileURLToPath(new URL('../../bin/drover.js', import.meta.url));
 const tokens = { alice: newToken(), agent: newToken() };
 let dir: string;
 let certs: TestCertificates;
@@ -70,6 +73,21 @@ describe('TLS', () => {
     expect(await pool.map(tasks.square, [1, 2, 3, 4, 5, 6])).toEqual([1, 4, 9, 16, 25, 36]);
     const where = await pool.apply(tasks.whereAmI, 1);
     expect(where.agent).toBe('tls-agent');
+  });
+
+  it('`drover map` verifies the coordinator with --tls-ca and maps a JSON-lines file', async () => {
+    const input = join(dir, 'items.jsonl');
+    const output = join(dir, 'results.jsonl');
+    writeFileSync(input, '2\n3\n4\n');
+    const tasksModule = fileURLToPath(new URL('../fixtures/tasks.ts', import.meta.url));
+    const run = spawnSync(process.execPath, [droverBin, 'map', `${tasksModule}#square`, '--input', input, '--output', output,
+      '--coordinator', address, '--tls-ca', files.ca], { env: { ...process.env, DROVER_TOKEN: tokens.alice }, encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(output, 'utf8')).toBe('4\n9\n16\n');
+    // Without the CA, the same command cannot reach the coordinator (exit 3).
+    const untrusted = spawnSync(process.execPath, [droverBin, 'map', `${tasksModule}#square`, '--input', input, '--output', output,
+      '--coordinator', address, '--tls'], { env: { ...process.env, DROVER_TOKEN: tokens.alice }, encoding: 'utf8', timeout: 60_000 });
+    expect(untrusted.status).toBe(3);
   });
 
   it('a plaintext client against the TLS port fails (UNAVAILABLE), and nothing reaches a service', async () => {

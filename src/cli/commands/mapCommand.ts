@@ -65,9 +65,6 @@ export function mapCommand(): Command {
     const modulePath = target.slice(0, hash);
     const exportName = target.slice(hash + 1);
     const settings = resolveConnection(opts);
-    if (settings.tls !== undefined) {
-      throw new CliError('DROVER_USAGE', '`drover map` cannot use TLS yet: the SDK\'s connect() has no tls option in this build', ExitCode.usage);
-    }
     const output = new JsonLinesWriter(opts.output);
     await output.open();
     const controller = new AbortController();
@@ -76,6 +73,7 @@ export function mapCommand(): Command {
     const pool = await connect({
       ...(settings.address !== undefined ? { address: settings.address } : {}),
       ...(settings.token !== undefined ? { token: settings.token } : {}),
+      ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
       ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
     });
     let written = 0;
