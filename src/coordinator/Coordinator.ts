@@ -182,7 +182,7 @@ export class Coordinator {
         interceptors: [malformedRequestInterceptor],
       });
       const limits = this.limits;
-      const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'));
+      const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'), { isAdmin: (name) => auth.isAdmin(name) });
       // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
       const jobs = new JobsService(scheduler, this.log, { limits, blobAccess, ...(this.options.principalOf ? { principalOf: this.options.principalOf } : {}) });
       server.addService(withTolerantDeserializers(pb.JobsService), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));

@@ -181,6 +181,22 @@ describe('agents use blobs on behalf of the jobs they serve (raw clients)', () =
     await waitFor(() => aliceJob.results().length === 1, 'the result');
   });
 
+  it('the tasks of an admin’s job read every blob, as the admin does', async () => {
+    const secret = Buffer.from(`bob's other secret ${newToken()}`);
+    await as(tokens.bob).put(secret);
+    const holder = agent(tokens.agent, 'for-root');
+    const { sessionId } = await holder.registered();
+    holder.send({ $case: 'credit', value: { tasks: 1 } });
+    const rootJob = job(tokens.root, 'root-reads');
+    await rootJob.jobId();
+    rootJob.send(0, 1);
+    const [assignment] = await waitFor(() => holder.assignments().length === 1 && holder.assignments(), 'an assignment');
+    const rack1 = new ScopedBlobs(as(tokens.agent));
+    expect(await rack1.get(sha256Hex(secret), 'root-reads', sessionId)).toEqual(secret);
+    holder.answer([assignment!]);
+    await waitFor(() => rootJob.results().length === 1, 'the result');
+  });
+
   it('clamps the credit of an agent that asks for more than it could hold, logging it once', async () => {
     const alice = as(tokens.alice);
     const rogue = agent(tokens.agent2, 'rogue');

@@ -42,6 +42,14 @@ describe('BlobAccess', () => {
     expect(access.mayRead(alice, D2)).toBe(false);
   });
 
+  it('lets the jobs of an admin read every blob', () => {
+    const access = new BlobAccess(undefined, { isAdmin: (name) => name === 'root' });
+    access.grant(alice.name, D1);
+    expect(access.mayReadAs('root', D1)).toBe(true);
+    expect(access.mayReadAs('root', D2)).toBe(true);
+    expect(access.mayReadAs('bob', D1)).toBe(false);
+  });
+
   it('honours the "*" entries of earlier versions (outputs readable by any client) for clients only', () => {
     const file = join(dir, 'readers.log');
     appendFileSync(file, `${D2} "*"\n`);
