@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
 import { BlobError, BundleError, type Logger, type pb } from '../protocol/index.ts';
 import { ensurePrivateDir } from './ensurePrivateDir.ts';
+import { retryOnNewSession } from './retryOnNewSession.ts';
 
 /** Refuse bundles larger than this (a task bundle is code, not data). */
 const MAX_BUNDLE_BYTES = 256 * 1024 * 1024;
@@ -104,7 +105,7 @@ export class BlobCache {
       if (ready !== undefined) {
         // Here already (for another job, maybe): this job must be allowed it too.
         if (!this.#allowed.has(grant)) {
-          await this.#ask(digest, kind, jobId);
+          await retryOnNewSession(this.#sessionId, () => this.#ask(digest, kind, jobId));
           this.#allow(grant);
         }
         return ready;
@@ -116,7 +117,7 @@ export class BlobCache {
       if (pending.jobId === jobId) return pending.path;
       await pending.path.catch(() => {});
     }
-    const path = this.#load(digest, kind, jobId).then(
+    const path = retryOnNewSession(this.#sessionId, () => this.#load(digest, kind, jobId)).then(
       (path) => {
         this.#ready.set(key, path);
         this.#allow(grant);

@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { DroverError, uploadFile, type Logger, type pb } from '../protocol/index.ts';
 import type { BlobCache } from './BlobCache.ts';
 import { ensurePrivateDir } from './ensurePrivateDir.ts';
+import { retryOnNewSession } from './retryOnNewSession.ts';
 import type { CallRequest } from './worker/messages.ts';
 
 /** Options of {@link TaskServices}. */
@@ -81,7 +82,7 @@ export class TaskServices {
         return this.#cache.get(request.digest, 'file', jobId);
       case 'storeFile':
         if (typeof request.path !== 'string' || !isAbsolute(request.path)) throw new TypeError('the path must be absolute');
-        return uploadFile(this.#blobs, request.path, { jobId, sessionId: this.#sessionId() });
+        return retryOnNewSession(this.#sessionId, () => uploadFile(this.#blobs, request.path, { jobId, sessionId: this.#sessionId() }));
       case 'scratchDir': {
         // Synchronous up to here: a release that follows finds the directory being made, and waits for it.
         const r = this.#resources(attemptId);

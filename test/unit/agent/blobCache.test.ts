@@ -23,6 +23,8 @@ describe('BlobCache', () => {
   let gets: string[];
   /** `Has` calls, as `<job> <session> <digest>`. */
   let asks: string[];
+  /** Called when a download names a session other than SESSION. */
+  let onWrongSession = (): void => {};
   beforeAll(async () => {
     // A fake Blobs service: serves GOOD under its digest, and (wrongly) under LIAR_DIGEST too, to
     // every job but OUTSIDER (whose owner may read nothing); `Has` answers the same way.
@@ -38,6 +40,7 @@ describe('BlobCache', () => {
         const digest = call.request.digest;
         gets.push(digest);
         if (call.request.sessionId !== SESSION) {
+          onWrongSession();
           call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: 'wrong session' });
           return;
         }
@@ -173,5 +176,23 @@ describe('BlobCache', () => {
     expect(refused.status).toBe('rejected');
     expect(allowed.status).toBe('fulfilled');
     expect(gets).toEqual([GOOD_DIGEST, GOOD_DIGEST]);
+  });
+
+  it('downloads again under the new session when refused for the old one while the agent reconnected', async () => {
+    await fresh();
+    let session = 's-old';
+    onWrongSession = () => (session = SESSION); // the agent re-registered meanwhile
+    try {
+      const cache = new BlobCache({ dir, blobs: client, logger: pino({ level: 'silent' }), sessionId: () => session });
+      expect(await cache.get(GOOD_DIGEST, 'file', JOB)).toBe(join(dir, GOOD_DIGEST));
+      expect(gets).toEqual([GOOD_DIGEST, GOOD_DIGEST]);
+      // Refused with the session unchanged: that is the answer.
+      session = 's-other';
+      onWrongSession = () => {};
+      const err = await cache.get(LIAR_DIGEST, 'file', JOB).catch((e: unknown) => e);
+      expect((err as Error).message).toContain('wrong session');
+    } finally {
+      onWrongSession = () => {};
+    }
   });
 });
