@@ -71,6 +71,8 @@ export class BlobCache {
   readonly #pending = new Map<string, { jobId: string; path: Promise<string> }>();
   /** `<job id> <digest>` of the blobs the coordinator said each job may use (insertion order: oldest first). */
   readonly #allowed = new Set<string>();
+  /** `Has` questions under way, by `<job id> <digest>`. */
+  readonly #asking = new Map<string, Promise<void>>();
   #dirMade: Promise<void> | undefined;
   readonly #group: number | undefined;
   readonly #sessionId: () => string;
@@ -105,8 +107,15 @@ export class BlobCache {
       if (ready !== undefined) {
         // Here already (for another job, maybe): this job must be allowed it too.
         if (!this.#allowed.has(grant)) {
-          await retryOnNewSession(this.#sessionId, () => this.#ask(digest, kind, jobId));
-          this.#allow(grant);
+          // One question per (job, blob), however many of the job's tasks wait for the answer.
+          let asking = this.#asking.get(grant);
+          if (asking === undefined) {
+            asking = retryOnNewSession(this.#sessionId, () => this.#ask(digest, kind, jobId))
+              .then(() => this.#allow(grant))
+              .finally(() => this.#asking.delete(grant));
+            this.#asking.set(grant, asking);
+          }
+          await asking;
         }
         return ready;
       }
