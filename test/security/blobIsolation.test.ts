@@ -263,6 +263,8 @@ describe('tasks fetch, stage and store blobs with their job owner’s rights (SD
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** What the SDK's readBlob rejects with for a blob the caller may not read (as for a missing one). */
+  const notFound = { name: 'BlobError', code: 'DROVER_BLOB', cause: expect.objectContaining({ code: grpc.status.NOT_FOUND }) };
   /** The typed failure of a task refused a blob. */
   const refusedBlob = (digest: string) =>
     expect.objectContaining({ kind: 'error', remoteCode: 'DROVER_BLOB', remoteMessage: expect.stringContaining(digest) });
@@ -284,20 +286,20 @@ describe('tasks fetch, stage and store blobs with their job owner’s rights (SD
     const stagedByBob = await bob.exec({ command: 'cat', args: ['in.txt'], inputs: { 'in.txt': { digest } } }).catch((e: unknown) => e);
     expect(stagedByBob).toBeInstanceOf(TaskError);
     expect(stagedByBob).toEqual(refusedBlob(digest));
-    await expect(bob.readBlob(digest)).rejects.toThrow();
+    await expect(bob.readBlob(digest)).rejects.toMatchObject(notFound);
   });
 
   it('B cannot read A’s job outputs nor stage them; A can', async () => {
     const text = `alice's output ${newToken()}`;
     const digest = await alice.apply(aliceTasks.storeText, text);
     expect((await alice.readBlob(digest)).toString()).toBe(text);
-    await expect(bob.readBlob(digest)).rejects.toThrow();
+    await expect(bob.readBlob(digest)).rejects.toMatchObject(notFound);
     expect(await bob.apply(bobTasks.readBlobText, digest).catch((e: unknown) => e)).toEqual(refusedBlob(digest));
 
     const r = await alice.exec({ command: 'sh', args: ['-c', `printf '%s' "${text}-exec" > out.txt`], outputs: ['out.txt'] });
     const out = r.outputs['out.txt']!.digest;
     expect((await alice.readBlob(out)).toString()).toBe(`${text}-exec`);
-    await expect(bob.readBlob(out)).rejects.toThrow();
+    await expect(bob.readBlob(out)).rejects.toMatchObject(notFound);
     expect(await bob.exec({ command: 'cat', args: ['in.txt'], inputs: { 'in.txt': { digest: out } } }).catch((e: unknown) => e)).toEqual(refusedBlob(out));
     // Alice's next job may use her earlier job's output.
     expect(await alice.apply(aliceTasks.readBlobText, out)).toBe(`${text}-exec`);
