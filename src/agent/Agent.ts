@@ -156,8 +156,10 @@ export class Agent {
     const owner = o.uid === undefined ? undefined : { uid: o.uid, gid: o.gid ?? o.uid };
     // Workers of another user get directories of their own (opened to their group), not the agent user's default ones.
     const uid = `${process.getuid?.() ?? os.userInfo().username}${owner ? `-w${owner.uid}` : ''}`;
-    this.#cache = new BlobCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-cache-${uid}`), blobs, logger: this.#log, ...(owner ? { group: owner.gid } : {}) });
-    this.#services = new TaskServices({ workDir: o.workDir ?? join(os.tmpdir(), `drover-work-${uid}`), cache: this.#cache, blobs, logger: this.#log, ...(owner ? { owner } : {}) });
+    // Blob calls name the session (with the job they are for): the coordinator checks it holds an attempt of the job.
+    const sessionId = (): string => this.#link?.sessionId ?? '';
+    this.#cache = new BlobCache({ dir: o.cacheDir ?? join(os.tmpdir(), `drover-cache-${uid}`), blobs, logger: this.#log, sessionId, ...(owner ? { group: owner.gid } : {}) });
+    this.#services = new TaskServices({ workDir: o.workDir ?? join(os.tmpdir(), `drover-work-${uid}`), cache: this.#cache, blobs, logger: this.#log, sessionId, ...(owner ? { owner } : {}) });
 
     this.#pool = new WorkerPool({
       size: capacity.slots,
@@ -362,7 +364,7 @@ export class Agent {
       if (this.#fetching.has(a.attemptId) || pool.has(a.attemptId) || this.#unacked.has(a.attemptId)) continue;
       this.#held++;
       const digest = a.function?.bundleDigest ?? '';
-      const path = cache.pathIfReady(digest);
+      const path = cache.pathIfReady(digest, 'bundle', a.jobId);
       const task: PoolTask = {
         attemptId: a.attemptId,
         jobId: a.jobId,
@@ -380,7 +382,7 @@ export class Agent {
         continue;
       }
       this.#fetching.set(task.attemptId, task);
-      cache.get(digest).then(
+      cache.get(digest, 'bundle', a.jobId).then(
         (bundlePath) => {
           // Gone from the map: cancelled (or dropped on a disconnect) while the bundle was fetched.
           if (this.#fetching.get(task.attemptId) !== task) return;

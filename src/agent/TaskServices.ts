@@ -3,6 +3,7 @@ import { isAbsolute, join } from 'node:path';
 import { DroverError, uploadFile, type Logger, type pb } from '../protocol/index.ts';
 import type { BlobCache } from './BlobCache.ts';
 import { ensurePrivateDir } from './ensurePrivateDir.ts';
+import { retryOnNewSession } from './retryOnNewSession.ts';
 import type { CallRequest } from './worker/messages.ts';
 
 /** Options of {@link TaskServices}. */
@@ -16,6 +17,11 @@ export interface TaskServicesOptions {
   /** Serves `storeFile`. */
   blobs: pb.BlobsClient;
   logger: Logger;
+  /**
+   * The agent's current session id, named with the job when a task stores a file: the coordinator
+   * makes the output readable by the job's owner. Default: none.
+   */
+  sessionId?: () => string;
 }
 
 /** What one attempt asked for; made on its first request, gone when it is released. */
@@ -50,6 +56,7 @@ export class TaskServices {
   readonly #cache: BlobCache;
   readonly #blobs: pb.BlobsClient;
   readonly #log: Logger;
+  readonly #sessionId: () => string;
   readonly #attempts = new Map<string, AttemptResources>();
   readonly #removals = new Set<Promise<void>>();
   #dirMade: Promise<void> | undefined;
@@ -60,17 +67,22 @@ export class TaskServices {
     this.#cache = options.cache;
     this.#blobs = options.blobs;
     this.#log = options.logger;
+    this.#sessionId = options.sessionId ?? (() => '');
   }
 
-  /** Answer a running attempt's request; rejects with an error whose message the task sees. */
-  async call(attemptId: string, request: CallRequest): Promise<unknown> {
+  /**
+   * Answer a running attempt's request; rejects with an error whose message the task sees. Blobs are
+   * fetched and stored for the attempt's job (`jobId`): a task reads only what its job's owner may,
+   * and what it stores becomes readable by that owner.
+   */
+  async call(attemptId: string, jobId: string, request: CallRequest): Promise<unknown> {
     switch (request.op) {
       case 'fetchBlob':
         if (typeof request.digest !== 'string') throw new TypeError('the digest must be a string');
-        return this.#cache.get(request.digest, 'file');
+        return this.#cache.get(request.digest, 'file', jobId);
       case 'storeFile':
         if (typeof request.path !== 'string' || !isAbsolute(request.path)) throw new TypeError('the path must be absolute');
-        return uploadFile(this.#blobs, request.path);
+        return retryOnNewSession(this.#sessionId, () => uploadFile(this.#blobs, request.path, { jobId, sessionId: this.#sessionId() }));
       case 'scratchDir': {
         // Synchronous up to here: a release that follows finds the directory being made, and waits for it.
         const r = this.#resources(attemptId);

@@ -659,7 +659,7 @@ export class WorkerPool {
       answer = Promise.reject(new Error('the attempt has ended'));
     } else {
       const { type: _type, id: _id, attemptId: _attemptId, ...request } = message;
-      answer = services.call(message.attemptId, request);
+      answer = services.call(message.attemptId, slot.inflight[0]!.task.jobId, request);
     }
     const id = message.id;
     answer.then(

@@ -12,6 +12,13 @@ export interface AgentSink {
 }
 
 /**
+ * Tasks an agent may hold per announced slot (assigned and not finished, plus credit not used yet):
+ * twice what an honest agent asks for at most (a task per slot running plus an adaptive prefetch of
+ * up to 128 per slot), so results still on their way never clamp an honest agent.
+ */
+const MAX_HELD_PER_SLOT = 2 * (1 + 128);
+
+/**
  * One connection of an agent: what it offers, how many more tasks it asked for (credit), the
  * attempts it runs (keyed by attempt id), and what waits to be sent to it after the next commit.
  */
@@ -27,6 +34,8 @@ export class AgentSession {
 
   /** Tasks the agent is ready to take; each assignment consumes one. */
   credit = 0;
+  /** A credit grant was clamped already (logged once per session). */
+  creditClamped = false;
   /** Sent `Drain`: no new assignments. */
   draining = false;
   /** Attempts assigned to (or adopted by) this session and not finished. */
@@ -66,6 +75,24 @@ export class AgentSession {
       lastHeartbeatMs: this.lastHeartbeatMs,
       version: this.version,
     };
+  }
+
+  /**
+   * How much of a credit grant of `tasks` the session may have: what keeps its attempts plus its
+   * credit within {@link MAX_HELD_PER_SLOT} per announced slot, so that an agent (a rogue one, or one
+   * configured with a huge prefetch) cannot take the queued work of every job. The first clamp is logged.
+   */
+  admitCredit(tasks: number): number {
+    const most = Math.max(1, this.capacity.slots) * MAX_HELD_PER_SLOT;
+    const admitted = Math.max(0, Math.min(tasks, most - this.credit - this.running.size));
+    if (admitted < tasks && !this.creditClamped) {
+      this.creditClamped = true;
+      this.log.warn(
+        { asked: tasks, admitted, credit: this.credit, running: this.running.size, slots: this.capacity.slots, most },
+        `agent "${this.name}" asked for more tasks than ${MAX_HELD_PER_SLOT} per announced slot (running plus credit); credit clamped to ${most} (logged once per session)`,
+      );
+    }
+    return admitted;
   }
 
   /** Slots taken by the attempts this session runs (a task takes its job's `slots`). */

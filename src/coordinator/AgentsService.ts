@@ -1,6 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger, pb } from '../protocol/index.ts';
 import type { AgentSession, AgentSink } from './AgentSession.ts';
+import { CallPrincipal } from './auth/CallPrincipal.ts';
+import type { ServedJobs } from './auth/ServedJobs.ts';
 import { boundAttemptResults, limitFlag, resolveLimits, validateRegister, type Limits } from './limits/index.ts';
 import type { Scheduler } from './Scheduler.ts';
 import { statusError } from './statusError.ts';
@@ -11,9 +13,14 @@ import { statusError } from './statusError.ts';
  * progress and heartbeats go to the {@link Scheduler}, each renewing the session's lease. Whatever
  * way the stream ends, the session's attempts wait the agent grace period for the agent to
  * come back before they are re-queued.
+ *
+ * It also tells the blob service which jobs each live session serves ({@link ServedJobs}): an agent
+ * fetches and stores blobs only for the jobs whose attempts it holds.
  */
-export class AgentsService {
+export class AgentsService implements ServedJobs {
   private readonly scheduler: Scheduler;
+  /** Live sessions by id, with the principal that opened each (a session id alone is not enough). */
+  private readonly live = new Map<string, { session: AgentSession; principal: string }>();
   private readonly log: Logger;
   private readonly limits: Limits;
 
@@ -21,6 +28,15 @@ export class AgentsService {
     this.scheduler = scheduler;
     this.log = logger;
     this.limits = limits;
+  }
+
+  ownerIfServed(sessionId: string, agent: string, jobId: string): string | undefined {
+    const entry = this.live.get(sessionId);
+    if (entry === undefined || entry.principal !== agent) return undefined;
+    for (const record of entry.session.running.values()) {
+      if (record.job.id === jobId) return record.job.owner;
+    }
+    return undefined;
   }
 
   /** The handlers to pass to `server.addService(pb.AgentsService, ...)`. */
@@ -43,7 +59,9 @@ export class AgentsService {
       abort: (message) => fail(grpc.status.UNAVAILABLE, message),
     };
     const leave = (reason: string, left = false): void => {
-      if (session) this.scheduler.removeSession(session, reason, { left });
+      if (session === undefined) return;
+      if (this.live.get(session.sessionId)?.session === session) this.live.delete(session.sessionId);
+      this.scheduler.removeSession(session, reason, { left });
     };
     const fail = (code: grpc.status, message: string): void => {
       const wasOpen = !closed;
@@ -83,12 +101,13 @@ export class AgentsService {
           }
           clearTimeout(registerTimer);
           session = this.scheduler.addSession(register, sink);
+          this.live.set(session.sessionId, { session, principal: CallPrincipal.of(call).name });
           return;
         }
         session.lastSeenMs = Date.now();
         switch (msg?.$case) {
           case 'credit':
-            this.scheduler.grantCredit(session, msg.value.tasks);
+            this.scheduler.grantCredit(session, session.admitCredit(msg.value.tasks));
             return;
           case 'results':
             this.scheduler.handleResults(session, boundAttemptResults(msg.value.results, this.limits));

@@ -2,6 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import { sha256Hex, type Logger, type pb } from '../protocol/index.ts';
 import { BlobAccess } from './auth/BlobAccess.ts';
 import { CallPrincipal } from './auth/CallPrincipal.ts';
+import type { Principal } from './auth/Principal.ts';
+import type { ServedJobs } from './auth/ServedJobs.ts';
 import type { BlobStore } from './BlobStore.ts';
 import { checkDigest, limitFlag, overLimit, resolveLimits, type Limits } from './limits/index.ts';
 import { statusError } from './statusError.ts';
@@ -11,15 +13,24 @@ const READ_AHEAD_MESSAGES = 16;
 /** Largest data chunk sent by `Get`. */
 const CHUNK_BYTES = 1024 * 1024;
 
+/** Nothing is served: every agent call on behalf of a job is refused (a coordinator without agents). */
+const NO_JOBS_SERVED: ServedJobs = { ownerIfServed: () => undefined };
+
 /**
  * `drover.v1.Blobs`: content-addressed upload and download over a {@link BlobStore}. Uploads are
  * verified (size and sha256) before they are stored, so a stored blob always matches its name.
+ *
+ * Clients read the blobs {@link BlobAccess} grants them. Agents act on behalf of a job: every call
+ * names the job and the agent's session, is refused (PERMISSION_DENIED) unless that session holds an
+ * attempt of the job ({@link ServedJobs}), and then has the job owner's rights: it reads what the
+ * owner may read, and what it stores (a task output) becomes readable by the owner.
  */
 export class BlobsService {
   private readonly store: BlobStore;
   private readonly log: Logger;
   private readonly limits: Limits;
   private readonly access: BlobAccess;
+  private readonly served: ServedJobs;
   /** Announced bytes of the uploads admitted (held in memory until verified). */
   private uploadingBytes = 0;
   /**
@@ -30,12 +41,16 @@ export class BlobsService {
   private waitingBytes = 0;
   private readonly waiterBytes: number;
 
-  /** `access` says who may read which blob (default: in memory, nothing granted yet). */
-  constructor(store: BlobStore, logger: Logger, limits: Limits = resolveLimits(), access: BlobAccess = new BlobAccess()) {
+  /**
+   * `access` says who may read which blob (default: in memory, nothing granted yet); `served`, which
+   * jobs each agent session may act for (default: none).
+   */
+  constructor(store: BlobStore, logger: Logger, limits: Limits = resolveLimits(), access: BlobAccess = new BlobAccess(), served: ServedJobs = NO_JOBS_SERVED) {
     this.store = store;
     this.log = logger;
     this.limits = limits;
     this.access = access;
+    this.served = served;
     this.waiterBytes = READ_AHEAD_MESSAGES * limits.maxBlobChunkBytes;
   }
 
@@ -54,16 +69,38 @@ export class BlobsService {
           if (bad) return callback(statusError(bad.code, bad.message));
         }
         // A blob the caller may not read is absent to it: it uploads it, proving it holds the bytes.
+        const owner = this.actingFor(CallPrincipal.of(call), call.request, 'Has');
+        if (owner instanceof Error) return callback(owner);
         const principal = CallPrincipal.of(call);
-        callback(null, { present: digests.map((digest) => this.store.has(digest) && this.access.presentFor(principal, digest)) });
+        const readable = (digest: string): boolean => (owner === undefined ? this.access.mayRead(principal, digest) : this.access.mayReadAs(owner, digest));
+        callback(null, { present: digests.map((digest) => this.store.has(digest) && readable(digest)) });
       },
       put: (call, callback) => this.put(call, callback),
       get: (call) => void this.get(call),
     };
   }
 
+  /**
+   * Whose rights a call has: undefined for clients and admins (their own), the job owner's name for an
+   * agent acting for a job its session serves, else the PERMISSION_DENIED status to answer.
+   */
+  private actingFor(principal: Principal, request: { jobId: string; sessionId: string }, rpc: string): string | grpc.ServerErrorResponse | undefined {
+    if (principal.role !== 'agent') return undefined;
+    const { jobId, sessionId } = request;
+    if (jobId === '' || sessionId === '') {
+      return statusError(grpc.status.PERMISSION_DENIED, `${rpc}: agents use blobs on behalf of a job: set job_id and session_id (the session from Registered) to a job whose attempt this agent session runs (an agent older than the coordinator must be upgraded)`);
+    }
+    const owner = this.served.ownerIfServed(sessionId, principal.name, jobId);
+    if (owner === undefined) {
+      return statusError(grpc.status.PERMISSION_DENIED, `${rpc}: agent session ${JSON.stringify(sessionId.slice(0, 80))} of ${JSON.stringify(principal.name)} holds no attempt of job ${JSON.stringify(jobId.slice(0, 128))}; an agent uses blobs only for the jobs whose tasks it runs`);
+    }
+    return owner;
+  }
+
   private put(call: grpc.ServerReadableStream<pb.PutBlobChunk, pb.PutBlobResponse>, callback: grpc.sendUnaryData<pb.PutBlobResponse>): void {
     let digest: string | undefined;
+    /** Who may read the blob once stored: the uploader, or for an agent's upload the job's owner. */
+    let reader = '';
     let size = 0;
     let received = 0;
     let chunks: Buffer[] = [];
@@ -112,6 +149,13 @@ export class BlobsService {
           reject(bad.message);
           return;
         }
+        const principal = CallPrincipal.of(call);
+        const owner = this.actingFor(principal, chunk, 'Put');
+        if (owner instanceof Error) {
+          answer(owner);
+          return;
+        }
+        reader = owner ?? principal.name;
         if (chunk.size > this.limits.maxBlobBytes) {
           const v = overLimit(`blob ${chunk.digest} size`, chunk.size, 'maxBlobBytes', this.limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
           reject(v.message, v.code);
@@ -169,7 +213,7 @@ export class BlobsService {
         return;
       }
       const stored = digest;
-      this.store.put(stored, data).then(() => this.access.grant(CallPrincipal.of(call), stored)).then(
+      this.store.put(stored, data).then(() => this.access.grant(reader, stored)).then(
         () => {
           this.log.debug({ digest: stored, size }, 'blob stored');
           answer(null, { digest: stored, size });
@@ -221,7 +265,14 @@ export class BlobsService {
     let found: Buffer | undefined;
     try {
       // Someone else's blob answers like a missing one.
-      found = this.access.mayRead(CallPrincipal.of(call), digest) ? await this.store.get(digest) : undefined;
+      const principal = CallPrincipal.of(call);
+      const owner = this.actingFor(principal, call.request, 'Get');
+      if (owner instanceof Error) {
+        call.emit('error', owner);
+        return;
+      }
+      const readable = owner === undefined ? this.access.mayRead(principal, digest) : this.access.mayReadAs(owner, digest);
+      found = readable ? await this.store.get(digest) : undefined;
     } catch (error) {
       this.log.error({ err: error, digest }, 'reading a blob failed');
       call.emit('error', statusError(grpc.status.INTERNAL, `Get: reading blob ${digest} failed: ${(error as Error).message}`));

@@ -182,12 +182,13 @@ export class Coordinator {
         interceptors: [malformedRequestInterceptor],
       });
       const limits = this.limits;
-      const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'));
+      const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'), { isAdmin: (name) => auth.isAdmin(name) });
       // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
       const jobs = new JobsService(scheduler, this.log, { limits, blobAccess, ...(this.options.principalOf ? { principalOf: this.options.principalOf } : {}) });
       server.addService(withTolerantDeserializers(pb.JobsService), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
-      server.addService(withTolerantDeserializers(pb.AgentsService), auth.guard(pb.AgentsService, new AgentsService(scheduler, this.log, limits).handlers(), { default: ['agent'] }));
-      server.addService(withTolerantDeserializers(pb.BlobsService), auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, limits, blobAccess).handlers(), { default: ['client', 'admin', 'agent'] }));
+      const agents = new AgentsService(scheduler, this.log, limits);
+      server.addService(withTolerantDeserializers(pb.AgentsService), auth.guard(pb.AgentsService, agents.handlers(), { default: ['agent'] }));
+      server.addService(withTolerantDeserializers(pb.BlobsService), auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, limits, blobAccess, agents).handlers(), { default: ['client', 'admin', 'agent'] }));
       server.addService(withTolerantDeserializers(pb.AdminService), auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
       // Health and reflection stay open (probes and grpcurl carry no token); they reveal no data.
       this.health.addToServer(server);

@@ -13,7 +13,7 @@ export class BlobDownloader {
   async read(digest: string): Promise<Buffer> {
     const chunks: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
-      const call = this.#channel.blobs.get({ digest });
+      const call = this.#channel.blobs.get({ digest, jobId: '', sessionId: '' });
       call.on('data', (c: pb.BlobChunk) => chunks.push(c.data));
       call.on('error', (err: { details?: string; message: string }) =>
         reject(new BlobError(`could not read blob ${digest}: ${err.details || err.message}`, { cause: err })),

@@ -54,7 +54,7 @@ export class BlobUploader {
 
   async #upload(digest: string, bytes: Uint8Array): Promise<void> {
     const has = await new Promise<pb.HasBlobsResponse>((resolve, reject) =>
-      this.#channel.blobs.has({ digests: [digest] }, (err, res) => (err ? reject(err) : resolve(res))),
+      this.#channel.blobs.has({ digests: [digest], jobId: '', sessionId: '' }, (err, res) => (err ? reject(err) : resolve(res))),
     ).catch((err: unknown) => {
       throw new BlobError(`could not query the blob store at ${this.#channel.address}`, { cause: err });
     });
@@ -64,9 +64,9 @@ export class BlobUploader {
         err ? reject(new BlobError(`upload of blob ${digest} failed: ${err.details || err.message}`, { cause: err })) : resolve(),
       );
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      if (buf.length === 0) call.write({ digest, size: 0, data: Buffer.alloc(0) });
+      if (buf.length === 0) call.write({ digest, size: 0, data: Buffer.alloc(0), jobId: '', sessionId: '' });
       for (let off = 0; off < buf.length; off += CHUNK_BYTES) {
-        call.write({ digest: off === 0 ? digest : '', size: off === 0 ? buf.length : 0, data: buf.subarray(off, off + CHUNK_BYTES) });
+        call.write({ digest: off === 0 ? digest : '', size: off === 0 ? buf.length : 0, data: buf.subarray(off, off + CHUNK_BYTES), jobId: '', sessionId: '' });
       }
       call.end();
     });

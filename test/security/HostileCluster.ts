@@ -92,7 +92,7 @@ export class HostileCluster {
     const digest = sha256Hex(data);
     await new Promise<void>((resolve, reject) => {
       const call = this.blobs().put((error) => (error ? reject(error) : resolve()));
-      call.write({ digest, size: data.length, data });
+      call.write({ digest, size: data.length, data, jobId: '', sessionId: '' });
       call.end();
     });
     return digest;

@@ -242,7 +242,7 @@ describe('isolation between principals', () => {
     expect(await other.ended()).toMatchObject({ state: 'cancelled' });
   });
 
-  it('a blob uploaded by A is absent to B until B uploads the same bytes; agents and admins read it', async () => {
+  it('a blob uploaded by A is absent to B until B uploads the same bytes; admins read it, agents only for a job (PERMISSION_DENIED alone)', async () => {
     const alice = as(tokens.alice);
     const bob = as(tokens.bob);
     const secret = Buffer.from(`alice's private input ${newToken()}`);
@@ -255,7 +255,7 @@ describe('isolation between principals', () => {
     const got = await statusOf(bob.getBlob(digest));
     expect(got.code).toBe(grpc.status.NOT_FOUND);
     expect(got.details).toMatch(/no blob with digest/);
-    expect(await as(tokens.agent).getBlob(digest)).toEqual(secret);
+    expect(await statusOf(as(tokens.agent).getBlob(digest))).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: expect.stringContaining('on behalf of a job') });
     expect(await as(tokens.root).getBlob(digest)).toEqual(secret);
 
     // Bob proves possession by uploading identical bytes: now he may read it.
@@ -265,19 +265,14 @@ describe('isolation between principals', () => {
     await expectServed(alice);
   });
 
-  it('an agent’s output identical to another client’s upload is still uploaded by the agent and then readable by the job’s owner', async () => {
-    const bob = as(tokens.bob);
+  it('an agent naming no job may neither ask for, read nor store blobs (PERMISSION_DENIED)', async () => {
     const agent = as(tokens.agent);
-    const alice = as(tokens.alice);
-    const output = Buffer.from(`same bytes ${newToken()}`);
+    const output = Buffer.from(`output ${newToken()}`);
     const digest = sha256Hex(output);
-    await bob.put(output);
-    expect((await alice.has([digest])).present).toEqual([false]);
-    // The agent is not told it is there (uploadFile would skip the upload), so it uploads it.
-    expect((await agent.has([digest])).present).toEqual([false]);
-    await agent.put(output);
-    expect((await agent.has([digest])).present).toEqual([true]);
-    expect(await alice.getBlob(digest)).toEqual(output);
+    for (const call of [agent.has([digest]), agent.getBlob(digest), agent.put(output)]) {
+      expect(await statusOf(call)).toMatchObject({ code: grpc.status.PERMISSION_DENIED, details: expect.stringContaining('job_id and session_id') });
+    }
+    expect((await as(tokens.root).has([digest])).present).toEqual([false]);
   });
 
   it('a forged upload under someone else’s digest is refused and grants no access', async () => {

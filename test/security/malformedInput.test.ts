@@ -133,12 +133,12 @@ describe('blobs and exports', () => {
     const claimed = sha256Hex(Buffer.from('other content'));
     const error = await new Promise<grpc.ServiceError | null>((resolve) => {
       const call = cluster.blobs().put((e) => resolve(e));
-      call.write({ digest: claimed, size: data.length, data });
+      call.write({ digest: claimed, size: data.length, data, jobId: '', sessionId: '' });
       call.end();
     });
     expect(error).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining(`digest mismatch: the chunks announced ${claimed} but their sha256 is ${sha256Hex(data)}`) });
     const blobs = cluster.blobs();
-    expect(await unary<pb.HasBlobsRequest, pb.HasBlobsResponse>(blobs.has.bind(blobs), { digests: [claimed, sha256Hex(data)] })).toEqual({ present: [false, false] });
+    expect(await unary<pb.HasBlobsRequest, pb.HasBlobsResponse>(blobs.has.bind(blobs), { digests: [claimed, sha256Hex(data)], jobId: '', sessionId: '' })).toEqual({ present: [false, false] });
   });
 
   it('fails every task of a job naming an export the bundle does not have, naming it; nothing crashes', async () => {

@@ -151,16 +151,16 @@ describe('blobs', () => {
 
   it('refuses a blob chunk over --max-blob-chunk-bytes and a blob over --max-blob-bytes with RESOURCE_EXHAUSTED', async () => {
     const data = Buffer.alloc(100 * KiB, 7);
-    await expect(put([{ digest: sha256Hex(data), size: data.length, data }])).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('--max-blob-chunk-bytes') });
-    await expect(put([{ digest: 'c'.repeat(64), size: 1024 * KiB, data: Buffer.alloc(0) }])).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('--max-blob-bytes') });
+    await expect(put([{ digest: sha256Hex(data), size: data.length, data, jobId: '', sessionId: '' }])).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('--max-blob-chunk-bytes') });
+    await expect(put([{ digest: 'c'.repeat(64), size: 1024 * KiB, data: Buffer.alloc(0), jobId: '', sessionId: '' }])).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, details: expect.stringContaining('--max-blob-bytes') });
   });
 
   it('refuses Has with too many digests and Get/Has with a digest that is a path', async () => {
     const blobs = cluster.blobs();
-    await expect(unary<pb.HasBlobsRequest, pb.HasBlobsResponse>(blobs.has.bind(blobs), { digests: Array.from({ length: 11 }, () => 'a'.repeat(64)) })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('--max-has-digests') });
-    await expect(unary<pb.HasBlobsRequest, pb.HasBlobsResponse>(blobs.has.bind(blobs), { digests: ['../../../etc/passwd'] })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
+    await expect(unary<pb.HasBlobsRequest, pb.HasBlobsResponse>(blobs.has.bind(blobs), { digests: Array.from({ length: 11 }, () => 'a'.repeat(64)), jobId: '', sessionId: '' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('--max-has-digests') });
+    await expect(unary<pb.HasBlobsRequest, pb.HasBlobsResponse>(blobs.has.bind(blobs), { digests: ['../../../etc/passwd'], jobId: '', sessionId: '' })).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT });
     const status = await new Promise<grpc.StatusObject>((resolve) => {
-      const call = blobs.get({ digest: '../../../etc/passwd' });
+      const call = blobs.get({ digest: '../../../etc/passwd', jobId: '', sessionId: '' });
       call.on('data', () => {});
       call.on('error', () => {});
       call.on('status', resolve);

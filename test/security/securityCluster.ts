@@ -46,7 +46,7 @@ export class RawClients {
   }
 
   has(digests: string[]): Promise<pb.HasBlobsResponse> {
-    return unary(this.blobs.has.bind(this.blobs), { digests });
+    return unary(this.blobs.has.bind(this.blobs), { digests, jobId: '', sessionId: '' });
   }
 
   listAgents(): Promise<pb.ListAgentsResponse> {
@@ -61,7 +61,7 @@ export class RawClients {
   put(data: Buffer, digest = sha256Hex(data)): Promise<pb.PutBlobResponse> {
     return new Promise((resolve, reject) => {
       const call = this.blobs.put((error, response) => (error ? reject(error) : resolve(response!)));
-      call.write({ digest, size: data.length, data });
+      call.write({ digest, size: data.length, data, jobId: '', sessionId: '' });
       call.end();
     });
   }
@@ -70,7 +70,7 @@ export class RawClients {
   getBlob(digest: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const call = this.blobs.get({ digest });
+      const call = this.blobs.get({ digest, jobId: '', sessionId: '' });
       call.on('data', (chunk: pb.BlobChunk) => chunks.push(Buffer.from(chunk.data)));
       call.on('error', reject);
       call.on('end', () => resolve(Buffer.concat(chunks)));

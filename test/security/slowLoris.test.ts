@@ -74,7 +74,7 @@ describe('an upload that stalls', () => {
         if (end) call.end();
       });
     const chunksOf = (data: Buffer): pb.PutBlobChunk[] =>
-      Array.from({ length: Math.ceil(data.length / (64 * KiB)) }, (_, i) => ({ digest: i === 0 ? sha256Hex(data) : '', size: i === 0 ? data.length : 0, data: data.subarray(i * 64 * KiB, (i + 1) * 64 * KiB) }));
+      Array.from({ length: Math.ceil(data.length / (64 * KiB)) }, (_, i) => ({ digest: i === 0 ? sha256Hex(data) : '', size: i === 0 ? data.length : 0, data: data.subarray(i * 64 * KiB, (i + 1) * 64 * KiB), jobId: '', sessionId: '' }));
     // A announces 800 KiB, sends 64 KiB, then nothing: its 800 KiB stay reserved meanwhile.
     const a = Buffer.alloc(800 * KiB, 1);
     const stalled = put(chunksOf(a).slice(0, 1), false);
@@ -91,7 +91,7 @@ describe('an upload that stalls', () => {
     expect((await waiting).code).toBe(grpc.status.OK);
     expect((await put(chunksOf(c), true)).code).toBe(grpc.status.OK);
     const blobs = cluster.blobs();
-    const present = await new Promise<boolean[]>((resolve, reject) => blobs.has({ digests: [sha256Hex(a), sha256Hex(b), sha256Hex(c)] }, (e, r) => (e ? reject(e) : resolve(r!.present))));
+    const present = await new Promise<boolean[]>((resolve, reject) => blobs.has({ digests: [sha256Hex(a), sha256Hex(b), sha256Hex(c)], jobId: '', sessionId: '' }, (e, r) => (e ? reject(e) : resolve(r!.present))));
     expect(present).toEqual([false, true, true]);
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });

@@ -145,6 +145,15 @@ export class Authenticator {
     for (const event of ['cancelled', 'close', 'finish', 'error']) call.once(event, forget);
   }
 
+  /**
+   * Whether the principal `name` is an admin now (a valid admin token carries that name). Without
+   * tokens every caller is the open principal, an admin.
+   */
+  isAdmin(name: string, nowMs = Date.now()): boolean {
+    if (this.isOpen) return true;
+    return this.#tables.some((table) => table().isAdmin(name, nowMs));
+  }
+
   /** The token in the first table that knows it (valid first), else `unknown`. */
   private lookup(token: string, nowMs: number): TokenLookup {
     let result: TokenLookup = { status: 'unknown' };

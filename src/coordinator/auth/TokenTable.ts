@@ -35,6 +35,11 @@ export class TokenTable {
     return this.#entries.length;
   }
 
+  /** Whether a token of this table, valid at `nowMs`, makes the principal `name` an admin. */
+  isAdmin(name: string, nowMs = Date.now()): boolean {
+    return this.#entries.some((entry) => entry.principal.name === name && entry.principal.role === 'admin' && nowMs < entry.expiresAtMs);
+  }
+
   /** What `token` stands for at `nowMs`. */
   lookup(token: string, nowMs = Date.now()): TokenLookup {
     const digest = createHash('sha256').update(token).digest();

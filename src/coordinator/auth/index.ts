@@ -10,6 +10,7 @@ export { AuthConfigError } from './AuthConfigError.ts';
 export { BlobAccess } from './BlobAccess.ts';
 export { CallPrincipal } from './CallPrincipal.ts';
 export { OPEN_PRINCIPAL } from './OPEN_PRINCIPAL.ts';
+export type { ServedJobs } from './ServedJobs.ts';
 export { MIN_TOKEN_LENGTH } from './MIN_TOKEN_LENGTH.ts';
 export { mayAccess } from './mayAccess.ts';
 export { parseTokensFile } from './parseTokensFile.ts';

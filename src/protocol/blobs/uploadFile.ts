@@ -4,11 +4,15 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { Metadata } from '@grpc/grpc-js';
 import { BlobError } from '../errors/BlobError.ts';
 import type * as pb from '../pb.ts';
+import type { BlobScope } from './BlobScope.ts';
 
 /** Data per `Put` message. */
 const CHUNK_BYTES = 1024 * 1024;
 const HAS_DEADLINE_MS = 30_000;
 const PUT_DEADLINE_MS = 30 * 60_000;
+
+/** No scope: a client uploading as itself. */
+const OWN: BlobScope = { jobId: '', sessionId: '' };
 
 /**
  * Upload a local file to the coordinator's blob store and return its digest and size. The file is read
@@ -19,8 +23,11 @@ const PUT_DEADLINE_MS = 30 * 60_000;
  * Only a regular file is accepted (a symbolic link to one is followed): it is opened non-blocking and
  * checked with `fstat` on the open descriptor, so a FIFO can neither hang the agent nor be swapped in
  * after the check.
+ *
+ * An agent passes `scope` (the job the task serves): `Has` then answers for that job's owner, and
+ * the stored blob becomes readable by that owner.
  */
-export async function uploadFile(blobs: pb.BlobsClient, path: string): Promise<{ digest: string; size: number }> {
+export async function uploadFile(blobs: pb.BlobsClient, path: string, scope: BlobScope = OWN): Promise<{ digest: string; size: number }> {
   let file: FileHandle;
   try {
     file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -31,8 +38,8 @@ export async function uploadFile(blobs: pb.BlobsClient, path: string): Promise<{
     const st = await file.stat();
     if (!st.isFile()) throw new BlobError(`${path} is not a regular file (${fileType(st)}); only regular files can be stored`);
     const { digest, size } = await hashOpenFile(file);
-    const present = await has(blobs, digest);
-    if (!present) await put(blobs, file, path, digest, size);
+    const present = await has(blobs, digest, scope);
+    if (!present) await put(blobs, file, path, digest, size, scope);
     return { digest, size };
   } finally {
     await file.close();
@@ -52,16 +59,16 @@ async function hashOpenFile(file: FileHandle): Promise<{ digest: string; size: n
   return { digest: hash.digest('hex'), size };
 }
 
-function has(blobs: pb.BlobsClient, digest: string): Promise<boolean> {
+function has(blobs: pb.BlobsClient, digest: string, scope: BlobScope): Promise<boolean> {
   return new Promise((resolve, reject) => {
-    blobs.has({ digests: [digest] }, new Metadata(), { deadline: Date.now() + HAS_DEADLINE_MS }, (error, response) => {
+    blobs.has({ digests: [digest], jobId: scope.jobId, sessionId: scope.sessionId }, new Metadata(), { deadline: Date.now() + HAS_DEADLINE_MS }, (error, response) => {
       if (error) reject(new BlobError(`could not ask the coordinator's blob store for ${digest}: ${error.details || error.message}`, { cause: error }));
       else resolve(response.present[0] === true);
     });
   });
 }
 
-async function put(blobs: pb.BlobsClient, file: FileHandle, path: string, digest: string, size: number): Promise<void> {
+async function put(blobs: pb.BlobsClient, file: FileHandle, path: string, digest: string, size: number, scope: BlobScope): Promise<void> {
   let settle!: { resolve(): void; reject(e: Error): void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   const call = blobs.put({ deadline: Date.now() + PUT_DEADLINE_MS }, (error) => {
@@ -81,7 +88,7 @@ async function put(blobs: pb.BlobsClient, file: FileHandle, path: string, digest
       const data = buffer.subarray(0, bytesRead);
       hash.update(data);
       sent += bytesRead;
-      const ok = call.write(first ? { digest, size, data } : { digest: '', size: 0, data });
+      const ok = call.write(first ? { digest, size, data, jobId: scope.jobId, sessionId: scope.sessionId } : { digest: '', size: 0, data, jobId: '', sessionId: '' });
       first = false;
       // Wait for the stream to drain, or for the call to fail meanwhile (then `done` rejects).
       if (!ok) await Promise.race([new Promise<void>((resolve) => call.once('drain', resolve)), done]);

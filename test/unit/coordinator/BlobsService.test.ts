@@ -32,6 +32,8 @@ function put(data: Buffer, options: { digest?: string; size?: number; chunkBytes
         digest: first ? (options.digest ?? sha256Hex(data)) : '',
         size: first ? (options.size ?? data.length) : 0,
         data: data.subarray(offset, offset + chunkBytes),
+        jobId: '',
+        sessionId: '',
       });
       offset += chunkBytes;
     } while (offset < data.length);
@@ -42,7 +44,7 @@ function put(data: Buffer, options: { digest?: string; size?: number; chunkBytes
 function get(digest: string): Promise<pb.BlobChunk[]> {
   return new Promise((resolve, reject) => {
     const chunks: pb.BlobChunk[] = [];
-    const call = blobs.get({ digest });
+    const call = blobs.get({ digest, jobId: '', sessionId: '' });
     call.on('data', (chunk: pb.BlobChunk) => chunks.push(chunk));
     call.on('error', reject);
     call.on('end', () => resolve(chunks));
@@ -51,7 +53,7 @@ function get(digest: string): Promise<pb.BlobChunk[]> {
 
 function has(digests: string[]): Promise<boolean[]> {
   return new Promise((resolve, reject) => {
-    blobs.has({ digests }, (error, response) => (error ? reject(error) : resolve(response!.present)));
+    blobs.has({ digests, jobId: '', sessionId: '' }, (error, response) => (error ? reject(error) : resolve(response!.present)));
   });
 }
 

@@ -148,17 +148,17 @@ describe('Coordinator restart on the same data directory', () => {
     const digest = sha256Hex(data);
     await new Promise<void>((resolve, reject) => {
       const call = first.blobs.put((error) => (error ? reject(error) : resolve()));
-      call.write({ digest, size: data.length, data });
+      call.write({ digest, size: data.length, data, jobId: '', sessionId: '' });
       call.end();
     });
     await stopCoordinator(first);
     running.splice(running.indexOf(first), 1);
 
     const second = await startCoordinator();
-    expect((await unary<pb.HasBlobsRequest, pb.HasBlobsResponse>(second.blobs.has.bind(second.blobs), { digests: [digest] })).present).toEqual([true]);
+    expect((await unary<pb.HasBlobsRequest, pb.HasBlobsResponse>(second.blobs.has.bind(second.blobs), { digests: [digest], jobId: '', sessionId: '' })).present).toEqual([true]);
     const chunks: Buffer[] = [];
     await new Promise<void>((resolve, reject) => {
-      const call = second.blobs.get({ digest });
+      const call = second.blobs.get({ digest, jobId: '', sessionId: '' });
       call.on('data', (chunk: pb.BlobChunk) => chunks.push(chunk.data));
       call.on('end', resolve);
       call.on('error', reject);

@@ -25,6 +25,9 @@ import {
 
 export interface HasBlobsRequest {
   digests: string[];
+  /** Agents: the job the digests are asked for, and the agent's session id (see the service comment). */
+  jobId: string;
+  sessionId: string;
 }
 
 export interface HasBlobsResponse {
@@ -36,6 +39,12 @@ export interface PutBlobChunk {
   digest: string;
   size: number;
   data: Buffer;
+  /**
+   * Agents, on the first chunk: the job whose task produced the blob (its owner may read it), and
+   * the agent's session id.
+   */
+  jobId: string;
+  sessionId: string;
 }
 
 export interface PutBlobResponse {
@@ -45,6 +54,12 @@ export interface PutBlobResponse {
 
 export interface GetBlobRequest {
   digest: string;
+  /**
+   * Agents: the job the blob is fetched for (its bundle, or a file its task stages or fetches), and
+   * the agent's session id.
+   */
+  jobId: string;
+  sessionId: string;
 }
 
 export interface BlobChunk {
@@ -54,13 +69,19 @@ export interface BlobChunk {
 }
 
 function createBaseHasBlobsRequest(): HasBlobsRequest {
-  return { digests: [] };
+  return { digests: [], jobId: "", sessionId: "" };
 }
 
 export const HasBlobsRequest: MessageFns<HasBlobsRequest> = {
   encode(message: HasBlobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.digests) {
       writer.uint32(10).string(v!);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(18).string(message.jobId);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(26).string(message.sessionId);
     }
     return writer;
   },
@@ -86,6 +107,22 @@ export const HasBlobsRequest: MessageFns<HasBlobsRequest> = {
             message.digests.push(reader.string());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -101,6 +138,16 @@ export const HasBlobsRequest: MessageFns<HasBlobsRequest> = {
   fromJSON(object: any): HasBlobsRequest {
     return {
       digests: globalThis.Array.isArray(object?.digests) ? object.digests.map((e: any) => globalThis.String(e)) : [],
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
     };
   },
 
@@ -108,6 +155,12 @@ export const HasBlobsRequest: MessageFns<HasBlobsRequest> = {
     const obj: any = {};
     if (message.digests?.length) {
       obj.digests = message.digests;
+    }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
     }
     return obj;
   },
@@ -118,6 +171,8 @@ export const HasBlobsRequest: MessageFns<HasBlobsRequest> = {
   fromPartial<I extends Exact<DeepPartial<HasBlobsRequest>, I>>(object: I): HasBlobsRequest {
     const message = createBaseHasBlobsRequest();
     message.digests = object.digests?.map((e) => e) || [];
+    message.jobId = object.jobId ?? "";
+    message.sessionId = object.sessionId ?? "";
     return message;
   },
 };
@@ -206,7 +261,7 @@ export const HasBlobsResponse: MessageFns<HasBlobsResponse> = {
 };
 
 function createBasePutBlobChunk(): PutBlobChunk {
-  return { digest: "", size: 0, data: Buffer.alloc(0) };
+  return { digest: "", size: 0, data: Buffer.alloc(0), jobId: "", sessionId: "" };
 }
 
 export const PutBlobChunk: MessageFns<PutBlobChunk> = {
@@ -219,6 +274,12 @@ export const PutBlobChunk: MessageFns<PutBlobChunk> = {
     }
     if (message.data.length !== 0) {
       writer.uint32(26).bytes(message.data);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(34).string(message.jobId);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(42).string(message.sessionId);
     }
     return writer;
   },
@@ -260,6 +321,22 @@ export const PutBlobChunk: MessageFns<PutBlobChunk> = {
             message.data = Buffer.from(reader.bytes());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -277,6 +354,16 @@ export const PutBlobChunk: MessageFns<PutBlobChunk> = {
       digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
       size: isSet(object.size) ? globalThis.Number(object.size) : 0,
       data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
     };
   },
 
@@ -291,6 +378,12 @@ export const PutBlobChunk: MessageFns<PutBlobChunk> = {
     if (message.data.length !== 0) {
       obj.data = base64FromBytes(message.data);
     }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
     return obj;
   },
 
@@ -302,6 +395,8 @@ export const PutBlobChunk: MessageFns<PutBlobChunk> = {
     message.digest = object.digest ?? "";
     message.size = object.size ?? 0;
     message.data = object.data ?? Buffer.alloc(0);
+    message.jobId = object.jobId ?? "";
+    message.sessionId = object.sessionId ?? "";
     return message;
   },
 };
@@ -392,13 +487,19 @@ export const PutBlobResponse: MessageFns<PutBlobResponse> = {
 };
 
 function createBaseGetBlobRequest(): GetBlobRequest {
-  return { digest: "" };
+  return { digest: "", jobId: "", sessionId: "" };
 }
 
 export const GetBlobRequest: MessageFns<GetBlobRequest> = {
   encode(message: GetBlobRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.digest !== "") {
       writer.uint32(10).string(message.digest);
+    }
+    if (message.jobId !== "") {
+      writer.uint32(18).string(message.jobId);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(26).string(message.sessionId);
     }
     return writer;
   },
@@ -424,6 +525,22 @@ export const GetBlobRequest: MessageFns<GetBlobRequest> = {
             message.digest = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.jobId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -437,13 +554,31 @@ export const GetBlobRequest: MessageFns<GetBlobRequest> = {
   },
 
   fromJSON(object: any): GetBlobRequest {
-    return { digest: isSet(object.digest) ? globalThis.String(object.digest) : "" };
+    return {
+      digest: isSet(object.digest) ? globalThis.String(object.digest) : "",
+      jobId: isSet(object.jobId)
+        ? globalThis.String(object.jobId)
+        : isSet(object.job_id)
+        ? globalThis.String(object.job_id)
+        : "",
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+    };
   },
 
   toJSON(message: GetBlobRequest): unknown {
     const obj: any = {};
     if (message.digest !== "") {
       obj.digest = message.digest;
+    }
+    if (message.jobId !== "") {
+      obj.jobId = message.jobId;
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
     }
     return obj;
   },
@@ -454,6 +589,8 @@ export const GetBlobRequest: MessageFns<GetBlobRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetBlobRequest>, I>>(object: I): GetBlobRequest {
     const message = createBaseGetBlobRequest();
     message.digest = object.digest ?? "";
+    message.jobId = object.jobId ?? "";
+    message.sessionId = object.sessionId ?? "";
     return message;
   },
 };
@@ -546,6 +683,9 @@ export const BlobChunk: MessageFns<BlobChunk> = {
 /**
  * Content-addressed blob store (task bundles, input and output files).
  * Every blob is named by the sha256 of its bytes (lowercase hex); uploads are verified.
+ * Agents act on behalf of a job: each of their calls names the job (`job_id`) and the agent's
+ * session (`session_id`, from `Registered`); the coordinator serves it only while that session holds
+ * an attempt of the job, and only blobs the job's owner may read. Clients leave both empty (ignored).
  */
 export type BlobsService = typeof BlobsService;
 export const BlobsService = {
