@@ -60,7 +60,9 @@ export interface TaskContext {
    * agent downloads it once into its on-disk cache, verifies it against the digest, and answers with
    * the cached file's absolute path. The file is shared by every task on the agent and read-only: copy
    * it (into {@link scratchDir}) to change it or to give it the name a program expects (it has no
-   * extension). Rejects when the blob is missing, fails verification, or cannot be fetched.
+   * extension). The agent fetches it on behalf of this task's job, with the job owner's rights: a
+   * blob its owner did not upload (nor produce as an output of one of its jobs) answers as missing.
+   * Rejects when the blob is missing, fails verification, or cannot be fetched.
    *
    * @example
    * const net = await context.fetchBlob(netDigest);
