@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -99,6 +99,26 @@ describe('CoordinatorStore', () => {
     store.commit();
     expect(store.countRows('tasks')).toBe(1);
     expect(store.countRows('jobs')).toBe(2);
+  });
+
+  it('checkpoints the WAL into the database file on demand, keeping every commit', () => {
+    const path = join(dir, 'db.sqlite');
+    store = CoordinatorStore.open({ path });
+    expect(store.needsCheckpoint).toBe(false);
+    const no = store.allocateJobNo();
+    store.putJob({ no, toRow: () => jobRow(no) });
+    for (let seq = 0; seq < 200; seq++) store.putTask(task(no, seq, { payload: Buffer.alloc(1000, seq) }));
+    store.commit();
+    expect(store.needsCheckpoint).toBe(true);
+    // The commit is in the WAL: the database file does not hold the 200 KB of payloads yet.
+    const before = statSync(path).size;
+    expect(before).toBeLessThan(200_000);
+    store.checkpoint();
+    expect(store.needsCheckpoint).toBe(false);
+    expect(statSync(path).size).toBeGreaterThan(200_000);
+    store.close();
+    store = CoordinatorStore.open({ path });
+    expect(store.countRows('tasks', no)).toBe(200);
   });
 
   it('keeps every committed transaction when the process is killed', () => {
