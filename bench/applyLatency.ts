@@ -50,7 +50,8 @@ try {
   times.sort((a, b) => a - b);
   const pct = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!.toFixed(3);
   console.log(`apply round trip — ${calls.toLocaleString('en')} sequential calls, ${processes} workers`);
-  console.log(`  latency               p50 ${pct(50)} ms  p90 ${pct(90)} ms  p99 ${pct(99)} ms`);
+  const mean = (times.reduce((a, b) => a + b, 0) / times.length).toFixed(3);
+  console.log(`  latency               p50 ${pct(50)} ms  p90 ${pct(90)} ms  p99 ${pct(99)} ms  mean ${mean} ms`);
   console.log(`  SDK process           ${perCall((sdk.user + sdk.system) / 1e6)} µs/call`);
   console.log(`  drover local          ${perCall(cpuSeconds(local.pid) - local0)} µs/call  (coordinator + agent)`);
   console.log(`  worker processes      ${perCall(childrenCpu(local.pid) - workers0)} µs/call`);

@@ -914,8 +914,18 @@ export class Scheduler {
     }
   };
 
-  /** Sends what the last commit made durable: opened, inputs_accepted, results, acks, assignments. */
+  /**
+   * Sends what the last commit made durable: assignments first (an idle worker waits for them; a
+   * sequential `apply` waits for its task's assignment, not for its `inputs_accepted`), then each
+   * job's opened, inputs_accepted, progress and results, then the agents' acknowledgements.
+   */
   private deliver(): void {
+    for (const session of this.outboxSessions) {
+      const batches = session.outbox;
+      session.outbox = [];
+      for (const tasks of batches) session.sink.send({ msg: { $case: 'assign', value: { tasks } } });
+    }
+    this.outboxSessions.clear();
     if (this.turnJobs.size > 0) {
       const jobs = this.turnJobs;
       this.turnJobs = new Set();
@@ -935,12 +945,6 @@ export class Scheduler {
       }
     }
     this.ackSessions.clear();
-    for (const session of this.outboxSessions) {
-      const batches = session.outbox;
-      session.outbox = [];
-      for (const tasks of batches) session.sink.send({ msg: { $case: 'assign', value: { tasks } } });
-    }
-    this.outboxSessions.clear();
   }
 
   private deliverJob(job: JobState): void {
