@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { pb } from '../../../src/protocol/index.ts';
 import type { AgentSession } from '../../../src/coordinator/AgentSession.ts';
@@ -564,6 +567,34 @@ describe('Scheduler durability', () => {
     expect(sink.end()?.state).toBe('completed');
     // The results' commit, then the completed state's.
     expect(scheduler.commits - before).toBe(3);
+  });
+
+  it('checkpoints the store once commits pause, not after each one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
+    try {
+      const store = CoordinatorStore.open({ path: join(dir, 'db.sqlite') });
+      let checkpoints = 0;
+      const checkpoint = store.checkpoint.bind(store);
+      store.checkpoint = () => {
+        checkpoints += 1;
+        checkpoint();
+      };
+      scheduler = new Scheduler({ logger: silent, store });
+      const sink = new RecordingJobSink();
+      const job = scheduler.openJob(opening(), sink);
+      for (let i = 0; i < 5; i++) {
+        scheduler.addInputs(job, inputs(i, 1));
+        await settle();
+      }
+      expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted')).toHaveLength(5);
+      await waitUntil(() => !store.needsCheckpoint);
+      // One checkpoint after the burst (more only if this machine stalled 100 ms between commits).
+      expect(checkpoints).toBeGreaterThanOrEqual(1);
+      expect(checkpoints).toBeLessThan(5);
+    } finally {
+      scheduler.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends nothing that promises durability while commits fail, and everything once one succeeds', async () => {
