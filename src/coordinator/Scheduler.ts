@@ -18,6 +18,12 @@ export interface SchedulerOptions {
   store?: CoordinatorStore;
   /** Payload bytes above which a batch is split into several messages; default 1 MiB. */
   maxBatchBytes?: number;
+  /**
+   * Commits in the store's WAL from which a pause of commits checkpoints it; default 256 (about
+   * SQLite's own 1,000-page threshold for small commits). Fewer, and a job of long tasks would sync
+   * the disk after nearly every result.
+   */
+  idleCheckpointCommits?: number;
   /** How many finished jobs `Jobs.Get`/`List` still know about; default 1000. */
   finishedJobsKept?: number;
   /** An agent session that sends nothing for this long is dead; default 15 000 ms. */
@@ -81,8 +87,9 @@ const ENTRY_OVERHEAD = 64;
 const MAX_ACK_IDS = 50_000;
 const MAX_COMMIT_RETRY_MS = 2000;
 /**
- * Commit-free time after which the store's WAL is checkpointed: the checkpoint's syncs then cost
- * no call its latency (under sustained load SQLite checkpoints at the WAL's cap instead).
+ * Commit-free time after which the store's WAL is checkpointed (once it holds
+ * `idleCheckpointCommits`): the checkpoint's syncs then cost no call its latency (under sustained
+ * load SQLite checkpoints at the WAL's cap instead).
  */
 const IDLE_CHECKPOINT_MS = 100;
 /** Longest delay `setTimeout` honours. */
@@ -133,6 +140,7 @@ export class Scheduler {
   private readonly log: Logger;
   private readonly store: CoordinatorStore;
   private readonly maxBatchBytes: number;
+  private readonly idleCheckpointCommits: number;
   private readonly finishedJobsKept: number;
   private readonly leaseMs: number;
   private readonly agentGraceMs: number;
@@ -195,6 +203,7 @@ export class Scheduler {
     this.log = options.logger;
     this.store = options.store ?? CoordinatorStore.open();
     this.maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
+    this.idleCheckpointCommits = Math.max(1, options.idleCheckpointCommits ?? 256);
     this.finishedJobsKept = options.finishedJobsKept ?? 1000;
     this.leaseMs = options.leaseMs ?? 15_000;
     this.agentGraceMs = options.agentGraceMs ?? 5000;
@@ -875,7 +884,7 @@ export class Scheduler {
     try {
       const rows = this.store.commit();
       this.commitsTotal += 1;
-      if (this.store.needsCheckpoint) this.armCheckpoint();
+      if (this.store.commitsSinceCheckpoint >= this.idleCheckpointCommits) this.armCheckpoint();
       if (this.commitFailures > 0) this.log.info({ failures: this.commitFailures }, 'commit succeeded again');
       this.commitFailures = 0;
       if (this.log.isLevelEnabled('trace')) this.log.trace({ rows }, 'committed');

@@ -318,9 +318,9 @@ export class CoordinatorStore {
     return rows;
   }
 
-  /** Whether {@link checkpoint} has anything to copy from the WAL into the database file. */
-  get needsCheckpoint(): boolean {
-    return this.uncheckpointed > 0;
+  /** Commits since the last {@link checkpoint} that are only in the WAL (always 0 in memory). */
+  get commitsSinceCheckpoint(): number {
+    return this.uncheckpointed;
   }
 
   /**

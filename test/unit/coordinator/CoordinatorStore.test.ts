@@ -105,17 +105,17 @@ describe('CoordinatorStore', () => {
   it('checkpoints the WAL into the database file on demand, keeping every commit', () => {
     const path = join(dir, 'db.sqlite');
     store = CoordinatorStore.open({ path });
-    expect(store.needsCheckpoint).toBe(false);
+    expect(store.commitsSinceCheckpoint).toBe(0);
     const no = store.allocateJobNo();
     store.putJob({ no, toRow: () => jobRow(no) });
     for (let seq = 0; seq < 200; seq++) store.putTask(task(no, seq, { payload: Buffer.alloc(1000, seq) }));
     store.commit();
-    expect(store.needsCheckpoint).toBe(true);
+    expect(store.commitsSinceCheckpoint).toBe(1);
     // The commit is in the WAL: the database file does not hold the 200 KB of payloads yet.
     const before = statSync(path).size;
     expect(before).toBeLessThan(200_000);
     store.checkpoint();
-    expect(store.needsCheckpoint).toBe(false);
+    expect(store.commitsSinceCheckpoint).toBe(0);
     expect(statSync(path).size).toBeGreaterThan(200_000);
     store.close();
     store = CoordinatorStore.open({ path });

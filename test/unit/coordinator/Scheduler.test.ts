@@ -569,7 +569,7 @@ describe('Scheduler durability', () => {
     expect(scheduler.commits - before).toBe(3);
   });
 
-  it('checkpoints the store once commits pause, not after each one', async () => {
+  it('checkpoints the store once commits pause, and only once the WAL holds enough of them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
     try {
       const store = CoordinatorStore.open({ path: join(dir, 'db.sqlite') });
@@ -579,18 +579,24 @@ describe('Scheduler durability', () => {
         checkpoints += 1;
         checkpoint();
       };
-      scheduler = new Scheduler({ logger: silent, store });
+      scheduler = new Scheduler({ logger: silent, store, idleCheckpointCommits: 4 });
       const sink = new RecordingJobSink();
       const job = scheduler.openJob(opening(), sink);
-      for (let i = 0; i < 5; i++) {
+      const commitOne = async (i: number) => {
         scheduler.addInputs(job, inputs(i, 1));
         await settle();
-      }
-      expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted')).toHaveLength(5);
-      await waitUntil(() => !store.needsCheckpoint);
+      };
+      // The opening and one input, committed together: below the threshold, nothing to wait for.
+      await commitOne(0);
+      await after(250);
+      expect(checkpoints).toBe(0);
+      expect(store.commitsSinceCheckpoint).toBe(1);
+      for (let i = 1; i < 6; i++) await commitOne(i);
+      expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted')).toHaveLength(6);
+      await waitUntil(() => store.commitsSinceCheckpoint === 0);
       // One checkpoint after the burst (more only if this machine stalled 100 ms between commits).
       expect(checkpoints).toBeGreaterThanOrEqual(1);
-      expect(checkpoints).toBeLessThan(5);
+      expect(checkpoints).toBeLessThan(4);
     } finally {
       scheduler.shutdown();
       rmSync(dir, { recursive: true, force: true });
