@@ -25,7 +25,9 @@ export interface DroverProcess {
 export async function startDrover(mode: 'local' | 'coordinator' | 'agent', extraArgs: string[] = []): Promise<DroverProcess> {
   const data = mode === 'agent' ? '' : mkdtempSync(join(tmpdir(), 'drover-bench-'));
   const args = mode === 'agent' ? extraArgs : ['--listen', '127.0.0.1:0', '--data', data, ...extraArgs];
-  const child = spawn(process.execPath, [DROVER, mode, ...args], {
+  // BENCH_NODE_ARGS: Node/V8 flags for the drover process alone (e.g. GC settings under test).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, DROVER, mode, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, DROVER_LOG_LEVEL: 'warn' },
   });

@@ -18,6 +18,12 @@ export interface SchedulerOptions {
   store?: CoordinatorStore;
   /** Payload bytes above which a batch is split into several messages; default 1 MiB. */
   maxBatchBytes?: number;
+  /**
+   * Commits in the store's WAL from which a pause of commits checkpoints it; default 256 (about
+   * SQLite's own 1,000-page threshold for small commits). Fewer, and a job of long tasks would sync
+   * the disk after nearly every result.
+   */
+  idleCheckpointCommits?: number;
   /** How many finished jobs `Jobs.Get`/`List` still know about; default 1000. */
   finishedJobsKept?: number;
   /** An agent session that sends nothing for this long is dead; default 15 000 ms. */
@@ -80,6 +86,12 @@ const ENTRY_OVERHEAD = 64;
 /** Attempt ids per `results_accepted` message. */
 const MAX_ACK_IDS = 50_000;
 const MAX_COMMIT_RETRY_MS = 2000;
+/**
+ * Commit-free time after which the store's WAL is checkpointed (once it holds
+ * `idleCheckpointCommits`): the checkpoint's syncs then cost no call its latency (under sustained
+ * load SQLite checkpoints at the WAL's cap instead).
+ */
+const IDLE_CHECKPOINT_MS = 100;
 /** Longest delay `setTimeout` honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -128,6 +140,7 @@ export class Scheduler {
   private readonly log: Logger;
   private readonly store: CoordinatorStore;
   private readonly maxBatchBytes: number;
+  private readonly idleCheckpointCommits: number;
   private readonly finishedJobsKept: number;
   private readonly leaseMs: number;
   private readonly agentGraceMs: number;
@@ -175,6 +188,8 @@ export class Scheduler {
   private turnHandle: NodeJS.Immediate | undefined;
   private orphanTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Re-armed by every commit; fires once commits pause for {@link IDLE_CHECKPOINT_MS}. */
+  private checkpointTimer: NodeJS.Timeout | undefined;
   private commitFailures = 0;
   private attemptCounter = 0;
   private fillCounter = 0;
@@ -188,6 +203,7 @@ export class Scheduler {
     this.log = options.logger;
     this.store = options.store ?? CoordinatorStore.open();
     this.maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
+    this.idleCheckpointCommits = Math.max(1, options.idleCheckpointCommits ?? 256);
     this.finishedJobsKept = options.finishedJobsKept ?? 1000;
     this.leaseMs = options.leaseMs ?? 15_000;
     this.agentGraceMs = options.agentGraceMs ?? 5000;
@@ -729,9 +745,9 @@ export class Scheduler {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
-    for (const timer of [this.orphanTimer, this.retryTimer, this.unschedulableTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.orphanTimer, this.retryTimer, this.unschedulableTimer, this.checkpointTimer]) if (timer) clearTimeout(timer);
     if (this.turnHandle) clearImmediate(this.turnHandle);
-    this.turnHandle = this.orphanTimer = this.retryTimer = this.unschedulableTimer = undefined;
+    this.turnHandle = this.orphanTimer = this.retryTimer = this.unschedulableTimer = this.checkpointTimer = undefined;
     if (!this.store.isClosed) {
       // No dispatch pass: no new attempts now. A job finishing here writes its state once more.
       for (let pass = 0; pass < 3; pass++) {
@@ -868,6 +884,7 @@ export class Scheduler {
     try {
       const rows = this.store.commit();
       this.commitsTotal += 1;
+      if (this.store.commitsSinceCheckpoint >= this.idleCheckpointCommits) this.armCheckpoint();
       if (this.commitFailures > 0) this.log.info({ failures: this.commitFailures }, 'commit succeeded again');
       this.commitFailures = 0;
       if (this.log.isLevelEnabled('trace')) this.log.trace({ rows }, 'committed');
@@ -886,8 +903,38 @@ export class Scheduler {
     }
   }
 
-  /** Sends what the last commit made durable: opened, inputs_accepted, results, acks, assignments. */
+  private armCheckpoint(): void {
+    if (this.checkpointTimer === undefined) {
+      this.checkpointTimer = setTimeout(this.checkpointWhenIdle, IDLE_CHECKPOINT_MS);
+      this.checkpointTimer.unref();
+    } else {
+      this.checkpointTimer.refresh();
+    }
+  }
+
+  private readonly checkpointWhenIdle = (): void => {
+    this.checkpointTimer = undefined;
+    if (this.closed) return;
+    try {
+      this.store.checkpoint();
+    } catch (error) {
+      // Nothing is lost: the commits stay in the WAL and SQLite checkpoints at its cap.
+      this.log.warn({ err: error }, 'checkpointing the store failed');
+    }
+  };
+
+  /**
+   * Sends what the last commit made durable: assignments first (an idle worker waits for them; a
+   * sequential `apply` waits for its task's assignment, not for its `inputs_accepted`), then each
+   * job's opened, inputs_accepted, progress and results, then the agents' acknowledgements.
+   */
   private deliver(): void {
+    for (const session of this.outboxSessions) {
+      const batches = session.outbox;
+      session.outbox = [];
+      for (const tasks of batches) session.sink.send({ msg: { $case: 'assign', value: { tasks } } });
+    }
+    this.outboxSessions.clear();
     if (this.turnJobs.size > 0) {
       const jobs = this.turnJobs;
       this.turnJobs = new Set();
@@ -907,12 +954,6 @@ export class Scheduler {
       }
     }
     this.ackSessions.clear();
-    for (const session of this.outboxSessions) {
-      const batches = session.outbox;
-      session.outbox = [];
-      for (const tasks of batches) session.sink.send({ msg: { $case: 'assign', value: { tasks } } });
-    }
-    this.outboxSessions.clear();
   }
 
   private deliverJob(job: JobState): void {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRow } from '../../../src/coordinator/store/JobRow.ts';
 import { CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
 import type { TaskRow } from '../../../src/coordinator/store/TaskRow.ts';
+import { SCHEMA_SQL, SCHEMA_VERSION } from '../../../src/coordinator/store/schema.ts';
 
 let dir: string;
 let store: CoordinatorStore | undefined;
@@ -101,6 +102,26 @@ describe('CoordinatorStore', () => {
     expect(store.countRows('jobs')).toBe(2);
   });
 
+  it('checkpoints the WAL into the database file on demand, keeping every commit', () => {
+    const path = join(dir, 'db.sqlite');
+    store = CoordinatorStore.open({ path });
+    expect(store.commitsSinceCheckpoint).toBe(0);
+    const no = store.allocateJobNo();
+    store.putJob({ no, toRow: () => jobRow(no) });
+    for (let seq = 0; seq < 200; seq++) store.putTask(task(no, seq, { payload: Buffer.alloc(1000, seq) }));
+    store.commit();
+    expect(store.commitsSinceCheckpoint).toBe(1);
+    // The commit is in the WAL: the database file does not hold the 200 KB of payloads yet.
+    const before = statSync(path).size;
+    expect(before).toBeLessThan(200_000);
+    store.checkpoint();
+    expect(store.commitsSinceCheckpoint).toBe(0);
+    expect(statSync(path).size).toBeGreaterThan(200_000);
+    store.close();
+    store = CoordinatorStore.open({ path });
+    expect(store.countRows('tasks', no)).toBe(200);
+  });
+
   it('keeps every committed transaction when the process is killed', () => {
     const path = join(dir, 'db.sqlite');
     const storeModule = new URL('../../../src/coordinator/store/CoordinatorStore.ts', import.meta.url).pathname;
@@ -156,5 +177,37 @@ describe('CoordinatorStore', () => {
     store.close();
     store = CoordinatorStore.open({ path });
     expect(store.loadJobs().map((j) => [j.id, j.owner])).toEqual([['j-old', ''], [row.id, 'alice']]);
+  });
+
+  it('migrates a schema-2 database: tasks and results become WITHOUT ROWID tables with their rows', () => {
+    const path = join(dir, 'v2.sqlite');
+    // Schema 2: every table with a rowid (the jobs table is unchanged since).
+    const old = new DatabaseSync(path);
+    old.exec(SCHEMA_SQL.replaceAll(') WITHOUT ROWID;', ');'));
+    old.exec(`INSERT INTO jobs (no, id, name, spec, state, created_at_ms, owner) VALUES (1, 'j-2', 'n', x'01', 'open', 5, 'bob')`);
+    old.exec(`INSERT INTO tasks (job, seq, payload, items, first_index, attempt, attempt_id, agent) VALUES (1, 7, x'0707', 1, 7, 2, 'a.7', 'agent-1')`);
+    old.exec(`INSERT INTO results (job, rseq, seq, result) VALUES (1, 1, 3, x'03'), (1, 2, 4, x'04')`);
+    old.exec('PRAGMA user_version = 2');
+    old.close();
+    const withoutRowid = (db: DatabaseSync) =>
+      (db.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY name").all() as { name: string; sql: string }[])
+        .map((t) => [t.name, /WITHOUT ROWID$/.test(t.sql)]);
+
+    store = CoordinatorStore.open({ path });
+    const [job] = store.loadJobs();
+    expect(job).toMatchObject({ id: 'j-2', owner: 'bob' });
+    expect([...store.tasksOf(1)]).toEqual([{ seq: 7, payload: new Uint8Array([7, 7]), items: 1, firstIndex: 7, attempt: 2, attemptId: 'a.7', agent: 'agent-1' }]);
+    expect([...store.resultsAfter(1, 0)].map((r) => [r.rseq, r.result[0]])).toEqual([[1, 3], [2, 4]]);
+    store.deleteTask(task(1, 7));
+    store.putResult(1, 3, 7, new Uint8Array([7]));
+    store.commit();
+    store.close();
+    store = undefined;
+    const db = new DatabaseSync(path);
+    expect(withoutRowid(db)).toEqual([['jobs', false], ['results', true], ['tasks', true]]);
+    expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
+    expect(db.prepare('SELECT count(*) AS n FROM tasks').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT count(*) AS n FROM results').get()).toEqual({ n: 3 });
+    db.close();
   });
 });

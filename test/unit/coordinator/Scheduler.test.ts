@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { pb } from '../../../src/protocol/index.ts';
 import type { AgentSession } from '../../../src/coordinator/AgentSession.ts';
@@ -564,6 +567,40 @@ describe('Scheduler durability', () => {
     expect(sink.end()?.state).toBe('completed');
     // The results' commit, then the completed state's.
     expect(scheduler.commits - before).toBe(3);
+  });
+
+  it('checkpoints the store once commits pause, and only once the WAL holds enough of them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
+    try {
+      const store = CoordinatorStore.open({ path: join(dir, 'db.sqlite') });
+      let checkpoints = 0;
+      const checkpoint = store.checkpoint.bind(store);
+      store.checkpoint = () => {
+        checkpoints += 1;
+        checkpoint();
+      };
+      scheduler = new Scheduler({ logger: silent, store, idleCheckpointCommits: 4 });
+      const sink = new RecordingJobSink();
+      const job = scheduler.openJob(opening(), sink);
+      const commitOne = async (i: number) => {
+        scheduler.addInputs(job, inputs(i, 1));
+        await settle();
+      };
+      // The opening and one input, committed together: below the threshold, nothing to wait for.
+      await commitOne(0);
+      await after(250);
+      expect(checkpoints).toBe(0);
+      expect(store.commitsSinceCheckpoint).toBe(1);
+      for (let i = 1; i < 6; i++) await commitOne(i);
+      expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted')).toHaveLength(6);
+      await waitUntil(() => store.commitsSinceCheckpoint === 0);
+      // One checkpoint after the burst (more only if this machine stalled 100 ms between commits).
+      expect(checkpoints).toBeGreaterThanOrEqual(1);
+      expect(checkpoints).toBeLessThan(4);
+    } finally {
+      scheduler.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('sends nothing that promises durability while commits fail, and everything once one succeeds', async () => {
