@@ -9,32 +9,33 @@ if (major < 24 || (major === 24 && minor < 15)) {
   process.exit(1);
 }
 
-// The coordinator and the agent run for days and stream millions of messages, and two defaults meant
+// The coordinator and the agent run for days and stream millions of messages, and defaults meant
 // for short scripts make their RSS climb under that load (P5 in docs/benchmarks.md):
-// - V8 grows its young generation up to 3 × 64 MB under a high allocation rate; a smaller cap costs
-//   more frequent (cheap) scavenges and keeps the heap flat.
+// - V8 grows its young generation up to 3 × 64 MB under a high allocation rate, and lets dead
+//   objects (and the message buffers they hold, outside its heap) pile up to a large old generation
+//   before a full collection. `--optimize-for-size` makes it collect sooner, and a capped young
+//   generation keeps that part flat; both cost some cheap extra collections.
 // - glibc raises its mmap threshold each time a large block is freed, after which message-sized
-//   buffers (128 KB – 32 MB) come from the brk heap, which fragments and is never given back; a fixed
-//   threshold keeps them in their own mappings, returned on free.
+//   buffers come from the brk heap, which fragments and is never given back; a fixed threshold
+//   keeps them in their own mappings, returned on free.
 // Both are read only at start-up, so the process re-executes itself with them: `execve` keeps the
 // pid, stdio and signals, so supervisors, `kill` and tests still see one process. The user's own
-// settings win (an explicit flag in execArgv or NODE_OPTIONS, a GLIBC_TUNABLES of their own).
-const SEMI_SPACE_FLAG = '--max-semi-space-size';
-const SEMI_SPACE_MB = 8;
+// settings win (the same flag in execArgv or NODE_OPTIONS, a GLIBC_TUNABLES of their own).
+const V8_FLAGS = [['--max-semi-space-size', '=8'], ['--optimize-for-size', '']];
 const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=131072';
 const LONG_RUNNING = new Set(['coordinator', 'agent', 'local']);
 if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function' && process.env.DROVER_REEXECUTED !== '1') {
-  const userSetSemiSpace =
-    process.execArgv.some((arg) => arg.startsWith(SEMI_SPACE_FLAG)) || (process.env.NODE_OPTIONS ?? '').includes(SEMI_SPACE_FLAG);
+  const userFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const nameOf = (arg) => arg.split('=')[0].replace(/^--no-/, '--').replaceAll('_', '-');
+  const flags = V8_FLAGS.filter(([name]) => !userFlags.some((arg) => nameOf(arg) === name)).map(([name, value]) => name + value);
   // Marked in the environment so that a failed flag cannot loop; removed again below, before any child inherits it.
   const env = { ...process.env, DROVER_REEXECUTED: '1', GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? MALLOC_TUNABLES };
-  const flags = userSetSemiSpace ? [] : [`${SEMI_SPACE_FLAG}=${SEMI_SPACE_MB}`];
   process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
 }
 delete process.env.DROVER_REEXECUTED;
 
 // `npm run build` bundles the CLI into dist/drover.mjs (scripts/buildCli.ts): plain JavaScript spares
-// the long-running processes Node's type stripper and ~200 modules, about 40 MB of RSS. It runs only
+// the long-running processes Node's type stripper and ~200 modules, about 20 MB of RSS. It runs only
 // while it is newer than every source file, so an edit, a checkout or a missing build falls back to
 // the sources (DROVER_FROM_SOURCE=1 forces them).
 const bundle = new URL('../dist/drover.mjs', import.meta.url);

@@ -4,7 +4,7 @@
  * `src/` (an edit or a checkout makes it stale, and the sources run again until the next build).
  *
  * Why: Node strips types with a WebAssembly build of swc, and loading it and the ~200 source modules
- * costs a long-running coordinator or agent about 40 MB of RSS that a plain JavaScript bundle does not
+ * costs a long-running coordinator or agent about 20 MB of RSS that a plain JavaScript bundle does not
  * (P5 in docs/benchmarks.md).
  *
  * The sources find files next to themselves with `new URL('./x', import.meta.url)` (dashboard assets,

@@ -40,20 +40,22 @@ const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 
 const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
 
 describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
-  it('re-executes a coordinator in place (same pid) with a capped young generation and a fixed mmap threshold', async () => {
+  it('re-executes a coordinator in place (same pid) with its memory flags and a fixed mmap threshold', async () => {
     const { child } = await start([], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
     const argv = cmdline(child.pid!);
     expect(argv).toContain('--max-semi-space-size=8');
+    expect(argv).toContain('--optimize-for-size');
     expect(argv.slice(-3)).toEqual(['coordinator', '--listen', '127.0.0.1:0']);
     // (glibc cuts the variable at its first ':' in place while parsing it, so only the first tunable shows.)
     expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536');
   });
 
-  it('keeps the user\'s own young-generation flag', async () => {
-    const { child } = await start(['--max-semi-space-size=4'], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
+  it('keeps the user\'s own flags', async () => {
+    const { child } = await start(['--max-semi-space-size=4', '--no-optimize-for-size'], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
     const argv = cmdline(child.pid!);
     expect(argv).toContain('--max-semi-space-size=4');
     expect(argv).not.toContain('--max-semi-space-size=8');
+    expect(argv).not.toContain('--optimize-for-size');
   });
 
   it('does not re-execute short commands', () => {
