@@ -9,19 +9,19 @@ if (major < 24 || (major === 24 && minor < 15)) {
   process.exit(1);
 }
 
-// The coordinator and the agent run for days and stream millions of messages, and defaults meant
+// The coordinator and the agent run for days and stream millions of messages, and two defaults meant
 // for short scripts make their RSS climb under that load (P5 in docs/benchmarks.md):
-// - V8 grows its young generation up to 3 × 64 MB under a high allocation rate, and lets dead
-//   objects (and the message buffers they hold, outside its heap) pile up to a large old generation
-//   before a full collection. `--optimize-for-size` makes it collect sooner, and a capped young
-//   generation keeps that part flat; both cost some cheap extra collections.
+// - V8 grows its young generation up to 3 × 64 MB under a high allocation rate; a smaller cap costs
+//   more frequent (cheap) scavenges (~5 % CPU on P1) and keeps that part flat. (`--optimize-for-size`
+//   would also keep the old generation and the dead message buffers it holds small, but costs ~40 %
+//   of the coordinator's CPU per task, so it is left to the user: `node --optimize-for-size bin/drover.js`.)
 // - glibc raises its mmap threshold each time a large block is freed, after which message-sized
 //   buffers come from the brk heap, which fragments and is never given back; a fixed threshold
 //   keeps them in their own mappings, returned on free.
 // Both are read only at start-up, so the process re-executes itself with them: `execve` keeps the
 // pid, stdio and signals, so supervisors, `kill` and tests still see one process. The user's own
-// settings win (the same flag in execArgv or NODE_OPTIONS, a GLIBC_TUNABLES of their own).
-const V8_FLAGS = [['--max-semi-space-size', '=8'], ['--optimize-for-size', '']];
+// settings win (the same flag, or its --no- form, in execArgv or NODE_OPTIONS; a GLIBC_TUNABLES of their own).
+const V8_FLAGS = [['--max-semi-space-size', '=8']];
 const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=131072';
 const LONG_RUNNING = new Set(['coordinator', 'agent', 'local']);
 if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function' && process.env.DROVER_REEXECUTED !== '1') {

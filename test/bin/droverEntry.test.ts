@@ -44,18 +44,16 @@ describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
     const { child } = await start([], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
     const argv = cmdline(child.pid!);
     expect(argv).toContain('--max-semi-space-size=8');
-    expect(argv).toContain('--optimize-for-size');
     expect(argv.slice(-3)).toEqual(['coordinator', '--listen', '127.0.0.1:0']);
     // (glibc cuts the variable at its first ':' in place while parsing it, so only the first tunable shows.)
     expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536');
   });
 
   it('keeps the user\'s own flags', async () => {
-    const { child } = await start(['--max-semi-space-size=4', '--no-optimize-for-size'], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
+    const { child } = await start(['--max-semi-space-size=4'], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
     const argv = cmdline(child.pid!);
     expect(argv).toContain('--max-semi-space-size=4');
     expect(argv).not.toContain('--max-semi-space-size=8');
-    expect(argv).not.toContain('--optimize-for-size');
   });
 
   it('does not re-execute short commands', () => {
