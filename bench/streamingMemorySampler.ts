@@ -1,17 +1,14 @@
 // Where the SDK's RSS goes during a long streamed job (P5's SDK side, in detail):
 //   node bench/streamingMemorySampler.ts [ITEMS=10000000] [CHUNKSIZE=100] [EVERY_MS=2000]
-// Starts `drover local` (coordinator and agent in a separate process), runs `imapUnordered(noop)`
+// Starts `drover local --data` (coordinator and agent in a separate process), runs `imapUnordered(noop)`
 // over lazily generated items, and prints process.memoryUsage() every EVERY_MS, then the V8 heap
 // spaces and the RSS by mapping (node binary, malloc heap, anonymous mappings = mostly V8's heap).
 // Try `node --max-semi-space-size=16 bench/streamingMemorySampler.ts` to see the young generation's part.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { connect } from '../src/sdk/index.ts';
+import { startDrover } from './startDrover.ts';
 
 const items = Number(process.argv[2] ?? 10_000_000);
 const chunksize = Number(process.argv[3] ?? 100);
@@ -46,18 +43,10 @@ function* lazyItems(n: number): Generator<number> {
   for (let i = 0; i < n; i++) yield i;
 }
 
-const local = spawn(process.execPath, [fileURLToPath(new URL('../bin/drover.js', import.meta.url)), 'local', '--listen', '127.0.0.1:0', '--processes', String(cpus().length)], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, DROVER_LOG_LEVEL: 'warn' },
-});
+// `drover local` with a durable data dir, as P5 runs it; it hands the SDK its token through DROVER_TOKEN_FILE.
+const local = await startDrover('local', ['--processes', String(cpus().length)]);
 try {
-  const address = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: local.stdout! }).on('line', (line) => {
-      const m = line.match(/listening on (\S+)/);
-      if (m) resolve(m[1]!);
-    });
-    local.once('exit', (code) => reject(new Error(`drover local exited with ${code}`)));
-  });
+  const address = local.address;
   const pool = await connect({ address });
   const tasks = await pool.load<typeof import('./tasks.ts')>(new URL('./tasks.ts', import.meta.url));
   console.log(`before the job — RSS by mapping (MiB): ${rssByMapping()}`);
@@ -72,6 +61,5 @@ try {
   console.log(`after the job — RSS by mapping (MiB): ${rssByMapping()}`);
   await pool.close();
 } finally {
-  local.kill('SIGTERM');
-  await once(local, 'exit');
+  await local.stop();
 }

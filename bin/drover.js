@@ -8,4 +8,53 @@ if (major < 24 || (major === 24 && minor < 15)) {
   );
   process.exit(1);
 }
-await import('../src/cli/main.ts');
+
+// The coordinator and the agent run for days and stream millions of messages, and two defaults meant
+// for short scripts make their RSS climb under that load (P5 in docs/benchmarks.md):
+// - V8 grows its young generation up to 3 × 64 MB under a high allocation rate; a smaller cap costs
+//   more frequent (cheap) scavenges (~5 % CPU on P1) and keeps that part flat. (`--optimize-for-size`
+//   would also keep the old generation and the dead message buffers it holds small, but costs ~40 %
+//   of the coordinator's CPU per task, so it is left to the user: `node --optimize-for-size bin/drover.js`.)
+// - glibc raises its mmap threshold each time a large block is freed, after which message-sized
+//   buffers come from the brk heap, which fragments and is never given back; a fixed threshold
+//   keeps them in their own mappings, returned on free.
+// Both are read only at start-up, so the process re-executes itself with them: `execve` keeps the
+// pid, stdio and signals, so supervisors, `kill` and tests still see one process. The user's own
+// settings win (the same flag, or its --no- form, in execArgv or NODE_OPTIONS; a GLIBC_TUNABLES of their own).
+const V8_FLAGS = [['--max-semi-space-size', '=8']];
+const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=131072';
+const LONG_RUNNING = new Set(['coordinator', 'agent', 'local']);
+if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function' && process.env.DROVER_REEXECUTED !== '1') {
+  const userFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const nameOf = (arg) => arg.split('=')[0].replace(/^--no-/, '--').replaceAll('_', '-');
+  const flags = V8_FLAGS.filter(([name]) => !userFlags.some((arg) => nameOf(arg) === name)).map(([name, value]) => name + value);
+  // Marked in the environment so that a failed flag cannot loop; removed again below, before any child inherits it.
+  const env = { ...process.env, DROVER_REEXECUTED: '1', GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? MALLOC_TUNABLES };
+  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
+}
+delete process.env.DROVER_REEXECUTED;
+
+// `npm run build` bundles the CLI into dist/drover.mjs (scripts/buildCli.ts): plain JavaScript spares
+// the long-running processes Node's type stripper and ~200 modules, about 20 MB of RSS. It runs only
+// while it is newer than every source file, so an edit, a checkout or a missing build falls back to
+// the sources (DROVER_FROM_SOURCE=1 forces them).
+const bundle = new URL('../dist/drover.mjs', import.meta.url);
+await import(process.env.DROVER_FROM_SOURCE !== '1' && bundleIsCurrent(bundle) ? bundle.href : '../src/cli/main.ts');
+
+/** Whether the bundle exists and no file under src/ (nor package.json) changed after it was built. */
+function bundleIsCurrent(url) {
+  const { statSync, readdirSync } = process.getBuiltinModule('node:fs');
+  const { fileURLToPath } = process.getBuiltinModule('node:url');
+  let built;
+  try {
+    built = statSync(url).mtimeMs;
+  } catch {
+    return false;
+  }
+  const src = fileURLToPath(new URL('../src/', import.meta.url));
+  if (statSync(fileURLToPath(new URL('../package.json', import.meta.url))).mtimeMs > built) return false;
+  for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+    if (statSync(`${entry.parentPath}/${entry.name}`).mtimeMs > built) return false;
+  }
+  return true;
+}

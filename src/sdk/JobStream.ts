@@ -133,6 +133,12 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #batchBytes = 0;
   #flushScheduled = false;
   #windowWaiter: (() => void) | undefined;
+  /**
+   * A full window resumes the input once this few tasks are in flight: a quarter of the window then
+   * goes out in one batch. Resuming at every consumed task sent one message per task, and each
+   * message costs allocations on both ends (grpc-js re-slices its queue of unsent messages per write).
+   */
+  readonly #windowResumeAt: number;
 
   // output side
   readonly #pending = new Map<number, Outcome>();
@@ -152,6 +158,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** Without `source` the job runs in call mode: tasks come one by one from {@link submit}. */
   constructor(channel: CoordinatorChannel, spec: JobSpec, source?: Inputs<unknown>) {
     this.#spec = spec;
+    this.#windowResumeAt = spec.window - Math.max(1, Math.floor(spec.window / 4));
     if (source === undefined) this.#calls = new Map();
     this.#channel = channel;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
@@ -325,7 +332,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #consumed(): void {
     this.#consumedTasks++;
     const wake = this.#windowWaiter;
-    if (wake) {
+    if (wake && this.#sentTasks - this.#consumedTasks <= this.#windowResumeAt) {
       this.#windowWaiter = undefined;
       wake();
     }

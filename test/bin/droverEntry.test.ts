@@ -1,0 +1,79 @@
+// bin/drover.js: the long-running commands re-execute themselves in place with memory settings, and
+// an esbuild bundle of the CLI (scripts/buildCli.ts) runs a real job like the sources do.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from '../../src/sdk/index.ts';
+import { stopProcess } from '../integration/ProcessCluster.ts';
+
+const droverBin = fileURLToPath(new URL('../../bin/drover.js', import.meta.url));
+const buildCli = fileURLToPath(new URL('../../scripts/buildCli.ts', import.meta.url));
+const distDir = fileURLToPath(new URL('../../dist/', import.meta.url));
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((c) => stopProcess(c)));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts `node [nodeFlags] script args` and resolves with the first stdout line matching `ready`. */
+async function start(nodeFlags: string[], script: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; lines: string[] }> {
+  const child = spawn(process.execPath, [...nodeFlags, script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DROVER_LOG_LEVEL: 'warn' } });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const lines: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(line);
+      if (ready.test(line)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${script} ${args.join(' ')} exited ${code}:\n${stderr}`)));
+  });
+  return { child, lines };
+}
+
+const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+const environ = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+
+describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
+  it('re-executes a coordinator in place (same pid) with its memory flags and a fixed mmap threshold', async () => {
+    const { child } = await start([], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
+    const argv = cmdline(child.pid!);
+    expect(argv).toContain('--max-semi-space-size=8');
+    expect(argv.slice(-3)).toEqual(['coordinator', '--listen', '127.0.0.1:0']);
+    // (glibc cuts the variable at its first ':' in place while parsing it, so only the first tunable shows.)
+    expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536');
+  });
+
+  it('keeps the user\'s own flags', async () => {
+    const { child } = await start(['--max-semi-space-size=4'], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
+    const argv = cmdline(child.pid!);
+    expect(argv).toContain('--max-semi-space-size=4');
+    expect(argv).not.toContain('--max-semi-space-size=8');
+  });
+});
+
+describe('scripts/buildCli.ts', () => {
+  it('bundles a CLI whose `drover local` runs a job (worker entry, task bundling, proto files found from the bundle)', async () => {
+    // Inside the checkout, as dist/drover.mjs is: the bundle imports the packages from node_modules.
+    mkdirSync(distDir, { recursive: true });
+    const dir = mkdtempSync(join(distDir, 'test-'));
+    dirs.push(dir);
+    const bundle = join(dir, 'drover.mjs');
+    execFileSync(process.execPath, [buildCli, bundle], { stdio: 'inherit' });
+    const { lines } = await start([], bundle, ['local', '--listen', '127.0.0.1:0', '--processes', '1'], /listening on/);
+    const address = lines.join('\n').match(/listening on (\S+)/)![1]!;
+    const tokenFile = lines.join('\n').match(/DROVER_TOKEN_FILE=(\S+)/)?.[1];
+    const pool = await connect({ address, ...(tokenFile ? { token: readFileSync(tokenFile, 'utf8').trim() } : {}) });
+    try {
+      const tasks = await pool.load<typeof import('../fixtures/tasks.ts')>(new URL('../fixtures/tasks.ts', import.meta.url));
+      expect(await pool.map(tasks.square, [1, 2, 3, 4])).toEqual([1, 4, 9, 16]);
+    } finally {
+      await pool.close();
+    }
+  });
+});
