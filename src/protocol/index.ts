@@ -27,5 +27,6 @@ export { UsageError } from './errors/UsageError.ts';
 export { BlobError } from './errors/BlobError.ts';
 export { CodecError } from './errors/CodecError.ts';
 export { uploadFile } from './blobs/uploadFile.ts';
+export { listenHttpServer } from './listenHttpServer.ts';
 export type { BlobScope } from './blobs/BlobScope.ts';
 export * as pb from './pb.ts';

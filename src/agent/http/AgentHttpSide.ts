@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Logger } from '../../protocol/index.ts';
+import { listenHttpServer, type Logger } from '../../protocol/index.ts';
 import type { AgentMetrics } from './AgentMetrics.ts';
 
 /**
@@ -45,18 +45,7 @@ export class AgentHttpSide {
   }
 
   async start(): Promise<void> {
-    const colon = this.#listen.lastIndexOf(':');
-    const host = this.#listen.slice(0, colon).replace(/^\[|\]$/g, '');
-    const port = Number(this.#listen.slice(colon + 1));
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = this.#server.address();
-    this.#address = typeof bound === 'object' && bound ? `${this.#listen.slice(0, colon)}:${bound.port}` : this.#listen;
+    this.#address = await listenHttpServer(this.#server, this.#listen);
     this.#log.info({ http: this.#address }, 'agent HTTP side listening (/healthz, /readyz, /metrics)');
   }
 

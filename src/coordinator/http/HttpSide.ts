@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Registry } from 'prom-client';
-import type { Logger, pb } from '../../protocol/index.ts';
+import { listenHttpServer, type Logger, type pb } from '../../protocol/index.ts';
 import type { CoordinatorMetrics } from './CoordinatorMetrics.ts';
 import { DashboardApi, type DashboardSource } from './DashboardApi.ts';
 import { DashboardAssets } from './DashboardAssets.ts';
@@ -126,18 +126,7 @@ export class HttpSide {
   }
 
   async start(): Promise<void> {
-    const colon = this.#listen.lastIndexOf(':');
-    const host = this.#listen.slice(0, colon).replace(/^\[|\]$/g, '');
-    const port = Number(this.#listen.slice(colon + 1));
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = this.#server.address();
-    this.#address = typeof bound === 'object' && bound ? `${this.#listen.slice(0, colon)}:${bound.port}` : this.#listen;
+    this.#address = await listenHttpServer(this.#server, this.#listen);
     this.#sampler.start();
     if (this.#assets.unavailable !== undefined) this.#log.warn(`dashboard not served: ${this.#assets.unavailable}`);
     this.#log.info({ http: this.#address }, 'HTTP side listening (dashboard at /, /healthz, /readyz, /metrics, /api/)');
