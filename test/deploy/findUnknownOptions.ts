@@ -11,15 +11,10 @@ export interface CommandLineProblem {
  * Check a `drover` command line (without `drover` itself) against the commander program: the subcommand
  * path must exist, and every `--option` must be one of that command's options (or a global one such as
  * `--help`). An option that takes a value consumes the next word; `--opt=value` is understood too.
- * Commands and options listed in `pending` are accepted unchecked (being added on other branches; see PENDING_CLI).
  *
  * Returns the problems found, empty when the command line is valid.
  */
-export function findUnknownOptions(
-  program: Command,
-  argv: readonly string[],
-  pending: { commands?: readonly string[]; options?: Readonly<Record<string, readonly string[]>> } = {},
-): CommandLineProblem[] {
+export function findUnknownOptions(program: Command, argv: readonly string[]): CommandLineProblem[] {
   const problems: CommandLineProblem[] = [];
   let command = program;
   let i = 0;
@@ -27,7 +22,6 @@ export function findUnknownOptions(
   while (i < argv.length && !argv[i]!.startsWith('-')) {
     const sub = command.commands.find((c) => c.name() === argv[i] || c.aliases().includes(argv[i]!));
     if (!sub) {
-      if (command === program && pending.commands?.includes(argv[i]!)) return problems;
       if (command === program) problems.push({ argv: [...argv], problem: `no command "${argv[i]}" (commands: ${program.commands.map((c) => c.name()).join(', ')})` });
       break;
     }
@@ -42,11 +36,9 @@ export function findUnknownOptions(
     if (name === '--help' || (name === '--version' && command === program)) continue;
     const option = command.options.find((o) => o.long === name);
     if (!option) {
-      if (!pending.options?.[command.name()]?.includes(name)) {
-        const known = command.options.map((o) => o.long).join(' ');
-        problems.push({ argv: [...argv], problem: `"drover ${command.name()}" has no option ${name} (it has: ${known})` });
-      }
-      // A pending option's arity is unknown: assume it takes a value unless the next word is an option.
+      const known = command.options.map((o) => o.long).join(' ');
+      problems.push({ argv: [...argv], problem: `"drover ${command.name()}" has no option ${name} (it has: ${known})` });
+      // Its arity is unknown: assume it takes a value unless the next word is an option.
       if (inlineValue === undefined && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) i++;
       continue;
     }

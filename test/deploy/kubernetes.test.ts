@@ -12,7 +12,6 @@ import { buildProgram } from '../../src/cli/buildProgram.ts';
 import { findUnknownOptions } from './findUnknownOptions.ts';
 import { knownEnvironmentVariables } from './knownEnvironmentVariables.ts';
 import { parseYamlDocuments } from './parseYamlDocuments.ts';
-import { PENDING_CLI } from './PENDING_CLI.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const k8sDir = join(root, 'deploy', 'k8s');
@@ -122,14 +121,14 @@ describe.each(dirs.map((d) => [relative(k8sDir, d), d]))('kustomization %s', (_n
   it('runs drover only with commands and options the CLI has', () => {
     const lines = objects.flatMap((o) => droverContainers(o).map((c) => [...(c.command ?? []), ...(c.args ?? [])] as string[]));
     expect(lines.length).toBeGreaterThanOrEqual(2);
-    for (const argv of lines) expect(findUnknownOptions(program, argv, PENDING_CLI)).toEqual([]);
+    for (const argv of lines) expect(findUnknownOptions(program, argv)).toEqual([]);
   });
 
   it('sets only environment variables something reads', () => {
     for (const o of objects) {
       for (const c of droverContainers(o)) {
         for (const e of (c.env ?? []) as Obj[]) {
-          expect(knownEnv.has(e.name) || PLATFORM_ENV.has(e.name) || PENDING_CLI.env.includes(e.name), `${o.metadata.name}: env ${e.name}`).toBe(true);
+          expect(knownEnv.has(e.name) || PLATFORM_ENV.has(e.name), `${o.metadata.name}: env ${e.name}`).toBe(true);
         }
       }
     }
@@ -344,7 +343,7 @@ describe('deploy/docker/Dockerfile', () => {
     const health = Number(stage('drover').lines.find((l) => l.startsWith('HEALTHCHECK'))!.match(/127\.0\.0\.1:(\d+)\/healthz/)![1]);
     for (const name of ['drover', 'drover-sumo']) {
       const cmd = JSON.parse(stage(name).lines.find((l) => l.startsWith('CMD '))!.slice(4)) as string[];
-      expect(findUnknownOptions(program, cmd, PENDING_CLI), `${name} CMD`).toEqual([]);
+      expect(findUnknownOptions(program, cmd), `${name} CMD`).toEqual([]);
       const http = flagValue(cmd, '--http');
       expect(http && portOf(http), `${name} serves /healthz on the port the HEALTHCHECK asks`).toBe(health);
       for (const flag of ['--listen', '--http']) {
@@ -383,18 +382,5 @@ describe('deploy/docker/Dockerfile', () => {
       expect(existsSync(join(root, path)), `${path} exists`).toBe(true);
       expect(ignore).toContain(`!${path.replace(/\/?$/, statSync(join(root, path)).isDirectory() ? '/' : '')}`);
     }
-  });
-});
-
-describe('PENDING_CLI', () => {
-  // When a branch adding one of these is merged, this fails: delete the entry from PENDING_CLI.ts.
-  it('lists only what is still missing', () => {
-    const stillMissing = (name: string) => !program.commands.some((c) => c.name() === name);
-    expect(PENDING_CLI.commands.filter((c) => !stillMissing(c)), 'commands that now exist').toEqual([]);
-    for (const [command, options] of Object.entries(PENDING_CLI.options)) {
-      const cmd = program.commands.find((c) => c.name() === command)!;
-      expect(options.filter((o) => cmd.options.some((opt) => opt.long === o)), `options of ${command} that now exist`).toEqual([]);
-    }
-    expect(PENDING_CLI.env.filter((e) => knownEnv.has(e)), 'environment variables now read').toEqual([]);
   });
 });

@@ -9,7 +9,6 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/buildProgram.ts';
 import { findUnknownOptions } from './findUnknownOptions.ts';
 import { knownEnvironmentVariables } from './knownEnvironmentVariables.ts';
-import { PENDING_CLI } from './PENDING_CLI.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const program = buildProgram();
@@ -45,13 +44,13 @@ describe.each(Object.entries(units))('deploy/vm/%s', (file, unit) => {
   it('runs drover with options the CLI has', () => {
     const exec = s.get('ExecStart')![0]!.split(/\s+/);
     expect(exec[0]).toBe(unit.binary);
-    expect(findUnknownOptions(program, unit.droverArgs(exec), PENDING_CLI)).toEqual([]);
+    expect(findUnknownOptions(program, unit.droverArgs(exec))).toEqual([]);
   });
 
   it('names only environment variables drover reads', () => {
     const named = [...text.matchAll(/\bDROVER_[A-Z0-9_]+\b/g)].map((m) => m[0]);
     expect(named.length).toBeGreaterThan(0);
-    for (const name of named) expect(knownEnv.has(name) || PENDING_CLI.env.includes(name), name).toBe(true);
+    for (const name of named) expect(knownEnv.has(name), name).toBe(true);
   });
 
   it('runs as a dedicated user, restarts on failure, stops with SIGTERM and time to drain, hardened', () => {

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/buildProgram.ts';
 import { findUnknownOptions } from '../deploy/findUnknownOptions.ts';
-import { PENDING_CLI } from '../deploy/PENDING_CLI.ts';
 import { extractShellCommands, type ShellCommand } from './extractShellCommands.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -97,7 +96,7 @@ describe.each(commands.map((c) => [`${c.where} ${c.text}`, c] as const))('%s', (
     const drover = droverArgv(c);
     const [first, second] = c.argv;
     if (drover) {
-      expect(findUnknownOptions(program, drover, PENDING_CLI)).toEqual([]);
+      expect(findUnknownOptions(program, drover)).toEqual([]);
     } else if (first === 'npm') {
       if (second === 'run') expect(Object.keys(scripts), 'package.json script').toContain(c.argv[2]);
       else expect(['install', 'test', 'ci']).toContain(second);
@@ -124,8 +123,6 @@ describe.each(commands.map((c) => [`${c.where} ${c.text}`, c] as const))('%s', (
     it('is run here or by a named test', () => {
       const text = normalised(c);
       if (CHEAP.some((cheap) => cheap.test(text))) return; // run below
-      // Commands another branch is adding bring their own tests.
-      if (text.startsWith('drover ') && PENDING_CLI.commands.includes(text.split(' ')[1]!)) return;
       const covered = COVERED_BY.find((entry) => entry.command.test(text));
       expect(covered, `nothing runs "${text}": run it in docCommands.test.ts or name what does in COVERED_BY`).toBeDefined();
       for (const file of covered!.by) {
@@ -169,19 +166,13 @@ describe('the cheap commands, run', () => {
   }, 90_000);
 });
 
-it('links only to pages that exist, or that other branches are adding', () => {
-  // Written on other branches (security, CLI, dashboard); drop from this list once merged.
-  const PENDING_PAGES: string[] = [];
+it('links only to pages that exist', () => {
   for (const file of docFiles()) {
     const text = readFileSync(join(root, file), 'utf8');
     for (const m of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
       const target = m[1]!;
       if (/^[a-z]+:/.test(target)) continue;
       const path = relative(root, join(root, file, '..', target));
-      if (PENDING_PAGES.includes(path)) {
-        expect(existsSync(join(root, path)), `${path} now exists: remove it from PENDING_PAGES`).toBe(false);
-        continue;
-      }
       expect(existsSync(join(root, path)), `${file} links to ${target}`).toBe(true);
     }
   }
