@@ -651,8 +651,11 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     });
     call.on('error', (err: ServiceError) => {
       if (generation !== this.#generation) return;
-      this.#openedWaiter?.reject(err);
+      const waiter = this.#openedWaiter;
       this.#openedWaiter = undefined;
+      // A re-attach in progress decides itself: NOT_FOUND there means "open it again", not "lost".
+      if (waiter && err.code !== GrpcStatus.CANCELLED) return waiter.reject(err);
+      waiter?.reject(err);
       this.#onStreamError(err);
     });
     call.on('end', () => {

@@ -1,0 +1,86 @@
+// JobStream against a scripted Jobs service on a real socket: drives the re-attach paths that a real
+// coordinator reaches only through narrow crash timings.
+import * as grpc from '@grpc/grpc-js';
+import { afterEach, expect, it } from 'vitest';
+import { decodeValue, encodeValue, pb } from '../../../src/protocol/index.ts';
+import { CoordinatorChannel } from '../../../src/sdk/CoordinatorChannel.ts';
+import { JobStream, type JobSpec } from '../../../src/sdk/JobStream.ts';
+
+type RunCall = grpc.ServerDuplexStream<pb.JobRequest, pb.JobResponse>;
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** A Jobs service whose n-th Run call is handled by `script[n]`; records the first message of each. */
+async function scriptedCoordinator(script: ((call: RunCall, first: pb.JobRequest) => void)[]): Promise<{ address: string; firsts: string[] }> {
+  const firsts: string[] = [];
+  const server = new grpc.Server();
+  let n = 0;
+  const impl: pb.JobsServer = {
+    run(call) {
+      const handler = script[Math.min(n++, script.length - 1)]!;
+      call.once('data', (first: pb.JobRequest) => {
+        firsts.push(first.msg?.$case ?? 'none');
+        handler(call, first);
+      });
+    },
+    cancel: (_call, cb) => cb(null, { cancelled: true }),
+    get: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+    list: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
+  };
+  server.addService(pb.JobsService, impl);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  cleanups.push(() => server.forceShutdown());
+  return { address: `127.0.0.1:${port}`, firsts };
+}
+
+/** Answers like a coordinator that runs `double` on every input and completes at inputEnd. */
+function serveDoubling(call: RunCall, first: pb.JobRequest): void {
+  const jobId = first.msg?.$case === 'open' ? first.msg.value.jobId : '';
+  call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false } } });
+  let rseq = 0;
+  call.on('data', (req: pb.JobRequest) => {
+    if (req.msg?.$case === 'inputs') {
+      const results = req.msg.value.tasks.map((t) => {
+        const args = decodeValue<unknown[][]>(t.payload);
+        const values = args.map((a) => 2 * (a[0] as number));
+        return { seq: t.seq, rseq: ++rseq, attempt: 1, agent: 'a', worker: 'w', outcome: { $case: 'value' as const, value: Buffer.from(encodeValue(values)) } };
+      });
+      call.write({ msg: { $case: 'results', value: { results } } });
+    } else if (req.msg?.$case === 'inputEnd') {
+      call.write({ msg: { $case: 'end', value: { state: 'completed', message: '' } } });
+      call.end();
+    }
+  });
+}
+
+function spec(): JobSpec {
+  return {
+    ref: { bundleDigest: 'd'.repeat(64), exportName: 'double', modulePath: 'tasks.ts' },
+    name: 'map double',
+    options: {},
+    chunksize: 1,
+    window: 16,
+    spread: false,
+    ordered: true,
+  };
+}
+
+it('re-opens a job whose attach is refused with NOT_FOUND when nothing of it was ever accepted', async () => {
+  const { address, firsts } = await scriptedCoordinator([
+    // The coordinator goes away before the job was durable...
+    (call) => call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'going away' }),
+    // ...and comes back without it.
+    (call) => call.emit('error', { code: grpc.status.NOT_FOUND, details: 'AttachJob: no job with id' }),
+    serveDoubling,
+  ]);
+  const channel = new CoordinatorChannel({ address, reconnectTimeoutMs: 10_000 });
+  cleanups.push(() => channel.close());
+  const job = new JobStream<number>(channel, spec(), [1, 2, 3]);
+  await expect(job.collect()).resolves.toEqual([2, 4, 6]);
+  expect(firsts).toEqual(['open', 'attach', 'open']);
+});
