@@ -41,7 +41,7 @@ delete process.env.DROVER_REEXECUTED;
 const bundle = new URL('../dist/drover.mjs', import.meta.url);
 await import(process.env.DROVER_FROM_SOURCE !== '1' && bundleIsCurrent(bundle) ? bundle.href : '../src/cli/main.ts');
 
-/** Whether the bundle exists and no file under src/ (nor package.json) changed after it was built. */
+/** Whether the bundle exists and nothing under src/ (a file, or a folder's list of files) nor package.json changed after it was built. */
 function bundleIsCurrent(url) {
   const { statSync, readdirSync } = process.getBuiltinModule('node:fs');
   const { fileURLToPath } = process.getBuiltinModule('node:url');
@@ -53,6 +53,8 @@ function bundleIsCurrent(url) {
   }
   const src = fileURLToPath(new URL('../src/', import.meta.url));
   if (statSync(fileURLToPath(new URL('../package.json', import.meta.url))).mtimeMs > built) return false;
+  // A folder's own mtime records files added to or deleted from it; src/ itself is not among its entries.
+  if (statSync(src).mtimeMs > built) return false;
   for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
     if (statSync(`${entry.parentPath}/${entry.name}`).mtimeMs > built) return false;
   }

@@ -1,7 +1,8 @@
 // bin/drover.js: the long-running commands re-execute themselves in place with memory settings, and
 // an esbuild bundle of the CLI (scripts/buildCli.ts) runs a real job like the sources do.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -75,5 +76,41 @@ describe('scripts/buildCli.ts', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('bin/drover.js bundle staleness', () => {
+  /** A checkout in miniature: bin/drover.js, package.json, src/ with a CLI entry, and a built dist/drover.mjs. */
+  function checkout(): { root: string; run(): string } {
+    const root = mkdtempSync(join(tmpdir(), 'drover-entry-'));
+    dirs.push(root);
+    for (const d of ['bin', 'dist', 'src/cli', 'src/sumo']) mkdirSync(join(root, d), { recursive: true });
+    copyFileSync(droverBin, join(root, 'bin/drover.js'));
+    writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');
+    writeFileSync(join(root, 'src/cli/main.ts'), "process.stdout.write('sources\\n');\n");
+    writeFileSync(join(root, 'src/sumo/index.ts'), 'export {};\n');
+    // Every source an hour old, the bundle built after them.
+    const old = new Date(Date.now() - 3_600_000);
+    for (const p of ['package.json', 'src/cli/main.ts', 'src/sumo/index.ts', 'src/cli', 'src/sumo', 'src']) utimesSync(join(root, p), old, old);
+    writeFileSync(join(root, 'dist/drover.mjs'), "process.stdout.write('bundle\\n');\n");
+    const built = new Date(Date.now() - 1_800_000);
+    utimesSync(join(root, 'dist/drover.mjs'), built, built);
+    return { root, run: () => execFileSync(process.execPath, [join(root, 'bin/drover.js'), 'status'], { encoding: 'utf8', env: { ...process.env, DROVER_FROM_SOURCE: '' } }).trim() };
+  }
+
+  it('runs the bundle while it is newer than every source', () => {
+    expect(checkout().run()).toBe('bundle');
+  });
+
+  it('runs the sources again once a file under src/ changed', () => {
+    const { root, run } = checkout();
+    writeFileSync(join(root, 'src/cli/main.ts'), "process.stdout.write('sources\\n');\n");
+    expect(run()).toBe('sources');
+  });
+
+  it('runs the sources again once a folder was deleted from src/ (only src/ itself records that)', () => {
+    const { root, run } = checkout();
+    rmSync(join(root, 'src/sumo'), { recursive: true });
+    expect(run()).toBe('sources');
   });
 });
