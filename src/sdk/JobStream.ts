@@ -243,12 +243,17 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const message = reason === undefined || reason instanceof Error && reason.name === 'AbortError'
       ? `job ${this.id} was cancelled`
       : `job ${this.id} was cancelled: ${reason instanceof Error ? reason.message : String(reason)}`;
+    await this.#stopWith(new CancelledError(message, { cause }));
+  }
+
+  /** End the job here with `err` and cancel it on the coordinator. */
+  async #stopWith(err: Error): Promise<void> {
     // `done` waits for the coordinator to have heard of the cancel, so a Pool.close() (or process exit)
     // right after an abort does not cut the channel before the Cancel call went out.
     this.#cancelCall = new Promise<void>((resolve) =>
       this.#channel.jobs.cancel({ jobId: this.id }, new Metadata(), { deadline: Date.now() + 5000 }, () => resolve()),
     );
-    this.#fail(new CancelledError(message, { cause }));
+    this.#fail(err);
     await this.#cancelCall;
     this.#dropCall();
   }
@@ -444,8 +449,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         `the input of job ${this.id} failed: ${err instanceof Error ? err.message : String(err)}`,
         { cause: err },
       );
-      this.#fail(reason);
-      this.#channel.jobs.cancel({ jobId: this.id }, () => this.#dropCall());
+      // Nobody will end its input: the job would stay open on the coordinator.
+      if (this.#endState === 'open') void this.#stopWith(reason);
     }
   }
 

@@ -14,8 +14,9 @@ afterEach(() => {
 });
 
 /** A Jobs service whose n-th Run call is handled by `script[n]`; records the first message of each. */
-async function scriptedCoordinator(script: ((call: RunCall, first: pb.JobRequest) => void)[]): Promise<{ address: string; firsts: string[] }> {
+async function scriptedCoordinator(script: ((call: RunCall, first: pb.JobRequest) => void)[]): Promise<{ address: string; firsts: string[]; cancels: string[] }> {
   const firsts: string[] = [];
+  const cancels: string[] = [];
   const server = new grpc.Server();
   let n = 0;
   const impl: pb.JobsServer = {
@@ -26,7 +27,10 @@ async function scriptedCoordinator(script: ((call: RunCall, first: pb.JobRequest
         handler(call, first);
       });
     },
-    cancel: (_call, cb) => cb(null, { cancelled: true }),
+    cancel: (call, cb) => {
+      cancels.push(call.request.jobId);
+      cb(null, { cancelled: true });
+    },
     get: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
     list: (_call, cb) => cb({ code: grpc.status.UNIMPLEMENTED }),
   };
@@ -35,7 +39,7 @@ async function scriptedCoordinator(script: ((call: RunCall, first: pb.JobRequest
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
   cleanups.push(() => server.forceShutdown());
-  return { address: `127.0.0.1:${port}`, firsts };
+  return { address: `127.0.0.1:${port}`, firsts, cancels };
 }
 
 /** Answers like a coordinator that runs `double` on every input and completes at inputEnd. */
@@ -83,4 +87,19 @@ it('re-opens a job whose attach is refused with NOT_FOUND when nothing of it was
   const job = new JobStream<number>(channel, spec(), [1, 2, 3]);
   await expect(job.collect()).resolves.toEqual([2, 4, 6]);
   expect(firsts).toEqual(['open', 'attach', 'open']);
+});
+
+it('has told the coordinator to cancel a job whose input failed by the time `done` settles', async () => {
+  const { address, cancels } = await scriptedCoordinator([serveDoubling]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  function* failingInput(): Generator<number> {
+    yield 1;
+    throw new Error('input broke');
+  }
+  const job = new JobStream<number>(channel, spec(), failingInput());
+  await expect(job.collect()).rejects.toThrow(/input broke/);
+  // What Pool.close() waits for before it closes the channel (and the process may exit).
+  await job.done;
+  expect(cancels).toEqual([job.id]);
 });
