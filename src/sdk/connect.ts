@@ -40,7 +40,9 @@ export interface ConnectOptions {
  */
 export async function connect(options: ConnectOptions = {}): Promise<Pool> {
   const address = options.address ?? (process.env.DROVER_ADDRESS || undefined);
-  let token = options.token ?? (process.env.DROVER_TOKEN || undefined) ?? readTokenFile(process.env.DROVER_TOKEN_FILE || undefined);
+  // Read only for a coordinator of the caller's: the embedded one takes its own token, and a file left
+  // named by a `drover local` that has stopped (and removed it) must not keep it from starting.
+  let token = options.token ?? (process.env.DROVER_TOKEN || undefined) ?? (address ? readTokenFile(process.env.DROVER_TOKEN_FILE || undefined) : undefined);
   const envCa = process.env.DROVER_TLS_CA || undefined;
   let tls = options.tls ?? (envCa !== undefined ? { ca: envCa } : undefined);
   let cluster: EmbeddedCluster | undefined;

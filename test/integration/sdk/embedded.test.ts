@@ -4,10 +4,12 @@ import { connect } from '../../../src/sdk/index.ts';
 
 type Tasks = typeof import('../../fixtures/tasks.ts');
 
-const saved = process.env.DROVER_ADDRESS;
+const saved = { DROVER_ADDRESS: process.env.DROVER_ADDRESS, DROVER_TOKEN_FILE: process.env.DROVER_TOKEN_FILE };
 afterEach(() => {
-  if (saved === undefined) delete process.env.DROVER_ADDRESS;
-  else process.env.DROVER_ADDRESS = saved;
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 });
 
 function workerPidsAlive(pids: number[]): number[] {
@@ -54,5 +56,13 @@ describe('embedded default', () => {
     }
     // Leaving the block closed the pool.
     await expect(pool.apply(add, 1, 2)).rejects.toThrow(/closed/);
+  });
+
+  it('ignores a DROVER_TOKEN_FILE left from a `drover local` that is gone (the embedded cluster has its own token)', async () => {
+    delete process.env.DROVER_ADDRESS;
+    process.env.DROVER_TOKEN_FILE = '/nonexistent/drover-local-gone/token';
+    await using pool = await connect({ processes: 1 });
+    const tasks = await pool.load<Tasks>(new URL('../../fixtures/tasks.ts', import.meta.url));
+    expect(await pool.apply(tasks.add, 1, 2)).toBe(3);
   });
 });
