@@ -7,6 +7,7 @@ import { ExitCode } from '../ExitCode.ts';
 import { JsonLinesWriter } from '../JsonLinesWriter.ts';
 import { parseKeyValue, parsePositiveInt, parseResource } from '../parseKeyValue.ts';
 import { ProgressBar } from '../ProgressBar.ts';
+import { lineOfItem } from '../lineOfItem.ts';
 import { readJsonLines } from '../readJsonLines.ts';
 import { resolveConnection } from '../resolveConnection.ts';
 
@@ -77,6 +78,7 @@ export function mapCommand(): Command {
       ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
     });
     let written = 0;
+    const blankLines: number[] = [];
     try {
       const tasks = await pool.load<Record<string, JsonTask>>(isAbsolute(modulePath) ? modulePath : resolvePath(modulePath));
       const fn = tasks[exportName]!;
@@ -98,7 +100,7 @@ export function mapCommand(): Command {
         signal: controller.signal,
         ...(bar ? { onProgress: (e) => { if (!e.task) bar.update(e.completed, e.total ?? e.submitted); } } : {}),
       };
-      const items = readJsonLines(opts.input);
+      const items = readJsonLines(opts.input, blankLines);
       const results = opts.unordered ? pool.imapUnordered(fn, items, options) : pool.imap(fn, items, options);
       for await (const result of results) {
         await output.write(result);
@@ -106,7 +108,7 @@ export function mapCommand(): Command {
       }
     } catch (err) {
       if (err instanceof TaskError) {
-        process.stderr.write(formatTaskError(err, written, Boolean(opts.unordered)));
+        process.stderr.write(formatTaskError(err, written, Boolean(opts.unordered), lineOfItem(err.index, blankLines)));
         process.exitCode = ExitCode.failed;
       } else if (controller.signal.aborted) {
         process.stderr.write(`drover: interrupted; the job was cancelled after ${written} results\n`);
@@ -125,8 +127,8 @@ export function mapCommand(): Command {
 /** What a task function looks like from here: one JSON value in, any value out. */
 type JsonTask = (item: unknown) => unknown;
 
-function formatTaskError(err: TaskError, written: number, unordered: boolean): string {
-  const where = `item ${err.index} (line ${err.index + 1} of the input; attempt ${err.attempt}${err.agent ? ` on ${err.agent}${err.worker ? `/${err.worker}` : ''}` : ''})`;
+function formatTaskError(err: TaskError, written: number, unordered: boolean, line: number): string {
+  const where = `item ${err.index} (line ${line} of the input; attempt ${err.attempt}${err.agent ? ` on ${err.agent}${err.worker ? `/${err.worker}` : ''}` : ''})`;
   const detail = err.remoteStack || `${err.remoteName || 'Error'}: ${err.remoteMessage || err.message}`;
   const stderrTail = err.stderrTail ? `\n--- stderr ---\n${err.stderrTail}` : '';
   return `drover: ${where} failed [${err.kind}]: ${err.message}\n${detail}${stderrTail}\n` +

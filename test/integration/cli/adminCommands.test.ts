@@ -100,6 +100,14 @@ describe('drover map', () => {
     expect((await readFile(output, 'utf8')).trimEnd().split('\n')).toEqual(['1', '2']);
   });
 
+  it('names the failing item\'s own line when blank lines come before it', async () => {
+    const input = join(dir, 'fail-blank.jsonl');
+    await writeFile(input, '1\n\n2\n\n\n3\n4\n');
+    const { code, stderr } = await drover(['map', `${tasksModule}#failOn`, '--input', input, '--output', join(dir, 'fail-blank-out.jsonl'), '--coordinator', env.cluster.address]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/item 2 \(line 6 of the input/);
+  });
+
   it('reads stdin and writes stdout by default', async () => {
     const child = execFile(process.execPath, [droverBin, 'map', `${tasksModule}#square`, '--coordinator', env.cluster.address], {
       env: { ...process.env, DROVER_LOG_LEVEL: 'warn' },
