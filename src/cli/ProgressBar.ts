@@ -12,6 +12,8 @@ export class ProgressBar {
   /** Where the rate is measured from: a watched job may be half done when the bar starts. */
   #baseDone: number | undefined;
   #lastKey = '';
+  /** On a terminal: the line was ended at done === total, and nothing changed since. */
+  #ended = false;
 
   constructor(total: number, label: string, stream: NodeJS.WriteStream = process.stderr) {
     this.#total = total;
@@ -40,10 +42,19 @@ export class ProgressBar {
     const eta = rate > 0 && left > 0 ? ` ETA ${formatSeconds(left / rate)}` : '';
     const stats = `${done}/${total} ${rate.toFixed(rate < 10 ? 1 : 0)}/s ${formatSeconds(elapsed)}${eta}${note ? ` ${note}` : ''}`;
     if (this.#tty) {
+      // Polled again at the same count (a watched job whose input is still streaming, all of it done so
+      // far): the line is ended already, and redrawing it would start one more line at every poll.
+      const key = `${done}/${total}`;
+      if (this.#ended && key === this.#lastKey) return;
+      this.#lastKey = key;
+      this.#ended = false;
       const width = 30;
       const filled = Math.min(width, Math.round((done / Math.max(1, total)) * width));
       this.#stream.write(`\r${this.#label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${stats}`.padEnd(100));
-      if (done >= total && total > 0) this.#stream.write('\n');
+      if (done >= total && total > 0) {
+        this.#stream.write('\n');
+        this.#ended = true;
+      }
     } else {
       const key = `${done}/${total} ${note}`;
       if (key !== this.#lastKey) this.#stream.write(`${this.#label} ${stats}\n`);

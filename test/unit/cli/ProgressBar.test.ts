@@ -33,6 +33,17 @@ describe('ProgressBar', () => {
     expect(out.split('\n')).toHaveLength(2);
   });
 
+  it('on a terminal ends the line once however often it is redrawn at the same count, and goes on when the total grows', () => {
+    const { stream, text } = fakeStream(true);
+    const bar = new ProgressBar(3, 'watch', stream);
+    for (let i = 0; i < 5; i++) bar.update(3, 3, 'input streaming');
+    expect(text().split('\n')).toHaveLength(2);
+    bar.update(3, 6, 'input streaming');
+    bar.update(6, 6);
+    expect(text().split('\n')).toHaveLength(3);
+    expect(text()).toMatch(/\rwatch \[#{30}\] 6\/6 /);
+  });
+
   it('shows an ETA while work is left and the rate is known', () => {
     const { stream, text } = fakeStream(false);
     const bar = new ProgressBar(100, 'w', stream);
