@@ -1,4 +1,4 @@
-import type { ClientWritableStream } from '@grpc/grpc-js';
+import { status, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { BlobError, sha256Hex, uploadFile, pb } from '../protocol/index.ts';
 import type { CoordinatorChannel } from './CoordinatorChannel.ts';
 
@@ -55,8 +55,9 @@ export class BlobUploader {
   async #upload(digest: string, bytes: Uint8Array): Promise<void> {
     const has = await new Promise<pb.HasBlobsResponse>((resolve, reject) =>
       this.#channel.blobs.has({ digests: [digest], jobId: '', sessionId: '' }, (err, res) => (err ? reject(err) : resolve(res))),
-    ).catch((err: unknown) => {
-      throw new BlobError(`could not query the blob store at ${this.#channel.address}`, { cause: err });
+    ).catch((err: ServiceError) => {
+      // The coordinator's reason (a missing or refused token, above all) is what tells the user what to fix.
+      throw new BlobError(`could not query the blob store at ${this.#channel.address}: ${err.details || err.message} (gRPC ${status[err.code] ?? err.code})`, { cause: err });
     });
     if (has.present[0]) return;
     await new Promise<void>((resolve, reject) => {
