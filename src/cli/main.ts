@@ -3,6 +3,7 @@ import { ConnectionError, DroverError, TaskError, UsageError } from '../protocol
 import { buildProgram } from './buildProgram.ts';
 import { CliError } from './CliError.ts';
 import { ExitCode } from './ExitCode.ts';
+import { refusedCredentials } from './refusedCredentials.ts';
 
 /** Commander exits by itself (code 1 for usage errors); here every command throws instead, so usage errors exit 2. */
 function throwInsteadOfExit(command: Command): void {
@@ -33,6 +34,7 @@ function exitCodeOf(err: unknown): number {
       : ExitCode.usage;
   }
   if (err instanceof CliError) return err.exitCode;
+  if (refusedCredentials(err)) return ExitCode.unauthorized;
   if (err instanceof UsageError) return ExitCode.usage;
   if (err instanceof ConnectionError) return ExitCode.unreachable;
   if (err instanceof TaskError) return ExitCode.failed;
