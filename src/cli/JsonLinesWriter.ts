@@ -12,11 +12,16 @@ export class JsonLinesWriter {
   readonly #stream: NodeJS.WritableStream;
   readonly #file: WriteStream | undefined;
   readonly #path: string;
+  /** The first write error the stream reported (also one emitted while nobody waited for `drain`). */
+  #error: Error | undefined;
 
   constructor(path: string) {
     this.#path = path;
     this.#file = path === '-' ? undefined : createWriteStream(path);
     this.#stream = this.#file ?? process.stdout;
+    this.#stream.on('error', (error: Error) => {
+      this.#error ??= error;
+    });
   }
 
   /** Resolves once the file is open (fails with a usage error when it cannot be created). */
@@ -29,9 +34,25 @@ export class JsonLinesWriter {
     }
   }
 
+  /** Rejects with a `CliError` once the output cannot be written (e.g. `drover map | head` closed the pipe). */
   async write(value: unknown): Promise<void> {
+    if (this.#error !== undefined) throw this.#writeError(this.#error);
     const line = `${JSON.stringify(value === undefined ? null : value, jsonReplacer)}\n`;
-    if (!this.#stream.write(line)) await once(this.#stream, 'drain');
+    if (this.#stream.write(line)) return;
+    try {
+      await once(this.#stream, 'drain');
+    } catch (error) {
+      throw this.#writeError(error as Error);
+    }
+  }
+
+  #writeError(cause: Error): CliError {
+    const where = this.#file === undefined ? 'stdout' : this.#path;
+    // The reader went away (a pipe into `head`): an ordinary end for a command line, not a crash.
+    if ((cause as NodeJS.ErrnoException).code === 'EPIPE') {
+      return new CliError('DROVER_OUTPUT_CLOSED', `the reader of ${where} closed it; stopped writing results and cancelled the job`, ExitCode.failed, { cause });
+    }
+    return new CliError('DROVER_OUTPUT', `cannot write results to ${where}: ${cause.message}`, ExitCode.failed, { cause });
   }
 
   /** Flushes and closes the file (stdout stays open). */

@@ -1,6 +1,7 @@
 // `drover status`, `jobs ls|show|watch|cancel` and `map` run as real processes against a coordinator
 // and an agent that are separate processes too; exit codes as documented in docs/cli.md.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +107,24 @@ describe('drover map', () => {
     const { code, stderr } = await drover(['map', `${tasksModule}#failOn`, '--input', input, '--output', join(dir, 'fail-blank-out.jsonl'), '--coordinator', env.cluster.address]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/item 2 \(line 6 of the input/);
+  });
+
+  it('stops quietly when the reader of stdout goes away (`drover map | head -1`): no stack, exit 1', async () => {
+    const input = join(dir, 'many.jsonl');
+    await writeFile(input, Array.from({ length: 20_000 }, (_, i) => String(i)).join('\n'));
+    const child = spawn(process.execPath, [droverBin, 'map', `${tasksModule}#square`, '--input', input, '--chunksize', '500', '--coordinator', env.cluster.address], {
+      env: { ...process.env, DROVER_LOG_LEVEL: 'warn', DROVER_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Read the first chunk of results, then close the pipe as `head` does.
+    await once(child.stdout, 'data');
+    child.stdout.destroy();
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/the reader of stdout closed it.*\[DROVER_OUTPUT_CLOSED\]/);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reads stdin and writes stdout by default', async () => {
