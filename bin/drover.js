@@ -30,7 +30,12 @@ if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function' &&
   const flags = V8_FLAGS.filter(([name]) => !userFlags.some((arg) => nameOf(arg) === name)).map(([name, value]) => name + value);
   // Marked in the environment so that a failed flag cannot loop; removed again below, before any child inherits it.
   const env = { ...process.env, DROVER_REEXECUTED: '1', GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? MALLOC_TUNABLES };
-  process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
+  try {
+    process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
+  } catch (error) {
+    // Only the memory settings are lost: run as is.
+    process.emitWarning(`drover: could not re-execute with its memory settings (${error.message}); running without them`);
+  }
 }
 delete process.env.DROVER_REEXECUTED;
 

@@ -6,7 +6,7 @@ import { ExitCode } from './ExitCode.ts';
 
 /**
  * Resolves the shared connection flags against the environment: flags win over `DROVER_ADDRESS`,
- * `DROVER_TOKEN_FILE` / `DROVER_TOKEN` and `DROVER_TLS_CA`. Files that cannot be read are usage
+ * `DROVER_TOKEN` / `DROVER_TOKEN_FILE` and `DROVER_TLS_CA`. Files that cannot be read are usage
  * errors (exit 2) naming the flag.
  */
 export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
@@ -14,8 +14,10 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   if (address !== undefined && !/^.+:\d+$/.test(address)) {
     throw new CliError('DROVER_USAGE', `--coordinator must be HOST:PORT, got ${JSON.stringify(address)}`, ExitCode.usage);
   }
-  const tokenFile = flags.tokenFile ?? (env.DROVER_TOKEN_FILE || undefined);
-  let token = env.DROVER_TOKEN || undefined;
+  // As the SDK: the flag, else DROVER_TOKEN (the token itself), else the file DROVER_TOKEN_FILE names.
+  const envToken = env.DROVER_TOKEN || undefined;
+  const tokenFile = flags.tokenFile ?? (envToken === undefined ? env.DROVER_TOKEN_FILE || undefined : undefined);
+  let token = envToken;
   if (tokenFile !== undefined) {
     token = readPem(tokenFile, flags.tokenFile !== undefined ? '--token-file' : 'DROVER_TOKEN_FILE').toString('utf8').trim();
     if (token === '') throw new CliError('DROVER_USAGE', `the token file ${tokenFile} is empty: put the token on its first line`, ExitCode.usage);

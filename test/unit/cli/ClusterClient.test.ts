@@ -42,12 +42,13 @@ afterEach(async () => {
 });
 
 describe('ClusterClient', () => {
-  it('sends the token from --token-file, else DROVER_TOKEN_FILE, else DROVER_TOKEN; flags win', async () => {
+  it('sends the token from --token-file, else DROVER_TOKEN, else DROVER_TOKEN_FILE (as the SDK); flags win', async () => {
     await writeFile(join(dir, 'flag'), 'from-flag\n');
     await writeFile(join(dir, 'env'), '  from-env-file  \n');
     const cases: [Parameters<typeof resolveConnection>[0], NodeJS.ProcessEnv, string][] = [
       [{ coordinator: address, tokenFile: join(dir, 'flag') }, { DROVER_TOKEN_FILE: join(dir, 'env'), DROVER_TOKEN: 'x' }, 'Bearer from-flag'],
-      [{ coordinator: address }, { DROVER_TOKEN_FILE: join(dir, 'env'), DROVER_TOKEN: 'x' }, 'Bearer from-env-file'],
+      [{ coordinator: address }, { DROVER_TOKEN_FILE: join(dir, 'env'), DROVER_TOKEN: 'x' }, 'Bearer x'],
+      [{ coordinator: address }, { DROVER_TOKEN_FILE: join(dir, 'env') }, 'Bearer from-env-file'],
       [{}, { DROVER_ADDRESS: address, DROVER_TOKEN: 'plain' }, 'Bearer plain'],
       [{ coordinator: address }, {}, ''],
     ];
