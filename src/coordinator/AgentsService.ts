@@ -39,6 +39,12 @@ export class AgentsService implements ServedJobs {
     return undefined;
   }
 
+  /** The principal of the live session named `name`, if any (registrations are rare: a scan is fine). */
+  private liveHolderOf(name: string): string | undefined {
+    for (const entry of this.live.values()) if (entry.session.name === name) return entry.principal;
+    return undefined;
+  }
+
   /** The handlers to pass to `server.addService(pb.AgentsService, ...)`. */
   handlers(): pb.AgentsServer {
     return { connect: (call) => this.connect(call) };
@@ -99,9 +105,17 @@ export class AgentsService implements ServedJobs {
             fail(problem.code, problem.message);
             return;
           }
+          // A new session replaces the live one of the same name (an agent reconnecting): only
+          // the principal that opened it may do that, or any agent token could cut off any agent.
+          const principal = CallPrincipal.of(call).name;
+          const holder = this.liveHolderOf(register.name);
+          if (holder !== undefined && holder !== principal) {
+            fail(grpc.status.PERMISSION_DENIED, `Register: agent name ${JSON.stringify(register.name)} is in use by a live agent of another principal; give this agent its own name (drover agent --name)`);
+            return;
+          }
           clearTimeout(registerTimer);
           session = this.scheduler.addSession(register, sink);
-          this.live.set(session.sessionId, { session, principal: CallPrincipal.of(call).name });
+          this.live.set(session.sessionId, { session, principal });
           return;
         }
         session.lastSeenMs = Date.now();

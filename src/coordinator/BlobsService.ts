@@ -169,7 +169,9 @@ export class BlobsService {
           waiter = undefined;
           reserved = size;
           this.uploadingBytes += size;
-          idleTimer.refresh();
+          // A new timer: refresh() does not re-arm one that was cleared while the upload waited.
+          idleTimer = setTimeout(idle, this.limits.streamOpenTimeoutMs);
+          idleTimer.unref();
           call.resume();
         };
         if (this.waiting.length === 0 && this.uploadingBytes + size <= this.limits.maxUploadingBytes) {

@@ -99,6 +99,8 @@ export class Coordinator {
   private boundAddress: string | undefined;
   private started = false;
   private stopping: Promise<void> | undefined;
+  /** The running (or finished) start(): a stop() during it waits for it to fail and clean up. */
+  private starting: Promise<void> | undefined;
 
   constructor(options: CoordinatorOptions = {}) {
     this.listen = options.listen ?? '127.0.0.1:7070';
@@ -118,9 +120,14 @@ export class Coordinator {
    * Reads the tokens, opens the store (resuming what it holds), binds the listen address (with TLS
    * when configured) and starts serving.
    */
-  async start(): Promise<void> {
-    if (this.started) throw new UsageError('Coordinator.start() was already called');
+  start(): Promise<void> {
+    if (this.started) return Promise.reject(new UsageError('Coordinator.start() was already called'));
     this.started = true;
+    this.starting = this.startServing();
+    return this.starting;
+  }
+
+  private async startServing(): Promise<void> {
     const { dataDir } = this.options;
     const tables: Array<() => TokenTable> = [];
     if (this.options.tokens !== undefined) {
@@ -261,6 +268,9 @@ export class Coordinator {
   }
 
   private async shutdown(): Promise<void> {
+    // A start() still running sees `stopping` when it is done binding and gives everything back
+    // itself; until then there is nothing here to stop, and stop() must not resolve before it has.
+    await this.starting?.catch(() => {});
     this.tokensFile?.close();
     clearInterval(this.revalidation);
     // Health checkers (grpcurl, Kubernetes gRPC probes) see the coordinator going before it goes.

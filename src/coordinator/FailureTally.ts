@@ -26,7 +26,7 @@ export interface RecentFailure {
 export class FailureTally {
   /** Failures kept with their message. */
   static readonly RECENT = 20;
-  /** Characters of a failure's message kept. */
+  /** Characters kept of a failure's message (and of its name, code and signal). */
   static readonly MESSAGE_CHARS = 500;
 
   readonly #byKind = new Map<string, number>();
@@ -35,18 +35,20 @@ export class FailureTally {
   /** Counts a task's final failure and keeps it among the recent ones. */
   add(failure: pb.TaskFailure, where: { seq: number; firstIndex: number; attempt: number; agent: string }, atMs = Date.now()): void {
     // A failure without a kind is counted under 'unknown', as the Prometheus metrics do.
-    const kind = failure.kind || 'unknown';
+    const kind = cut(failure.kind || 'unknown');
     this.#byKind.set(kind, (this.#byKind.get(kind) ?? 0) + 1);
     if (this.#recent.length >= FailureTally.RECENT) this.#recent = this.#recent.slice(1 - FailureTally.RECENT);
     this.#recent.push({
       seq: where.seq,
       index: where.firstIndex + failure.itemOffset,
       kind,
-      name: failure.name,
-      message: failure.message.length > FailureTally.MESSAGE_CHARS ? `${failure.message.slice(0, FailureTally.MESSAGE_CHARS)}…` : failure.message,
-      code: failure.code,
+      // Every text is cut, not only the message: a task's code chooses its error's name and code
+      // (up to the result size limit, megabytes), and twenty of them are kept per job.
+      name: cut(failure.name),
+      message: cut(failure.message),
+      code: cut(failure.code),
       exitCode: failure.exitCode,
-      signal: failure.signal,
+      signal: cut(failure.signal),
       attempt: where.attempt,
       agent: where.agent,
       atMs,
@@ -62,4 +64,9 @@ export class FailureTally {
   recent(): RecentFailure[] {
     return this.#recent.toReversed();
   }
+}
+
+/** `text` cut to {@link FailureTally.MESSAGE_CHARS} characters, marked with an ellipsis when cut. */
+function cut(text: string): string {
+  return text.length > FailureTally.MESSAGE_CHARS ? `${text.slice(0, FailureTally.MESSAGE_CHARS)}…` : text;
 }

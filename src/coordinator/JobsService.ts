@@ -30,7 +30,8 @@ export class JobsService {
 
   /**
    * `limits` bound what clients send; `principalOf` names who a call's quotas count against (default:
-   * the authenticated principal); with `blobAccess`, a job may only name a bundle its client may read.
+   * the authenticated principal; the open jobs the scheduler holds already count against their
+   * owners); with `blobAccess`, a job may only name a bundle its client may read.
    */
   constructor(scheduler: Scheduler, logger: Logger, options: { limits?: Limits; principalOf?: PrincipalOf; blobAccess?: BlobAccess } = {}) {
     this.scheduler = scheduler;
@@ -39,6 +40,11 @@ export class JobsService {
     this.principalOf = options.principalOf ?? ((call) => CallPrincipal.of(call).name);
     this.quotas = new PrincipalQuotas(this.limits);
     this.blobAccess = options.blobAccess;
+    // Jobs resumed from the store (a restart) count against their owners, as before the restart.
+    for (const info of scheduler.listJobs()) {
+      const job = info.state === 'open' ? scheduler.jobById(info.jobId) : undefined;
+      if (job !== undefined) this.quotas.add(job.owner, job);
+    }
   }
 
   /** The handlers to pass to `server.addService(pb.JobsService, ...)`. */

@@ -116,6 +116,17 @@ describe('credentials', () => {
     await expectServed(as(tokens.alice));
   });
 
+  it('an agent cannot take over the name of another principal’s live agent (PERMISSION_DENIED; the live one keeps running)', async () => {
+    // echo-agent runs as rack-1; rack-2 registering under that name would replace its session.
+    const hijack = await as(tokens.agent2).connectAgent('echo-agent');
+    expect(hijack).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    expect((hijack as { details: string }).details).toMatch(/agent name "echo-agent" is in use by a live agent of another principal/);
+    expect(echoAgent.status).toBeUndefined();
+    await expectServed(as(tokens.alice));
+    // The same principal may replace its own session (an agent reconnecting).
+    expect(await as(tokens.agent2).connectAgent('rack-2-node')).toEqual({ registered: true });
+  });
+
   it('Admin: ListAgents needs the admin role; Stats is open to clients (the SDK sizes chunks by it)', async () => {
     expect((await statusOf(as(tokens.alice).listAgents())).code).toBe(grpc.status.PERMISSION_DENIED);
     expect((await statusOf(as(tokens.agent).stats())).code).toBe(grpc.status.PERMISSION_DENIED);

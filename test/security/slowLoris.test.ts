@@ -95,6 +95,29 @@ describe('an upload that stalls', () => {
     expect(present).toEqual([false, true, true]);
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
+  it('closes an upload that stalls after it waited for room and was admitted', async () => {
+    const put = (chunks: pb.PutBlobChunk[], end: boolean): Promise<grpc.StatusObject> =>
+      new Promise((resolve) => {
+        const call = cluster.blobs().put(() => {});
+        call.on('status', resolve);
+        for (const chunk of chunks) call.write(chunk);
+        if (end) call.end();
+      });
+    const first = (data: Buffer): pb.PutBlobChunk => ({ digest: sha256Hex(data), size: data.length, data: data.subarray(0, 64 * KiB), jobId: '', sessionId: '' });
+    // A stalls holding 800 KiB; B (500 KiB) waits for room, then stalls too once A is closed and B admitted.
+    const a = Buffer.alloc(800 * KiB, 4);
+    const stalledFirst = put([first(a)], false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const b = Buffer.alloc(500 * KiB, 5);
+    const stalledAfterWaiting = put([first(b)], false);
+    expect(await stalledFirst).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED });
+    // B's idle timeout starts again when it is admitted: it does not hold its 500 KiB for ever.
+    expect(await stalledAfterWaiting).toMatchObject({ code: grpc.status.DEADLINE_EXCEEDED, details: expect.stringContaining(`no further chunk of blob ${sha256Hex(b)}`) });
+    // And the room is free again: a 900 KiB upload fits.
+    const c = Buffer.alloc(900 * KiB, 6);
+    const chunks = Array.from({ length: Math.ceil(c.length / (64 * KiB)) }, (_, i) => ({ ...first(c), digest: i === 0 ? sha256Hex(c) : '', size: i === 0 ? c.length : 0, data: c.subarray(i * 64 * KiB, (i + 1) * 64 * KiB) }));
+    expect((await put(chunks, true)).code).toBe(grpc.status.OK);
+  }, 20_000);
 });
 
 describe('a client that never reads its results', () => {

@@ -11,6 +11,12 @@ export interface CoordinatorMetricsSource {
   listAgents(): pb.AgentInfo[];
 }
 
+/**
+ * The failure kinds drover reports (`TaskFailure.kind` in proto/drover/v1/common.proto); any other
+ * kind an agent sends is counted as `other`, so that agents cannot grow the label set without bound.
+ */
+const FAILURE_KINDS: ReadonlySet<string> = new Set(['error', 'crashed', 'timeout', 'oom', 'cancelled', 'lost', 'unschedulable', 'internal', 'unknown']);
+
 /** Queue wait and run time bounds, seconds: tiny tasks (ms) to SUMO runs (tens of minutes). */
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
@@ -137,7 +143,10 @@ export class CoordinatorMetrics implements TaskMetrics {
   /** See {@link TaskMetrics.taskFinished}: number increments only. */
   taskFinished(record: TaskRecord, failureKind: string): void {
     this.#results += 1;
-    if (failureKind !== '') this.#failures.set(failureKind, (this.#failures.get(failureKind) ?? 0) + 1);
+    if (failureKind !== '') {
+      const kind = FAILURE_KINDS.has(failureKind) ? failureKind : 'other';
+      this.#failures.set(kind, (this.#failures.get(kind) ?? 0) + 1);
+    }
     // Tasks that never ran (unschedulable) have no run time; restored ones count from the restore.
     if (record.startedAtMs > 0) {
       this.#queueWait.record((record.startedAtMs - record.queuedAtMs) / 1000);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -265,5 +268,29 @@ describe('Coordinator over a real socket', () => {
     expect(job.status?.code).toBe(grpc.status.UNAVAILABLE);
     expect(job.status?.details).toContain('re-attaches');
     expect(agent.status?.code).toBe(grpc.status.UNAVAILABLE);
+  });
+
+  it('stop() called while start() runs resolves only once start() has given everything back', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'drover-stop-while-starting-'));
+    try {
+      const early = new Coordinator({ listen: '127.0.0.1:0', dataDir, logger: pino({ level: 'silent' }) });
+      let startSettled = false;
+      const starting = early.start().then(
+        () => 'started',
+        (error: Error) => error.message,
+      );
+      void starting.finally(() => (startSettled = true));
+      await early.stop();
+      await Promise.resolve();
+      // Before stop() resolves, start() has failed and closed the store and the port it bound.
+      expect(startSettled).toBe(true);
+      expect(await starting).toContain('Coordinator.stop() was called while start() ran');
+      // The data directory is free for the next coordinator at once.
+      const next = new Coordinator({ listen: '127.0.0.1:0', dataDir, logger: pino({ level: 'silent' }) });
+      await next.start();
+      await next.stop();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

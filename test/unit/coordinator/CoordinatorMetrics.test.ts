@@ -71,6 +71,24 @@ describe('CoordinatorMetrics', () => {
     expect(run?.values.find((v) => v.labels.le === '+Inf')?.value).toBe(3);
   });
 
+  it('counts failure kinds it does not know as "other": an agent cannot add label values without bound', async () => {
+    const metrics = new CoordinatorMetrics();
+    scheduler = new Scheduler({ logger: silent, metrics });
+    const agentSink = new RecordingAgentSink();
+    const session = scheduler.addSession({ name: 'a1', capacity: capacity({ slots: 4 }), version: '0', runningAttemptIds: [] }, agentSink);
+    const job = scheduler.openJob(opening({ name: 'j', retries: 0 }), new RecordingJobSink());
+    scheduler.addInputs(job, inputs(0, 4));
+    scheduler.grantCredit(session, 4);
+    await settle();
+    const attempts = agentSink.assignments().map((a) => a.attemptId);
+    expect(attempts).toHaveLength(4);
+    scheduler.handleResults(session, [failed(attempts[0]!, 'made-up-1'), failed(attempts[1]!, 'x'.repeat(10_000)), failed(attempts[2]!, 'oom'), failed(attempts[3]!, '')]);
+    await settle();
+    const text = await metrics.text();
+    const kinds = text.split('\n').filter((l) => l.startsWith('drover_task_failures_total{'));
+    expect(kinds.sort()).toEqual(['drover_task_failures_total{kind="oom"} 1', 'drover_task_failures_total{kind="other"} 2', 'drover_task_failures_total{kind="unknown"} 1']);
+  });
+
   it('reads zero before it is given a source', async () => {
     const text = await new CoordinatorMetrics().text();
     expect(sample(text, 'drover_agents')).toBe(0);
