@@ -24,6 +24,8 @@ const MAX_HELD_PER_SLOT = 2 * (1 + 128);
  */
 export class AgentSession {
   readonly sessionId: string;
+  /** The principal whose agent token opened the session (empty without tokens). */
+  readonly principal: string;
   /** The agent's registered name, reported in results as `agent`; attempts belong to it across sessions. */
   readonly name: string;
   readonly capacity: pb.Capacity;
@@ -51,8 +53,9 @@ export class AgentSession {
   /** Attempt ids whose results were handled, acknowledged (`results_accepted`) after the commit. */
   acks: string[] = [];
 
-  constructor(sessionId: string, register: pb.Register, sink: AgentSink, log: Logger) {
+  constructor(sessionId: string, register: pb.Register, sink: AgentSink, log: Logger, principal = '') {
     this.sessionId = sessionId;
+    this.principal = principal;
     this.name = register.name || sessionId;
     this.capacity = register.capacity!;
     this.version = register.version;

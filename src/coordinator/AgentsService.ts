@@ -114,7 +114,7 @@ export class AgentsService implements ServedJobs {
             return;
           }
           clearTimeout(registerTimer);
-          session = this.scheduler.addSession(register, sink);
+          session = this.scheduler.addSession(register, sink, principal);
           this.live.set(session.sessionId, { session, principal });
           return;
         }

@@ -62,6 +62,11 @@ interface Orphan {
   record: TaskRecord;
   deadline: number;
   reason: string;
+  /**
+   * The principal of the session that held it: only a session of the same principal (and agent
+   * name) may take it back. Undefined for attempts restored after a coordinator restart.
+   */
+  principal: string | undefined;
 }
 
 /** What is left of an ended job whose rows were purged. */
@@ -271,7 +276,7 @@ export class Scheduler {
             record.attemptId = task.attemptId;
             record.agent = task.agent;
             this.attempts.set(task.attemptId, record);
-            this.orphans.set(task.attemptId, { record, deadline, reason: 'the coordinator restarted while it ran' });
+            this.orphans.set(task.attemptId, { record, deadline, reason: 'the coordinator restarted while it ran', principal: undefined });
             job.tasksRunning += 1;
             running += 1;
           } else {
@@ -511,9 +516,9 @@ export class Scheduler {
    * (they are not re-run); the others get a `cancel`. The agent's orphaned attempts it did not list
    * are re-queued. A live session of the same agent is replaced.
    */
-  addSession(register: pb.Register, sink: AgentSink): AgentSession {
+  addSession(register: pb.Register, sink: AgentSink, principal = ''): AgentSession {
     const sessionId = `s-${randomBytes(6).toString('base64url')}`;
-    const session = new AgentSession(sessionId, register, sink, this.log.child({ agent: register.name, sessionId }));
+    const session = new AgentSession(sessionId, register, sink, this.log.child({ agent: register.name, sessionId }), principal);
     const previous = this.sessionsByName.get(session.name);
     if (previous !== undefined) {
       this.removeSession(previous, `replaced by a new session (${sessionId}) of the same agent`);
@@ -530,7 +535,10 @@ export class Scheduler {
     for (const attemptId of register.runningAttemptIds) {
       const record = this.attempts.get(attemptId);
       if (record !== undefined && record.session === session) continue; // listed twice
-      if (record !== undefined && record.session === null && record.agent === session.name && this.orphans.delete(attemptId)) {
+      // Attempt ids are guessable: an orphan goes back only to the agent name and principal that held it.
+      const orphan = this.orphans.get(attemptId);
+      if (record !== undefined && record.session === null && record.agent === session.name && orphan !== undefined && this.mayReclaim(orphan, session)) {
+        this.orphans.delete(attemptId);
         record.session = session;
         session.running.set(attemptId, record);
         adopted += 1;
@@ -543,7 +551,7 @@ export class Scheduler {
     // acknowledged): its orphaned attempts it did not list are gone, and run again now.
     let requeued = 0;
     for (const [attemptId, orphan] of this.orphans) {
-      if (orphan.record.agent === session.name && this.releaseOrphan(attemptId, orphan, `agent "${session.name}" reconnected without it`) === 'requeued') requeued += 1;
+      if (orphan.record.agent === session.name && this.mayReclaim(orphan, session) && this.releaseOrphan(attemptId, orphan, `agent "${session.name}" reconnected without it`) === 'requeued') requeued += 1;
     }
     if (this.orphans.size === 0 && this.orphanTimer !== undefined) {
       clearTimeout(this.orphanTimer);
@@ -664,6 +672,11 @@ export class Scheduler {
     }
   }
 
+  /** Whether `session` may take back `orphan`: same principal as the session that held it, when known. */
+  private mayReclaim(orphan: Orphan, session: AgentSession): boolean {
+    return orphan.principal === undefined || orphan.principal === session.principal;
+  }
+
   /**
    * A session ended (stream closed or broken, lease expired, replaced): its attempts are orphaned
    * for `agentGraceMs`. The same agent registering again within the grace keeps those it lists;
@@ -681,7 +694,7 @@ export class Scheduler {
     const deadline = Date.now() + this.agentGraceMs;
     for (const [attemptId, record] of session.running) {
       record.session = null;
-      this.orphans.set(attemptId, { record, deadline, reason });
+      this.orphans.set(attemptId, { record, deadline, reason, principal: session.principal });
     }
     const orphaned = session.running.size;
     session.running.clear();

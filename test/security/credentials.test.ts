@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent/index.ts';
 import { Coordinator } from '../../src/coordinator/index.ts';
-import { sha256Hex } from '../../src/protocol/index.ts';
+import { pb, sha256Hex } from '../../src/protocol/index.ts';
 import { FakeAgent, FakeJob, unary, waitFor } from '../unit/coordinator/fakes.ts';
 import { BUNDLE, expectServed, FN, newToken, RawClients, statusOf } from './securityCluster.ts';
 
@@ -125,6 +125,44 @@ describe('credentials', () => {
     await expectServed(as(tokens.alice));
     // The same principal may replace its own session (an agent reconnecting).
     expect(await as(tokens.agent2).connectAgent('rack-2-node')).toEqual({ registered: true });
+  });
+
+  /** Waits until no live session is named `name`. */
+  async function untilAgentGone(name: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while ((await as(tokens.root).listAgents()).agents.some((a) => a.name === name)) {
+      if (Date.now() > deadline) throw new Error(`agent ${name} still connected`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it('an orphaned attempt goes back only to its own principal: another agent reusing the name is told to cancel it', async () => {
+    const labels = { pool: 'orphan-test' };
+    const owner = new FakeAgent(as(tokens.agent).agents, 'orphan-node', { echo: false, capacity: { labels } });
+    await owner.registered();
+    owner.send({ $case: 'credit', value: { tasks: 1 } });
+    const job = new FakeJob(as(tokens.alice).jobs);
+    job.open({ function: FN, jobId: 'orphan-job', requires: pb.Requirements.fromPartial({ labels }) });
+    await job.jobId();
+    job.send(0, 1);
+    const [assignment] = await waitFor(() => (owner.assignments().length > 0 ? owner.assignments() : undefined), 'assignment');
+    owner.call.cancel(); // the owner's session ends: its attempt waits for it (agent grace, 5 s)
+    await untilAgentGone('orphan-node');
+
+    // rack-2 takes the free name and claims the attempt by its (guessable) id: it is told to cancel it.
+    const thief = new FakeAgent(as(tokens.agent2).agents, 'orphan-node', { echo: false, runningAttemptIds: [assignment!.attemptId], capacity: { labels } });
+    await thief.registered();
+    await waitFor(() => (thief.cancelled().includes(assignment!.attemptId) ? true : undefined), 'cancel of the claimed attempt');
+    thief.call.cancel();
+    await untilAgentGone('orphan-node');
+
+    // The owner reconnects within its grace and keeps the attempt; its result reaches Alice.
+    const back = new FakeAgent(as(tokens.agent).agents, 'orphan-node', { echo: false, runningAttemptIds: [assignment!.attemptId], capacity: { labels } });
+    await back.registered();
+    expect(back.cancelled()).toEqual([]);
+    back.answer([assignment!]);
+    await waitFor(() => (job.results().length === 1 ? true : undefined), 'result');
+    back.call.cancel();
   });
 
   it('Admin: ListAgents needs the admin role; Stats is open to clients (the SDK sizes chunks by it)', async () => {
