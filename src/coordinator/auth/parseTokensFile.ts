@@ -4,8 +4,9 @@ import type { Role } from './Role.ts';
 import type { TokenSpec } from './TokenSpec.ts';
 
 /**
- * Parses a tokens file: one token per line, `ROLE PRINCIPAL TOKEN [expires=ISO-8601]`, `#` comments
- * and blank lines ignored. Throws an {@link AuthConfigError} naming the line of the first mistake
+ * Parses a tokens file: one token per line, `ROLE PRINCIPAL TOKEN [expires=ISO-8601]`, comments
+ * (`#` at the start of a line or after whitespace) and blank lines ignored. A `#` inside a token is
+ * part of it, not the start of a comment that would silently shorten it. Throws an {@link AuthConfigError} naming the line of the first mistake
  * (never quoting the secret itself).
  */
 export function parseTokensFile(text: string, source: string): TokenSpec[] {
@@ -13,7 +14,7 @@ export function parseTokensFile(text: string, source: string): TokenSpec[] {
   const seen = new Set<string>();
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/#.*$/, '').trim();
+    const line = lines[i].replace(/(^|\s)#.*$/, '').trim();
     if (line === '') continue;
     const where = `${source}:${i + 1}`;
     const fields = line.split(/\s+/);

@@ -14,6 +14,11 @@ describe('parseTokensFile', () => {
     expect(parseTokensFile('', 'empty')).toEqual([]);
   });
 
+  it('keeps a # inside a token (only # at a line start or after whitespace begins a comment)', () => {
+    const withHash = `0123456789abcdef#${'x'.repeat(16)}`;
+    expect(parseTokensFile(`client alice ${withHash} # comment`, 'tokens')).toEqual([{ role: 'client', principal: 'alice', token: withHash }]);
+  });
+
   it.each([
     [`root alice ${T1}`, /tokens:1: role must be client, agent or admin/],
     [`client al/ice ${T1}`, /tokens:1: the principal name/],
