@@ -166,7 +166,8 @@ export class JobsService {
               fail(grpc.status.NOT_FOUND, `AttachJob: no job with id ${JSON.stringify(jobId)} on this coordinator (never opened here, or ended and forgotten)`);
             } else if (attached !== 'ended') {
               job = attached;
-              this.quotas.add(principal, job);
+              // Counted against its owner, not whoever attached (an admin watching others' jobs).
+              this.quotas.add(job.owner || principal, job);
             }
             return;
           }
@@ -217,7 +218,7 @@ export class JobsService {
               }
             }
             const fresh = start === 0 ? tasks : tasks.slice(start);
-            const bounds = validateTaskInputs(job.id, fresh, this.limits, this.nextIndex.get(job)) ?? this.quotas.checkInputs(principal, fresh.length);
+            const bounds = validateTaskInputs(job.id, fresh, this.limits, this.nextIndex.get(job)) ?? this.quotas.checkInputs(job.owner || principal, fresh.length);
             if (bounds) {
               fail(bounds.code, bounds.message, { cancel: true });
               return;

@@ -10,7 +10,7 @@ import { Coordinator, type CoordinatorOptions } from '../../src/coordinator/inde
 import { FakeJob, waitFor } from '../unit/coordinator/fakes.ts';
 import { BUNDLE, FN, newToken, RawClients } from './securityCluster.ts';
 
-const tokens = { alice: newToken(), bob: newToken() };
+const tokens = { alice: newToken(), bob: newToken(), root: newToken() };
 const cleanup: Array<() => Promise<void> | void> = [];
 
 afterEach(async () => {
@@ -25,6 +25,7 @@ async function startCoordinator(dataDir: string): Promise<Coordinator> {
     tokens: [
       { role: 'client', principal: 'alice', token: tokens.alice },
       { role: 'client', principal: 'bob', token: tokens.bob },
+      { role: 'admin', principal: 'root', token: tokens.root },
     ],
     limits: { maxOpenJobsPerPrincipal: 2, maxQueuedTasksPerPrincipal: 5 },
   };
@@ -79,4 +80,24 @@ it('counts the open jobs (and their queued tasks) a restarted coordinator resume
   const bob = clients(second, tokens.bob);
   await bob.put(BUNDLE);
   await openJob(bob);
+});
+
+it('counts a job against its owner, not against an admin who attaches to it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-quota-attach-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const coordinator = await startCoordinator(dir);
+  cleanup.push(() => coordinator.stop());
+  const alice = clients(coordinator, tokens.alice);
+  await alice.put(BUNDLE);
+  const aliceJobs = [await openJob(alice), await openJob(alice)];
+  const root = clients(coordinator, tokens.root);
+  for (const job of aliceJobs) {
+    const watching = new FakeJob(root.jobs);
+    watching.attach(await job.jobId(), 0);
+    await watching.opened();
+  }
+  // root attached to two jobs (its own quota is 2 open jobs) and may still open two of its own.
+  await root.put(BUNDLE);
+  const own = [await openJob(root), await openJob(root)];
+  expect(await Promise.all(own.map((job) => job.jobId()))).toHaveLength(2);
 });
