@@ -3,33 +3,13 @@
 // latency work of issue 5. Env: APPLY_CALLS (default 2,000), BENCH_PROCESSES (default: cores).
 // Profile with NODE_OPTIONS='--cpu-prof --cpu-prof-dir=DIR' (every process writes one on exit).
 // Prints figures; asserts nothing.
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { connect } from '../src/sdk/index.ts';
-import { cpuSeconds } from './procStats.ts';
+import { childrenCpuSeconds, cpuSeconds } from './procStats.ts';
 import { startDrover } from './startDrover.ts';
 
 const calls = Number(process.env.APPLY_CALLS ?? 2_000);
 const processes = Number(process.env.BENCH_PROCESSES ?? Math.max(1, cpus().length));
-
-/** CPU seconds of a process's direct children (the worker processes of `drover local`). */
-function childrenCpu(pid: number): number {
-  let total = 0;
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    // The process has gone.
-  }
-  for (const child of children) {
-    try {
-      total += cpuSeconds(child);
-    } catch {
-      // Exited between the listing and the read.
-    }
-  }
-  return total;
-}
 
 const local = await startDrover('local', ['--processes', String(processes)]);
 try {
@@ -38,7 +18,7 @@ try {
   for (let i = 0; i < 50; i++) await pool.apply(tasks.noop, i); // warm-up
   const sdk0 = process.cpuUsage();
   const local0 = cpuSeconds(local.pid);
-  const workers0 = childrenCpu(local.pid);
+  const workers0 = childrenCpuSeconds(local.pid);
   const times: number[] = [];
   for (let i = 0; i < calls; i++) {
     const t0 = performance.now();
@@ -54,7 +34,7 @@ try {
   console.log(`  latency               p50 ${pct(50)} ms  p90 ${pct(90)} ms  p99 ${pct(99)} ms  mean ${mean} ms`);
   console.log(`  SDK process           ${perCall((sdk.user + sdk.system) / 1e6)} µs/call`);
   console.log(`  drover local          ${perCall(cpuSeconds(local.pid) - local0)} µs/call  (coordinator + agent)`);
-  console.log(`  worker processes      ${perCall(childrenCpu(local.pid) - workers0)} µs/call`);
+  console.log(`  worker processes      ${perCall(childrenCpuSeconds(local.pid) - workers0)} µs/call`);
   await pool.close();
 } finally {
   await local.stop();

@@ -2,10 +2,9 @@
 // `drover local` (coordinator + agent) → worker processes), for the tuning work of issue 5. CPU time,
 // unlike a rate, holds up on a shared, noisy machine. Env: CPU_TASKS (default 20,000), CPU_CHUNKSIZE
 // (default 1), CPU_REPS (default 3), BENCH_PROCESSES (default: cores). Prints figures; asserts nothing.
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { connect } from '../src/sdk/index.ts';
-import { cpuSeconds } from './procStats.ts';
+import { childrenCpuSeconds, cpuSeconds } from './procStats.ts';
 import { median } from './stats.ts';
 import { startDrover } from './startDrover.ts';
 
@@ -13,27 +12,6 @@ const n = Number(process.env.CPU_TASKS ?? 20_000);
 const chunksize = Number(process.env.CPU_CHUNKSIZE ?? 1);
 const reps = Number(process.env.CPU_REPS ?? 3);
 const processes = Number(process.env.BENCH_PROCESSES ?? Math.max(1, cpus().length));
-
-/** The direct children of a process (its worker processes, for `drover local`). */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function workersCpu(pid: number): number {
-  let total = 0;
-  for (const child of childrenOf(pid)) {
-    try {
-      total += cpuSeconds(child);
-    } catch {
-      // Exited between the listing and the read.
-    }
-  }
-  return total;
-}
 
 const local = await startDrover('local', ['--processes', String(processes)]);
 try {
@@ -45,7 +23,7 @@ try {
   for (let r = 0; r < reps; r++) {
     const sdk0 = process.cpuUsage();
     const local0 = cpuSeconds(local.pid);
-    const workers0 = workersCpu(local.pid);
+    const workers0 = childrenCpuSeconds(local.pid);
     const t0 = performance.now();
     const out = await pool.map(tasks.noop, xs, { chunksize });
     const s = (performance.now() - t0) / 1000;
@@ -54,7 +32,7 @@ try {
     rows.push({
       sdk: (sdk.user + sdk.system) / n,
       local: ((cpuSeconds(local.pid) - local0) * 1e6) / n,
-      workers: ((workersCpu(local.pid) - workers0) * 1e6) / n,
+      workers: ((childrenCpuSeconds(local.pid) - workers0) * 1e6) / n,
       rate: n / s,
     });
   }

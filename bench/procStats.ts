@@ -28,3 +28,22 @@ export function cpuSeconds(pid: number | 'self'): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
 }
+
+/** CPU seconds (user + system) of a process's direct children (the worker processes of `drover local`). */
+export function childrenCpuSeconds(pid: number): number {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // The process has gone.
+  }
+  let total = 0;
+  for (const child of children) {
+    try {
+      total += cpuSeconds(child);
+    } catch {
+      // Exited between the listing and the read.
+    }
+  }
+  return total;
+}
