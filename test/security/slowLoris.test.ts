@@ -65,14 +65,16 @@ describe('streams that never speak', () => {
 });
 
 describe('an upload that stalls', () => {
+  /** Streams `chunks` to Blobs.Put; resolves with the call's status (half-closed only with `end`). */
+  const put = (chunks: pb.PutBlobChunk[], end: boolean): Promise<grpc.StatusObject> =>
+    new Promise((resolve) => {
+      const call = cluster.blobs().put(() => {});
+      call.on('status', resolve);
+      for (const chunk of chunks) call.write(chunk);
+      if (end) call.end();
+    });
+
   it('makes others wait their turn within --max-uploading-bytes (refusing past it), and is closed once it pauses past the timeout', async () => {
-    const put = (chunks: pb.PutBlobChunk[], end: boolean): Promise<grpc.StatusObject> =>
-      new Promise((resolve) => {
-        const call = cluster.blobs().put(() => {});
-        call.on('status', resolve);
-        for (const chunk of chunks) call.write(chunk);
-        if (end) call.end();
-      });
     const chunksOf = (data: Buffer): pb.PutBlobChunk[] =>
       Array.from({ length: Math.ceil(data.length / (64 * KiB)) }, (_, i) => ({ digest: i === 0 ? sha256Hex(data) : '', size: i === 0 ? data.length : 0, data: data.subarray(i * 64 * KiB, (i + 1) * 64 * KiB), jobId: '', sessionId: '' }));
     // A announces 800 KiB, sends 64 KiB, then nothing: its 800 KiB stay reserved meanwhile.
@@ -95,14 +97,8 @@ describe('an upload that stalls', () => {
     expect(present).toEqual([false, true, true]);
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
+
   it('closes an upload that stalls after it waited for room and was admitted', async () => {
-    const put = (chunks: pb.PutBlobChunk[], end: boolean): Promise<grpc.StatusObject> =>
-      new Promise((resolve) => {
-        const call = cluster.blobs().put(() => {});
-        call.on('status', resolve);
-        for (const chunk of chunks) call.write(chunk);
-        if (end) call.end();
-      });
     const first = (data: Buffer): pb.PutBlobChunk => ({ digest: sha256Hex(data), size: data.length, data: data.subarray(0, 64 * KiB), jobId: '', sessionId: '' });
     // A stalls holding 800 KiB; B (500 KiB) waits for room, then stalls too once A is closed and B admitted.
     const a = Buffer.alloc(800 * KiB, 4);
