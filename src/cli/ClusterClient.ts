@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, pb } from '../protocol/index.ts';
+import { clientChannelOptions, createChannelCredentials, pb } from '../protocol/index.ts';
 import { CliError } from './CliError.ts';
 import type { ConnectionSettings } from './ConnectionSettings.ts';
 import { ExitCode } from './ExitCode.ts';
@@ -22,12 +22,7 @@ export class ClusterClient {
   constructor(settings: ConnectionSettings, timeoutMs = 10_000) {
     this.address = settings.address ?? DEFAULT_ADDRESS;
     this.#timeoutMs = timeoutMs;
-    const tls = settings.tls;
-    const credentials = tls === undefined
-      ? grpc.credentials.createInsecure()
-      : tls === true
-        ? grpc.credentials.createSsl()
-        : grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+    const credentials = createChannelCredentials(settings.tls);
     const options = clientChannelOptions(settings.token);
     this.#admin = new pb.AdminClient(this.address, credentials, options);
     this.#jobs = new pb.JobsClient(this.address, credentials, { ...options, channelOverride: this.#admin.getChannel() });

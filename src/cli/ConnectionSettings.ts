@@ -1,3 +1,5 @@
+import type { ClientTls } from '../protocol/index.ts';
+
 /** Where and how a command connects, resolved from flags and environment by `resolveConnection()`. */
 export interface ConnectionSettings {
   /** `host:port`; undefined when neither `--coordinator` nor `DROVER_ADDRESS` is set. */
@@ -5,5 +7,5 @@ export interface ConnectionSettings {
   /** Bearer token, when one is configured. */
   token: string | undefined;
   /** TLS: `true` for the system roots, or PEM material; undefined for plaintext. */
-  tls: true | { ca?: Buffer; cert?: Buffer; key?: Buffer } | undefined;
+  tls: true | ClientTls | undefined;
 }

@@ -88,6 +88,10 @@ describe('TLS', () => {
     const untrusted = spawnSync(process.execPath, [droverBin, 'map', `${tasksModule}#square`, '--input', input, '--output', output,
       '--coordinator', address, '--tls'], { env: { ...process.env, DROVER_TOKEN: tokens.alice }, encoding: 'utf8', timeout: 60_000 });
     expect(untrusted.status).toBe(3);
+    // Admin commands verify the server the same way: through TLS, a client token is refused (4), not unreachable (3).
+    const status = spawnSync(process.execPath, [droverBin, 'status', '--coordinator', address, '--tls-ca', files.ca],
+      { env: { ...process.env, DROVER_TOKEN: tokens.alice }, encoding: 'utf8', timeout: 60_000 });
+    expect(status.status, status.stderr).toBe(4);
   });
 
   it('a plaintext client against the TLS port fails (UNAVAILABLE), and nothing reaches a service', async () => {
