@@ -92,6 +92,8 @@ export class JobState {
   tasksSubmitted = 0;
   /** Tasks held durably: what `inputs_accepted` and `opened.tasks_accepted` report. */
   tasksCommitted = 0;
+  /** `tasksCommitted` as last told to the attached client (`inputs_accepted` is sent only when it grew). */
+  tasksAcceptedSent = 0;
   /** Tasks with a final result (success or failure). */
   tasksCompleted = 0;
   /** Tasks whose final result is a failure (a subset of `tasksCompleted`). */
@@ -174,7 +176,7 @@ export class JobState {
     job.state = row.state;
     if (row.state !== 'open') job.endedAtMs = -1;
     job.endMessage = row.endMessage;
-    job.tasksSubmitted = job.tasksCommitted = row.tasksSubmitted;
+    job.tasksSubmitted = job.tasksCommitted = job.tasksAcceptedSent = row.tasksSubmitted;
     job.inputEnded = job.inputEndCommitted = row.inputEnded;
     job.totalTasks = row.totalTasks;
     job.tasksCompleted = row.tasksCompleted;

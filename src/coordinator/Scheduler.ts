@@ -90,6 +90,16 @@ interface GoneAgent {
 const ENTRY_OVERHEAD = 64;
 /** Attempt ids per `results_accepted` message. */
 const MAX_ACK_IDS = 50_000;
+/**
+ * Longest wait of an acknowledgement nothing is waiting for (`results_accepted` to an agent that gets
+ * no assignment in the same turn, `inputs_accepted` to a client that gets no results in it) for a
+ * message it can go out with. Each is a separate wake-up of the receiving process otherwise: a
+ * sequential `apply` paid two per call. Only memory waits for them (the agent's unacknowledged results,
+ * the client's replay buffer), and both resume from the store after a crash either way.
+ */
+const DEFERRED_ACK_MS = 5;
+/** Acknowledgements a session collects before they are sent without waiting for an assignment. */
+const DEFERRED_ACKS_MAX = 1024;
 const MAX_COMMIT_RETRY_MS = 2000;
 /**
  * Commit-free time after which the store's WAL is checkpointed (once it holds
@@ -175,6 +185,12 @@ export class Scheduler {
   private turnJobs = new Set<JobState>();
   /** Sessions with acknowledgements to send after the next commit. */
   private readonly ackSessions = new Set<AgentSession>();
+  /** Sessions and jobs whose committed acknowledgements wait for a message to go with ({@link DEFERRED_ACK_MS}). */
+  private readonly deferredAckSessions = new Set<AgentSession>();
+  private readonly deferredAcceptJobs = new Set<JobState>();
+  private deferredTimer: NodeJS.Timeout | undefined;
+  /** The deferred timer fired: the next delivery sends every deferred acknowledgement. */
+  private deferredDue = false;
   /** Sessions with assignments to send after the next commit. */
   private readonly outboxSessions = new Set<AgentSession>();
   /** Bumped whenever the set of agents able to take work changes (join, leave, drain). */
@@ -347,6 +363,7 @@ export class Scheduler {
     job.detachedAtMs = 0;
     job.openedDue = false;
     if (previous !== null) previous.abort(`job ${job.id} was attached by another stream`, 'aborted');
+    job.tasksAcceptedSent = job.tasksCommitted;
     sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: job.tasksCommitted, inputEnded: job.inputEndCommitted } } });
     // Committed results only: this turn's results (higher rseqs) follow after their commit.
     let replayed = 0;
@@ -758,11 +775,13 @@ export class Scheduler {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
-    for (const timer of [this.orphanTimer, this.retryTimer, this.unschedulableTimer, this.checkpointTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.orphanTimer, this.retryTimer, this.unschedulableTimer, this.checkpointTimer, this.deferredTimer]) if (timer) clearTimeout(timer);
     if (this.turnHandle) clearImmediate(this.turnHandle);
-    this.turnHandle = this.orphanTimer = this.retryTimer = this.unschedulableTimer = this.checkpointTimer = undefined;
+    this.turnHandle = this.orphanTimer = this.retryTimer = this.unschedulableTimer = this.checkpointTimer = this.deferredTimer = undefined;
     if (!this.store.isClosed) {
       // No dispatch pass: no new attempts now. A job finishing here writes its state once more.
+      // Nothing is deferred past the end: agents and clients hear every acknowledgement.
+      this.deferredDue = true;
       for (let pass = 0; pass < 3; pass++) {
         if (!this.commit()) break;
         this.deliver();
@@ -883,9 +902,31 @@ export class Scheduler {
     } catch (error) {
       this.log.error({ err: error }, 'dispatch pass failed');
     }
+    if (this.commitCanWait()) {
+      this.sendAssignments();
+      this.deferredTimer ??= setTimeout(this.deferredFired, DEFERRED_ACK_MS);
+      return;
+    }
     if (!this.commit()) return;
     this.deliver();
   };
+
+  /**
+   * Whether this turn's writes are only new tasks and their attempts, and nothing waits for them to be
+   * durable: the assignments go out now and the commit waits ({@link DEFERRED_ACK_MS} at most) to be
+   * joined with the next one. An assignment promises nothing: after a crash, an attempt the store does
+   * not know is fenced off and its task runs again from the client's replay buffer, which keeps every
+   * input until `inputs_accepted` (sent only after a commit). A short task's result usually arrives
+   * before that commit, which then writes its result alone (a task inserted and deleted in one commit is
+   * never written): one commit per task instead of two, and no commit before an assignment.
+   */
+  private commitCanWait(): boolean {
+    if (this.deferredDue || this.retryTimer !== undefined || this.ackSessions.size > 0 || !this.store.hasOnlyTaskWrites) return false;
+    for (const job of this.turnJobs) {
+      if (job.state !== 'open' || job.openedDue || job.pendingResults.length > 0 || job.pendingProgress.length > 0 || job.isDone) return false;
+    }
+    return true;
+  }
 
   /**
    * Commits the turn's writes. On failure nothing of the turn is sent; the writes stay pending
@@ -942,12 +983,9 @@ export class Scheduler {
    * job's opened, inputs_accepted, progress and results, then the agents' acknowledgements.
    */
   private deliver(): void {
-    for (const session of this.outboxSessions) {
-      const batches = session.outbox;
-      session.outbox = [];
-      for (const tasks of batches) session.sink.send({ msg: { $case: 'assign', value: { tasks } } });
-    }
-    this.outboxSessions.clear();
+    const due = this.deferredDue;
+    this.deferredDue = false;
+    this.sendAssignments();
     if (this.turnJobs.size > 0) {
       const jobs = this.turnJobs;
       this.turnJobs = new Set();
@@ -960,13 +998,54 @@ export class Scheduler {
       }
     }
     for (const session of this.ackSessions) {
-      const ids = session.acks;
-      session.acks = [];
-      for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
-        session.sink.send({ msg: { $case: 'resultsAccepted', value: { attemptIds: ids.slice(i, i + MAX_ACK_IDS) } } });
-      }
+      if (session.acks.length >= DEFERRED_ACKS_MAX) this.sendAcks(session);
+      else if (session.acks.length > 0) this.deferredAckSessions.add(session);
     }
     this.ackSessions.clear();
+    if (due) {
+      for (const session of this.deferredAckSessions) if (session.acks.length > 0) this.sendAcks(session);
+      this.deferredAckSessions.clear();
+      for (const job of this.deferredAcceptJobs) this.sendAccepted(job);
+      this.deferredAcceptJobs.clear();
+    } else if (this.deferredAckSessions.size > 0 || this.deferredAcceptJobs.size > 0) {
+      this.deferredTimer ??= setTimeout(this.deferredFired, DEFERRED_ACK_MS);
+    }
+  }
+
+  /** Sends the turn's assignments, with the acknowledgements of sessions that get some (committed ones only: see {@link deliver}). */
+  private sendAssignments(): void {
+    for (const session of this.outboxSessions) {
+      const batches = session.outbox;
+      session.outbox = [];
+      for (const tasks of batches) session.sink.send({ msg: { $case: 'assign', value: { tasks } } });
+      // Written in the same turn, the acknowledgements reach the agent with the assignments, in one wake-up.
+      if (session.acks.length > 0) this.sendAcks(session);
+    }
+    this.outboxSessions.clear();
+  }
+
+  /** Everything deferred goes out after the next commit (never before it: acks of this turn's results wait for it). */
+  private readonly deferredFired = (): void => {
+    this.deferredTimer = undefined;
+    if (this.closed) return;
+    this.deferredDue = true;
+    this.scheduleTurn();
+  };
+
+  /** Sends a session's acknowledgements, all of them committed (called only from {@link deliver}). */
+  private sendAcks(session: AgentSession): void {
+    const ids = session.acks;
+    session.acks = [];
+    for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
+      session.sink.send({ msg: { $case: 'resultsAccepted', value: { attemptIds: i === 0 && ids.length <= MAX_ACK_IDS ? ids : ids.slice(i, i + MAX_ACK_IDS) } } });
+    }
+  }
+
+  /** Tells the job's client how many tasks are durable, if it has not heard that number yet. */
+  private sendAccepted(job: JobState): void {
+    if (job.tasksAcceptedSent === job.tasksCommitted) return;
+    job.tasksAcceptedSent = job.tasksCommitted;
+    job.sink?.send({ msg: { $case: 'inputsAccepted', value: { tasksAccepted: job.tasksCommitted } } });
   }
 
   private deliverJob(job: JobState): void {
@@ -978,10 +1057,12 @@ export class Scheduler {
     if (job.inputsDirty) {
       job.inputsDirty = false;
       job.inputEndCommitted = job.inputEnded;
-      if (job.tasksCommitted !== job.tasksSubmitted) {
-        job.tasksCommitted = job.tasksSubmitted;
-        sink?.send({ msg: { $case: 'inputsAccepted', value: { tasksAccepted: job.tasksCommitted } } });
-      }
+      job.tasksCommitted = job.tasksSubmitted;
+    }
+    if (job.tasksAcceptedSent !== job.tasksCommitted) {
+      // With results, or when the job ends, now; otherwise it waits briefly for results to go with.
+      if (job.pendingResults.length > 0 || (job.state === 'open' && job.isDone)) this.sendAccepted(job);
+      else this.deferredAcceptJobs.add(job);
     }
     if (job.pendingProgress.length > 0) {
       const progress = job.pendingProgress;

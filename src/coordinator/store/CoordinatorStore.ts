@@ -224,8 +224,10 @@ export class CoordinatorStore {
     if (!this.newTaskSet.has(task)) this.dirtyTasks.add(task);
   }
 
-  /** Deletes a task's row (it has its final result). */
+  /** Deletes a task's row (it has its final result). A task inserted by the same commit is never written. */
   deleteTask(task: TaskRow): void {
+    if (this.newTaskSet.delete(task)) return;
+    this.dirtyTasks.delete(task);
     this.doneTasks.push(task);
   }
 
@@ -248,6 +250,14 @@ export class CoordinatorStore {
   /** Deletes a job's row (after its tasks and results were purged). */
   deleteJob(jobNo: number): void {
     this.deletedJobs.push(jobNo);
+  }
+
+  /**
+   * Whether the pending writes are at most new tasks, task attempts and job rows (no results, deletions
+   * or purges): the scheduler may let such a commit wait, since nothing it sends depends on them alone.
+   */
+  get hasOnlyTaskWrites(): boolean {
+    return this.doneTasks.length === 0 && this.newResults.length === 0 && this.receivedThrough.size === 0 && this.purges.length === 0 && this.deletedJobs.length === 0;
   }
 
   /** Whether anything waits for `commit()`. */
@@ -284,7 +294,9 @@ export class CoordinatorStore {
         );
         rows += 1;
       }
-      rows += this.runChunked(this.newTasks, this.insertTasks, bindTask);
+      // Tasks deleted again before this commit (see deleteTask) left the set.
+      const newTasks = this.newTaskSet.size === this.newTasks.length ? this.newTasks : this.newTasks.filter((t) => this.newTaskSet.has(t));
+      rows += this.runChunked(newTasks, this.insertTasks, bindTask);
       rows += this.runChunked([...this.dirtyTasks], this.updateTaskAttempts, bindAttempt);
       rows += this.deleteDone();
       rows += this.runChunked(this.newResults, this.insertResults, bindResult);

@@ -99,8 +99,12 @@ describe('Scheduler credit and batching', () => {
     expect(sink.results().map((r) => r.seq)).toEqual([3, 1, 0]);
     expect(sink.results().map((r) => r.rseq)).toEqual([1, 2, 3]);
     expect(sink.results()[2]).toMatchObject({ attempt: 1, agent: 'agent-1', worker: 'w7' });
-    // Acknowledged to the agent once durable, all three in one message.
+    // Acknowledged to the agent once durable, all three in one message (no assignment went out this
+    // turn, so it waits briefly for one to go with).
+    expect(agentSink.accepted()).toEqual([]);
+    await waitUntil(() => agentSink.accepted().length > 0);
     expect(agentSink.accepted().sort()).toEqual([ids[0], ids[1], ids[3]].sort());
+    expect(agentSink.messages.filter((m) => m.msg?.$case === 'resultsAccepted')).toHaveLength(1);
     const progress = sink.messages.find((m) => m.msg?.$case === 'progress');
     expect(progress?.msg?.value).toEqual({ progress: [{ seq: 0, value: Buffer.from([1]), agent: 'agent-1', worker: 'w7' }] });
     expect(sink.end()).toBeUndefined();
@@ -363,7 +367,7 @@ describe('Scheduler retries and fencing', () => {
     expect(sink.results().map((r) => [r.seq, r.attempt])).toEqual([[0, 1], [1, 2], [2, 1]]);
     expect(sink.end()?.state).toBe('completed');
     expect(scheduler.fencedResults).toBe(1);
-    expect(again.sink.accepted()).toHaveLength(4);
+    await waitUntil(() => again.sink.accepted().length === 4);
   });
 
   it('replaces a live session when its agent registers again', async () => {
@@ -414,6 +418,7 @@ describe('Scheduler retries and fencing', () => {
     await settle();
     expect(sink.results()).toHaveLength(0);
     expect(scheduler.fencedResults).toBe(3);
+    await waitUntil(() => back.sink.accepted().length > 0);
     expect(back.sink.accepted()).toEqual([staleId]);
     expect(job.info().tasksRunning).toBe(1);
 
@@ -556,17 +561,37 @@ describe('Scheduler durability', () => {
     scheduler.endInput(job, 500);
     scheduler.grantCredit(a.session, 500);
     await settle();
-    // One turn: inputs and the 500 assignments in one commit.
-    expect(scheduler.commits - before).toBe(1);
+    // One turn: the 500 assignments go out at once; the inputs' commit waits, since nothing sent so far
+    // depends on it (inputs_accepted does, and waits with it).
     expect(a.sink.assignMessages()).toHaveLength(1);
+    expect(scheduler.commits - before).toBe(0);
+    expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted')).toEqual([]);
     scheduler.handleResults(a.session, a.sink.assignments().slice(0, 250).map((t) => value(t.attemptId)));
     scheduler.handleResults(a.session, a.sink.assignments().slice(250).map((t) => value(t.attemptId)));
     await settle();
     expect(sink.resultMessages()).toBe(1);
     expect(sink.results().map((r) => r.rseq)).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
     expect(sink.end()?.state).toBe('completed');
-    // The results' commit, then the completed state's.
-    expect(scheduler.commits - before).toBe(3);
+    expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted').map((m) => m.msg?.value)).toEqual([{ tasksAccepted: 500 }]);
+    // The inputs and their results in one commit (tasks finished before it are never written), then the
+    // completed state's.
+    expect(scheduler.commits - before).toBe(2);
+  });
+
+  it('commits inputs that get no result within a few milliseconds on their own, then says they are accepted', async () => {
+    const { openJob, addAgent } = setup();
+    const a = addAgent('a');
+    const { job, sink } = openJob();
+    await settle();
+    const before = scheduler.commits;
+    scheduler.addInputs(job, inputs(0, 3));
+    scheduler.grantCredit(a.session, 3);
+    await settle();
+    expect(a.sink.assignments()).toHaveLength(3);
+    expect(scheduler.commits - before).toBe(0);
+    await waitUntil(() => sink.messages.some((m) => m.msg?.$case === 'inputsAccepted'));
+    expect(scheduler.commits - before).toBe(1);
+    expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted').map((m) => m.msg?.value)).toEqual([{ tasksAccepted: 3 }]);
   });
 
   it('checkpoints the store once commits pause, and only once the WAL holds enough of them', async () => {
@@ -583,7 +608,9 @@ describe('Scheduler durability', () => {
       const sink = new RecordingJobSink();
       const job = scheduler.openJob(opening(), sink);
       const commitOne = async (i: number) => {
+        const commits = scheduler.commits;
         scheduler.addInputs(job, inputs(i, 1));
+        await waitUntil(() => scheduler.commits > commits);
         await settle();
       };
       // The opening and one input, committed together: below the threshold, nothing to wait for.
@@ -625,6 +652,7 @@ describe('Scheduler durability', () => {
 
     failing = false;
     await waitUntil(() => agentSink.assignments().length === 2);
+    await waitUntil(() => sink.messages.length === 2);
     expect(sink.messages.map((m) => m.msg?.$case)).toEqual(['opened', 'inputsAccepted']);
     expect(sink.messages[1].msg?.value).toEqual({ tasksAccepted: 2 });
 
@@ -636,7 +664,7 @@ describe('Scheduler durability', () => {
     failing = false;
     await waitUntil(() => sink.end() !== undefined);
     expect(sink.results().map((r) => r.rseq)).toEqual([1, 2]);
-    expect(agentSink.accepted()).toHaveLength(2);
+    await waitUntil(() => agentSink.accepted().length === 2);
     expect(store.countRows('tasks')).toBe(0);
   });
 
