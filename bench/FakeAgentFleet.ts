@@ -31,8 +31,8 @@ export class FakeAgentFleet {
         if (m.msg?.$case !== 'assign') return;
         const results = m.msg.value.tasks.map((t): pb.AttemptResult => ({ attemptId: t.attemptId, outcome: { $case: 'value', value: RESULT }, worker: 'w', durationMs: 0 }));
         this.answered += results.length;
-        call.write({ msg: { $case: 'results', value: { results } } });
-        call.write({ msg: { $case: 'credit', value: { tasks: results.length } } });
+        // Credit rides with the results, as the real agent sends it to a coordinator that takes it there.
+        call.write({ msg: { $case: 'results', value: { results, credit: results.length } } });
       });
       const capacity: pb.Capacity = {
         cpus: creditPerAgent, memoryMb: 4096, slots: creditPerAgent, sumoVersion: '', sumoHome: '', labels: {}, resources: {},

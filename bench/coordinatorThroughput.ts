@@ -57,8 +57,7 @@ async function roundTrips(address: string, count: number): Promise<{ p50: number
   agent.on('data', (m: pb.CoordinatorMessage) => {
     if (m.msg?.$case !== 'assign') return;
     const results = m.msg.value.tasks.map((t): pb.AttemptResult => ({ attemptId: t.attemptId, outcome: { $case: 'value', value: t.payload }, worker: 'w', durationMs: 0 }));
-    agent.write({ msg: { $case: 'results', value: { results } } });
-    agent.write({ msg: { $case: 'credit', value: { tasks: results.length } } });
+    agent.write({ msg: { $case: 'results', value: { results, credit: results.length } } });
   });
   const capacity: pb.Capacity = { cpus: 1, memoryMb: 1024, slots: 1, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version, sumoTools: false, sumoTraci: false, sumoLibsumo: false };
   agent.write({ msg: { $case: 'register', value: { name: 'latency-agent', capacity, version: 'bench', runningAttemptIds: [] } } });
@@ -98,8 +97,7 @@ async function run(address: string, tasks: number, window: number, batch: number
   agent.on('data', (m: pb.CoordinatorMessage) => {
     if (m.msg?.$case !== 'assign') return;
     const results = m.msg.value.tasks.map((t): pb.AttemptResult => ({ attemptId: t.attemptId, outcome: { $case: 'value', value: t.payload }, worker: 'w', durationMs: 0 }));
-    agent.write({ msg: { $case: 'results', value: { results } } });
-    agent.write({ msg: { $case: 'credit', value: { tasks: results.length } } });
+    agent.write({ msg: { $case: 'results', value: { results, credit: results.length } } });
   });
   const capacity: pb.Capacity = { cpus: 64, memoryMb: 65536, slots: 64, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version, sumoTools: false, sumoTraci: false, sumoLibsumo: false };
   agent.write({ msg: { $case: 'register', value: { name: 'bench-agent', capacity, version: 'bench', runningAttemptIds: [] } } });

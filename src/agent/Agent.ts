@@ -77,6 +77,8 @@ export class Agent {
   #held = 0;
   /** Credit granted in the current session and not yet consumed by assignments. */
   #credit = 0;
+  /** The coordinator of this session takes credit inside results messages (`Registered.credit_with_results`). */
+  #creditWithResults = false;
   #draining = false;
   /** A draining stop is under way: assignments that arrive now are not run (the coordinator re-queues them). */
   #handingBack = false;
@@ -288,6 +290,7 @@ export class Agent {
 
   #onRegistered(registered: pb.Registered): void {
     this.#credit = 0;
+    this.#creditWithResults = registered.creditWithResults;
     clearTimeout(this.#leaseTimer);
     this.#leaseTimer = undefined;
     // The coordinator's lease is three of its heartbeat intervals: beat at its interval, from now on.
@@ -503,7 +506,6 @@ export class Agent {
       link.send({ msg: { $case: 'progress', value: { progress: [...this.#progress.values()] } } });
       this.#progress.clear();
     }
-    if (this.#unsentHead < this.#unsent.length) this.#sendResults(link);
     // Results are kept in memory until acknowledged. Past the bound (a coordinator that is slow to make
     // them durable, or one that is gone for long), take no more work rather than let memory grow until
     // the agent itself dies and loses every one of them; acknowledgements open the tap again. Tasks held
@@ -523,11 +525,15 @@ export class Agent {
         this.#log.debug({ returned: attemptIds.length, held: this.#held, target }, 'handed back tasks not started');
       }
     }
-    const want = this.#draining || full ? 0 : target - this.#held - this.#credit;
-    if (want > 0) {
-      this.#credit += want;
-      link.send({ msg: { $case: 'credit', value: { tasks: want } } });
+    const want = this.#draining || full ? 0 : Math.max(0, target - this.#held - this.#credit);
+    this.#credit += want;
+    // Credit rides in the last results message when the coordinator takes it there: one message less per turn.
+    let credit = want;
+    if (this.#unsentHead < this.#unsent.length) {
+      const left = this.#sendResults(link, this.#creditWithResults ? credit : 0);
+      if (this.#creditWithResults) credit = left;
     }
+    if (credit > 0) link.send({ msg: { $case: 'credit', value: { tasks: credit } } });
   }
 
   /**
@@ -535,7 +541,7 @@ export class Agent {
    * congested (continued on `onWritable`): re-sending a large backlog on a new session then never queues
    * a heartbeat behind it, nor holds the event loop for long.
    */
-  #sendResults(link: CoordinatorLink): void {
+  #sendResults(link: CoordinatorLink, credit: number): number {
     const list = this.#unsent;
     let i = this.#unsentHead;
     let sent = 0;
@@ -550,7 +556,9 @@ export class Agent {
         bytes += resultBytes(r);
       }
       if (batch.length > 0) {
-        link.send({ msg: { $case: 'results', value: { results: batch } } });
+        const last = i >= list.length;
+        link.send({ msg: { $case: 'results', value: { results: batch, credit: last ? credit : 0 } } });
+        if (last) credit = 0;
         sent += batch.length;
       }
     }
@@ -564,6 +572,7 @@ export class Agent {
       this.#unsentHead = i;
     }
     if (sent > 0) this.#log.debug({ results: sent, unsent: this.#unsent.length - this.#unsentHead }, 'results sent');
+    return credit;
   }
 
   /**

@@ -125,6 +125,7 @@ export class AgentsService implements ServedJobs {
             return;
           case 'results':
             this.scheduler.handleResults(session, boundAttemptResults(msg.value.results, this.limits));
+            if (msg.value.credit > 0) this.scheduler.grantCredit(session, session.admitCredit(msg.value.credit));
             return;
           case 'progress':
             // Progress is advisory: a report over the result limit is dropped, not relayed.

@@ -545,7 +545,7 @@ export class Scheduler {
     this.sessionsByName.set(session.name, session);
     this.goneAgents.delete(session.name);
     this.agentsChanged();
-    sink.send({ msg: { $case: 'registered', value: { sessionId, heartbeatMs: this.heartbeatMs } } });
+    sink.send({ msg: { $case: 'registered', value: { sessionId, heartbeatMs: this.heartbeatMs, creditWithResults: true } } });
 
     let adopted = 0;
     const stale: string[] = [];

@@ -115,7 +115,7 @@ describe('malformed CBOR', () => {
     rogue.call.on('data', (message: pb.CoordinatorMessage) => {
       if (message.msg?.$case !== 'assign') return;
       const results = message.msg.value.tasks.map((t): pb.AttemptResult => ({ attemptId: t.attemptId, outcome: { $case: 'value', value: Buffer.from([0xff, 0x00, 0x9b]) }, worker: 'w', durationMs: 1 }));
-      rogue.send({ $case: 'results', value: { results } });
+      rogue.send({ $case: 'results', value: { results, credit: 0 } });
     });
     await rogue.registered();
     rogue.send({ $case: 'credit', value: { tasks: 10 } });

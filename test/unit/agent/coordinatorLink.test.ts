@@ -24,12 +24,12 @@ describe('CoordinatorLink send buffer', () => {
     try {
       c.heartbeatMs = 1234;
       await link.start(5000);
-      expect(registered).toEqual({ sessionId: 's1', heartbeatMs: 1234 });
+      expect(registered).toEqual({ sessionId: 's1', heartbeatMs: 1234, creditWithResults: true });
       expect(c.last.register?.runningAttemptIds).toEqual(['kept']);
       const big = Buffer.alloc(1024 * 1024, 7);
       let sent = 0;
       while (!link.congested && sent < 100) {
-        link.send({ msg: { $case: 'results', value: { results: [{ attemptId: `a${sent}`, outcome: { $case: 'value', value: big }, worker: 'w', durationMs: 1 }] } } });
+        link.send({ msg: { $case: 'results', value: { results: [{ attemptId: `a${sent}`, outcome: { $case: 'value', value: big }, worker: 'w', durationMs: 1 }], credit: 0 } } });
         sent++;
       }
       // Congested well before 100 MiB were queued in one go.

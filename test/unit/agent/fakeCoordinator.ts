@@ -25,6 +25,8 @@ export class FakeCoordinator {
   address = '';
   /** Sent in `registered` (0: the agent's default). */
   heartbeatMs = 0;
+  /** Sent in `registered`: whether the agent may grant credit inside results messages (false: as coordinators before that field). */
+  creditWithResults = true;
   /** Answer every results message with `results_accepted` for its attempts, as a coordinator does once they are durable. */
   autoAck = true;
   /** While set, every new stream is failed at once (UNAVAILABLE), as if the coordinator were down. */
@@ -134,9 +136,9 @@ export class FakeCoordinator {
     return this.of(session, 'results').flatMap((b) => b.results.map((r) => r.attemptId));
   }
 
-  /** Total credit a session was granted. */
+  /** Total credit a session was granted (in `credit` messages and inside results). */
   credit(session: FakeSession): number {
-    return this.of(session, 'credit').reduce((n, c) => n + c.tasks, 0);
+    return this.of(session, 'credit').reduce((n, c) => n + c.tasks, 0) + this.of(session, 'results').reduce((n, b) => n + b.credit, 0);
   }
 
   /** All results a session received, by attempt id. */
@@ -177,7 +179,7 @@ export class FakeCoordinator {
       session.receivedAt.push(performance.now());
       if (m.msg?.$case === 'register') {
         session.register = m.msg.value;
-        call.write({ msg: { $case: 'registered', value: { sessionId: `s${this.sessions.length}`, heartbeatMs: this.heartbeatMs } } });
+        call.write({ msg: { $case: 'registered', value: { sessionId: `s${this.sessions.length}`, heartbeatMs: this.heartbeatMs, creditWithResults: this.creditWithResults } } });
       } else if (m.msg?.$case === 'results' && this.autoAck && !session.ended) {
         call.write({ msg: { $case: 'resultsAccepted', value: { attemptIds: m.msg.value.results.map((r) => r.attemptId) } } });
       }

@@ -153,7 +153,7 @@ describe('Coordinator over a real socket', () => {
     expect((await unary<pb.GetJobRequest, pb.JobInfo>(jobs.get.bind(jobs), { jobId })).state).toBe('cancelled');
 
     // A late result for a cancelled attempt is fenced off, and the third task never runs.
-    agent.send({ $case: 'results', value: { results: [{ attemptId: running[0], outcome: { $case: 'value', value: Buffer.from('late') }, worker: 'w1', durationMs: 1 }] } });
+    agent.send({ $case: 'results', value: { results: [{ attemptId: running[0], outcome: { $case: 'value', value: Buffer.from('late') }, worker: 'w1', durationMs: 1 }], credit: 0 } });
     agent.send({ $case: 'credit', value: { tasks: 5 } });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(agent.assignments()).toHaveLength(2);

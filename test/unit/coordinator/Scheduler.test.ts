@@ -32,7 +32,7 @@ describe('Scheduler credit and batching', () => {
   it('sends registered (with the heartbeat interval) and, once the job is committed, opened', async () => {
     const { openJob, addAgent } = setup({ leaseMs: 9000 });
     const { sink: agentSink, session } = addAgent('a');
-    expect(agentSink.messages[0]).toEqual({ msg: { $case: 'registered', value: { sessionId: session.sessionId, heartbeatMs: 3000 } } });
+    expect(agentSink.messages[0]).toEqual({ msg: { $case: 'registered', value: { sessionId: session.sessionId, heartbeatMs: 3000, creditWithResults: true } } });
     const { job, sink } = openJob();
     expect(job.id).toMatch(/^j-/);
     expect(sink.messages).toHaveLength(0);
@@ -574,7 +574,9 @@ describe('Scheduler durability', () => {
     expect(sink.end()?.state).toBe('completed');
     expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted').map((m) => m.msg?.value)).toEqual([{ tasksAccepted: 500 }]);
     // The inputs and their results in one commit (tasks finished before it are never written), then the
-    // completed state's.
+    // completed state's (which may wait a few milliseconds to be joined with another).
+    await waitUntil(() => scheduler.commits - before >= 2);
+    await after(20);
     expect(scheduler.commits - before).toBe(2);
   });
 

@@ -56,7 +56,7 @@ export class FakeAgent {
   /** Sends a value result (the payload echoed) for each assignment. */
   answer(tasks: readonly pb.Assignment[]): void {
     const results = tasks.map((t): pb.AttemptResult => ({ attemptId: t.attemptId, outcome: { $case: 'value', value: t.payload }, worker: 'w1', durationMs: 1 }));
-    this.send({ $case: 'results', value: { results } });
+    this.send({ $case: 'results', value: { results, credit: 0 } });
   }
 
   registered(): Promise<pb.Registered> {

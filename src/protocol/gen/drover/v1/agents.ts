@@ -65,6 +65,12 @@ export interface Registered {
    * ends the session's lease and its attempts are re-queued.
    */
   heartbeatMs: number;
+  /**
+   * The coordinator takes credit inside `AttemptResultBatch.credit`: an agent then grants it there,
+   * in the message it sends anyway, rather than in a `Credit` message of its own. (Coordinators
+   * before this field leave it false and ignore that field.)
+   */
+  creditWithResults: boolean;
 }
 
 export interface ResultsAccepted {
@@ -105,6 +111,11 @@ export interface AttemptResult {
 
 export interface AttemptResultBatch {
   results: AttemptResult[];
+  /**
+   * Credit granted along with these results, applied after them: as a `Credit{tasks}` sent right after
+   * this message (only to coordinators that said `credit_with_results`).
+   */
+  credit: number;
 }
 
 export interface AttemptProgress {
@@ -615,7 +626,7 @@ export const Register: MessageFns<Register> = {
 };
 
 function createBaseRegistered(): Registered {
-  return { sessionId: "", heartbeatMs: 0 };
+  return { sessionId: "", heartbeatMs: 0, creditWithResults: false };
 }
 
 export const Registered: MessageFns<Registered> = {
@@ -625,6 +636,9 @@ export const Registered: MessageFns<Registered> = {
     }
     if (message.heartbeatMs !== 0) {
       writer.uint32(16).uint32(message.heartbeatMs);
+    }
+    if (message.creditWithResults !== false) {
+      writer.uint32(24).bool(message.creditWithResults);
     }
     return writer;
   },
@@ -658,6 +672,14 @@ export const Registered: MessageFns<Registered> = {
             message.heartbeatMs = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.creditWithResults = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -682,6 +704,11 @@ export const Registered: MessageFns<Registered> = {
         : isSet(object.heartbeat_ms)
         ? globalThis.Number(object.heartbeat_ms)
         : 0,
+      creditWithResults: isSet(object.creditWithResults)
+        ? globalThis.Boolean(object.creditWithResults)
+        : isSet(object.credit_with_results)
+        ? globalThis.Boolean(object.credit_with_results)
+        : false,
     };
   },
 
@@ -693,6 +720,9 @@ export const Registered: MessageFns<Registered> = {
     if (message.heartbeatMs !== 0) {
       obj.heartbeatMs = Math.round(message.heartbeatMs);
     }
+    if (message.creditWithResults !== false) {
+      obj.creditWithResults = message.creditWithResults;
+    }
     return obj;
   },
 
@@ -703,6 +733,7 @@ export const Registered: MessageFns<Registered> = {
     const message = createBaseRegistered();
     message.sessionId = object.sessionId ?? "";
     message.heartbeatMs = object.heartbeatMs ?? 0;
+    message.creditWithResults = object.creditWithResults ?? false;
     return message;
   },
 };
@@ -1316,13 +1347,16 @@ export const AttemptResult: MessageFns<AttemptResult> = {
 };
 
 function createBaseAttemptResultBatch(): AttemptResultBatch {
-  return { results: [] };
+  return { results: [], credit: 0 };
 }
 
 export const AttemptResultBatch: MessageFns<AttemptResultBatch> = {
   encode(message: AttemptResultBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.results) {
       AttemptResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.credit !== 0) {
+      writer.uint32(16).uint32(message.credit);
     }
     return writer;
   },
@@ -1348,6 +1382,14 @@ export const AttemptResultBatch: MessageFns<AttemptResultBatch> = {
             message.results.push(AttemptResult.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.credit = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1365,6 +1407,7 @@ export const AttemptResultBatch: MessageFns<AttemptResultBatch> = {
       results: globalThis.Array.isArray(object?.results)
         ? object.results.map((e: any) => AttemptResult.fromJSON(e))
         : [],
+      credit: isSet(object.credit) ? globalThis.Number(object.credit) : 0,
     };
   },
 
@@ -1372,6 +1415,9 @@ export const AttemptResultBatch: MessageFns<AttemptResultBatch> = {
     const obj: any = {};
     if (message.results?.length) {
       obj.results = message.results.map((e) => AttemptResult.toJSON(e));
+    }
+    if (message.credit !== 0) {
+      obj.credit = Math.round(message.credit);
     }
     return obj;
   },
@@ -1382,6 +1428,7 @@ export const AttemptResultBatch: MessageFns<AttemptResultBatch> = {
   fromPartial<I extends Exact<DeepPartial<AttemptResultBatch>, I>>(object: I): AttemptResultBatch {
     const message = createBaseAttemptResultBatch();
     message.results = object.results?.map((e) => AttemptResult.fromPartial(e)) || [];
+    message.credit = object.credit ?? 0;
     return message;
   },
 };
