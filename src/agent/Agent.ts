@@ -179,7 +179,7 @@ export class Agent {
       },
     });
     this.#link = new CoordinatorLink({
-      client,
+      connect: o.connectStream ?? (() => client.connect()),
       address: o.coordinator,
       logger: this.#log,
       register: () => ({ name: this.name, capacity, version: VERSION, runningAttemptIds: this.#heldAttemptIds() }),

@@ -1,4 +1,4 @@
-import type { ClientTls, Logger } from '../protocol/index.ts';
+import type { AgentsStream, ClientTls, Logger } from '../protocol/index.ts';
 
 /** Options of {@link Agent}. */
 export interface AgentOptions {
@@ -29,6 +29,12 @@ export interface AgentOptions {
    * Set it to fix the number.
    */
   prefetch?: number;
+  /**
+   * Opens the `Agents.Connect` stream some other way than gRPC to `coordinator` — for an agent running
+   * in the coordinator's own process: `() => coordinator.openAgentStream(principal)`. Blob calls still
+   * go to `coordinator` over gRPC with `token`. Default: gRPC.
+   */
+  connectStream?: () => AgentsStream;
   /** Agent token, sent as `authorization: Bearer <token>` on every call; default none. */
   token?: string;
   /**

@@ -1,5 +1,5 @@
-import { status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import { ConnectionError, type Logger, type pb } from '../protocol/index.ts';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { ConnectionError, type AgentsStream, type Logger, type pb } from '../protocol/index.ts';
 
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_MAX_MS = 5000;
@@ -10,7 +10,8 @@ const CLOSE_TIMEOUT_MS = 2000;
 
 /** Options of {@link CoordinatorLink}. */
 export interface CoordinatorLinkOptions {
-  client: pb.AgentsClient;
+  /** Opens a new `Agents.Connect` stream (`client.connect()`, or one inside this process). */
+  connect(): AgentsStream;
   /** For messages: where we connect. */
   address: string;
   /** The `register` message, asked for on each (re)connection. */
@@ -32,14 +33,14 @@ export interface CoordinatorLinkOptions {
  * registers again, as a new session.
  *
  * @example
- * const link = new CoordinatorLink({ client, address, register, logger, onRegistered, onMessage, onDisconnected });
+ * const link = new CoordinatorLink({ connect: () => client.connect(), address, register, logger, onRegistered, onMessage, onDisconnected });
  * await link.start(10_000);
  * link.send({ msg: { $case: 'credit', value: { tasks: 4 } } });
  */
 export class CoordinatorLink {
   readonly #o: CoordinatorLinkOptions;
   readonly #log: Logger;
-  #call: ClientDuplexStream<pb.AgentMessage, pb.CoordinatorMessage> | undefined;
+  #call: AgentsStream | undefined;
   #registered = false;
   #sessionId = '';
   #failures = 0;
@@ -123,7 +124,7 @@ export class CoordinatorLink {
   #connect(): void {
     this.#retryTimer = undefined;
     if (this.#closing) return;
-    const call = this.#o.client.connect();
+    const call = this.#o.connect();
     this.#call = call;
     this.#registered = false;
     call.on('data', (message: pb.CoordinatorMessage) => {
@@ -177,7 +178,7 @@ export class CoordinatorLink {
     this.#startWaiter = undefined;
   }
 
-  #lost(call: ClientDuplexStream<pb.AgentMessage, pb.CoordinatorMessage>, why: string): void {
+  #lost(call: AgentsStream, why: string): void {
     if (call !== this.#call) return;
     clearTimeout(this.#registerTimer);
     this.#call = undefined;

@@ -1,7 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Logger, pb } from '../protocol/index.ts';
+import type { AgentsStream, Logger, pb } from '../protocol/index.ts';
+import type { AgentsServerStream } from './AgentsServerStream.ts';
 import type { AgentSession, AgentSink } from './AgentSession.ts';
 import { CallPrincipal } from './auth/CallPrincipal.ts';
+import type { Principal } from './auth/Principal.ts';
+import { InProcessAgentsStream } from './InProcessAgentsStream.ts';
 import type { ServedJobs } from './auth/ServedJobs.ts';
 import { boundAttemptResults, limitFlag, resolveLimits, validateRegister, type Limits } from './limits/index.ts';
 import type { Scheduler } from './Scheduler.ts';
@@ -50,7 +53,18 @@ export class AgentsService implements ServedJobs {
     return { connect: (call) => this.connect(call) };
   }
 
-  private connect(call: grpc.ServerDuplexStream<pb.AgentMessage, pb.CoordinatorMessage>): void {
+  /**
+   * An `Agents.Connect` stream for an agent in this process, as `principal` (trusted: only code in this
+   * process can open one): see {@link InProcessAgentsStream}.
+   */
+  openInProcess(principal: Principal): AgentsStream {
+    return new InProcessAgentsStream((serverEnd) => {
+      CallPrincipal.set(serverEnd, principal);
+      this.connect(serverEnd);
+    });
+  }
+
+  private connect(call: AgentsServerStream): void {
     let session: AgentSession | undefined;
     let closed = false;
     const sink: AgentSink = {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { createLogger, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { createLogger, pb, UsageError, type AgentsStream, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { Authenticator } from './auth/Authenticator.ts';
@@ -95,6 +95,7 @@ export class Coordinator {
   /** Prometheus metrics; the scheduler reports final results to it. */
   readonly metrics = new CoordinatorMetrics();
   private scheduler: Scheduler | undefined;
+  private agents: AgentsService | undefined;
   private server: grpc.Server | undefined;
   private boundAddress: string | undefined;
   private started = false;
@@ -194,6 +195,7 @@ export class Coordinator {
       const jobs = new JobsService(scheduler, this.log, { limits, blobAccess, ...(this.options.principalOf ? { principalOf: this.options.principalOf } : {}) });
       server.addService(withTolerantDeserializers(pb.JobsService), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
       const agents = new AgentsService(scheduler, this.log, limits);
+      this.agents = agents;
       server.addService(withTolerantDeserializers(pb.AgentsService), auth.guard(pb.AgentsService, agents.handlers(), { default: ['agent'] }));
       server.addService(withTolerantDeserializers(pb.BlobsService), auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, limits, blobAccess, agents).handlers(), { default: ['client', 'admin', 'agent'] }));
       server.addService(withTolerantDeserializers(pb.AdminService), auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
@@ -247,6 +249,21 @@ export class Coordinator {
   }
 
   /** The `host:port` actually bound (the port resolved when 0 was asked for); known once `start()` resolved. */
+  /**
+   * Opens an `Agents.Connect` stream inside this process, for an agent running beside the coordinator
+   * (`drover local`, the SDK's embedded cluster): pass it as the agent's `connectStream`. The session
+   * belongs to the agent principal `principal` — the one of the token the agent uses for its blob
+   * calls, which the coordinator checks against the session. Nothing outside this process can open one.
+   *
+   * @example
+   * const agent = new Agent({ coordinator: coordinator.address, token: agentToken, connectStream: () => coordinator.openAgentStream('local-agent') });
+   */
+  openAgentStream(principal: string): AgentsStream {
+    // After stop() the service refuses the registration (UNAVAILABLE), as a stopped server would.
+    if (this.agents === undefined) throw new UsageError('Coordinator.openAgentStream(): the coordinator has not started (await start() first)');
+    return this.agents.openInProcess({ name: principal, role: 'agent' });
+  }
+
   get address(): string {
     if (this.boundAddress === undefined) throw new UsageError('Coordinator.address is known once start() has resolved');
     return this.boundAddress;

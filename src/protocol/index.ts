@@ -8,6 +8,7 @@
  *
  * @module
  */
+export type { AgentsStream } from './AgentsStream.ts';
 export { encodeValue } from './codec/encodeValue.ts';
 export { decodeValue } from './codec/decodeValue.ts';
 export { sha256Hex } from './sha256Hex.ts';

@@ -50,6 +50,8 @@ export class EmbeddedCluster {
     const agent = new Agent({
       coordinator: coordinator.address,
       token: agentToken,
+      // Beside its coordinator: the session stream stays inside this process (blob calls use the token).
+      connectStream: () => coordinator.openAgentStream('local-agent'),
       ...(options.processes !== undefined ? { processes: options.processes } : {}),
       logger: logger.child({ role: 'agent' }),
     });

@@ -70,6 +70,8 @@ export function localCommand(): Command {
       const agent = new Agent({
         coordinator: coordinator.address,
         token: agentToken,
+        // Beside its coordinator: the session stream stays inside this process (blob calls use the token).
+        connectStream: () => coordinator.openAgentStream('local-agent'),
         ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
         logger: logger.child({ role: 'agent' }),
       });

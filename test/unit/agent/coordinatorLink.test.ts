@@ -12,7 +12,7 @@ describe('CoordinatorLink send buffer', () => {
     let writable = 0;
     let registered: pb.Registered | undefined;
     const link = new CoordinatorLink({
-      client,
+      connect: () => client.connect(),
       address: c.address,
       logger: pino({ level: 'silent' }),
       register: () => ({ name: 'x', capacity: undefined, version: '0', runningAttemptIds: ['kept'] }),
