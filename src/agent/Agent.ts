@@ -1,7 +1,7 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import os from 'node:os';
 import { join } from 'node:path';
-import { clientChannelOptions, ConnectionError, createChannelCredentials, createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { AgentsClient, clientChannelOptions, ConnectionError, createChannelCredentials, createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
@@ -152,7 +152,7 @@ export class Agent {
 
     const credentials = createChannelCredentials(o.tls);
     const channelOptions = clientChannelOptions(o.token, o.tls);
-    const client = new pb.AgentsClient(o.coordinator, credentials, channelOptions);
+    const client = new AgentsClient(o.coordinator, credentials, channelOptions);
     this.#client = client;
     const blobs = new pb.BlobsClient(o.coordinator, credentials, { ...channelOptions, channelOverride: client.getChannel() });
     const owner = o.uid === undefined ? undefined : { uid: o.uid, gid: o.gid ?? o.uid };

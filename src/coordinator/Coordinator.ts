@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { createLogger, pb, UsageError, type AgentsStream, type Logger } from '../protocol/index.ts';
+import { createLogger, pb, UsageError, withReusedEncoding, type AgentsStream, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { Authenticator } from './auth/Authenticator.ts';
@@ -193,10 +193,10 @@ export class Coordinator {
       const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'), { isAdmin: (name) => auth.isAdmin(name) });
       // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
       const jobs = new JobsService(scheduler, this.log, { limits, blobAccess, ...(this.options.principalOf ? { principalOf: this.options.principalOf } : {}) });
-      server.addService(withTolerantDeserializers(pb.JobsService), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
+      server.addService(withTolerantDeserializers(withReusedEncoding(pb.JobsService, { run: { response: pb.JobResponse } })), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
       const agents = new AgentsService(scheduler, this.log, limits);
       this.agents = agents;
-      server.addService(withTolerantDeserializers(pb.AgentsService), auth.guard(pb.AgentsService, agents.handlers(), { default: ['agent'] }));
+      server.addService(withTolerantDeserializers(withReusedEncoding(pb.AgentsService, { connect: { response: pb.CoordinatorMessage } })), auth.guard(pb.AgentsService, agents.handlers(), { default: ['agent'] }));
       server.addService(withTolerantDeserializers(pb.BlobsService), auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, limits, blobAccess, agents).handlers(), { default: ['client', 'admin', 'agent'] }));
       server.addService(withTolerantDeserializers(pb.AdminService), auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
       // Health and reflection stay open (probes and grpcurl carry no token); they reveal no data.

@@ -9,6 +9,10 @@
  * @module
  */
 export type { AgentsStream } from './AgentsStream.ts';
+export { AgentsClient } from './AgentsClient.ts';
+export { JobsClient } from './JobsClient.ts';
+export { encodeMessage, type MessageEncoder } from './encodeMessage.ts';
+export { withReusedEncoding, type MethodEncoders } from './withReusedEncoding.ts';
 export { encodeValue } from './codec/encodeValue.ts';
 export { decodeValue } from './codec/decodeValue.ts';
 export { sha256Hex } from './sha256Hex.ts';
