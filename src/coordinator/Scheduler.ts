@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { pb, type Logger } from '../protocol/index.ts';
+import { encodeMessage, pb, type Logger } from '../protocol/index.ts';
 import { AgentSession, type AgentSink } from './AgentSession.ts';
 import { JobState, type JobSink, type JobSpec } from './JobState.ts';
 import type { AgentSummary } from './AgentSummary.ts';
@@ -867,7 +867,7 @@ export class Scheduler {
     this.tasksCompletedTotal += 1;
     job.lastRseq += 1;
     const result: pb.TaskResult = { seq: record.seq, outcome, attempt: record.attempt, agent, worker, rseq: job.lastRseq };
-    this.store.putResult(job.no, job.lastRseq, record.seq, pb.TaskResult.encode(result).finish());
+    this.store.putResult(job.no, job.lastRseq, record.seq, encodeMessage(pb.TaskResult, result));
     this.store.deleteTask(record);
     this.store.putJob(job);
     job.pendingResults.push(result);

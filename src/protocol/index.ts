@@ -10,7 +10,6 @@
  */
 export type { AgentsStream } from './AgentsStream.ts';
 export { AgentsClient } from './AgentsClient.ts';
-export { JobsClient } from './JobsClient.ts';
 export { encodeMessage, type MessageEncoder } from './encodeMessage.ts';
 export { withReusedEncoding, type MethodEncoders } from './withReusedEncoding.ts';
 export { encodeValue } from './codec/encodeValue.ts';

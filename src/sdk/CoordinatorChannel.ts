@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { clientChannelOptions, ConnectionError, createChannelCredentials, JobsClient, pb, type ClientTls } from '../protocol/index.ts';
+import { clientChannelOptions, ConnectionError, createChannelCredentials, encodeMessage, pb, type ClientTls } from '../protocol/index.ts';
 
 /** What a job stream writes: a request, or one already encoded (input batches kept for replay). */
 export type JobRunRequest = pb.JobRequest | Uint8Array;
@@ -30,7 +30,7 @@ export class CoordinatorChannel {
     this.reconnectTimeoutMs = options.reconnectTimeoutMs ?? 60_000;
     const credentials = createChannelCredentials(options.tls);
     const channelOptions = clientChannelOptions(options.token, options.tls);
-    this.jobs = new JobsClient(options.address, credentials, channelOptions);
+    this.jobs = new pb.JobsClient(options.address, credentials, channelOptions);
     const shared = { ...channelOptions, channelOverride: this.jobs.getChannel() };
     this.blobs = new pb.BlobsClient(options.address, credentials, shared);
     this.admin = new pb.AdminClient(options.address, credentials, shared);
@@ -84,6 +84,6 @@ export function toConnectionError(address: string, err: grpc.ServiceError): Conn
 }
 
 function serializeJobRunRequest(request: JobRunRequest): Buffer {
-  const bytes = request instanceof Uint8Array ? request : pb.JobRequest.encode(request).finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!(request instanceof Uint8Array)) return encodeMessage(pb.JobRequest, request);
+  return Buffer.from(request.buffer, request.byteOffset, request.byteLength);
 }

@@ -9,6 +9,7 @@ import {
   UsageError,
   CodecError,
   decodeValue,
+  encodeMessage,
   encodeValue,
   pb,
   type TaskFailureKind,
@@ -483,7 +484,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     this.#batch = [];
     this.#batchBytes = 0;
     // Encoded here rather than by the gRPC client, so the replay buffer holds one buffer per batch.
-    const bytes = pb.JobRequest.encode({ msg: { $case: 'inputs', value: { tasks } } }).finish();
+    const bytes = encodeMessage(pb.JobRequest, { msg: { $case: 'inputs', value: { tasks } } });
     this.#unaccepted.push({ endSeq: tasks[tasks.length - 1]!.seq + 1, bytes });
     // While re-attaching, the batch waits in the replay buffer and goes out after `opened`.
     if (this.#connected) this.#call!.write(bytes);
