@@ -21,7 +21,7 @@ export function writeReport(path: string, tables: Table[], machine: MachineInfo,
       `${config.processes} worker processes for drover, \`multiprocessing.Pool(${config.processes})\` and ` +
       `\`LocalCluster(n_workers=${config.processes}, threads_per_worker=1, processes=True)\`, and (P1, P2, P4, the local-JS view) ` +
       `piscina with ${config.processes} worker threads. drover runs with the durable store on ` +
-      `(\`--data\` in a temp dir), coordinator and agent in a separate process from the SDK. BENCH_SCALE=${config.scale}; ` +
+      `(\`--data\` in a temp dir), coordinator and agent in a separate process from the SDK (\`drover local\`, whose agent talks to its coordinator on an in-process stream; P7 runs a plain \`drover coordinator\` with agents over gRPC). BENCH_SCALE=${config.scale}; ` +
       `the whole run took ${Math.round(seconds)} s; drover at commit ${version}. All peers ran in the same run on the same machine.`,
     '',
     'Targets are in issue 5 ("Performance"). Sizes below the issue\'s are said in each note, with the reason.',

@@ -5,8 +5,28 @@ import { int, ratio } from '../format.ts';
 import { measuredNote } from '../measuredNote.ts';
 import { noopRates } from '../measureDrover.ts';
 import { peerFigure } from '../peerFigure.ts';
+import { startDrover } from '../startDrover.ts';
 import { median } from '../stats.ts';
 import type { Table } from '../Table.ts';
+import { connect } from '../../src/sdk/index.ts';
+
+/**
+ * The same figure on the cluster path: `drover coordinator` and `drover agent` as two processes, the agent's
+ * session over gRPC on loopback (what every agent of a real cluster does; `drover local` keeps it in-process).
+ */
+async function overGrpcRate(ctx: BenchContext, n: number): Promise<number> {
+  const coordinator = await startDrover('coordinator');
+  const agent = await startDrover('agent', ['--coordinator', coordinator.address, '--processes', String(ctx.config.processes)]);
+  const pool = await connect({ address: coordinator.address });
+  try {
+    const tasks = await pool.load<typeof import('../tasks.ts')>(new URL('../tasks.ts', import.meta.url));
+    return median(await noopRates(pool, tasks, n, ctx.config.reps, 1));
+  } finally {
+    await pool.close();
+    await agent.stop();
+    await coordinator.stop();
+  }
+}
 
 export async function p1NoopTasks(ctx: BenchContext): Promise<Table> {
   const { config } = ctx;
@@ -14,6 +34,7 @@ export async function p1NoopTasks(ctx: BenchContext): Promise<Table> {
   // Dask runs ~1 ms per task here: 20k would take ~30 s per repetition, so it gets a tenth.
   const daskN = scaled(2_000, config, 100);
   const drover = median(await noopRates(ctx.pool, ctx.tasks, n, config.reps, 1));
+  const cluster = await overGrpcRate(ctx, n);
   const params = { processes: config.processes, reps: config.reps };
   const mp = await peerFigure<{ rates: number[] }>('mp', 'p1', { ...params, n }, (o) => median(o.rates));
   const dask = await peerFigure<{ rates: number[] }>('dask', 'p1', { ...params, n: daskN }, (o) => median(o.rates), ctx.daskSkipped);
@@ -21,11 +42,12 @@ export async function p1NoopTasks(ctx: BenchContext): Promise<Table> {
   return {
     id: 'P1',
     title: `P1 — ${int(n)} no-op tasks, one task per item`,
-    note: `items/s, higher is better; median of ${config.reps} after a warm-up. drover: \`map(noop, xs, { chunksize: 1 })\`; mp: \`Pool.map(noop, range(n), chunksize=1)\`; Dask: \`client.gather(client.map(noop, range(n), pure=False))\` over ${int(daskN)} items (a rate, so comparable; the full size would take minutes); piscina (the local-JS view: worker threads in one process, no network, nothing durable): \`Promise.all(xs.map((x) => pool.run(x)))\` with ${config.processes} threads (bench/peers/piscinaPeer.ts).${measuredNote(mp, dask, piscina)}`,
+    note: `items/s, higher is better; median of ${config.reps} after a warm-up. drover: \`map(noop, xs, { chunksize: 1 })\` on \`drover local\` (the target's figure), and the same on the cluster path (\`drover coordinator\` + \`drover agent\` processes, the agent's session over gRPC on loopback; informational); mp: \`Pool.map(noop, range(n), chunksize=1)\`; Dask: \`client.gather(client.map(noop, range(n), pure=False))\` over ${int(daskN)} items (a rate, so comparable; the full size would take minutes); piscina (the local-JS view: worker threads in one process, no network, nothing durable): \`Promise.all(xs.map((x) => pool.run(x)))\` with ${config.processes} threads (bench/peers/piscinaPeer.ts).${measuredNote(mp, dask, piscina)}`,
     targets: [{ target: '≥ 1.0× multiprocessing.Pool (chunksize 1)', measured: ratio(drover, mp.value), met: drover >= mp.value }],
     header: ['', 'items/s', 'drover ÷ peer'],
     rows: [
       ['drover', int(drover), ''],
+      ['drover, agent in its own process (gRPC)', int(cluster), `${ratio(cluster, mp.value)} of mp`],
       ['multiprocessing.Pool', int(mp.value), ratio(drover, mp.value)],
       ['Dask LocalCluster', int(dask.value), ratio(drover, dask.value)],
       ['piscina (worker threads)', int(piscina.value), ratio(drover, piscina.value)],

@@ -904,7 +904,7 @@ export class Scheduler {
     }
     if (this.commitCanWait()) {
       this.sendAssignments();
-      this.deferredTimer ??= setTimeout(this.deferredFired, DEFERRED_ACK_MS);
+      if (this.store.hasPendingWrites || this.turnJobs.size > 0) this.deferredTimer ??= setTimeout(this.deferredFired, DEFERRED_ACK_MS);
       return;
     }
     if (!this.commit()) return;
