@@ -703,6 +703,8 @@ export class Scheduler {
    */
   removeSession(session: AgentSession, reason: string, options: { left?: boolean } = {}): void {
     if (this.closed || !this.sessions.delete(session.sessionId)) return;
+    // Its agent gets the acknowledgements on its next session (it sends those results again).
+    this.deferredAckSessions.delete(session);
     if (this.sessionsByName.get(session.name) === session) {
       this.sessionsByName.delete(session.name);
       if (!options.left) this.goneAgents.set(session.name, { capacity: session.capacity, untilMs: Date.now() + this.agentGraceMs });
@@ -1003,12 +1005,15 @@ export class Scheduler {
     }
     this.ackSessions.clear();
     if (due) {
-      for (const session of this.deferredAckSessions) if (session.acks.length > 0) this.sendAcks(session);
-      this.deferredAckSessions.clear();
+      for (const session of this.deferredAckSessions) this.sendAcks(session);
       for (const job of this.deferredAcceptJobs) this.sendAccepted(job);
-      this.deferredAcceptJobs.clear();
-    } else if (this.deferredAckSessions.size > 0 || this.deferredAcceptJobs.size > 0) {
+    }
+    if (this.deferredAckSessions.size > 0 || this.deferredAcceptJobs.size > 0) {
       this.deferredTimer ??= setTimeout(this.deferredFired, DEFERRED_ACK_MS);
+    } else if (this.deferredTimer !== undefined && !this.store.hasPendingWrites) {
+      // Everything it was armed for went out with this commit: a firing would only force an early one.
+      clearTimeout(this.deferredTimer);
+      this.deferredTimer = undefined;
     }
   }
 
@@ -1034,7 +1039,9 @@ export class Scheduler {
 
   /** Sends a session's acknowledgements, all of them committed (called only from {@link deliver}). */
   private sendAcks(session: AgentSession): void {
+    this.deferredAckSessions.delete(session);
     const ids = session.acks;
+    if (ids.length === 0) return;
     session.acks = [];
     for (let i = 0; i < ids.length; i += MAX_ACK_IDS) {
       session.sink.send({ msg: { $case: 'resultsAccepted', value: { attemptIds: i === 0 && ids.length <= MAX_ACK_IDS ? ids : ids.slice(i, i + MAX_ACK_IDS) } } });
@@ -1043,6 +1050,7 @@ export class Scheduler {
 
   /** Tells the job's client how many tasks are durable, if it has not heard that number yet. */
   private sendAccepted(job: JobState): void {
+    this.deferredAcceptJobs.delete(job);
     if (job.tasksAcceptedSent === job.tasksCommitted) return;
     job.tasksAcceptedSent = job.tasksCommitted;
     job.sink?.send({ msg: { $case: 'inputsAccepted', value: { tasksAccepted: job.tasksCommitted } } });
