@@ -10,6 +10,11 @@
  */
 export { encodeValue } from './codec/encodeValue.ts';
 export { decodeValue } from './codec/decodeValue.ts';
+export { encodeItems } from './codec/encodeItems.ts';
+export { decodeItems } from './codec/decodeItems.ts';
+export { encodeTaskPayload } from './codec/encodeTaskPayload.ts';
+export { decodeTaskPayload, type TaskItems } from './codec/decodeTaskPayload.ts';
+export { SINGLE_ARGUMENTS_TAG } from './codec/SINGLE_ARGUMENTS_TAG.ts';
 export { sha256Hex } from './sha256Hex.ts';
 export { MAX_MESSAGE_BYTES } from './MAX_MESSAGE_BYTES.ts';
 export { clientChannelOptions } from './clientChannelOptions.ts';

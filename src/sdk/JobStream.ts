@@ -7,9 +7,9 @@ import {
   DroverError,
   TaskError,
   UsageError,
-  CodecError,
+  decodeItems,
   decodeValue,
-  encodeValue,
+  encodeTaskPayload,
   pb,
   type TaskFailureKind,
 } from '../protocol/index.ts';
@@ -38,7 +38,8 @@ interface Outcome {
   seq: number;
   /** The task's CBOR-encoded return values, decoded only when the consumer reaches them. */
   payload?: Uint8Array;
-  values?: unknown[];
+  /** A plain array, or the packed typed array of many numeric results (indexing gives the same numbers). */
+  values?: ArrayLike<unknown>;
   failure?: pb.TaskFailure;
   attempt: number;
   agent: string;
@@ -49,7 +50,7 @@ interface Outcome {
 const BATCH_TASKS = 512;
 const BATCH_BYTES = 1024 * 1024;
 /** The iterator's "no batch in hand" marker. */
-const NO_VALUES: unknown[] = [];
+const NO_VALUES: ArrayLike<unknown> = [];
 /** Tell the coordinator every this many results that it may forget them. */
 const RECEIVED_REPORT_EVERY = 256;
 
@@ -222,7 +223,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const result = new Promise<R>((resolve, reject) => calls.set(seq, { resolve: resolve as (v: unknown) => void, reject }));
     // Its item's index in the session job (the coordinator checks that chunks are contiguous);
     // the call itself reports index 0, as a job of one item would.
-    this.#addTask([args]);
+    this.#addTask([args], true);
     // A lone call goes out now; calls made together still share the batch sent at the end of the turn.
     if (calls.size === 1) this.#flush();
     return result;
@@ -262,16 +263,32 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   async collect(): Promise<R[]> {
     this.#claimIteration();
     this.#placing = true;
+    // Appended in seq order, so `out` stays a dense array: writing past its end (a later chunk
+    // arriving first) would turn it into a dictionary, several times slower per item. Chunks that
+    // arrive early wait, decoded, in `early` (they are consumed all the same: the input goes on).
     const out: R[] = [];
-    const size = this.#spec.chunksize;
+    const early = new Map<number, ArrayLike<unknown>>();
+    let nextSeq = 0;
     for (;;) {
       const outcome = await this.#nextOutcome();
-      if (!outcome) return out;
+      if (!outcome) {
+        // Every seq has come by now; place any stragglers by index all the same.
+        const size = this.#spec.chunksize;
+        for (const [seq, values] of early) for (let i = 0; i < values.length; i++) out[seq * size + i] = values[i] as R;
+        return out;
+      }
       const values = this.#decode(outcome);
       this.#throwIfFailed(outcome);
-      const base = outcome.seq * size;
-      for (let i = 0; i < values.length; i++) out[base + i] = values[i] as R;
       this.#consumed();
+      if (outcome.seq !== nextSeq) {
+        if (outcome.seq > nextSeq) early.set(outcome.seq, values);
+        continue;
+      }
+      for (let next: ArrayLike<unknown> | undefined = values; next !== undefined; next = early.get(nextSeq)) {
+        early.delete(nextSeq);
+        for (let i = 0; i < next.length; i++) out.push(next[i] as R);
+        nextSeq++;
+      }
     }
   }
 
@@ -281,7 +298,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
    * what grows V8's young generation (and the process's RSS).
    */
   [Symbol.asyncIterator](): AsyncIterator<R> {
-    let values: unknown[] = NO_VALUES;
+    let values: ArrayLike<unknown> = NO_VALUES;
     let at = 0;
     let started = false;
     let over = false;
@@ -401,19 +418,15 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         ? asyncIt.call(source)
         : (source as Iterable<unknown>)[Symbol.iterator]();
       const isAsync = Boolean(asyncIt);
-      // One chunk array and its one-element argument arrays are reused for every task: the chunk is
-      // encoded at once and not kept, so nothing is allocated per item here.
-      const chunk: unknown[][] = [];
-      const argSlots: unknown[][] = [];
+      // One chunk array is reused for every task: the chunk is encoded at once and not kept, so
+      // nothing is allocated per item here. Single arguments go as they are (no argument array each).
+      const chunk: unknown[] = [];
       let filled = 0;
       const send = (): void => {
         chunk.length = filled;
-        this.#addTask(chunk);
+        this.#addTask(chunk, spread);
         // Drop the references to the caller's values (they may be large).
-        for (let i = 0; i < filled; i++) {
-          if (spread) chunk[i] = NO_VALUES;
-          else argSlots[i]![0] = undefined;
-        }
+        chunk.fill(undefined);
         filled = 0;
       };
       try {
@@ -426,13 +439,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
           const step = isAsync ? await it.next() : (it as Iterator<unknown>).next();
           if (step.done) break;
           if (this.#endState !== 'open') return;
-          if (spread) {
-            chunk[filled] = toArgs(step.value, this.#sentItems + filled);
-          } else {
-            const slot = (argSlots[filled] ??= [undefined]);
-            slot[0] = step.value;
-            chunk[filled] = slot;
-          }
+          chunk[filled] = spread ? toArgs(step.value, this.#sentItems + filled) : step.value;
           if (++filled === chunksize) send();
         }
       } finally {
@@ -454,9 +461,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
   }
 
-  #addTask(chunk: unknown[][]): void {
+  /** Queue one task: `chunk` holds argument arrays (`spread`) or single arguments. */
+  #addTask(chunk: readonly unknown[], spread: boolean): void {
     const firstIndex = this.#sentItems;
-    const payload = encodeValue(chunk);
+    const payload = encodeTaskPayload(chunk, spread);
     this.#batch.push({
       seq: this.#sentTasks,
       payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
@@ -559,12 +567,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 
   /** The outcome's values, decoded on first use; a payload that does not decode becomes the task's failure. */
-  #decode(outcome: Outcome): unknown[] {
+  #decode(outcome: Outcome): ArrayLike<unknown> {
     if (outcome.values === undefined && outcome.payload !== undefined) {
       try {
-        const values = decodeValue<unknown>(outcome.payload);
-        if (!Array.isArray(values)) throw new CodecError(`a task result must be a CBOR array with one value per item, got ${typeof values}`);
-        outcome.values = values;
+        outcome.values = decodeItems(outcome.payload);
       } catch (err) {
         outcome.failure = { ...internalFailure(`could not decode the result of task ${outcome.seq}: ${(err as Error).message}`), name: 'CodecError', code: 'DROVER_CODEC' };
         outcome.values = [];
