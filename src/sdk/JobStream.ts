@@ -49,6 +49,8 @@ interface Outcome {
 // A batch is sent when it holds this many tasks or bytes, or at the end of the event-loop turn.
 const BATCH_TASKS = 512;
 const BATCH_BYTES = 1024 * 1024;
+/** An array whose iterator is this one is read by slices (see `#sendSlices`). */
+const ARRAY_VALUES = Array.prototype[Symbol.iterator];
 /** The iterator's "no batch in hand" marker. */
 const NO_VALUES: ArrayLike<unknown> = [];
 /** Tell the coordinator every this many results that it may forget them. */
@@ -263,33 +265,37 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   async collect(): Promise<R[]> {
     this.#claimIteration();
     this.#placing = true;
-    // Appended in seq order, so `out` stays a dense array: writing past its end (a later chunk
-    // arriving first) would turn it into a dictionary, several times slower per item. Chunks that
-    // arrive early wait, decoded, in `early` (they are consumed all the same: the input goes on).
-    const out: R[] = [];
+    // The chunks are kept, decoded, in seq order (those that arrive early wait in `early`; all are
+    // consumed at once, so the input goes on), and copied once into an array allocated at its final
+    // length: writing past the end of a growing array (a later chunk arriving first) would turn it
+    // into a dictionary, and even in order `push` costs several times an indexed store.
+    const chunks: ArrayLike<unknown>[] = [];
     const early = new Map<number, ArrayLike<unknown>>();
-    let nextSeq = 0;
+    let total = 0;
     for (;;) {
       const outcome = await this.#nextOutcome();
-      if (!outcome) {
-        // Every seq has come by now; place any stragglers by index all the same.
-        const size = this.#spec.chunksize;
-        for (const [seq, values] of early) for (let i = 0; i < values.length; i++) out[seq * size + i] = values[i] as R;
-        return out;
-      }
+      if (!outcome) break;
       const values = this.#decode(outcome);
       this.#throwIfFailed(outcome);
       this.#consumed();
-      if (outcome.seq !== nextSeq) {
-        if (outcome.seq > nextSeq) early.set(outcome.seq, values);
+      if (outcome.seq > chunks.length) {
+        early.set(outcome.seq, values);
         continue;
       }
-      for (let next: ArrayLike<unknown> | undefined = values; next !== undefined; next = early.get(nextSeq)) {
-        early.delete(nextSeq);
-        for (let i = 0; i < next.length; i++) out.push(next[i] as R);
-        nextSeq++;
+      if (outcome.seq < chunks.length) continue;
+      for (let next: ArrayLike<unknown> | undefined = values; next !== undefined; next = early.get(chunks.length)) {
+        early.delete(chunks.length);
+        chunks.push(next);
+        total += next.length;
       }
     }
+    const out = new Array<R>(total);
+    let at = 0;
+    for (const values of chunks) at = copyInto(out, at, values);
+    // Every seq has come by now; place any straggler by index all the same.
+    const size = this.#spec.chunksize;
+    for (const [seq, values] of early) copyInto(out, seq * size, values);
+    return out;
   }
 
   /**
@@ -411,42 +417,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 
   async #pump(source: Inputs<unknown>): Promise<void> {
-    const { chunksize, window, spread } = this.#spec;
+    const { spread } = this.#spec;
     try {
-      const asyncIt = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
-      const it: Iterator<unknown> | AsyncIterator<unknown> = asyncIt
-        ? asyncIt.call(source)
-        : (source as Iterable<unknown>)[Symbol.iterator]();
-      const isAsync = Boolean(asyncIt);
-      // One chunk array is reused for every task: the chunk is encoded at once and not kept, so
-      // nothing is allocated per item here. Single arguments go as they are (no argument array each).
-      const chunk: unknown[] = [];
-      let filled = 0;
-      const send = (): void => {
-        chunk.length = filled;
-        this.#addTask(chunk, spread);
-        // Drop the references to the caller's values (they may be large).
-        chunk.fill(undefined);
-        filled = 0;
-      };
-      try {
-        for (;;) {
-          while (this.#sentTasks - this.#consumedTasks >= window && this.#endState === 'open') {
-            this.#flush();
-            await new Promise<void>((resolve) => (this.#windowWaiter = resolve));
-          }
-          if (this.#endState !== 'open') return;
-          const step = isAsync ? await it.next() : (it as Iterator<unknown>).next();
-          if (step.done) break;
-          if (this.#endState !== 'open') return;
-          chunk[filled] = spread ? toArgs(step.value, this.#sentItems + filled) : step.value;
-          if (++filled === chunksize) send();
-        }
-      } finally {
-        // Close the caller's generator when we stop early (cancel, failure).
-        if (this.#endState !== 'open') await it.return?.();
+      if (!spread && Array.isArray(source) && source[Symbol.iterator] === ARRAY_VALUES) {
+        if (!(await this.#sendSlices(source))) return;
+      } else if (!(await this.#sendIterated(source))) {
+        return;
       }
-      if (filled > 0) send();
       this.#flush();
       this.#inputEnded = true;
       if (this.#connected) this.#call!.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
@@ -459,6 +436,67 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       // Nobody will end its input: the job would stay open on the coordinator.
       if (this.#endState === 'open') void this.#stopWith(reason);
     }
+  }
+
+  /** Wait while the window is full; false once the job is no longer open. */
+  async #windowOpen(): Promise<boolean> {
+    while (this.#sentTasks - this.#consumedTasks >= this.#spec.window && this.#endState === 'open') {
+      this.#flush();
+      await new Promise<void>((resolve) => (this.#windowWaiter = resolve));
+    }
+    return this.#endState === 'open';
+  }
+
+  /**
+   * An array of single arguments, a slice per task: what its iterator would give (read as the job goes,
+   * holes as `undefined`), without an iterator step per item. False when the job stopped first.
+   */
+  async #sendSlices(source: readonly unknown[]): Promise<boolean> {
+    const { chunksize, window } = this.#spec;
+    for (let at = 0; at < source.length;) {
+      if ((this.#sentTasks - this.#consumedTasks >= window || this.#endState !== 'open') && !(await this.#windowOpen())) return false;
+      const end = Math.min(at + chunksize, source.length);
+      this.#addTask(source.slice(at, end), false);
+      at = end;
+    }
+    return true;
+  }
+
+  /** Any other input, item by item; false when the job stopped first. */
+  async #sendIterated(source: Inputs<unknown>): Promise<boolean> {
+    const { chunksize, spread, window } = this.#spec;
+    const asyncIt = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
+    const it: Iterator<unknown> | AsyncIterator<unknown> = asyncIt
+      ? asyncIt.call(source)
+      : (source as Iterable<unknown>)[Symbol.iterator]();
+    const isAsync = Boolean(asyncIt);
+    // One chunk array is reused for every task: the chunk is encoded at once and not kept, so
+    // nothing is allocated per item here. Single arguments go as they are (no argument array each).
+    const chunk: unknown[] = [];
+    let filled = 0;
+    const send = (): void => {
+      chunk.length = filled;
+      this.#addTask(chunk, spread);
+      // Drop the references to the caller's values (they may be large).
+      chunk.fill(undefined);
+      filled = 0;
+    };
+    try {
+      for (;;) {
+        // Awaited only when it has to wait: an await per item would cost a microtask each.
+        if ((this.#sentTasks - this.#consumedTasks >= window || this.#endState !== 'open') && !(await this.#windowOpen())) return false;
+        const step = isAsync ? await it.next() : (it as Iterator<unknown>).next();
+        if (step.done) break;
+        if (this.#endState !== 'open') return false;
+        chunk[filled] = spread ? toArgs(step.value, this.#sentItems + filled) : step.value;
+        if (++filled === chunksize) send();
+      }
+    } finally {
+      // Close the caller's generator when we stop early (cancel, failure).
+      if (this.#endState !== 'open') await it.return?.();
+    }
+    if (filled > 0) send();
+    return true;
   }
 
   /** Queue one task: `chunk` holds argument arrays (`spread`) or single arguments. */
@@ -799,6 +837,12 @@ function isTransient(err: ServiceError): boolean {
 
 function internalFailure(message: string): pb.TaskFailure {
   return { kind: 'internal', name: 'DroverError', message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '', retryable: false, code: '' };
+}
+
+/** Copy `values` into `out` from `at`; returns the index after the last. */
+function copyInto(out: unknown[], at: number, values: ArrayLike<unknown>): number {
+  for (let i = 0; i < values.length; i++) out[at + i] = values[i];
+  return at + values.length;
 }
 
 function toArgs(item: unknown, index: number): unknown[] {
