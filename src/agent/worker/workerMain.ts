@@ -334,13 +334,13 @@ async function callItems(run: TaskRun, call: (...a: unknown[]) => unknown, paylo
   let sharing = context !== undefined;
   const { items, spread } = payload;
   const signal = run.controller.signal;
+  // An abort arrives as an IPC message, handled only while this loop awaits: checked before the first
+  // item and after each await, not on every item (a getter call each).
+  if (signal.aborted) return failure(run, 'cancelled', signal.reason, 0);
   for (let i = 0; i < items.length; i++) {
     const item: unknown = items[i];
     if (spread && !Array.isArray(item)) {
       return failure(run, 'internal', new TypeError(`item ${i} of the task payload is not an argument array`), i);
-    }
-    if (signal.aborted) {
-      return failure(run, 'cancelled', signal.reason, i);
     }
     try {
       let returned: unknown;
@@ -354,6 +354,7 @@ async function callItems(run: TaskRun, call: (...a: unknown[]) => unknown, paylo
       if (isThenable(returned)) {
         sharing = false;
         results[i] = await returned;
+        if (signal.aborted && i + 1 < items.length) return failure(run, 'cancelled', signal.reason, i + 1);
       } else {
         results[i] = returned;
       }

@@ -14,16 +14,28 @@ const FLOAT64_TAG = LITTLE_ENDIAN ? 86 : 82;
  */
 export function packNumbers(values: readonly unknown[], prefix: Uint8Array): Uint8Array | undefined {
   const n = values.length;
-  if (n < MIN_PACKED_VALUES) return undefined;
-  const floats = new Float64Array(n);
-  let ints = true;
-  for (let i = 0; i < n; i++) {
+  if (n < MIN_PACKED_VALUES || typeof values[0] !== 'number') return undefined;
+  // Int32 until a value says otherwise (the common case, one pass); then float64 from there on.
+  const ints = new Int32Array(n);
+  let i = 0;
+  for (; i < n; i++) {
     const v = values[i];
-    if (typeof v !== 'number') return undefined;
-    if (ints && (v | 0) !== v) ints = false;
-    floats[i] = v + 0; // -0 + 0 is 0: -0 reads back as 0, as from a CBOR array
+    if (typeof v !== 'number' || (v | 0) !== v) break;
+    ints[i] = v; // -0 is stored as 0: it reads back as 0, as from a CBOR array
   }
-  const block = ints ? new Int32Array(floats) : floats;
+  let block: Int32Array | Float64Array = ints;
+  if (i < n) {
+    if (typeof values[i] !== 'number') return undefined;
+    const floats = new Float64Array(n);
+    for (let j = 0; j < i; j++) floats[j] = ints[j]!;
+    for (; i < n; i++) {
+      const v = values[i];
+      if (typeof v !== 'number') return undefined;
+      floats[i] = v + 0; // -0 + 0 is 0, as above
+    }
+    block = floats;
+  }
+  const isInt = block === ints;
   const length = block.byteLength;
   const headLength = length < 24 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 5;
   const start = prefix.length + 2 + headLength;
@@ -31,7 +43,7 @@ export function packNumbers(values: readonly unknown[], prefix: Uint8Array): Uin
   out.set(prefix, 0);
   let at = prefix.length;
   out[at++] = 0xd8;
-  out[at++] = ints ? INT32_TAG : FLOAT64_TAG;
+  out[at++] = isInt ? INT32_TAG : FLOAT64_TAG;
   // Byte string head (major type 2) with its length. A task payload is far below 4 GiB (MAX_MESSAGE_BYTES).
   if (headLength === 1) {
     out[at++] = 0x40 + length;
