@@ -155,6 +155,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #iterating = false;
   // collect() places results by index itself, so it never needs the reorder buffer.
   #placing = false;
+  /** The input's length when it is an array (collect() allocates its output once), else -1. */
+  readonly #inputLength: number;
   /** Call mode: the calls waiting for their task, by task seq. */
   readonly #calls: Map<number, PendingCall> | undefined;
 
@@ -201,6 +203,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         void this.done.then(() => signal.removeEventListener('abort', onAbort));
       }
     }
+    this.#inputLength = Array.isArray(source) ? source.length : -1;
     if (source !== undefined) void this.#pump(source);
   }
 
@@ -265,38 +268,51 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   async collect(): Promise<R[]> {
     this.#claimIteration();
     this.#placing = true;
-    // The chunks are kept, decoded, in seq order (those that arrive early wait in `early`; all are
-    // consumed at once, so the input goes on), and copied once into an array allocated at its final
-    // length: writing past the end of a growing array (a later chunk arriving first) would turn it
-    // into a dictionary, and even in order `push` costs several times an indexed store.
-    const chunks: ArrayLike<unknown>[] = [];
+    const size = this.#spec.chunksize;
+    if (this.#inputLength >= 0) {
+      // An array input: the output is allocated at its length once, and each chunk copied into its
+      // place as it arrives, in any order (a growing array written past its end — a later chunk
+      // arriving first — turns into a dictionary, several times slower per item).
+      const out = new Array<R>(this.#inputLength);
+      let total = 0;
+      for (;;) {
+        const outcome = await this.#nextOutcome();
+        if (!outcome) break;
+        const values = this.#decode(outcome);
+        this.#throwIfFailed(outcome);
+        copyInto(out, outcome.seq * size, values);
+        total += values.length;
+        this.#consumed();
+      }
+      // The caller's array changed length while it was read: as many results as items were sent.
+      if (total !== out.length) out.length = total;
+      return out;
+    }
+    // Any other input: appended in seq order, the chunks that arrive early waiting (decoded) for theirs.
+    const out: R[] = [];
     const early = new Map<number, ArrayLike<unknown>>();
-    let total = 0;
+    let nextSeq = 0;
     for (;;) {
       const outcome = await this.#nextOutcome();
       if (!outcome) break;
       const values = this.#decode(outcome);
       this.#throwIfFailed(outcome);
       this.#consumed();
-      if (outcome.seq > chunks.length) {
-        early.set(outcome.seq, values);
+      if (outcome.seq !== nextSeq) {
+        if (outcome.seq > nextSeq) early.set(outcome.seq, values);
         continue;
       }
-      if (outcome.seq < chunks.length) continue;
-      for (let next: ArrayLike<unknown> | undefined = values; next !== undefined; next = early.get(chunks.length)) {
-        early.delete(chunks.length);
-        chunks.push(next);
-        total += next.length;
+      for (let next: ArrayLike<unknown> | undefined = values; next !== undefined; next = early.size > 0 ? early.get(nextSeq) : undefined) {
+        early.delete(nextSeq);
+        for (let i = 0; i < next.length; i++) out.push(next[i] as R);
+        nextSeq++;
       }
     }
-    const out = new Array<R>(total);
-    let at = 0;
-    for (const values of chunks) at = copyInto(out, at, values);
     // Every seq has come by now; place any straggler by index all the same.
-    const size = this.#spec.chunksize;
     for (const [seq, values] of early) copyInto(out, seq * size, values);
     return out;
   }
+
 
   /**
    * Values one by one. Hand-written rather than an async generator: a generator's `yield` costs

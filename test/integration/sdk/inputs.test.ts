@@ -57,6 +57,15 @@ describe('lazy inputs', () => {
     expect(await env.pool.map(env.tasks.square, three())).toEqual([1, 4, 9]);
   });
 
+  it('keeps input order from a generator when later tasks finish first', async () => {
+    const delays = [300, 10, 200, 5, 100, 1, 50, 2];
+    function* gen() {
+      yield* delays;
+    }
+    expect(await env.pool.map(env.tasks.sleep, gen(), { chunksize: 1 })).toEqual(delays);
+    expect(await env.pool.map(env.tasks.sleep, gen(), { chunksize: 3 })).toEqual(delays);
+  });
+
   it('rejects when the input iterator throws', async () => {
     function* broken() {
       yield 1;
