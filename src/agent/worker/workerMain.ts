@@ -1,9 +1,9 @@
 /**
  * Entry point of a worker process, forked by {@link WorkerProcess}. It runs one task at a time, in the
- * order the agent sent them: imports the task's bundle (once per bundle), decodes the CBOR payload, calls
- * the export once per item inside the task's context (awaiting what it returns only when that is a
- * promise), and sends back the CBOR
- * array of results, or the first failure with the item's offset.
+ * order the agent sent them: imports the task's bundle (once per bundle), decodes the CBOR payload
+ * (`decodeTaskPayload`), calls the export once per item inside the task's context (awaiting what it
+ * returns only when that is a promise), and sends back the list of results (`encodeItems`: one packed
+ * block when they are many numbers), or the first failure with the item's offset.
  *
  * The agent may send the next tasks before this one ends (several in one message when they are tiny),
  * so the worker never waits for a round trip between two tiny tasks; it queues them and runs them in order.
