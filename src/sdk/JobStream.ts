@@ -274,18 +274,17 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       // place as it arrives, in any order (a growing array written past its end — a later chunk
       // arriving first — turns into a dictionary, several times slower per item).
       const out = new Array<R>(this.#inputLength);
-      let total = 0;
+      let end = 0;
       for (;;) {
         const outcome = await this.#nextOutcome();
         if (!outcome) break;
         const values = this.#decode(outcome);
         this.#throwIfFailed(outcome);
-        copyInto(out, outcome.seq * size, values);
-        total += values.length;
+        end = Math.max(end, copyInto(out, outcome.seq * size, values));
         this.#consumed();
       }
       // The caller's array changed length while it was read: as many results as items were sent.
-      if (total !== out.length) out.length = total;
+      if (end !== out.length) out.length = end;
       return out;
     }
     // Any other input: appended in seq order, the chunks that arrive early waiting (decoded) for theirs.
@@ -312,7 +311,6 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     for (const [seq, values] of early) copyInto(out, seq * size, values);
     return out;
   }
-
 
   /**
    * Values one by one. Hand-written rather than an async generator: a generator's `yield` costs
