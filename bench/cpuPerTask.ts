@@ -37,7 +37,7 @@ try {
     });
   }
   const med = (f: (row: (typeof rows)[number]) => number) => median(rows.map(f));
-  const fmt = (x: number) => x.toFixed(1).padStart(7);
+  const fmt = (x: number) => x.toFixed(2).padStart(7);
   console.log(`cpu per task — ${n.toLocaleString('en')} no-op items, chunksize ${chunksize}, ${processes} workers, median of ${reps}`);
   console.log(`  SDK process           ${fmt(med((r) => r.sdk))} µs/item`);
   console.log(`  drover local          ${fmt(med((r) => r.local))} µs/item  (coordinator + agent)`);

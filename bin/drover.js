@@ -30,6 +30,8 @@ if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function' &&
   const flags = V8_FLAGS.filter(([name]) => !userFlags.some((arg) => nameOf(arg) === name)).map(([name, value]) => name + value);
   // Marked in the environment so that a failed flag cannot loop; removed again below, before any child inherits it.
   const env = { ...process.env, DROVER_REEXECUTED: '1', GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? MALLOC_TUNABLES };
+  // Ours, not the user's: the agent's worker processes do not inherit them (src/agent/WorkerProcess.ts).
+  if (process.env.GLIBC_TUNABLES === undefined) env.DROVER_OWN_MALLOC_TUNABLES = '1';
   try {
     process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
   } catch (error) {

@@ -41,7 +41,7 @@ export interface PoolTask {
   /** Path of the verified bundle on disk. */
   bundlePath: string;
   exportName: string;
-  /** CBOR array of argument arrays, passed to the worker untouched. */
+  /** The task payload (`encodeTaskPayload`: argument arrays or single arguments), passed to the worker untouched. */
   payload: Uint8Array;
   /** Slots (worker processes) the task occupies; at least 1. */
   slots: number;

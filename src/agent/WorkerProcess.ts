@@ -13,6 +13,19 @@ const STDERR_DRAIN_MS = 200;
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker/workerMain.ts', import.meta.url));
 
+/**
+ * A worker's environment: the agent's, without the malloc settings bin/drover.js gives the long-running
+ * agent itself (unless they were the user's own). With them every payload-sized buffer of a worker is
+ * a fresh mapping, paid in page faults on each task: half of a no-op worker's CPU on 1M items (issue 5).
+ */
+function workerEnv(): NodeJS.ProcessEnv {
+  if (process.env.DROVER_OWN_MALLOC_TUNABLES !== '1') return process.env;
+  const env = { ...process.env };
+  delete env.GLIBC_TUNABLES;
+  delete env.DROVER_OWN_MALLOC_TUNABLES;
+  return env;
+}
+
 /** How a worker process ended. */
 export interface WorkerExit {
   /** Exit code, or null when a signal ended it. */
@@ -68,7 +81,7 @@ export class WorkerProcess {
     this.child = fork(sea ? SEA_WORKER_ARGUMENT : WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], {
       execPath: process.execPath,
       execArgv: sea ? [] : (options.execArgv ?? []),
-      ...(sea ? { env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...(options.execArgv ?? [])].join(' ').trim() } } : {}),
+      ...(sea ? { env: { ...workerEnv(), NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...(options.execArgv ?? [])].join(' ').trim() } } : { env: workerEnv() }),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),

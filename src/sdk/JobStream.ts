@@ -7,10 +7,10 @@ import {
   DroverError,
   TaskError,
   UsageError,
-  CodecError,
+  decodeItems,
   decodeValue,
   encodeMessage,
-  encodeValue,
+  encodeTaskPayload,
   pb,
   type TaskFailureKind,
 } from '../protocol/index.ts';
@@ -39,7 +39,8 @@ interface Outcome {
   seq: number;
   /** The task's CBOR-encoded return values, decoded only when the consumer reaches them. */
   payload?: Uint8Array;
-  values?: unknown[];
+  /** A plain array, or the packed typed array of many numeric results (indexing gives the same numbers). */
+  values?: ArrayLike<unknown>;
   failure?: pb.TaskFailure;
   attempt: number;
   agent: string;
@@ -49,8 +50,10 @@ interface Outcome {
 // A batch is sent when it holds this many tasks or bytes, or at the end of the event-loop turn.
 const BATCH_TASKS = 512;
 const BATCH_BYTES = 1024 * 1024;
+/** An array whose iterator is this one is read by slices (see `#sendSlices`). */
+const ARRAY_VALUES = Array.prototype[Symbol.iterator];
 /** The iterator's "no batch in hand" marker. */
-const NO_VALUES: unknown[] = [];
+const NO_VALUES: ArrayLike<unknown> = [];
 /** Tell the coordinator every this many results that it may forget them. */
 const RECEIVED_REPORT_EVERY = 256;
 
@@ -153,6 +156,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #iterating = false;
   // collect() places results by index itself, so it never needs the reorder buffer.
   #placing = false;
+  /** The input's length when it is an array (collect() allocates its output once), else -1. */
+  readonly #inputLength: number;
   /** Call mode: the calls waiting for their task, by task seq. */
   readonly #calls: Map<number, PendingCall> | undefined;
 
@@ -199,6 +204,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         void this.done.then(() => signal.removeEventListener('abort', onAbort));
       }
     }
+    this.#inputLength = Array.isArray(source) ? source.length : -1;
     if (source !== undefined) void this.#pump(source);
   }
 
@@ -223,7 +229,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const result = new Promise<R>((resolve, reject) => calls.set(seq, { resolve: resolve as (v: unknown) => void, reject }));
     // Its item's index in the session job (the coordinator checks that chunks are contiguous);
     // the call itself reports index 0, as a job of one item would.
-    this.#addTask([args]);
+    this.#addTask([args], true);
     // A lone call goes out now; calls made together still share the batch sent at the end of the turn.
     if (calls.size === 1) this.#flush();
     return result;
@@ -263,17 +269,48 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   async collect(): Promise<R[]> {
     this.#claimIteration();
     this.#placing = true;
-    const out: R[] = [];
     const size = this.#spec.chunksize;
+    if (this.#inputLength >= 0) {
+      // An array input: the output is allocated at its length once, and each chunk copied into its
+      // place as it arrives, in any order (a growing array written past its end — a later chunk
+      // arriving first — turns into a dictionary, several times slower per item).
+      const out = new Array<R>(this.#inputLength);
+      let end = 0;
+      for (;;) {
+        const outcome = await this.#nextOutcome();
+        if (!outcome) break;
+        const values = this.#decode(outcome);
+        this.#throwIfFailed(outcome);
+        end = Math.max(end, copyInto(out, outcome.seq * size, values));
+        this.#consumed();
+      }
+      // The caller's array changed length while it was read: as many results as items were sent.
+      if (end !== out.length) out.length = end;
+      return out;
+    }
+    // Any other input: appended in seq order, the chunks that arrive early waiting (decoded) for theirs.
+    const out: R[] = [];
+    const early = new Map<number, ArrayLike<unknown>>();
+    let nextSeq = 0;
     for (;;) {
       const outcome = await this.#nextOutcome();
-      if (!outcome) return out;
+      if (!outcome) break;
       const values = this.#decode(outcome);
       this.#throwIfFailed(outcome);
-      const base = outcome.seq * size;
-      for (let i = 0; i < values.length; i++) out[base + i] = values[i] as R;
       this.#consumed();
+      if (outcome.seq !== nextSeq) {
+        if (outcome.seq > nextSeq) early.set(outcome.seq, values);
+        continue;
+      }
+      for (let next: ArrayLike<unknown> | undefined = values; next !== undefined; next = early.size > 0 ? early.get(nextSeq) : undefined) {
+        early.delete(nextSeq);
+        for (let i = 0; i < next.length; i++) out.push(next[i] as R);
+        nextSeq++;
+      }
     }
+    // Every seq has come by now; place any straggler by index all the same.
+    for (const [seq, values] of early) copyInto(out, seq * size, values);
+    return out;
   }
 
   /**
@@ -282,7 +319,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
    * what grows V8's young generation (and the process's RSS).
    */
   [Symbol.asyncIterator](): AsyncIterator<R> {
-    let values: unknown[] = NO_VALUES;
+    let values: ArrayLike<unknown> = NO_VALUES;
     let at = 0;
     let started = false;
     let over = false;
@@ -395,52 +432,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 
   async #pump(source: Inputs<unknown>): Promise<void> {
-    const { chunksize, window, spread } = this.#spec;
+    const { spread } = this.#spec;
     try {
-      const asyncIt = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
-      const it: Iterator<unknown> | AsyncIterator<unknown> = asyncIt
-        ? asyncIt.call(source)
-        : (source as Iterable<unknown>)[Symbol.iterator]();
-      const isAsync = Boolean(asyncIt);
-      // One chunk array and its one-element argument arrays are reused for every task: the chunk is
-      // encoded at once and not kept, so nothing is allocated per item here.
-      const chunk: unknown[][] = [];
-      const argSlots: unknown[][] = [];
-      let filled = 0;
-      const send = (): void => {
-        chunk.length = filled;
-        this.#addTask(chunk);
-        // Drop the references to the caller's values (they may be large).
-        for (let i = 0; i < filled; i++) {
-          if (spread) chunk[i] = NO_VALUES;
-          else argSlots[i]![0] = undefined;
-        }
-        filled = 0;
-      };
-      try {
-        for (;;) {
-          while (this.#sentTasks - this.#consumedTasks >= window && this.#endState === 'open') {
-            this.#flush();
-            await new Promise<void>((resolve) => (this.#windowWaiter = resolve));
-          }
-          if (this.#endState !== 'open') return;
-          const step = isAsync ? await it.next() : (it as Iterator<unknown>).next();
-          if (step.done) break;
-          if (this.#endState !== 'open') return;
-          if (spread) {
-            chunk[filled] = toArgs(step.value, this.#sentItems + filled);
-          } else {
-            const slot = (argSlots[filled] ??= [undefined]);
-            slot[0] = step.value;
-            chunk[filled] = slot;
-          }
-          if (++filled === chunksize) send();
-        }
-      } finally {
-        // Close the caller's generator when we stop early (cancel, failure).
-        if (this.#endState !== 'open') await it.return?.();
+      if (!spread && Array.isArray(source) && source[Symbol.iterator] === ARRAY_VALUES) {
+        if (!(await this.#sendSlices(source))) return;
+      } else if (!(await this.#sendIterated(source))) {
+        return;
       }
-      if (filled > 0) send();
       this.#flush();
       this.#inputEnded = true;
       if (this.#connected) this.#call!.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
@@ -455,9 +453,71 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
   }
 
-  #addTask(chunk: unknown[][]): void {
+  /** Wait while the window is full; false once the job is no longer open. */
+  async #windowOpen(): Promise<boolean> {
+    while (this.#sentTasks - this.#consumedTasks >= this.#spec.window && this.#endState === 'open') {
+      this.#flush();
+      await new Promise<void>((resolve) => (this.#windowWaiter = resolve));
+    }
+    return this.#endState === 'open';
+  }
+
+  /**
+   * An array of single arguments, a slice per task: what its iterator would give (read as the job goes,
+   * holes as `undefined`), without an iterator step per item. False when the job stopped first.
+   */
+  async #sendSlices(source: readonly unknown[]): Promise<boolean> {
+    const { chunksize, window } = this.#spec;
+    for (let at = 0; at < source.length;) {
+      if ((this.#sentTasks - this.#consumedTasks >= window || this.#endState !== 'open') && !(await this.#windowOpen())) return false;
+      const end = Math.min(at + chunksize, source.length);
+      this.#addTask(source.slice(at, end), false);
+      at = end;
+    }
+    return true;
+  }
+
+  /** Any other input, item by item; false when the job stopped first. */
+  async #sendIterated(source: Inputs<unknown>): Promise<boolean> {
+    const { chunksize, spread, window } = this.#spec;
+    const asyncIt = (source as AsyncIterable<unknown>)[Symbol.asyncIterator];
+    const it: Iterator<unknown> | AsyncIterator<unknown> = asyncIt
+      ? asyncIt.call(source)
+      : (source as Iterable<unknown>)[Symbol.iterator]();
+    const isAsync = Boolean(asyncIt);
+    // One chunk array is reused for every task: the chunk is encoded at once and not kept, so
+    // nothing is allocated per item here. Single arguments go as they are (no argument array each).
+    const chunk: unknown[] = [];
+    let filled = 0;
+    const send = (): void => {
+      chunk.length = filled;
+      this.#addTask(chunk, spread);
+      // Drop the references to the caller's values (they may be large).
+      chunk.fill(undefined);
+      filled = 0;
+    };
+    try {
+      for (;;) {
+        // Awaited only when it has to wait: an await per item would cost a microtask each.
+        if ((this.#sentTasks - this.#consumedTasks >= window || this.#endState !== 'open') && !(await this.#windowOpen())) return false;
+        const step = isAsync ? await it.next() : (it as Iterator<unknown>).next();
+        if (step.done) break;
+        if (this.#endState !== 'open') return false;
+        chunk[filled] = spread ? toArgs(step.value, this.#sentItems + filled) : step.value;
+        if (++filled === chunksize) send();
+      }
+    } finally {
+      // Close the caller's generator when we stop early (cancel, failure).
+      if (this.#endState !== 'open') await it.return?.();
+    }
+    if (filled > 0) send();
+    return true;
+  }
+
+  /** Queue one task: `chunk` holds argument arrays (`spread`) or single arguments. */
+  #addTask(chunk: readonly unknown[], spread: boolean): void {
     const firstIndex = this.#sentItems;
-    const payload = encodeValue(chunk);
+    const payload = encodeTaskPayload(chunk, spread);
     this.#batch.push({
       seq: this.#sentTasks,
       payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
@@ -560,12 +620,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 
   /** The outcome's values, decoded on first use; a payload that does not decode becomes the task's failure. */
-  #decode(outcome: Outcome): unknown[] {
+  #decode(outcome: Outcome): ArrayLike<unknown> {
     if (outcome.values === undefined && outcome.payload !== undefined) {
       try {
-        const values = decodeValue<unknown>(outcome.payload);
-        if (!Array.isArray(values)) throw new CodecError(`a task result must be a CBOR array with one value per item, got ${typeof values}`);
-        outcome.values = values;
+        outcome.values = decodeItems(outcome.payload);
       } catch (err) {
         outcome.failure = { ...internalFailure(`could not decode the result of task ${outcome.seq}: ${(err as Error).message}`), name: 'CodecError', code: 'DROVER_CODEC' };
         outcome.values = [];
@@ -794,6 +852,12 @@ function isTransient(err: ServiceError): boolean {
 
 function internalFailure(message: string): pb.TaskFailure {
   return { kind: 'internal', name: 'DroverError', message, stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '', retryable: false, code: '' };
+}
+
+/** Copy `values` into `out` from `at`; returns the index after the last. */
+function copyInto(out: unknown[], at: number, values: ArrayLike<unknown>): number {
+  for (let i = 0; i < values.length; i++) out[at + i] = values[i];
+  return at + values.length;
 }
 
 function toArgs(item: unknown, index: number): unknown[] {

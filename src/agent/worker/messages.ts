@@ -26,7 +26,7 @@ export interface RunMessage {
   /** Absolute path of the verified bundle (an ESM file). */
   bundlePath: string;
   exportName: string;
-  /** CBOR array of argument arrays, one per item. */
+  /** The chunk's items as `encodeTaskPayload` writes them (argument arrays, or single arguments). */
   payload: Uint8Array;
   ctx: RunContext;
 }
@@ -71,7 +71,7 @@ export interface ReadyMessage {
   type: 'ready';
 }
 
-/** Worker → parent: the task completed; `value` is the CBOR array of return values, one per item. */
+/** Worker → parent: the task completed; `value` holds its return values, one per item, as `encodeItems` writes them. */
 export interface ResultMessage {
   type: 'result';
   attemptId: string;

@@ -1,9 +1,9 @@
 /**
  * Entry point of a worker process, forked by {@link WorkerProcess}. It runs one task at a time, in the
- * order the agent sent them: imports the task's bundle (once per bundle), decodes the CBOR payload, calls
- * the export once per item inside the task's context (awaiting what it returns only when that is a
- * promise), and sends back the CBOR
- * array of results, or the first failure with the item's offset.
+ * order the agent sent them: imports the task's bundle (once per bundle), decodes the CBOR payload
+ * (`decodeTaskPayload`), calls the export once per item inside the task's context (awaiting what it
+ * returns only when that is a promise), and sends back the list of results (`encodeItems`: one packed
+ * block when they are many numbers), or the first failure with the item's offset.
  *
  * The agent may send the next tasks before this one ends (several in one message when they are tiny),
  * so the worker never waits for a round trip between two tiny tasks; it queues them and runs them in order.
@@ -17,7 +17,8 @@ import { pathToFileURL } from 'node:url';
 // The codec files themselves, not src/protocol/index.ts: the index pulls in grpc-js and pino, which
 // would add ~170 ms to every worker start (and every replacement after a crash) for nothing.
 import { encodeValue } from '../../protocol/codec/encodeValue.ts';
-import { decodeValue } from '../../protocol/codec/decodeValue.ts';
+import { encodeItems } from '../../protocol/codec/encodeItems.ts';
+import { decodeTaskPayload, type TaskItems } from '../../protocol/codec/decodeTaskPayload.ts';
 import { TASK_CONTEXT_SLOT, type TaskContext } from '../../task/index.ts';
 import type { CallRequest, FailureMessage, ParentMessage, ReplyMessage, ResultMessage, RunMessage, WorkerMessage } from './messages.ts';
 
@@ -322,34 +323,38 @@ function userFrames(stack: string): string {
 }
 
 /**
- * Calls `call` once per item into `results`; returns the failure that stopped it, if any. With `shared`
+ * Calls `call` once per item into `results` (with the item as its one argument, or spreading the item's
+ * argument array); returns the failure that stopped it, if any. With `shared`
  * (called inside `als.run` of a context for the whole chunk) the items use that context, its index set
  * for each; an item returning a promise is awaited with it, and the items after it get a context of
  * their own each (`als.run` per item), so that what a promise leaves running keeps its item's index.
  */
-async function callItems(run: TaskRun, call: (...a: unknown[]) => unknown, items: unknown[], results: unknown[], shared: boolean): Promise<FailureMessage | undefined> {
+async function callItems(run: TaskRun, call: (...a: unknown[]) => unknown, payload: TaskItems, results: unknown[], shared: boolean): Promise<FailureMessage | undefined> {
   const context = shared ? (als.getStore() as ItemContext) : undefined;
   let sharing = context !== undefined;
+  const { items, spread } = payload;
+  const signal = run.controller.signal;
+  // An abort arrives as an IPC message, handled only while this loop awaits: checked before the first
+  // item and after each await, not on every item (a getter call each).
+  if (signal.aborted) return failure(run, 'cancelled', signal.reason, 0);
   for (let i = 0; i < items.length; i++) {
-    const args: unknown = items[i];
-    if (!Array.isArray(args)) {
+    const item: unknown = items[i];
+    if (spread && !Array.isArray(item)) {
       return failure(run, 'internal', new TypeError(`item ${i} of the task payload is not an argument array`), i);
-    }
-    if (run.controller.signal.aborted) {
-      return failure(run, 'cancelled', run.controller.signal.reason, i);
     }
     try {
       let returned: unknown;
       if (sharing) {
         context!.index = run.msg.ctx.firstIndex + i;
-        returned = call(...args);
+        returned = spread ? call(...(item as unknown[])) : call(item);
       } else {
-        returned = als.run(new ItemContext(run, i), call, ...args);
+        returned = spread ? als.run(new ItemContext(run, i), call, ...(item as unknown[])) : als.run(new ItemContext(run, i), call, item);
       }
       // A synchronous function's value is taken as is: awaiting it would cost a microtask per item.
       if (isThenable(returned)) {
         sharing = false;
         results[i] = await returned;
+        if (signal.aborted && i + 1 < items.length) return failure(run, 'cancelled', signal.reason, i + 1);
       } else {
         results[i] = returned;
       }
@@ -378,23 +383,20 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
     const names = Object.keys(mod).join(', ') || 'none';
     return failure(run, 'internal', new TypeError(`the task bundle has no exported function "${exportName}" (exports: ${names})`), 0);
   }
-  let items: unknown;
+  let items: TaskItems;
   try {
-    items = decodeValue(payload);
+    items = decodeTaskPayload(payload);
   } catch (error) {
     return failure(run, 'internal', error, 0);
   }
-  if (!Array.isArray(items)) {
-    return failure(run, 'internal', new TypeError('a task payload must be a CBOR array of argument arrays'), 0);
-  }
-  const results = new Array<unknown>(items.length);
+  const results = new Array<unknown>(items.items.length);
   const call = fn as (...a: unknown[]) => unknown;
   // `als.run` per item costs several times a no-op item: the items of a function that is not `async`
   // share one context whose index moves along, entered once (see `callItems`).
   const failed = fn instanceof AsyncFunction ? await callItems(run, call, items, results, false) : await als.run(new ItemContext(run, 0), callItems, run, call, items, results, true);
   if (failed !== undefined) return failed;
   try {
-    return { type: 'result', attemptId: run.msg.attemptId, value: encodeValue(results), rss: 0 };
+    return { type: 'result', attemptId: run.msg.attemptId, value: encodeItems(results), rss: 0 };
   } catch {
     // Find the culprit only on this rare path, so the common path encodes once.
     for (let i = 0; i < results.length; i++) {

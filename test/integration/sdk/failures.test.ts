@@ -30,6 +30,14 @@ describe('a task that throws', () => {
     expect(err.index).toBe(3);
   });
 
+  it('names the failing item inside a chunk that travelled packed', async () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 10);
+    xs[77] = 3;
+    const err = (await env.pool.map(env.tasks.failOn, xs, { chunksize: 50 }).catch((e: unknown) => e)) as TaskError;
+    expect(err).toBeInstanceOf(TaskError);
+    expect(err.index).toBe(77);
+  });
+
   it('makes imap yield the results before the failing index, then throw', async () => {
     const got: number[] = [];
     const err = await (async () => {

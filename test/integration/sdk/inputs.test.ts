@@ -57,6 +57,15 @@ describe('lazy inputs', () => {
     expect(await env.pool.map(env.tasks.square, three())).toEqual([1, 4, 9]);
   });
 
+  it('keeps input order from a generator when later tasks finish first', async () => {
+    const delays = [300, 10, 200, 5, 100, 1, 50, 2];
+    function* gen() {
+      yield* delays;
+    }
+    expect(await env.pool.map(env.tasks.sleep, gen(), { chunksize: 1 })).toEqual(delays);
+    expect(await env.pool.map(env.tasks.sleep, gen(), { chunksize: 3 })).toEqual(delays);
+  });
+
   it('rejects when the input iterator throws', async () => {
     function* broken() {
       yield 1;
@@ -98,6 +107,36 @@ describe('values', () => {
     expect(back!.nested).toEqual(value.nested);
     expect(back!.text).toBe(value.text);
     expect(back!.large).toBe(2 ** 53 - 1);
+  });
+
+  it('gives back the same numbers whether a chunk travels packed or as a CBOR array', async () => {
+    // 40 items per task: numeric chunks go as one packed block each way (docs/protocol.md, "Values").
+    const ints = Array.from({ length: 400 }, (_, i) => (i - 200) * 10_000_019);
+    const floats = [...ints.map((x) => x / 7), NaN, Infinity, -Infinity, -0, 2 ** 53 - 1, -(2 ** 31), 2 ** 31];
+    for (const xs of [ints, floats]) {
+      const back = await env.pool.map(env.tasks.echo, xs, { chunksize: 40 });
+      expect(Array.isArray(back)).toBe(true);
+      // -0 comes back as 0, as it always did through CBOR.
+      expect(back).toEqual(xs.map((x) => (Object.is(x, -0) ? 0 : x)));
+      expect(Object.is(back[xs.indexOf(-0)], 0) || !xs.includes(-0)).toBe(true);
+    }
+    // A chunk with anything else in it goes as a CBOR array; arrays stay single arguments.
+    const mixed = [...Array.from({ length: 30 }, (_, i) => i), 'x', 5n, null, [1, 2], { a: 1 }];
+    expect(await env.pool.map(env.tasks.echo, mixed, { chunksize: 40 })).toEqual(mixed);
+    // Holes read as undefined, as the array's iterator gives them.
+    const holey = Array.from({ length: 50 }, (_, i) => i);
+    delete holey[7];
+    const fromHoley = await env.pool.map(env.tasks.echo, holey, { chunksize: 20 });
+    expect(fromHoley.length).toBe(50);
+    expect(fromHoley[7]).toBeUndefined();
+    expect(fromHoley[8]).toBe(8);
+    // imap and imapUnordered read packed results too.
+    const streamed: number[] = [];
+    for await (const v of env.pool.imap(env.tasks.square, ints, { chunksize: 50 })) streamed.push(v);
+    expect(streamed).toEqual(ints.map((x) => x * x));
+    const unordered: number[] = [];
+    for await (const v of env.pool.imapUnordered(env.tasks.square, ints, { chunksize: 50 })) unordered.push(v);
+    expect(unordered.sort((a, b) => a - b)).toEqual(ints.map((x) => x * x).sort((a, b) => a - b));
   });
 
   it('carries a 1 MB argument and a 1 MB result', async () => {

@@ -39,6 +39,7 @@ export async function indexAfterAwait(x) { await new Promise((r) => setTimeout(r
 export async function napWho(ms) { await new Promise((r) => setTimeout(r, ms)); return { pid: process.pid, worker: context.worker }; }
 export function text(n) { return 'x'.repeat(n); }
 export function scratchPath() { return context.scratchDir(); }
+export function envVar(name) { return process.env[name] ?? null; }
 `;
 
 /** What the pool reported for one task. */

@@ -2,7 +2,7 @@
 // coordinator reaches only through narrow crash timings.
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, expect, it } from 'vitest';
-import { decodeValue, encodeValue, pb } from '../../../src/protocol/index.ts';
+import { decodeTaskPayload, encodeValue, pb } from '../../../src/protocol/index.ts';
 import { CoordinatorChannel } from '../../../src/sdk/CoordinatorChannel.ts';
 import { JobStream, type JobSpec } from '../../../src/sdk/JobStream.ts';
 
@@ -50,8 +50,8 @@ function serveDoubling(call: RunCall, first: pb.JobRequest): void {
   call.on('data', (req: pb.JobRequest) => {
     if (req.msg?.$case === 'inputs') {
       const results = req.msg.value.tasks.map((t) => {
-        const args = decodeValue<unknown[][]>(t.payload);
-        const values = args.map((a) => 2 * (a[0] as number));
+        const { spread, items } = decodeTaskPayload(t.payload);
+        const values = Array.from(items, (a) => 2 * ((spread ? (a as unknown[])[0] : a) as number));
         return { seq: t.seq, rseq: ++rseq, attempt: 1, agent: 'a', worker: 'w', outcome: { $case: 'value' as const, value: Buffer.from(encodeValue(values)) } };
       });
       call.write({ msg: { $case: 'results', value: { results } } });
