@@ -367,6 +367,7 @@ export class Agent {
       if (this.#fetching.has(a.attemptId) || pool.has(a.attemptId) || this.#unacked.has(a.attemptId)) continue;
       this.#held++;
       const digest = a.function?.bundleDigest ?? '';
+      cache.allowJobBundle(digest, a.jobId);
       const path = cache.pathIfReady(digest, 'bundle', a.jobId);
       const task: PoolTask = {
         attemptId: a.attemptId,

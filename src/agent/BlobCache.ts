@@ -95,6 +95,18 @@ export class BlobCache {
   }
 
   /**
+   * The coordinator assigned a task of job `jobId` whose function is in bundle `digest`: that job may use
+   * the bundle. The coordinator opened the job only once its owner proved it may read the bundle (an
+   * upload of the same bytes, or admin), so the assignment vouches for it and a cached copy serves the job
+   * without a question per job (a round trip before every job's first task). Other blobs a task asks for
+   * are still checked with the coordinator.
+   */
+  allowJobBundle(digest: string, jobId: string): void {
+    const grant = `${jobId} ${digest}`;
+    if (!this.#allowed.has(grant)) this.#allow(grant);
+  }
+
+  /**
    * The path of a verified, read-only copy of the blob for job `jobId`, fetching it if needed. Rejects
    * with a `BundleError` (bundles) or a `BlobError` (files), also when the coordinator does not let
    * that job use the blob.
