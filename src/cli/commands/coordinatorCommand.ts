@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { Coordinator, DEFAULT_LIMITS, LIMIT_DESCRIPTIONS, limitFlag, type Limits } from '../../coordinator/index.ts';
+import { Coordinator, type Limits } from '../../coordinator/index.ts';
+import { limitOptions } from '../limitOptions.ts';
 import { createLogger } from '../../protocol/index.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
@@ -35,7 +36,7 @@ export function coordinatorCommand(): Command {
         ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
         ...(opts.agentGraceMs !== undefined ? { agentGraceMs: opts.agentGraceMs } : {}),
-        limits: limitsOf(opts),
+        limits: limitOptions.read(opts),
       });
       await coordinator.start();
       // One plain line on stdout, so scripts and tests can learn the bound port.
@@ -43,18 +44,6 @@ export function coordinatorCommand(): Command {
       if (coordinator.httpAddress !== undefined) process.stdout.write(`dashboard at ${security.tls ? 'https' : 'http'}://${coordinator.httpAddress}/\n`);
       onShutdownSignal(logger, () => coordinator.stop());
     });
-  // One flag per limit (`maxTaskBytes` → `--max-task-bytes <n>`), named and described by the limits module.
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
-    command.option(`${limitFlag(key)} <n>`, `${LIMIT_DESCRIPTIONS[key]} (default ${DEFAULT_LIMITS[key]})`, parsePositiveInt);
-  }
+  for (const option of limitOptions.all()) command.addOption(option);
   return command;
-}
-
-/** The limits set by flags (commander names them like the `Limits` keys). */
-function limitsOf(opts: Partial<Limits>): Partial<Limits> {
-  const limits: Partial<Limits> = {};
-  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
-    if (opts[key] !== undefined) limits[key] = opts[key];
-  }
-  return limits;
 }

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Agent } from '../../agent/index.ts';
-import { Coordinator } from '../../coordinator/index.ts';
+import { Coordinator, type Limits } from '../../coordinator/index.ts';
+import { limitOptions } from '../limitOptions.ts';
 import { createLogger } from '../../protocol/index.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
@@ -25,9 +26,10 @@ export function localCommand(): Command {
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect (default 5000)', parsePositiveInt);
   for (const option of serverSecurityOptions({ tls: false })) command.addOption(option);
+  for (const option of limitOptions.all()) command.addOption(option);
   return command
     .addOption(logLevelOption())
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags) => {
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags & Partial<Limits>) => {
       const logger = createLogger({ name: 'drover', level: opts.logLevel });
       const security = readServerSecurity(opts);
       refuseOpenListen(opts.listen, opts.insecure, logger, { tokens: security.tokensFile !== undefined, tls: security.tls !== undefined });
@@ -65,6 +67,7 @@ export function localCommand(): Command {
         ...(opts.http !== undefined ? { httpListen: opts.http } : {}),
         ...(opts.leaseMs !== undefined ? { leaseMs: opts.leaseMs } : {}),
         ...(opts.agentGraceMs !== undefined ? { agentGraceMs: opts.agentGraceMs } : {}),
+        limits: limitOptions.read(opts),
       });
       await coordinator.start();
       const agent = new Agent({
