@@ -43,7 +43,13 @@ export interface TaskContext {
   readonly jobId: string;
   /** Task sequence number in the job (a chunk of items). */
   readonly seq: number;
-  /** Index, in the job's input, of the item being processed now. */
+  /**
+   * Index, in the job's input, of the item being processed now. Read it while the item runs: the items of
+   * a chunk given to a synchronous (not `async`) function share one context whose `index` moves along, so
+   * a callback the function leaves behind without returning its promise (a timer, an event handler) sees
+   * a later item's index. Capture it first (`const i = getContext().index`), or make the function `async`
+   * (then each item gets a context of its own, at the cost of a per-item context switch).
+   */
   readonly index: number;
   /** 1-based attempt number. */
   readonly attempt: number;
