@@ -14,6 +14,7 @@ import {
   type TaskFailureKind,
 } from '../protocol/index.ts';
 import type { CoordinatorChannel, JobRunRequest } from './CoordinatorChannel.ts';
+import { encodeInputBatch } from './encodeInputBatch.ts';
 import type { TaskRef } from './TaskRef.ts';
 import type { TaskOptions } from './TaskOptions.ts';
 
@@ -483,7 +484,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     this.#batch = [];
     this.#batchBytes = 0;
     // Encoded here rather than by the gRPC client, so the replay buffer holds one buffer per batch.
-    const bytes = pb.JobRequest.encode({ msg: { $case: 'inputs', value: { tasks } } }).finish();
+    const bytes = encodeInputBatch(tasks);
     this.#unaccepted.push({ endSeq: tasks[tasks.length - 1]!.seq + 1, bytes });
     // While re-attaching, the batch waits in the replay buffer and goes out after `opened`.
     if (this.#connected) this.#call!.write(bytes);
