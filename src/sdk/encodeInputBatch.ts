@@ -1,4 +1,5 @@
 import type { pb } from '../protocol/index.ts';
+import { varintSize, writeVarint } from '../protocol/wire/index.ts';
 
 /**
  * `JobRequest{inputs: TaskInputBatch{tasks}}` in protobuf wire format, byte for byte what
@@ -51,25 +52,4 @@ function taskInputSize(t: pb.TaskInput): number {
   if (t.items !== 0) size += 1 + varintSize(t.items);
   if (t.firstIndex !== 0) size += 1 + varintSize(t.firstIndex);
   return size;
-}
-
-/** Bytes of a non-negative integer (≤ 2^53) as a varint. */
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 0x80);
-    size++;
-  }
-  return size;
-}
-
-/** Writes a non-negative integer (≤ 2^53) as a varint at `at`; returns the offset after it. */
-function writeVarint(out: Buffer, at: number, n: number): number {
-  // Division rather than `>>>`: seq and first_index are uint64 and may pass 2^32.
-  while (n >= 0x80) {
-    out[at++] = (n % 0x80) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  out[at++] = n;
-  return at;
 }
