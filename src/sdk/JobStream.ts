@@ -14,7 +14,7 @@ import {
   type TaskFailureKind,
 } from '../protocol/index.ts';
 import type { CoordinatorChannel, JobRunRequest } from './CoordinatorChannel.ts';
-import { encodeInputBatch } from './encodeInputBatch.ts';
+import { InputBatchBuilder } from './InputBatchBuilder.ts';
 import type { TaskRef } from './TaskRef.ts';
 import type { TaskOptions } from './TaskOptions.ts';
 
@@ -130,8 +130,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #sentItems = 0;
   #consumedTasks = 0;
   #inputEnded = false;
-  #batch: pb.TaskInput[] = [];
-  #batchBytes = 0;
+  /** The next input message, encoded as tasks are added. */
+  readonly #batch = new InputBatchBuilder();
   #flushScheduled = false;
   #windowWaiter: (() => void) | undefined;
   /**
@@ -457,17 +457,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   #addTask(chunk: unknown[][]): void {
     const firstIndex = this.#sentItems;
-    const payload = encodeValue(chunk);
-    this.#batch.push({
-      seq: this.#sentTasks,
-      payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-      items: chunk.length,
-      firstIndex,
-    });
+    this.#batch.add(this.#sentTasks, encodeValue(chunk), chunk.length, firstIndex);
     this.#sentTasks++;
     this.#sentItems += chunk.length;
-    this.#batchBytes += payload.byteLength;
-    if (this.#batch.length >= BATCH_TASKS || this.#batchBytes >= BATCH_BYTES) {
+    if (this.#batch.tasks >= BATCH_TASKS || this.#batch.payloadBytes >= BATCH_BYTES) {
       this.#flush();
     } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -479,13 +472,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 
   #flush(): void {
-    if (this.#batch.length === 0 || this.#endState !== 'open') return;
-    const tasks = this.#batch;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    // Encoded here rather than by the gRPC client, so the replay buffer holds one buffer per batch.
-    const bytes = encodeInputBatch(tasks);
-    this.#unaccepted.push({ endSeq: tasks[tasks.length - 1]!.seq + 1, bytes });
+    if (this.#batch.tasks === 0 || this.#endState !== 'open') return;
+    // Kept encoded (one buffer per batch) for the replay buffer; every task added so far is in it.
+    const bytes = this.#batch.finish();
+    this.#unaccepted.push({ endSeq: this.#sentTasks, bytes });
     // While re-attaching, the batch waits in the replay buffer and goes out after `opened`.
     if (this.#connected) this.#call!.write(bytes);
   }
