@@ -3,6 +3,8 @@ import { varintSize, writeVarint } from '../protocol/wire/index.ts';
 /** Room left before the first task for the `JobRequest.inputs` tag and length (1 + up to 5 bytes). */
 const HEADER_ROOM = 6;
 const MIN_CAPACITY = 4096;
+/** A buffer above this size, four times the last batch or more, is replaced by a small one. */
+const SHRINK_ABOVE = 1024 * 1024;
 
 /**
  * The next `JobRequest{inputs: TaskInputBatch}` message, encoded as tasks are added: each task's
@@ -16,7 +18,9 @@ const MIN_CAPACITY = 4096;
  * behind but its bytes.
  */
 export class InputBatchBuilder {
-  #buf = Buffer.allocUnsafe(MIN_CAPACITY);
+  // Not from Node's shared pool: the buffer lives as long as the job stream.
+  #buf = Buffer.allocUnsafeSlow(MIN_CAPACITY);
+  #shrink = false;
   #at = HEADER_ROOM;
   #tasks = 0;
   #payloadBytes = 0;
@@ -66,30 +70,33 @@ export class InputBatchBuilder {
     this.#payloadBytes += payload.length;
   }
 
-  /** The encoded message of the tasks added so far (a buffer of its own); the builder starts over empty. */
+  /**
+   * The encoded message of the tasks added so far, as a view into the builder's buffer: valid until
+   * the next {@link add} (the caller copies it out), so one buffer serves every batch. The builder
+   * starts over empty.
+   */
   finish(): Buffer {
     const batchLength = this.#at - HEADER_ROOM;
     const start = HEADER_ROOM - 1 - varintSize(batchLength);
     this.#buf[start] = 0x12; // JobRequest.inputs = 2, length-delimited
     writeVarint(this.#buf, start + 1, batchLength);
-    const used = this.#at - start;
-    const view = this.#buf.subarray(start, this.#at);
-    // The message is kept until the coordinator holds its tasks (the replay buffer): not with a
-    // quarter or more of its buffer unused, so then it is copied out and the buffer reused.
-    const copy = this.#buf.length - used >= used / 3;
-    const message = copy ? Buffer.from(view) : view;
-    // The next batch is likely the size of this one (a much larger buffer is not kept for it).
-    const capacity = Math.max(MIN_CAPACITY, HEADER_ROOM + batchLength + (batchLength >>> 3));
-    if (!copy || this.#buf.length < capacity || this.#buf.length > 4 * capacity) this.#buf = Buffer.allocUnsafe(capacity);
+    const message = this.#buf.subarray(start, this.#at);
     this.#at = HEADER_ROOM;
     this.#tasks = 0;
     this.#payloadBytes = 0;
+    // A buffer grown for a burst of large inputs is not kept for the small batches after it.
+    if (this.#buf.length > SHRINK_ABOVE && this.#buf.length > 4 * message.length) this.#shrink = true;
     return message;
   }
 
   #reserve(bytes: number): void {
+    if (this.#shrink) {
+      // Only now: the view `finish` returned is still being read until the next `add`.
+      this.#shrink = false;
+      this.#buf = Buffer.allocUnsafeSlow(MIN_CAPACITY);
+    }
     if (this.#at + bytes <= this.#buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + bytes));
+    const grown = Buffer.allocUnsafeSlow(Math.max(this.#buf.length * 2, this.#at + bytes));
     this.#buf.copy(grown, 0, 0, this.#at);
     this.#buf = grown;
   }

@@ -1,4 +1,5 @@
 // InputBatchBuilder writes exactly what the generated encoder writes, batch after batch on one builder.
+// finish() returns a view valid until the next add(): the tests copy it out, as JobStream's replay buffer does.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { pb } from '../../../src/protocol/index.ts';
@@ -24,11 +25,10 @@ it('encodes each batch byte for byte as the generated JobRequest encoder, and ke
         for (const t of tasks) builder.add(t.seq, t.payload, t.items, t.firstIndex);
         expect(builder.tasks).toBe(tasks.length);
         expect(builder.payloadBytes).toBe(tasks.reduce((n, t) => n + t.payload.length, 0));
-        sent.push({ bytes: builder.finish(), tasks });
+        sent.push({ bytes: Buffer.from(builder.finish()), tasks });
         expect(builder.tasks).toBe(0);
         expect(builder.payloadBytes).toBe(0);
       }
-      // A message stays valid after the builder moved on: the replay buffer re-sends it as is.
       for (const { bytes, tasks } of sent) {
         expect(Buffer.compare(bytes, generated(tasks))).toBe(0);
         const decoded = pb.JobRequest.decode(bytes);
@@ -39,7 +39,7 @@ it('encodes each batch byte for byte as the generated JobRequest encoder, and ke
   );
 });
 
-it('grows past its first buffer and past one-byte lengths', () => {
+it('grows past its first buffer and past one-byte lengths, and shrinks again after a burst', () => {
   const builder = new InputBatchBuilder();
   const tasks = Array.from({ length: 600 }, (_, i) => ({ seq: i + 2 ** 40, payload: Buffer.alloc(700, i), items: 100, firstIndex: i * 100 }));
   for (const t of tasks) builder.add(t.seq, t.payload, t.items, t.firstIndex);
@@ -47,4 +47,11 @@ it('grows past its first buffer and past one-byte lengths', () => {
   // The next, small batch after a large one.
   builder.add(600, Buffer.from([1]), 1, 60_000);
   expect(Buffer.compare(builder.finish(), generated([{ seq: 600, payload: Buffer.from([1]), items: 1, firstIndex: 60_000 }]))).toBe(0);
+  // After a batch of 2 MiB, a small one: still right once the large buffer was replaced.
+  builder.add(601, Buffer.alloc(2 * 1024 * 1024, 7), 1, 60_001);
+  expect(Buffer.compare(builder.finish(), generated([{ seq: 601, payload: Buffer.alloc(2 * 1024 * 1024, 7), items: 1, firstIndex: 60_001 }]))).toBe(0);
+  builder.add(602, Buffer.from([2, 3]), 1, 60_002);
+  builder.add(603, Buffer.from([4]), 1, 60_003);
+  const small = [{ seq: 602, payload: Buffer.from([2, 3]), items: 1, firstIndex: 60_002 }, { seq: 603, payload: Buffer.from([4]), items: 1, firstIndex: 60_003 }];
+  expect(Buffer.compare(builder.finish(), generated(small))).toBe(0);
 });
