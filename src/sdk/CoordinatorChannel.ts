@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import { clientChannelOptions, ConnectionError, createChannelCredentials, pb, type ClientTls } from '../protocol/index.ts';
-import { decodeJobResponse } from './decodeJobResponse.ts';
 
 /** What a job stream writes: a request, or one already encoded (input batches kept for replay). */
 export type JobRunRequest = pb.JobRequest | Uint8Array;
@@ -39,13 +38,13 @@ export class CoordinatorChannel {
 
   /**
    * Open a `Jobs.Run` stream on the shared channel. Unlike `jobs.run()` it also takes requests
-   * already encoded, and writes them without a copy; result values arrive as views into their message.
+   * already encoded, and writes them without a copy.
    */
   runJob(): grpc.ClientDuplexStream<JobRunRequest, pb.JobResponse> {
     return this.jobs.makeBidiStreamRequest<JobRunRequest, pb.JobResponse>(
       pb.JobsService.run.path,
       serializeJobRunRequest,
-      decodeJobResponse,
+      pb.JobsService.run.responseDeserialize,
     );
   }
 
