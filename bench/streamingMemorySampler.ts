@@ -33,9 +33,14 @@ function rssByMapping(): string {
 function sample(received: number, t0: number): void {
   const m = process.memoryUsage();
   const hwm = Number(readFileSync('/proc/self/status', 'utf8').match(/VmHWM:\s+(\d+)/)![1]) * 1024;
+  // The young generation's size shows when V8 grows it (a step, e.g. 16 → 32 MiB, once enough has
+  // survived its collections); old space used shows what was promoted and awaits a full collection.
+  const spaces = getHeapSpaceStatistics();
+  const space = (name: string) => spaces.find((s) => s.space_name === name);
   console.log(
     `${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s  items ${String(received).padStart(9)}  rss ${mib(m.rss)}  peak ${mib(hwm)}  ` +
-      `heapTotal ${mib(m.heapTotal)}  heapUsed ${mib(m.heapUsed)}  external ${mib(m.external)}  arrayBuffers ${mib(m.arrayBuffers)} (MiB)`,
+      `heapTotal ${mib(m.heapTotal)}  heapUsed ${mib(m.heapUsed)}  new_space ${mib(space('new_space')?.space_size ?? 0)}  ` +
+      `old_space used ${mib(space('old_space')?.space_used_size ?? 0)}  external ${mib(m.external)}  arrayBuffers ${mib(m.arrayBuffers)} (MiB)`,
   );
 }
 

@@ -17,11 +17,15 @@ import { BlobsService } from './BlobsService.ts';
 import { BlobStore } from './BlobStore.ts';
 import { createReflectionService } from './createReflectionService.ts';
 import { JobsService } from './JobsService.ts';
+import { widenReceiveWindows } from './widenReceiveWindows.ts';
 import { CoordinatorMetrics } from './http/CoordinatorMetrics.ts';
 import { HttpSide, type HttpSideOptions } from './http/HttpSide.ts';
 import { malformedRequestInterceptor, resolveLimits, withTolerantDeserializers, type Limits, type PrincipalOf } from './limits/index.ts';
 import { Scheduler } from './Scheduler.ts';
 import { CoordinatorStore } from './store/CoordinatorStore.ts';
+
+/** HTTP/2 receive window per stream and per connection (see widenReceiveWindows): at 64 KiB, streaming clients held their inputs in memory for a round trip each. */
+const RECEIVE_WINDOW_BYTES = 1024 * 1024;
 
 /** Options for {@link Coordinator}. */
 export interface CoordinatorOptions {
@@ -209,10 +213,12 @@ export class Coordinator {
       }
       this.scheduler = scheduler;
       this.server = server;
+      widenReceiveWindows(server, RECEIVE_WINDOW_BYTES, 'before-bind');
       const port = await new Promise<number>((resolve, reject) => {
         server.bindAsync(this.listen, createServerCredentials(this.options.tls), (error, boundPort) => {
-          if (error) reject(error);
-          else resolve(boundPort);
+          if (error) return reject(error);
+          widenReceiveWindows(server, RECEIVE_WINDOW_BYTES, 'bound');
+          resolve(boundPort);
         });
       });
       this.boundAddress = this.listen.replace(/:\d+$/, `:${port}`);

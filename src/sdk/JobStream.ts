@@ -9,12 +9,13 @@ import {
   UsageError,
   decodeItems,
   decodeValue,
-  encodeMessage,
   encodeTaskPayload,
   pb,
   type TaskFailureKind,
 } from '../protocol/index.ts';
 import type { CoordinatorChannel, JobRunRequest } from './CoordinatorChannel.ts';
+import { InputBatchBuilder } from './InputBatchBuilder.ts';
+import { ReplayBuffer } from './ReplayBuffer.ts';
 import type { TaskRef } from './TaskRef.ts';
 import type { TaskOptions } from './TaskOptions.ts';
 
@@ -71,17 +72,6 @@ function newJobId(): string {
   return `j-${idBytes.toString('base64url', idOffset - 9, idOffset)}`;
 }
 
-/**
- * A sent batch of inputs, kept encoded (one buffer, not one object per task) until the coordinator
- * holds its tasks durably; re-sent as is after a re-attach (the coordinator skips a leading run of
- * tasks it already has).
- */
-interface SentBatch {
-  /** One past the batch's last task seq. */
-  endSeq: number;
-  bytes: Uint8Array;
-}
-
 /** A call waiting for its task's result on a job in call mode. */
 interface PendingCall {
   resolve(value: unknown): void;
@@ -121,8 +111,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #attachRefused = false;
   #openedWaiter: { resolve(o: pb.JobOpened): void; reject(e: unknown): void } | undefined;
   /** Input batches sent but not yet durable on the coordinator, oldest first: replayed after a re-attach. */
-  #unaccepted: SentBatch[] = [];
-  #unacceptedHead = 0;
+  readonly #unaccepted = new ReplayBuffer();
   #everAccepted = false;
   /** Last result sequence received: results after it are replayed on re-attach. */
   #lastRseq = 0;
@@ -133,8 +122,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #sentItems = 0;
   #consumedTasks = 0;
   #inputEnded = false;
-  #batch: pb.TaskInput[] = [];
-  #batchBytes = 0;
+  /** The next input message, encoded as tasks are added. */
+  readonly #batch = new InputBatchBuilder();
   #flushScheduled = false;
   #windowWaiter: (() => void) | undefined;
   /**
@@ -517,17 +506,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** Queue one task: `chunk` holds argument arrays (`spread`) or single arguments. */
   #addTask(chunk: readonly unknown[], spread: boolean): void {
     const firstIndex = this.#sentItems;
-    const payload = encodeTaskPayload(chunk, spread);
-    this.#batch.push({
-      seq: this.#sentTasks,
-      payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
-      items: chunk.length,
-      firstIndex,
-    });
+    this.#batch.add(this.#sentTasks, encodeTaskPayload(chunk, spread), chunk.length, firstIndex);
     this.#sentTasks++;
     this.#sentItems += chunk.length;
-    this.#batchBytes += payload.byteLength;
-    if (this.#batch.length >= BATCH_TASKS || this.#batchBytes >= BATCH_BYTES) {
+    if (this.#batch.tasks >= BATCH_TASKS || this.#batch.payloadBytes >= BATCH_BYTES) {
       this.#flush();
     } else if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -539,13 +521,9 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 
   #flush(): void {
-    if (this.#batch.length === 0 || this.#endState !== 'open') return;
-    const tasks = this.#batch;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    // Encoded here rather than by the gRPC client, so the replay buffer holds one buffer per batch.
-    const bytes = encodeMessage(pb.JobRequest, { msg: { $case: 'inputs', value: { tasks } } });
-    this.#unaccepted.push({ endSeq: tasks[tasks.length - 1]!.seq + 1, bytes });
+    if (this.#batch.tasks === 0 || this.#endState !== 'open') return;
+    // Every task added so far is in the batch; what is written is the replay buffer's copy.
+    const bytes = this.#unaccepted.push(this.#sentTasks, this.#batch.finish());
     // While re-attaching, the batch waits in the replay buffer and goes out after `opened`.
     if (this.#connected) this.#call!.write(bytes);
   }
@@ -805,7 +783,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     }
     this.#acceptThrough(info.tasksAccepted);
     const call = this.#call!;
-    for (let i = this.#unacceptedHead; i < this.#unaccepted.length; i++) call.write(this.#unaccepted[i]!.bytes);
+    for (const bytes of this.#unaccepted.pending()) call.write(bytes);
     if (this.#inputEnded && !info.inputEnded) call.write({ msg: { $case: 'inputEnd', value: { totalTasks: this.#sentTasks } } });
     this.#connected = true;
     this.#flush();
@@ -814,17 +792,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** The coordinator holds tasks 0..n-1 durably: they need no replay any more. */
   #acceptThrough(n: number): void {
     if (n > 0) this.#everAccepted = true;
-    const q = this.#unaccepted;
-    let head = this.#unacceptedHead;
-    while (head < q.length && q[head]!.endSeq <= n) q[head++] = undefined as unknown as SentBatch;
-    if (head === q.length) {
-      this.#unaccepted = [];
-      head = 0;
-    } else if (head > 64 && head * 2 > q.length) {
-      this.#unaccepted = q.slice(head);
-      head = 0;
-    }
-    this.#unacceptedHead = head;
+    this.#unaccepted.acceptThrough(n);
   }
 
   #fail(err: Error): void {
