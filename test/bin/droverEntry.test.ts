@@ -47,7 +47,7 @@ describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
     expect(argv).toContain('--max-semi-space-size=8');
     expect(argv.slice(-3)).toEqual(['coordinator', '--listen', '127.0.0.1:0']);
     // (glibc cuts the variable at its first ':' in place while parsing it, so only the first tunable shows.)
-    expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=65536');
+    expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304');
   });
 
   it('keeps the user\'s own flags', async () => {
