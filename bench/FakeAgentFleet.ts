@@ -3,7 +3,7 @@
 // result, so the coordinator — not any worker — is what P7 measures.
 import * as grpc from '@grpc/grpc-js';
 import { encode } from 'cbor-x';
-import { pb } from '../src/protocol/index.ts';
+import { AgentsClient, pb } from '../src/protocol/index.ts';
 
 /** A chunk of one item whose value is 1: what a worker would send back for `noop(1)`. */
 const RESULT = Buffer.from(encode([1]));
@@ -22,7 +22,7 @@ export class FakeAgentFleet {
     for (let i = 0; i < count; i++) {
       if (i % AGENTS_PER_CONNECTION === 0) {
         // A local subchannel pool gives each client its own connection instead of sharing one.
-        this.#clients.push(new pb.AgentsClient(address, credentials, { 'grpc.use_local_subchannel_pool': 1 }));
+        this.#clients.push(new AgentsClient(address, credentials, { 'grpc.use_local_subchannel_pool': 1 }));
       }
       const call = this.#clients.at(-1)!.connect();
       call.on('error', () => {});
