@@ -362,13 +362,22 @@ export class Agent {
       return;
     }
     this.#log.debug({ tasks: assignments.length }, 'assigned');
+    // A batch is mostly one job's tasks: its bundle is looked up once per run of them.
+    let lastJob = '';
+    let lastDigest = '';
+    let lastPath: string | undefined;
     for (const a of assignments) {
       // An attempt this agent already holds (or finished) is not run twice.
       if (this.#fetching.has(a.attemptId) || pool.has(a.attemptId) || this.#unacked.has(a.attemptId)) continue;
       this.#held++;
       const digest = a.function?.bundleDigest ?? '';
-      cache.allowJobBundle(digest, a.jobId);
-      const path = cache.pathIfReady(digest, 'bundle', a.jobId);
+      if (a.jobId !== lastJob || digest !== lastDigest || lastPath === undefined) {
+        cache.allowJobBundle(digest, a.jobId);
+        lastJob = a.jobId;
+        lastDigest = digest;
+        lastPath = cache.pathIfReady(digest, 'bundle', a.jobId);
+      }
+      const path = lastPath;
       const task: PoolTask = {
         attemptId: a.attemptId,
         jobId: a.jobId,
