@@ -1,32 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../../src/agent/index.ts';
 import { encodeValue } from '../../../src/protocol/index.ts';
-import { FakeCoordinator } from './fakeCoordinator.ts';
-import { BUNDLE_SOURCE } from './poolHarness.ts';
+import { AgentRig } from './AgentRig.ts';
 
 describe('Agent credit inside results', () => {
-  let coord: FakeCoordinator | undefined;
-  let agent: Agent | undefined;
-  let cacheDir: string | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    await coord?.stop();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-    agent = coord = cacheDir = undefined;
-  });
+  const rig = new AgentRig();
+  afterEach(() => rig.stop());
 
   /** Runs `count` tasks one after another (each assigned once the previous result is in); returns the session. */
   const runSequentially = async (creditWithResults: boolean, count: number) => {
-    const c = (coord = await FakeCoordinator.start());
-    c.creditWithResults = creditWithResults;
-    const digest = c.putBlob(BUNDLE_SOURCE);
-    cacheDir = await mkdtemp(join(os.tmpdir(), 'drover-agent-test-'));
-    agent = new Agent({ coordinator: c.address, processes: 1, prefetch: 0, cacheDir, logger: pino({ level: 'silent' }) });
-    await agent.start();
+    const { c, digest } = await rig.start({ prefetch: 0 }, (fake) => (fake.creditWithResults = creditWithResults));
     const s = c.last;
     await c.until(() => c.credit(s) === 1);
     for (let i = 0; i < count; i++) {

@@ -1,33 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../../src/agent/index.ts';
 import { encodeValue, type pb } from '../../../src/protocol/index.ts';
-import { FakeCoordinator } from './fakeCoordinator.ts';
-import { BUNDLE_SOURCE } from './poolHarness.ts';
+import { AgentRig } from './AgentRig.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Agent heartbeats at the interval the coordinator names', () => {
-  let coord: FakeCoordinator | undefined;
-  let agent: Agent | undefined;
-  let cacheDir: string | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    await coord?.stop();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-    agent = coord = cacheDir = undefined;
-  });
-  const setup = async (heartbeatMs: number, processes = 1) => {
-    coord = await FakeCoordinator.start();
-    coord.heartbeatMs = heartbeatMs;
-    cacheDir = await mkdtemp(join(os.tmpdir(), 'drover-agent-test-'));
-    agent = new Agent({ coordinator: coord.address, processes, cacheDir, logger: pino({ level: 'silent' }) });
-    await agent.start();
-    return { c: coord, digest: coord.putBlob(BUNDLE_SOURCE) };
-  };
+  const rig = new AgentRig();
+  afterEach(() => rig.stop());
+  const setup = (heartbeatMs: number, processes = 1) => rig.start({ processes }, (c) => (c.heartbeatMs = heartbeatMs));
 
   it('follows registered.heartbeat_ms', async () => {
     const { c } = await setup(150);

@@ -1,32 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../../src/agent/index.ts';
 import { encodeValue } from '../../../src/protocol/index.ts';
-import { FakeCoordinator, type FakeSession } from './fakeCoordinator.ts';
-import { BUNDLE_SOURCE } from './poolHarness.ts';
+import { AgentRig } from './AgentRig.ts';
+import type { FakeCoordinator, FakeSession } from './fakeCoordinator.ts';
 
 describe("Agent and a job's own bundle", () => {
+  const rig = new AgentRig();
   let c: FakeCoordinator;
-  let agent: Agent;
-  let dir: string;
   let s: FakeSession;
   let digest: string;
   beforeAll(async () => {
-    c = await FakeCoordinator.start();
-    digest = c.putBlob(BUNDLE_SOURCE);
-    dir = await mkdtemp(join(os.tmpdir(), 'drover-agent-test-'));
-    agent = new Agent({ coordinator: c.address, processes: 1, cacheDir: join(dir, 'cache'), workDir: join(dir, 'work'), logger: pino({ level: 'silent' }) });
-    await agent.start();
+    ({ c, digest } = await rig.start());
     s = c.last;
   });
-  afterAll(async () => {
-    await agent?.stop();
-    await c?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rig.stop());
 
   const run = async (jobId: string, attemptId: string, x: number) => {
     c.send(s, {

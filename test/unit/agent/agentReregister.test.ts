@@ -1,33 +1,14 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent } from '../../../src/agent/index.ts';
-import { FakeCoordinator, oneTask } from './fakeCoordinator.ts';
-import { BUNDLE_SOURCE } from './poolHarness.ts';
+import { oneTask } from './fakeCoordinator.ts';
+import { AgentRig } from './AgentRig.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Agent re-registers with the attempts it still holds', () => {
-  let coord: FakeCoordinator | undefined;
-  let agent: Agent | undefined;
-  let cacheDir: string | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    await coord?.stop();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-    agent = coord = cacheDir = undefined;
-  });
-  const setup = async (heartbeatMs = 0) => {
-    coord = await FakeCoordinator.start();
-    coord.heartbeatMs = heartbeatMs;
-    cacheDir = await mkdtemp(join(os.tmpdir(), 'drover-agent-test-'));
-    // One slot and one task of prefetch: one runs, one waits in the pool's queue.
-    agent = new Agent({ coordinator: coord.address, processes: 1, prefetch: 1, cacheDir, logger: pino({ level: 'silent' }) });
-    await agent.start();
-    return { c: coord, digest: coord.putBlob(BUNDLE_SOURCE) };
-  };
+  const rig = new AgentRig();
+  afterEach(() => rig.stop());
+  // One slot and one task of prefetch: one runs, one waits in the pool's queue.
+  const setup = (heartbeatMs = 0) => rig.start({ prefetch: 1 }, (c) => (c.heartbeatMs = heartbeatMs));
 
   it('lists running and queued attempts in register.running_attempt_ids; the coordinator cancels one, the other reports', async () => {
     const { c, digest } = await setup();

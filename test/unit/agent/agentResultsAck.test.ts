@@ -1,33 +1,15 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Agent, type AgentOptions } from '../../../src/agent/index.ts';
+import type { AgentOptions } from '../../../src/agent/index.ts';
 import { decodeValue } from '../../../src/protocol/index.ts';
-import { FakeCoordinator, oneTask, type FakeSession } from './fakeCoordinator.ts';
-import { BUNDLE_SOURCE } from './poolHarness.ts';
+import { oneTask, type FakeCoordinator, type FakeSession } from './fakeCoordinator.ts';
+import { AgentRig } from './AgentRig.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Agent keeps results until the coordinator accepts them', () => {
-  let coord: FakeCoordinator | undefined;
-  let agent: Agent | undefined;
-  let cacheDir: string | undefined;
-  afterEach(async () => {
-    await agent?.stop();
-    await coord?.stop();
-    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
-    agent = coord = cacheDir = undefined;
-  });
-  const setup = async (options: Partial<AgentOptions> = {}) => {
-    coord = await FakeCoordinator.start();
-    coord.autoAck = false;
-    cacheDir = await mkdtemp(join(os.tmpdir(), 'drover-agent-test-'));
-    agent = new Agent({ coordinator: coord.address, processes: 1, prefetch: 0, cacheDir, logger: pino({ level: 'silent' }), ...options });
-    await agent.start();
-    return { c: coord, a: agent, digest: coord.putBlob(BUNDLE_SOURCE) };
-  };
+  const rig = new AgentRig();
+  afterEach(() => rig.stop());
+  const setup = (options: Partial<AgentOptions> = {}) => rig.start({ prefetch: 0, ...options }, (c) => (c.autoAck = false));
   /** Break the session and wait for the agent's next one to be registered and credited. */
   const reconnect = async (c: FakeCoordinator, s: FakeSession): Promise<FakeSession> => {
     const n = c.sessions.length;
