@@ -369,7 +369,8 @@ export class Scheduler {
     let replayed = 0;
     let batch: pb.TaskResult[] = [];
     let bytes = 0;
-    for (const stored of this.store.resultsAfter(job.no, afterRseq)) {
+    // Never what the client confirmed (it may still be stored, in a run partly received).
+    for (const stored of this.store.resultsAfter(job.no, Math.max(afterRseq, job.receivedRseq))) {
       const result = pb.TaskResult.decode(stored.result);
       const size = resultSize(result);
       if (batch.length > 0 && bytes + size > this.maxBatchBytes) {

@@ -4,6 +4,8 @@ import type { JobRow } from './JobRow.ts';
 import { migrateSchema } from './migrateSchema.ts';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
 import type { TaskRow } from './TaskRow.ts';
+import { decodeResultRun } from './decodeResultRun.ts';
+import { encodeResultRun, type StoredResult } from './encodeResultRun.ts';
 
 /** Options for {@link CoordinatorStore.open}. */
 export interface CoordinatorStoreOptions {
@@ -23,11 +25,7 @@ export interface JobRowSource {
   toRow(): JobRow;
 }
 
-/** A stored result: the encoded `drover.v1.TaskResult` and its delivery sequence. */
-export interface StoredResult {
-  rseq: number;
-  result: Uint8Array;
-}
+export type { StoredResult };
 
 /** A stored task as loaded on restart. */
 export interface StoredTask {
@@ -79,9 +77,6 @@ const bindTask: Binder<TaskRow> = (t, args) => {
 const bindAttempt: Binder<TaskRow> = (t, args) => {
   args.push(t.jobNo, t.seq, t.attempt, t.attemptId, t.agent);
 };
-const bindResult: Binder<PendingResult> = (r, args) => {
-  args.push(r.job, r.rseq, r.seq, r.result);
-};
 
 /**
  * The coordinator's durable state in one embedded SQLite database (`node:sqlite`): jobs, their
@@ -106,7 +101,7 @@ export class CoordinatorStore {
   private readonly updateTaskAttempts: Map<number, StatementSync>;
   /** `DELETE ... WHERE job = ? AND seq IN (...)`, by the number of seqs. */
   private readonly deleteTaskRows: Map<number, StatementSync>;
-  private readonly insertResults: Map<number, StatementSync>;
+  private readonly insertResultRun: StatementSync;
   private readonly deleteResultsThrough: StatementSync;
   private readonly deleteJobTasks: StatementSync;
   private readonly deleteJobResults: StatementSync;
@@ -152,14 +147,14 @@ export class CoordinatorStore {
         `FROM (VALUES ${placeholders(5, k)}) AS v WHERE tasks.job = v.column1 AND tasks.seq = v.column2`,
     );
     this.deleteTaskRows = bySize((k) => `DELETE FROM tasks WHERE job = ? AND seq IN (${Array(k).fill('?').join(', ')})`);
-    const insertResult = 'INSERT OR REPLACE INTO results (job, rseq, seq, result) VALUES ';
-    this.insertResults = bySize((k) => insertResult + placeholders(4, k));
-    this.deleteResultsThrough = db.prepare('DELETE FROM results WHERE job = ? AND rseq <= ?');
+    this.insertResultRun = db.prepare('INSERT OR REPLACE INTO result_runs (job, first_rseq, last_rseq, results) VALUES (?, ?, ?, ?)');
+    // A run partly received stays (replays skip what the client has) until a later confirmation covers it.
+    this.deleteResultsThrough = db.prepare('DELETE FROM result_runs WHERE job = ? AND last_rseq <= ?');
     this.deleteJobTasks = db.prepare('DELETE FROM tasks WHERE job = ?');
-    this.deleteJobResults = db.prepare('DELETE FROM results WHERE job = ?');
+    this.deleteJobResults = db.prepare('DELETE FROM result_runs WHERE job = ?');
     this.deleteJobRow = db.prepare('DELETE FROM jobs WHERE no = ?');
     this.selectTasks = db.prepare('SELECT seq, payload, items, first_index, attempt, attempt_id, agent FROM tasks WHERE job = ? ORDER BY seq');
-    this.selectResults = db.prepare('SELECT rseq, result FROM results WHERE job = ? AND rseq > ? ORDER BY rseq');
+    this.selectResults = db.prepare('SELECT results FROM result_runs WHERE job = ? AND last_rseq > ? ORDER BY first_rseq');
     this.checkpointWal = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
     const max = db.prepare('SELECT max(no) AS n FROM jobs').get() as { n: number | null };
     this.nextJobNo = (max.n ?? 0) + 1;
@@ -299,7 +294,7 @@ export class CoordinatorStore {
       rows += this.runChunked(newTasks, this.insertTasks, bindTask);
       rows += this.runChunked([...this.dirtyTasks], this.updateTaskAttempts, bindAttempt);
       rows += this.deleteDone();
-      rows += this.runChunked(this.newResults, this.insertResults, bindResult);
+      rows += this.writeResultRuns();
       for (const [job, rseq] of this.receivedThrough) this.deleteResultsThrough.run(job, rseq);
       for (const job of this.purges) {
         this.deleteJobTasks.run(job);
@@ -359,6 +354,26 @@ export class CoordinatorStore {
       }
     }
     return rows.length;
+  }
+
+  /** Writes the commit's results as one run per job (per stretch of one job's results, in the order they came). */
+  private writeResultRuns(): number {
+    const pending = this.newResults;
+    for (let i = 0; i < pending.length;) {
+      const job = pending[i].job;
+      let end = i + 1;
+      while (end < pending.length && pending[end].job === job) end++;
+      const run = pending.slice(i, end);
+      let first = run[0].rseq;
+      let last = first;
+      for (const r of run) {
+        if (r.rseq < first) first = r.rseq;
+        if (r.rseq > last) last = r.rseq;
+      }
+      this.insertResultRun.run(job, first, last, encodeResultRun(run));
+      i = end;
+    }
+    return pending.length;
   }
 
   /** Deletes the rows of tasks that got their final result, by job, many per statement. */
@@ -427,15 +442,15 @@ export class CoordinatorStore {
 
   /** A job's durable results with rseq > `afterRseq`, in rseq order. */
   *resultsAfter(jobNo: number, afterRseq: number): Generator<StoredResult> {
-    for (const r of this.selectResults.iterate(jobNo, afterRseq) as Iterable<Record<string, unknown>>) {
-      yield { rseq: r.rseq as number, result: r.result as Uint8Array };
+    for (const r of this.selectResults.iterate(jobNo, afterRseq) as Iterable<{ results: Uint8Array }>) {
+      for (const result of decodeResultRun(r.results)) if (result.rseq > afterRseq) yield result;
     }
   }
 
-  /** Counts rows, for tests and diagnostics. */
+  /** Counts rows (of `result_runs` for `'results'`), for tests and diagnostics. */
   countRows(table: 'jobs' | 'tasks' | 'results', jobNo?: number): number {
     const where = jobNo === undefined ? '' : table === 'jobs' ? ' WHERE no = ?' : ' WHERE job = ?';
-    const statement = this.db.prepare(`SELECT count(*) AS n FROM ${table}${where}`);
+    const statement = this.db.prepare(`SELECT count(*) AS n FROM ${table === 'results' ? 'result_runs' : table}${where}`);
     const row = (jobNo === undefined ? statement.get() : statement.get(jobNo)) as { n: number };
     return row.n;
   }

@@ -2,3 +2,4 @@
 // one pass into one buffer, where the generated writer allocates a buffer per nested message.
 export { varintSize } from './varintSize.ts';
 export { writeVarint } from './writeVarint.ts';
+export { readVarint } from './readVarint.ts';

@@ -9,6 +9,15 @@ import { CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStor
 import type { TaskRow } from '../../../src/coordinator/store/TaskRow.ts';
 import { SCHEMA_SQL, SCHEMA_VERSION } from '../../../src/coordinator/store/schema.ts';
 
+/** The `results` table as schemas 1–3 had it (a row per result; WITHOUT ROWID from schema 3). */
+const SCHEMA_3_RESULTS = `CREATE TABLE results (
+  job    INTEGER NOT NULL,
+  rseq   INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  result BLOB NOT NULL,
+  PRIMARY KEY (job, rseq)
+) WITHOUT ROWID;`;
+
 let dir: string;
 let store: CoordinatorStore | undefined;
 
@@ -75,9 +84,19 @@ describe('CoordinatorStore', () => {
     expect(Buffer.from(left[5].payload).toString()).toBe('p5');
     expect([...store.resultsAfter(no, 47)].map((r) => [r.rseq, r.result[0]])).toEqual([[48, 47], [49, 48], [50, 49]]);
 
+    // The commit's 50 results are one run (one row).
+    expect(store.countRows('results', no)).toBe(1);
+    store.putResult(no, 51, 151, new Uint8Array([50]));
+    store.commit();
+    expect([...store.resultsAfter(no, 49)].map((r) => [r.rseq, r.result[0]])).toEqual([[50, 49], [51, 50]]);
+    // A run partly received stays (a replay starts after what the client has) until a confirmation covers it.
     store.forgetResults(no, 45);
     store.commit();
-    expect([...store.resultsAfter(no, 0)].map((r) => r.rseq)).toEqual([46, 47, 48, 49, 50]);
+    expect(store.countRows('results', no)).toBe(2);
+    store.forgetResults(no, 50);
+    store.commit();
+    expect(store.countRows('results', no)).toBe(1);
+    expect([...store.resultsAfter(no, 50)].map((r) => r.rseq)).toEqual([51]);
     store.purgeJob(no);
     store.commit();
     expect(store.countRows('tasks')).toBe(0);
@@ -179,11 +198,13 @@ describe('CoordinatorStore', () => {
     expect(store.loadJobs().map((j) => [j.id, j.owner])).toEqual([['j-old', ''], [row.id, 'alice']]);
   });
 
-  it('migrates a schema-2 database: tasks and results become WITHOUT ROWID tables with their rows', () => {
+  it('migrates a schema-2 database: tasks become WITHOUT ROWID, results become runs, rows kept', () => {
     const path = join(dir, 'v2.sqlite');
-    // Schema 2: every table with a rowid (the jobs table is unchanged since).
+    // Schema 2: every table with a rowid (the jobs table is unchanged since), results a row each.
     const old = new DatabaseSync(path);
     old.exec(SCHEMA_SQL.replaceAll(') WITHOUT ROWID;', ');'));
+    old.exec('DROP TABLE result_runs');
+    old.exec(SCHEMA_3_RESULTS.replace(') WITHOUT ROWID;', ');'));
     old.exec(`INSERT INTO jobs (no, id, name, spec, state, created_at_ms, owner) VALUES (1, 'j-2', 'n', x'01', 'open', 5, 'bob')`);
     old.exec(`INSERT INTO tasks (job, seq, payload, items, first_index, attempt, attempt_id, agent) VALUES (1, 7, x'0707', 1, 7, 2, 'a.7', 'agent-1')`);
     old.exec(`INSERT INTO results (job, rseq, seq, result) VALUES (1, 1, 3, x'03'), (1, 2, 4, x'04')`);
@@ -204,10 +225,28 @@ describe('CoordinatorStore', () => {
     store.close();
     store = undefined;
     const db = new DatabaseSync(path);
-    expect(withoutRowid(db)).toEqual([['jobs', false], ['results', true], ['tasks', true]]);
+    expect(withoutRowid(db)).toEqual([['jobs', false], ['result_runs', true], ['tasks', true]]);
     expect((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version).toBe(SCHEMA_VERSION);
     expect(db.prepare('SELECT count(*) AS n FROM tasks').get()).toEqual({ n: 0 });
-    expect(db.prepare('SELECT count(*) AS n FROM results').get()).toEqual({ n: 3 });
+    expect(db.prepare('SELECT count(*) AS n FROM result_runs').get()).toEqual({ n: 3 });
     db.close();
+  });
+
+  it('migrates a schema-3 database: each stored result becomes a run of one, replayed as before', () => {
+    const path = join(dir, 'v3.sqlite');
+    const old = new DatabaseSync(path);
+    old.exec(SCHEMA_SQL);
+    old.exec('DROP TABLE result_runs');
+    old.exec(SCHEMA_3_RESULTS);
+    old.exec(`INSERT INTO jobs (no, id, name, spec, state, created_at_ms, owner, last_rseq) VALUES (1, 'j-3', 'n', x'01', 'open', 5, 'ann', 300)`);
+    old.exec(`INSERT INTO results (job, rseq, seq, result) VALUES (1, 1, 0, x'0a'), (1, 2, 1, x'0b'), (1, 300, 299, x'0c0d')`);
+    old.exec('PRAGMA user_version = 3');
+    old.close();
+    store = CoordinatorStore.open({ path });
+    expect([...store.resultsAfter(1, 1)].map((r) => [r.rseq, [...r.result]])).toEqual([[2, [0x0b]], [300, [0x0c, 0x0d]]]);
+    expect(store.countRows('results', 1)).toBe(3);
+    store.forgetResults(1, 2);
+    store.commit();
+    expect([...store.resultsAfter(1, 0)].map((r) => r.rseq)).toEqual([300]);
   });
 });
