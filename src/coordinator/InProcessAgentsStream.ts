@@ -3,6 +3,11 @@ import { Metadata, status, type ServerErrorResponse, type ServiceError, type Sta
 import type { AgentsStream, pb } from '../protocol/index.ts';
 import type { AgentsServerStream } from './AgentsServerStream.ts';
 
+/** The error a grpc-js client stream emits for a call that ended with `code` (message `"<code> <NAME>: details"`). */
+function clientError(code: status, details: string): ServiceError {
+  return Object.assign(new Error(`${code} ${status[code]}: ${details}`), { code, details, metadata: new Metadata() });
+}
+
 /** What travels one way: a message, or the end of that direction (with a status when it ended the call). */
 type Delivery<T> = { message: T } | { end: true } | { error: ServiceError };
 
@@ -61,7 +66,7 @@ class ServerEnd extends EventEmitter implements AgentsServerStream {
     if (event === 'error' && !this.#closed) {
       this.#closed = true;
       const error = args[0] as Partial<ServerErrorResponse> & Error;
-      this.#toClient.push({ error: Object.assign(new Error(`${error.code ?? status.UNKNOWN} ${error.details ?? error.message}`), { code: error.code ?? status.UNKNOWN, details: error.details ?? error.message, metadata: new Metadata() }) });
+      this.#toClient.push({ error: clientError(error.code ?? status.UNKNOWN, error.details ?? error.message) });
     }
     // grpc-js reports a server stream's error to its own listeners, if any; none is not a crash there either.
     if (event === 'error' && this.listenerCount('error') === 0) return false;
@@ -124,7 +129,7 @@ export class InProcessAgentsStream extends EventEmitter implements AgentsStream 
   cancel(): void {
     if (this.#done) return;
     this.#server.cancelled();
-    this.#finish({ error: Object.assign(new Error(`${status.CANCELLED} CANCELLED: Cancelled on client`), { code: status.CANCELLED, details: 'Cancelled on client', metadata: new Metadata() }) });
+    this.#finish({ error: clientError(status.CANCELLED, 'Cancelled on client') });
   }
 
   #fromServer(item: Delivery<pb.CoordinatorMessage>): void {

@@ -870,7 +870,7 @@ export class Scheduler {
     this.tasksCompletedTotal += 1;
     job.lastRseq += 1;
     const result: pb.TaskResult = { seq: record.seq, outcome, attempt: record.attempt, agent, worker, rseq: job.lastRseq };
-    this.store.putResult(job.no, job.lastRseq, record.seq, encodeMessage(pb.TaskResult, result));
+    this.store.putResult(job.no, job.lastRseq, encodeMessage(pb.TaskResult, result));
     this.store.deleteTask(record);
     this.store.putJob(job);
     job.pendingResults.push(result);

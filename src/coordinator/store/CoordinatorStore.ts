@@ -41,7 +41,6 @@ export interface StoredTask {
 interface PendingResult {
   job: number;
   rseq: number;
-  seq: number;
   result: Uint8Array;
 }
 
@@ -227,8 +226,8 @@ export class CoordinatorStore {
   }
 
   /** Stores a final result under its delivery sequence. */
-  putResult(jobNo: number, rseq: number, seq: number, result: Uint8Array): void {
-    this.newResults.push({ job: jobNo, rseq, seq, result });
+  putResult(jobNo: number, rseq: number, result: Uint8Array): void {
+    this.newResults.push({ job: jobNo, rseq, result });
   }
 
   /** Deletes a job's results through `rseq` (the client has them). */

@@ -75,7 +75,7 @@ describe('CoordinatorStore', () => {
     const assigned = tasks.slice(0, 70).map((t, i) => ({ ...t, attempt: 1, attemptId: `b.${i}`, agent: 'agent-1' }));
     for (const t of assigned) store.updateTask(t);
     for (const t of tasks.slice(100, 170)) store.deleteTask(t);
-    for (let i = 0; i < 50; i++) store.putResult(no, i + 1, 100 + i, new Uint8Array([i]));
+    for (let i = 0; i < 50; i++) store.putResult(no, i + 1, new Uint8Array([i]));
     store.commit();
     const left = [...store.tasksOf(no)];
     expect(left).toHaveLength(100);
@@ -86,7 +86,7 @@ describe('CoordinatorStore', () => {
 
     // The commit's 50 results are one run (one row).
     expect(store.countRows('results', no)).toBe(1);
-    store.putResult(no, 51, 151, new Uint8Array([50]));
+    store.putResult(no, 51, new Uint8Array([50]));
     store.commit();
     expect([...store.resultsAfter(no, 49)].map((r) => [r.rseq, r.result[0]])).toEqual([[50, 49], [51, 50]]);
     // A run partly received stays (a replay starts after what the client has) until a confirmation covers it.
@@ -152,7 +152,7 @@ describe('CoordinatorStore', () => {
         tasksSubmitted: 3, inputEnded: true, totalTasks: 3, tasksCompleted: 1, tasksFailed: 0, lastRseq: 1, receivedRseq: 0, purged: false };
       store.putJob({ no, toRow: () => row });
       for (const seq of [1, 2]) store.putTask({ jobNo: no, seq, payload: new Uint8Array([seq]), items: 1, firstIndex: seq, attempt: 0, attemptId: '', agent: '' });
-      store.putResult(no, 1, 0, new Uint8Array([9]));
+      store.putResult(no, 1, new Uint8Array([9]));
       store.commit();
       // Written but never committed: must not appear.
       store.putTask({ jobNo: no, seq: 3, payload: new Uint8Array([3]), items: 1, firstIndex: 3, attempt: 0, attemptId: '', agent: '' });
@@ -220,7 +220,7 @@ describe('CoordinatorStore', () => {
     expect([...store.tasksOf(1)]).toEqual([{ seq: 7, payload: new Uint8Array([7, 7]), items: 1, firstIndex: 7, attempt: 2, attemptId: 'a.7', agent: 'agent-1' }]);
     expect([...store.resultsAfter(1, 0)].map((r) => [r.rseq, r.result[0]])).toEqual([[1, 3], [2, 4]]);
     store.deleteTask(task(1, 7));
-    store.putResult(1, 3, 7, new Uint8Array([7]));
+    store.putResult(1, 3, new Uint8Array([7]));
     store.commit();
     store.close();
     store = undefined;
