@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureDist } from './ensureDist.ts';
 
 const DROVER = fileURLToPath(new URL('../bin/drover.js', import.meta.url));
 
@@ -23,6 +24,7 @@ export interface DroverProcess {
  * an ephemeral port; the promise resolves once the coordinator prints its address.
  */
 export async function startDrover(mode: 'local' | 'coordinator' | 'agent', extraArgs: string[] = []): Promise<DroverProcess> {
+  ensureDist();
   const data = mode === 'agent' ? '' : mkdtempSync(join(tmpdir(), 'drover-bench-'));
   const args = mode === 'agent' ? extraArgs : ['--listen', '127.0.0.1:0', '--data', data, ...extraArgs];
   // BENCH_NODE_ARGS: Node/V8 flags for the drover process alone (e.g. GC settings under test).

@@ -43,12 +43,15 @@ if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function' &&
 }
 delete process.env.DROVER_REEXECUTED;
 
-// `npm run build` bundles the CLI into dist/drover.mjs (scripts/buildCli.ts): plain JavaScript spares
+// `npm run build` bundles the CLI into dist/drover.mjs (scripts/buildDist.ts): plain JavaScript spares
 // the long-running processes Node's type stripper and ~200 modules, about 20 MB of RSS. It runs only
 // while it is newer than every source file, so an edit, a checkout or a missing build falls back to
-// the sources (DROVER_FROM_SOURCE=1 forces them).
+// the sources (DROVER_FROM_SOURCE=1 forces them). An installed copy (under node_modules) always runs its
+// bundle: the package ships it built, its folders' mtimes are those of the unpacking, and Node strips no
+// types there anyway.
 const bundle = new URL('../dist/drover.mjs', import.meta.url);
-await import(process.env.DROVER_FROM_SOURCE !== '1' && bundleIsCurrent(bundle) ? bundle.href : '../src/cli/main.ts');
+const installed = import.meta.filename.split(/[\\/]/).includes('node_modules');
+await import(process.env.DROVER_FROM_SOURCE !== '1' && (installed || bundleIsCurrent(bundle)) ? bundle.href : '../src/cli/main.ts');
 
 /** Whether the bundle exists and nothing under src/ (a file, or a folder's list of files) nor package.json changed after it was built. */
 function bundleIsCurrent(url) {

@@ -48,7 +48,7 @@ try {
     target: 'node24',
     format: 'cjs',
     // import.meta is empty in CommonJS; the binary's own URL is the truthful stand-in.
-    define: { 'import.meta.url': '__droverSeaUrl' },
+    define: { 'import.meta.url': '__droverSeaUrl', 'import.meta.filename': 'process.execPath' },
     banner: { js: 'const __droverSeaUrl = require("node:url").pathToFileURL(process.execPath).href;' },
     legalComments: 'none',
     logLevel: 'warning',

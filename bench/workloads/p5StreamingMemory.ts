@@ -9,7 +9,7 @@ import { peakRssMb } from '../procStats.ts';
 import { startDrover } from '../startDrover.ts';
 import type { Table } from '../Table.ts';
 
-const CLIENT = fileURLToPath(new URL('../streamingClient.ts', import.meta.url));
+const CLIENT = fileURLToPath(new URL('../streamingClient.mjs', import.meta.url));
 // 100 items per task: at one item per task 10M items would take ~15 min on 2 cores; memory
 // flatness is about how many items and results are held, which chunking does not hide (the
 // window still bounds tasks in flight, and 10M items is still 100k tasks through the store).
@@ -48,7 +48,7 @@ export async function p5StreamingMemory(ctx: BenchContext): Promise<Table> {
   return {
     id: 'P5',
     title: `P5 — \`imapUnordered\` over ${int(small)} vs ${int(large)} lazily generated items: peak RSS`,
-    note: `Peak RSS (VmHWM from /proc, MiB) of the SDK process (a child running only this job) and of the coordinator process (\`drover coordinator --data\`, a fresh one per size; the agent runs separately). ${CHUNKSIZE} items per task, default window (1024 tasks in flight); items come from a generator. One run per size: VmHWM is a peak, not a rate. Flat = the growth column stays near 1.00× while the items grow 10×.`,
+    note: `Peak RSS (VmHWM from /proc, MiB) of the SDK process (a child running only this job: bench/streamingClient.mjs, plain JavaScript importing the built package as an installed drover is used; a TypeScript script adds Node's own type stripper, ~30 MiB) and of the coordinator process (\`drover coordinator --data\`, a fresh one per size; the agent runs separately). ${CHUNKSIZE} items per task, default window (1024 tasks in flight); items come from a generator. One run per size: VmHWM is a peak, not a rate. Flat = the growth column stays near 1.00× while the items grow 10×.`,
     targets: [
       { target: 'SDK peak RSS ≤ 150 MB', measured: `${fixed(Math.max(a.sdkMb, b.sdkMb), 0)} MiB`, met: Math.max(a.sdkMb, b.sdkMb) * 1.048576 <= 150 },
       { target: 'coordinator peak RSS ≤ 150 MB', measured: `${fixed(Math.max(a.coordinatorMb, b.coordinatorMb), 0)} MiB`, met: Math.max(a.coordinatorMb, b.coordinatorMb) * 1.048576 <= 150 },

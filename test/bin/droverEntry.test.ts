@@ -1,5 +1,5 @@
 // bin/drover.js: the long-running commands re-execute themselves in place with memory settings, and
-// an esbuild bundle of the CLI (scripts/buildCli.ts) runs a real job like the sources do.
+// an esbuild bundle of the CLI (scripts/buildDist.ts) runs a real job like the sources do.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect } from '../../src/sdk/index.ts';
+import { connect, TaskError } from '../../src/sdk/index.ts';
 import { stopProcess } from '../integration/ProcessCluster.ts';
 
 const droverBin = fileURLToPath(new URL('../../bin/drover.js', import.meta.url));
-const buildCli = fileURLToPath(new URL('../../scripts/buildCli.ts', import.meta.url));
+const buildDist = fileURLToPath(new URL('../../scripts/buildDist.ts', import.meta.url));
 const distDir = fileURLToPath(new URL('../../dist/', import.meta.url));
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -58,14 +58,14 @@ describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
   });
 });
 
-describe('scripts/buildCli.ts', () => {
-  it('bundles a CLI whose `drover local` runs a job (worker entry, task bundling, proto files found from the bundle)', async () => {
+describe('scripts/buildDist.ts', () => {
+  it('bundles a CLI whose `drover local` runs a job on the bundled worker (task bundling, proto files found from the bundle)', async () => {
     // Inside the checkout, as dist/drover.mjs is: the bundle imports the packages from node_modules.
     mkdirSync(distDir, { recursive: true });
     const dir = mkdtempSync(join(distDir, 'test-'));
     dirs.push(dir);
     const bundle = join(dir, 'drover.mjs');
-    execFileSync(process.execPath, [buildCli, bundle], { stdio: 'inherit' });
+    execFileSync(process.execPath, [buildDist, dir], { stdio: 'inherit' });
     const { lines } = await start([], bundle, ['local', '--listen', '127.0.0.1:0', '--processes', '1'], /listening on/);
     const address = lines.join('\n').match(/listening on (\S+)/)![1]!;
     const tokenFile = lines.join('\n').match(/DROVER_TOKEN_FILE=(\S+)/)?.[1];
@@ -73,6 +73,13 @@ describe('scripts/buildCli.ts', () => {
     try {
       const tasks = await pool.load<typeof import('../fixtures/tasks.ts')>(new URL('../fixtures/tasks.ts', import.meta.url));
       expect(await pool.map(tasks.square, [1, 2, 3, 4])).toEqual([1, 4, 9, 16]);
+      // The agent forked the bundled worker, not the TypeScript sources.
+      expect(await pool.apply(tasks.workerEntry)).toBe(join(dir, 'worker.mjs'));
+      // A task's stack ends at the task's own frames, without the bundled worker's.
+      const error = await pool.apply(tasks.failOn, 3).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TaskError);
+      expect((error as TaskError).remoteStack).toContain('failOn');
+      expect((error as TaskError).remoteStack).not.toContain('worker.mjs');
     } finally {
       await pool.close();
     }

@@ -31,6 +31,8 @@ const PROGRESS_INTERVAL_MS = 50;
 const MAX_RSS_BYTES = Number(process.argv[2] ?? 0) || 0;
 /** A failure's `code` longer than this is cut (it is an identifier, not a message). */
 const MAX_CODE_LENGTH = 128;
+/** This file's URL as stack frames show it: the bundle's own (dist/worker.mjs) when bundled, where `import.meta.url` names the source. */
+const OWN_URL = typeof import.meta.filename === 'string' ? pathToFileURL(import.meta.filename).href : import.meta.url;
 /** How far down an error's `cause` chain `retryable` and `code` are looked for. */
 const MAX_CAUSE_DEPTH = 8;
 
@@ -318,7 +320,7 @@ function retryableAndCode(error: unknown): { retryable: boolean; code: string } 
 /** A stack without the frames of this file and below them: the caller wants its own code's frames. */
 function userFrames(stack: string): string {
   const lines = stack.split('\n');
-  const cut = lines.findIndex((l, i) => i > 0 && (l.includes(import.meta.url) || l.includes('node:internal/async_local_storage')));
+  const cut = lines.findIndex((l, i) => i > 0 && (l.includes(OWN_URL) || l.includes('node:internal/async_local_storage')));
   return cut > 0 ? lines.slice(0, cut).join('\n') : stack;
 }
 

@@ -1,0 +1,32 @@
+// P5's SDK process, run as its own child so its peak RSS (VmHWM) counts only this job:
+// node bench/streamingClient.mjs ADDRESS ITEMS CHUNKSIZE → one JSON line on stdout.
+// Plain JavaScript importing the package (`drover` → dist/lib/sdk.mjs, see bench/ensureDist.ts), as a
+// script using an installed drover runs: a TypeScript script would add Node's own type stripper (~30 MB
+// of RSS), which is not the SDK's.
+import { readFileSync } from 'node:fs';
+import { connect } from 'drover';
+
+const [address, itemsArg, chunksizeArg] = process.argv.slice(2);
+const items = Number(itemsArg);
+const chunksize = Number(chunksizeArg);
+
+/** Items made on demand, so nothing but drover's own buffering can grow with the count. */
+function* lazyItems(n) {
+  for (let i = 0; i < n; i++) yield i;
+}
+
+/** Peak RSS so far, MiB (bench/procStats.ts's peakRssMb, which this JavaScript file cannot import). */
+function peakRssMb() {
+  return Number(readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m)[1]) / 1024;
+}
+
+const pool = await connect({ address });
+// esbuild bundles the TypeScript task module; this process strips no types itself.
+const tasks = await pool.load(new URL('./tasks.ts', import.meta.url));
+const t0 = performance.now();
+let received = 0;
+for await (const _ of pool.imapUnordered(tasks.noop, lazyItems(items), { chunksize })) received++;
+const seconds = (performance.now() - t0) / 1000;
+await pool.close();
+if (received !== items) throw new Error(`received ${received} results for ${items} items`);
+console.log(JSON.stringify({ items, seconds, peakRssMb: peakRssMb() }));
