@@ -209,6 +209,8 @@ export class Scheduler {
   private turnHandle: NodeJS.Immediate | undefined;
   private orphanTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Fires when the store's oldest unwritten first attempt is due to be written (see CoordinatorStore.updateTask). */
+  private attemptTimer: NodeJS.Timeout | undefined;
   /** Re-armed by every commit; fires once commits pause for {@link IDLE_CHECKPOINT_MS}. */
   private checkpointTimer: NodeJS.Timeout | undefined;
   private commitFailures = 0;
@@ -778,13 +780,15 @@ export class Scheduler {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
-    for (const timer of [this.orphanTimer, this.retryTimer, this.unschedulableTimer, this.checkpointTimer, this.deferredTimer]) if (timer) clearTimeout(timer);
+    for (const timer of [this.orphanTimer, this.retryTimer, this.unschedulableTimer, this.checkpointTimer, this.deferredTimer, this.attemptTimer]) if (timer) clearTimeout(timer);
     if (this.turnHandle) clearImmediate(this.turnHandle);
-    this.turnHandle = this.orphanTimer = this.retryTimer = this.unschedulableTimer = this.checkpointTimer = this.deferredTimer = undefined;
+    this.turnHandle = this.orphanTimer = this.retryTimer = this.unschedulableTimer = this.checkpointTimer = this.deferredTimer = this.attemptTimer = undefined;
     if (!this.store.isClosed) {
       // No dispatch pass: no new attempts now. A job finishing here writes its state once more.
-      // Nothing is deferred past the end: agents and clients hear every acknowledgement.
+      // Nothing is deferred past the end: agents and clients hear every acknowledgement, and every
+      // running attempt is written, so that a restart lets its agent keep it.
       this.deferredDue = true;
+      this.store.flushAttempts(Infinity);
       for (let pass = 0; pass < 3; pass++) {
         if (!this.commit()) break;
         this.deliver();
@@ -905,6 +909,7 @@ export class Scheduler {
     } catch (error) {
       this.log.error({ err: error }, 'dispatch pass failed');
     }
+    if (this.attemptTimer === undefined) this.armAttemptTimer();
     if (this.commitCanWait()) {
       this.sendAssignments();
       if (this.store.hasPendingWrites || this.turnJobs.size > 0) this.deferredTimer ??= setTimeout(this.deferredFired, DEFERRED_ACK_MS);
@@ -959,6 +964,22 @@ export class Scheduler {
       return false;
     }
   }
+
+  /** Commits the store's first attempts once they have run long enough to be written (CoordinatorStore.updateTask). */
+  private armAttemptTimer(): void {
+    const due = this.store.nextAttemptDueMs;
+    if (due === undefined || this.closed) return;
+    this.attemptTimer = setTimeout(this.attemptsDue, Math.max(1, due - performance.now()));
+    // Only a crash makes a missed write matter, and a crash also ends the timer.
+    this.attemptTimer.unref();
+  }
+
+  private readonly attemptsDue = (): void => {
+    this.attemptTimer = undefined;
+    if (this.closed) return;
+    this.store.flushAttempts(performance.now());
+    this.scheduleTurn();
+  };
 
   private armCheckpoint(): void {
     if (this.checkpointTimer === undefined) {

@@ -51,6 +51,11 @@ interface PendingResult {
  * commits are small (many agents, each sending a few results per turn).
  */
 const STATEMENT_SIZES = [64, 16, 4, 1] as const;
+/**
+ * A task's first attempt is written once it has run this long (see {@link CoordinatorStore.updateTask}):
+ * long enough that tiny tasks are never, short enough that a coordinator crash re-runs little work.
+ */
+export const ATTEMPT_WRITE_AFTER_MS = 250;
 
 /**
  * WAL pages (4 KiB) after which SQLite checkpoints inside a commit. A checkpoint syncs the WAL and
@@ -119,6 +124,13 @@ export class CoordinatorStore {
   /** `newTasks` as a set: their insert writes the attempt as it is at commit, so no update is needed too. */
   private newTaskSet = new Set<TaskRow>();
   private dirtyTasks = new Set<TaskRow>();
+  /**
+   * First attempts not written yet, in assignment order: each is written by the first commit after it
+   * has run {@link ATTEMPT_WRITE_AFTER_MS} (see {@link updateTask}); a task done before that never is.
+   */
+  private unwrittenAttempts = new Set<TaskRow>();
+  /** Tasks whose row holds an attempt id: clearing it (a requeue) must be written. */
+  private attemptOnDisk = new Set<TaskRow>();
   private doneTasks: TaskRow[] = [];
   private newResults: PendingResult[] = [];
   private receivedThrough = new Map<number, number>();
@@ -212,17 +224,54 @@ export class CoordinatorStore {
     this.newTaskSet.add(task);
   }
 
-  /** Rewrites a task's attempt, attempt id and agent with their values at commit time. */
+  /**
+   * Rewrites a task's attempt, attempt id and agent with their values at commit time.
+   *
+   * A task's *first* attempt is written only once it has run {@link ATTEMPT_WRITE_AFTER_MS} (by the
+   * first commit after that, or at {@link flushAttempts}): most tasks finish sooner, and their row then
+   * goes from inserted to deleted with no update between, a third of the row writes of a tiny task.
+   * After a crash, a first attempt the store never held is fenced off and its task runs again, as any
+   * attempt the store does not know (so a crash costs at most that much work per running task). Later
+   * attempts (retries) are written at once, so that retry counts outlive a restart.
+   */
   updateTask(task: TaskRow): void {
     // A task inserted by the same commit (queued and dispatched in one turn) is written whole then.
-    if (!this.newTaskSet.has(task)) this.dirtyTasks.add(task);
+    if (this.newTaskSet.has(task)) return;
+    if (task.attempt === 1 && task.attemptId !== '' && !this.attemptOnDisk.has(task)) {
+      this.unwrittenAttempts.add(task);
+      return;
+    }
+    // Back in the queue before its first attempt was written: the row still says queued.
+    if (task.attemptId === '' && this.unwrittenAttempts.delete(task) && !this.attemptOnDisk.has(task)) return;
+    this.unwrittenAttempts.delete(task);
+    this.dirtyTasks.add(task);
   }
 
   /** Deletes a task's row (it has its final result). A task inserted by the same commit is never written. */
   deleteTask(task: TaskRow): void {
+    this.unwrittenAttempts.delete(task);
     if (this.newTaskSet.delete(task)) return;
     this.dirtyTasks.delete(task);
+    this.attemptOnDisk.delete(task);
     this.doneTasks.push(task);
+  }
+
+  /**
+   * When the oldest unwritten first attempt becomes due for writing (performance.now() clock), or
+   * undefined when there is none: the scheduler commits then, even if nothing else happens.
+   */
+  get nextAttemptDueMs(): number | undefined {
+    for (const task of this.unwrittenAttempts) return task.startedAtMs + ATTEMPT_WRITE_AFTER_MS;
+    return undefined;
+  }
+
+  /** Makes the first attempts assigned before `now - ATTEMPT_WRITE_AFTER_MS` (all with `Infinity`: a shutdown) part of the next commit. */
+  flushAttempts(now: number): void {
+    for (const task of this.unwrittenAttempts) {
+      if (task.startedAtMs + ATTEMPT_WRITE_AFTER_MS > now) break;
+      this.unwrittenAttempts.delete(task);
+      this.dirtyTasks.add(task);
+    }
   }
 
   /** Stores a final result under its delivery sequence. */
@@ -239,6 +288,8 @@ export class CoordinatorStore {
   /** Deletes a job's tasks and results (its row stays). */
   purgeJob(jobNo: number): void {
     this.purges.push(jobNo);
+    for (const task of this.unwrittenAttempts) if (task.jobNo === jobNo) this.unwrittenAttempts.delete(task);
+    for (const task of this.attemptOnDisk) if (task.jobNo === jobNo) this.attemptOnDisk.delete(task);
   }
 
   /** Deletes a job's row (after its tasks and results were purged). */
@@ -275,9 +326,12 @@ export class CoordinatorStore {
    */
   commit(): number {
     if (this.closed) throw new Error('CoordinatorStore: commit after close');
+    if (this.unwrittenAttempts.size > 0) this.flushAttempts(performance.now());
     if (!this.hasPendingWrites) return 0;
     const db = this.db;
     let rows = 0;
+    let newTasks: TaskRow[] = [];
+    let dirtyTasks: TaskRow[] = [];
     db.exec('BEGIN');
     try {
       for (const job of this.dirtyJobs.values()) {
@@ -289,9 +343,10 @@ export class CoordinatorStore {
         rows += 1;
       }
       // Tasks deleted again before this commit (see deleteTask) left the set.
-      const newTasks = this.newTaskSet.size === this.newTasks.length ? this.newTasks : this.newTasks.filter((t) => this.newTaskSet.has(t));
+      newTasks = this.newTaskSet.size === this.newTasks.length ? this.newTasks : this.newTasks.filter((t) => this.newTaskSet.has(t));
       rows += this.runChunked(newTasks, this.insertTasks, bindTask);
-      rows += this.runChunked([...this.dirtyTasks], this.updateTaskAttempts, bindAttempt);
+      dirtyTasks = [...this.dirtyTasks];
+      rows += this.runChunked(dirtyTasks, this.updateTaskAttempts, bindAttempt);
       rows += this.deleteDone();
       rows += this.writeResultRuns();
       for (const [job, rseq] of this.receivedThrough) this.deleteResultsThrough.run(job, rseq);
@@ -310,6 +365,11 @@ export class CoordinatorStore {
         }
       }
       throw error;
+    }
+    for (const task of newTasks) if (task.attemptId !== '') this.attemptOnDisk.add(task);
+    for (const task of dirtyTasks) {
+      if (task.attemptId !== '') this.attemptOnDisk.add(task);
+      else this.attemptOnDisk.delete(task);
     }
     this.dirtyJobs = new Map();
     this.newTasks = [];

@@ -12,4 +12,6 @@ export interface TaskRow {
   readonly attemptId: string;
   /** Name of the agent running the current attempt; '' while queued. */
   readonly agent: string;
+  /** When the current attempt was assigned (performance.now() clock): a first attempt is written once it has run this long (see CoordinatorStore.updateTask). */
+  readonly startedAtMs: number;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRow } from '../../../src/coordinator/store/JobRow.ts';
-import { CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
+import { ATTEMPT_WRITE_AFTER_MS, CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
 import type { TaskRow } from '../../../src/coordinator/store/TaskRow.ts';
 import { SCHEMA_SQL, SCHEMA_VERSION } from '../../../src/coordinator/store/schema.ts';
 
@@ -54,7 +54,7 @@ function jobRow(no: number, overrides: Partial<JobRow> = {}): JobRow {
 }
 
 function task(jobNo: number, seq: number, overrides: Partial<TaskRow> = {}): TaskRow {
-  return { jobNo, seq, payload: Buffer.from(`p${seq}`), items: 1, firstIndex: seq, attempt: 0, attemptId: '', agent: '', ...overrides };
+  return { jobNo, seq, payload: Buffer.from(`p${seq}`), items: 1, firstIndex: seq, attempt: 0, attemptId: '', agent: '', startedAtMs: 0, ...overrides };
 }
 
 describe('CoordinatorStore', () => {
@@ -72,7 +72,7 @@ describe('CoordinatorStore', () => {
     expect(store.hasPendingWrites).toBe(false);
 
     // Attempts are read from the rows at commit time; done tasks are deleted, results stored.
-    const assigned = tasks.slice(0, 70).map((t, i) => ({ ...t, attempt: 1, attemptId: `b.${i}`, agent: 'agent-1' }));
+    const assigned = tasks.slice(0, 70).map((t, i) => ({ ...t, attempt: 1, attemptId: `b.${i}`, agent: 'agent-1', startedAtMs: performance.now() - ATTEMPT_WRITE_AFTER_MS }));
     for (const t of assigned) store.updateTask(t);
     for (const t of tasks.slice(100, 170)) store.deleteTask(t);
     for (let i = 0; i < 50; i++) store.putResult(no, i + 1, new Uint8Array([i]));
@@ -102,6 +102,53 @@ describe('CoordinatorStore', () => {
     expect(store.countRows('tasks')).toBe(0);
     expect(store.countRows('results')).toBe(0);
     expect(store.loadJobs()).toEqual([row]);
+  });
+
+  it('writes a first attempt only once it has run ATTEMPT_WRITE_AFTER_MS; retries and requeues of written ones at once', () => {
+    store = CoordinatorStore.open({ path: join(dir, 'db.sqlite') });
+    const no = store.allocateJobNo();
+    store.putJob({ no, toRow: () => jobRow(no) });
+    const rows = Array.from({ length: 6 }, (_, seq) => ({ ...task(no, seq) }));
+    for (const t of rows) store.putTask(t);
+    store.commit();
+    const stored = () => Object.fromEntries([...store!.tasksOf(no)].map((t) => [t.seq, [t.attempt, t.attemptId]]));
+    const now = performance.now();
+    const assign = (t: (typeof rows)[number], attempt: number, startedAtMs: number) => {
+      Object.assign(t, { attempt, attemptId: `a.${t.seq}.${attempt}`, agent: 'agent-1', startedAtMs });
+      store!.updateTask(t);
+    };
+    // In assignment order: 1 started long ago; 0 just now; 2 now, then done; 3 now, then back in the queue.
+    assign(rows[1]!, 1, now - 10 * ATTEMPT_WRITE_AFTER_MS);
+    assign(rows[0]!, 1, now);
+    assign(rows[2]!, 1, now);
+    assign(rows[3]!, 1, now);
+    expect(store.nextAttemptDueMs).toBeCloseTo(now - 9 * ATTEMPT_WRITE_AFTER_MS, 6);
+    store.deleteTask(rows[2]!);
+    Object.assign(rows[3]!, { attemptId: '', agent: '' });
+    store.updateTask(rows[3]!);
+    store.commit();
+    expect(stored()).toEqual({ 0: [0, ''], 1: [1, 'a.1.1'], 3: [0, ''], 4: [0, ''], 5: [0, ''] });
+    expect(store.nextAttemptDueMs).toBeCloseTo(now + ATTEMPT_WRITE_AFTER_MS, 6);
+
+    // A retry is written at once; so is the requeue of a written attempt.
+    assign(rows[3]!, 2, performance.now());
+    Object.assign(rows[1]!, { attemptId: '', agent: '' });
+    store.updateTask(rows[1]!);
+    store.commit();
+    expect(stored()).toMatchObject({ 0: [0, ''], 1: [1, ''], 3: [2, 'a.3.2'] });
+
+    // Due (or at shutdown: flushAttempts(Infinity)), the first attempt is written by the next commit.
+    store.flushAttempts(now + ATTEMPT_WRITE_AFTER_MS);
+    assign(rows[4]!, 1, performance.now());
+    store.flushAttempts(Infinity);
+    expect(store.nextAttemptDueMs).toBeUndefined();
+    store.commit();
+    expect(stored()).toMatchObject({ 0: [1, 'a.0.1'], 4: [1, 'a.4.1'], 5: [0, ''] });
+    // Written once, its requeue is written too.
+    Object.assign(rows[0]!, { attemptId: '', agent: '' });
+    store.updateTask(rows[0]!);
+    store.commit();
+    expect(stored()).toMatchObject({ 0: [1, ''] });
   });
 
   it('keeps pending writes when a commit fails, and writes them with the next one', () => {

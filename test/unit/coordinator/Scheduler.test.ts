@@ -6,7 +6,7 @@ import type { pb } from '../../../src/protocol/index.ts';
 import type { AgentSession } from '../../../src/coordinator/AgentSession.ts';
 import type { JobState } from '../../../src/coordinator/JobState.ts';
 import { Scheduler, type JobOpening } from '../../../src/coordinator/Scheduler.ts';
-import { CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
+import { ATTEMPT_WRITE_AFTER_MS, CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
 import { after, capacity, DIGEST, failed, inputs, opening, RecordingAgentSink, RecordingJobSink, settle, silent, value } from './schedulerHarness.ts';
 
 let scheduler: Scheduler;
@@ -629,6 +629,25 @@ describe('Scheduler durability', () => {
       scheduler.shutdown();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('writes a running first attempt once it has run ATTEMPT_WRITE_AFTER_MS, with nothing else to commit; a short one never', async () => {
+    const store = CoordinatorStore.open();
+    scheduler = new Scheduler({ logger: silent, store });
+    const agentSink = new RecordingAgentSink();
+    const session = scheduler.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+    const job = scheduler.openJob(opening(), new RecordingJobSink());
+    scheduler.addInputs(job, inputs(0, 2));
+    await waitUntil(() => [...store.tasksOf(job.no)].length === 2);
+    scheduler.grantCredit(session, 2);
+    await waitUntil(() => agentSink.assignments().length === 2);
+    const [short, long] = agentSink.assignments();
+    scheduler.handleResults(session, [value(short!.attemptId)]);
+    const attempts = () => [...store.tasksOf(job.no)].map((t) => [t.seq, t.attempt, t.attemptId]);
+    await after(ATTEMPT_WRITE_AFTER_MS / 2);
+    expect(attempts()).toEqual([[long!.seq, 0, '']]);
+    await waitUntil(() => attempts()[0]?.[2] !== '');
+    expect(attempts()).toEqual([[long!.seq, 1, long!.attemptId]]);
   });
 
   it('sends nothing that promises durability while commits fail, and everything once one succeeds', async () => {
