@@ -49,8 +49,8 @@ async function rates(n: number, chunked: boolean): Promise<number[]> {
 
 async function primes(): Promise<{ walls: number[]; primes: number }> {
   const ranges = primeRanges(params.limit!, params.parts!);
-  // Warm the threads and their JIT, as drover's and mp's runs are warmed.
-  await Promise.all(ranges.slice(0, 8).map((r) => pool.run(r, { name: 'countPrimes' })));
+  // Warm the threads and their JIT with two whole runs, as drover's runs are warmed (bench/workloads/p4Primes.ts).
+  for (let i = 0; i < 2; i++) await Promise.all(ranges.map((r) => pool.run(r, { name: 'countPrimes' })));
   const walls: number[] = [];
   let total = 0;
   for (let r = 0; r < params.reps; r++) {
