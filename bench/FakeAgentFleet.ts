@@ -38,7 +38,8 @@ export class FakeAgentFleet {
         cpus: creditPerAgent, memoryMb: 4096, slots: creditPerAgent, sumoVersion: '', sumoHome: '', labels: {}, resources: {},
         hostname: `fake-${i}`, platform: 'linux', nodeVersion: process.version, sumoTools: false, sumoTraci: false, sumoLibsumo: false,
       };
-      call.write({ msg: { $case: 'register', value: { name: `fake-${i}`, capacity, version: 'bench', runningAttemptIds: [] } } });
+      // Acknowledgements may ride inside assignments, as the real agent (src/agent/Agent.ts) takes them; the fakes ignore them.
+      call.write({ msg: { $case: 'register', value: { name: `fake-${i}`, capacity, version: 'bench', runningAttemptIds: [], acksWithAssign: true } } });
       call.write({ msg: { $case: 'credit', value: { tasks: creditPerAgent } } });
       this.#calls.push(call);
     }

@@ -60,7 +60,7 @@ async function roundTrips(address: string, count: number): Promise<{ p50: number
     agent.write({ msg: { $case: 'results', value: { results, credit: results.length } } });
   });
   const capacity: pb.Capacity = { cpus: 1, memoryMb: 1024, slots: 1, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version, sumoTools: false, sumoTraci: false, sumoLibsumo: false };
-  agent.write({ msg: { $case: 'register', value: { name: 'latency-agent', capacity, version: 'bench', runningAttemptIds: [] } } });
+  agent.write({ msg: { $case: 'register', value: { name: 'latency-agent', capacity, version: 'bench', runningAttemptIds: [], acksWithAssign: false } } });
   agent.write({ msg: { $case: 'credit', value: { tasks: 4 } } });
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
@@ -100,7 +100,7 @@ async function run(address: string, tasks: number, window: number, batch: number
     agent.write({ msg: { $case: 'results', value: { results, credit: results.length } } });
   });
   const capacity: pb.Capacity = { cpus: 64, memoryMb: 65536, slots: 64, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'bench', platform: 'linux', nodeVersion: process.version, sumoTools: false, sumoTraci: false, sumoLibsumo: false };
-  agent.write({ msg: { $case: 'register', value: { name: 'bench-agent', capacity, version: 'bench', runningAttemptIds: [] } } });
+  agent.write({ msg: { $case: 'register', value: { name: 'bench-agent', capacity, version: 'bench', runningAttemptIds: [], acksWithAssign: false } } });
   agent.write({ msg: { $case: 'credit', value: { tasks: credit } } });
 
   const started = performance.now();

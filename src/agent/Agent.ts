@@ -182,7 +182,7 @@ export class Agent {
       connect: o.connectStream ?? (() => client.connect()),
       address: o.coordinator,
       logger: this.#log,
-      register: () => ({ name: this.name, capacity, version: VERSION, runningAttemptIds: this.#heldAttemptIds() }),
+      register: () => ({ name: this.name, capacity, version: VERSION, runningAttemptIds: this.#heldAttemptIds(), acksWithAssign: true }),
       onRegistered: (registered) => this.#onRegistered(registered),
       onMessage: (message) => this.#onMessage(message),
       onDisconnected: () => this.#onDisconnected(),
@@ -273,6 +273,8 @@ export class Agent {
     const msg = message.msg;
     switch (msg?.$case) {
       case 'assign':
+        // Acknowledgements ride here for agents that registered with `acks_with_assign`: as if sent just before.
+        if (msg.value.acceptedAttemptIds.length > 0) this.#accepted(msg.value.acceptedAttemptIds);
         this.#assign(msg.value.tasks);
         return;
       case 'cancel':

@@ -52,6 +52,8 @@ export class AgentSession {
   outbox: pb.Assignment[][] = [];
   /** Attempt ids whose results were handled, acknowledged (`results_accepted`) after the commit. */
   acks: string[] = [];
+  /** The agent takes acknowledgements inside `AssignBatch` (`Register.acks_with_assign`): one message, not two. */
+  readonly acksWithAssign: boolean;
 
   constructor(sessionId: string, register: pb.Register, sink: AgentSink, log: Logger, principal = '') {
     this.sessionId = sessionId;
@@ -59,6 +61,7 @@ export class AgentSession {
     this.name = register.name || sessionId;
     this.capacity = register.capacity!;
     this.version = register.version;
+    this.acksWithAssign = register.acksWithAssign;
     this.sink = sink;
     this.log = log;
   }

@@ -177,7 +177,7 @@ describe('agent registration', () => {
     call.on('data', () => {});
     call.on('error', () => {});
     call.on('status', (s) => (status = s));
-    call.write({ msg: { $case: 'register', value: { name, capacity: { ...capacity(), ...overrides }, version: 'x', runningAttemptIds: [] } } });
+    call.write({ msg: { $case: 'register', value: { name, capacity: { ...capacity(), ...overrides }, version: 'x', runningAttemptIds: [], acksWithAssign: false } } });
     return waitFor(() => status, 'status');
   };
 

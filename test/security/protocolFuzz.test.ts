@@ -67,7 +67,7 @@ const jobRequest = fc.oneof(
 );
 const agentMessage = fc.oneof(
   fc.record({ name: fc.string(), slots: fc.nat(), cpus: fc.double(), memoryMb: fc.nat(), labels: fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }), running: fc.array(fc.string(), { maxLength: 3 }) }).map((r) =>
-    pb.AgentMessage.encode({ msg: { $case: 'register', value: { name: r.name, version: '', runningAttemptIds: r.running, capacity: { cpus: r.cpus, memoryMb: r.memoryMb, slots: r.slots, sumoVersion: '', sumoHome: '', labels: r.labels, resources: {}, hostname: '', platform: '', nodeVersion: '', sumoTools: false, sumoTraci: false, sumoLibsumo: false } } } }).finish()),
+    pb.AgentMessage.encode({ msg: { $case: 'register', value: { acksWithAssign: false, name: r.name, version: '', runningAttemptIds: r.running, capacity: { cpus: r.cpus, memoryMb: r.memoryMb, slots: r.slots, sumoVersion: '', sumoHome: '', labels: r.labels, resources: {}, hostname: '', platform: '', nodeVersion: '', sumoTools: false, sumoTraci: false, sumoLibsumo: false } } } }).finish()),
   fc.record({ attemptId: fc.string(), value: fc.uint8Array({ maxLength: 32 }) }).map((r) =>
     pb.AgentMessage.encode({ msg: { $case: 'results', value: { results: [{ attemptId: r.attemptId, outcome: { $case: 'value', value: Buffer.from(r.value) }, worker: '', durationMs: 0 }], credit: 0 } } }).finish()),
   fc.nat().map((n) => pb.AgentMessage.encode({ msg: { $case: 'credit', value: { tasks: n } } }).finish()),

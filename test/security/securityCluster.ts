@@ -95,6 +95,7 @@ export class RawClients {
             name,
             version: 'test',
             runningAttemptIds: [],
+            acksWithAssign: false,
             capacity: { cpus: 1, memoryMb: 64, slots: 1, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'h', platform: 'linux', nodeVersion: 'v24', sumoTools: false, sumoTraci: false, sumoLibsumo: false },
           },
         },

@@ -33,7 +33,7 @@ describe('drover agent worker-hygiene flags', () => {
     const values: unknown[] = [];
     for (const [i, [exportName, args]] of tasks.entries()) {
       const id = `t${i}`;
-      c.send(s, { $case: 'assign', value: { tasks: [oneTask(digest, id, exportName, args)] } });
+      c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, id, exportName, args)] } });
       await a.until(() => c.results(s).has(id), `result of ${id}`);
       values.push((decodeValue(c.results(s).get(id)!.outcome!.value as Uint8Array) as unknown[])[0]);
     }
@@ -48,7 +48,7 @@ describe('drover agent worker-hygiene flags', () => {
     const workDir = join(tmp, 'work');
     const a = (agent = new AgentProcess(c.address, tmp, ['--processes', '1', '--work-dir', workDir]));
     await a.until(() => c.sessions.length === 1 && c.credit(c.last) > 0, 'registration');
-    c.send(c.last, { $case: 'assign', value: { tasks: [oneTask(digest, 'w1', 'scratchPath', [])] } });
+    c.send(c.last, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'w1', 'scratchPath', [])] } });
     await a.until(() => c.results(c.last).has('w1'), 'result of w1');
     const [path] = decodeValue(c.results(c.last).get('w1')!.outcome!.value as Uint8Array) as string[];
     expect(dirname(path)).toBe(workDir);

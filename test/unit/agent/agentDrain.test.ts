@@ -36,13 +36,13 @@ describe('drover agent on SIGTERM', () => {
     await a.until(() => c.sessions.length === 1 && c.credit(c.last) === 2, 'registration with credit');
     const s = c.last;
 
-    c.send(s, { $case: 'assign', value: { tasks: [oneTask(digest, 'slow', 'sleep', [1500]), oneTask(digest, 'queued', 'sleep', [10])] } });
+    c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'slow', 'sleep', [1500]), oneTask(digest, 'queued', 'sleep', [10])] } });
     await a.until(() => c.of(s, 'heartbeat').some((h) => h.running === 1), 'the slow task running');
     a.child.kill('SIGTERM');
     await a.until(() => a.output.includes('draining'), 'the drain starting');
     const creditAtSigterm = c.credit(s);
     // Assigned after the drain began (credit it granted before): not run either.
-    c.send(s, { $case: 'assign', value: { tasks: [oneTask(digest, 'late', 'sleep', [10])] } });
+    c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'late', 'sleep', [10])] } });
 
     await a.until(() => c.results(s).has('slow'), 'the slow task’s result', 10_000);
     expect(decodeValue(c.results(s).get('slow')!.outcome!.value as Uint8Array)).toEqual([undefined]);
@@ -73,7 +73,7 @@ describe('Agent.stop({ drain: true })', () => {
       await a.start();
       const s = c.last;
       await c.until(() => c.credit(s) > 0);
-      c.send(s, { $case: 'assign', value: { tasks: [oneTask(c.putBlob(BUNDLE_SOURCE), 'quick', 'sleep', [200])] } });
+      c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(c.putBlob(BUNDLE_SOURCE), 'quick', 'sleep', [200])] } });
       await sleep(100);
       const stopped = a.stop({ drain: true });
       await c.until(() => c.results(s).has('quick'));

@@ -49,7 +49,7 @@ describe('Agent heartbeats at the interval the coordinator names', () => {
           attemptId: `t${seq}`, jobId: 'j', seq: seq++, attempt: 1, function: { bundleDigest: digest, exportName: 'square' },
           payload: Buffer.from(encodeValue([[3]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0,
         }));
-        c.send(s, { $case: 'assign', value: { tasks } });
+        c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks } });
       }
       return c.results(s).size === total;
     }, 60_000);

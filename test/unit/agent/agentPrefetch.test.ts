@@ -42,7 +42,7 @@ describe('Agent default prefetch', () => {
           payload: Buffer.from(encodeValue([args])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0,
         }));
         ids.push(...tasks.map((t) => t.attemptId));
-        coord.send(s, { $case: 'assign', value: { tasks } });
+        coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks } });
       }
       // A task handed back (a stray slow one can make the agent think it holds too much) is done here too.
       const back = new Set(coord.of(s, 'returned').flatMap((r) => r.attemptIds));
@@ -72,7 +72,7 @@ describe('Agent default prefetch', () => {
       payload: Buffer.from(encodeValue([[30]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0,
     }));
     const ids = tasks.map((t) => t.attemptId);
-    coord.send(s, { $case: 'assign', value: { tasks } });
+    coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks } });
     const returned = () => new Set(coord.of(s, 'returned').flatMap((r) => r.attemptIds));
     await coord.until(() => ids.every((id) => coord.results(s).has(id) || returned().has(id)), 30_000);
     const back = returned();

@@ -83,7 +83,7 @@ describe('Agent connection lifecycle', () => {
     const { c, digest } = await setup(2);
     const first = c.last;
     await c.until(() => c.credit(first) === 2);
-    c.send(first, { $case: 'assign', value: { tasks: [sleepTask(digest, 'long', 600)] } });
+    c.send(first, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [sleepTask(digest, 'long', 600)] } });
     await new Promise((r) => setTimeout(r, 150));
     c.drop(first);
     await c.until(() => c.sessions.length === 2 && c.last.register !== undefined, 8000);
@@ -102,7 +102,7 @@ describe('Agent connection lifecycle', () => {
     const { c, a, digest } = await setup(1);
     const s = c.last;
     await c.until(() => c.credit(s) === 1);
-    c.send(s, { $case: 'assign', value: { tasks: [sleepTask(digest, 'drained', 300)] } });
+    c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [sleepTask(digest, 'drained', 300)] } });
     await new Promise((r) => setTimeout(r, 100));
     await a.stop({ drain: true });
     expect(workerChildren()).toEqual([]);
@@ -116,7 +116,7 @@ describe('Agent connection lifecycle', () => {
     const { c, a, digest } = await setup(1);
     const s = c.last;
     await c.until(() => c.credit(s) === 1);
-    c.send(s, { $case: 'assign', value: { tasks: [sleepTask(digest, 'killed', 5000)] } });
+    c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [sleepTask(digest, 'killed', 5000)] } });
     await new Promise((r) => setTimeout(r, 150));
     const started = Date.now();
     await a.stop();

@@ -15,7 +15,7 @@ describe('Agent re-registers with the attempts it still holds', () => {
     const s1 = c.last;
     expect(s1.register?.runningAttemptIds).toEqual([]);
     await c.until(() => c.credit(s1) === 2);
-    c.send(s1, { $case: 'assign', value: { tasks: [oneTask(digest, 'running', 'sleep', [900]), oneTask(digest, 'queued', 'sleep', [50])] } });
+    c.send(s1, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'running', 'sleep', [900]), oneTask(digest, 'queued', 'sleep', [50])] } });
     await sleep(200);
     c.drop(s1);
     await c.until(() => c.sessions.length === 2 && c.last.register !== undefined, 8000);
@@ -38,7 +38,7 @@ describe('Agent re-registers with the attempts it still holds', () => {
     const { c, digest } = await setup(100);
     const s1 = c.last;
     await c.until(() => c.credit(s1) === 2);
-    c.send(s1, { $case: 'assign', value: { tasks: [oneTask(digest, 'long', 'sleep', [1500]), oneTask(digest, 'waiting', 'sleep', [50])] } });
+    c.send(s1, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'long', 'sleep', [1500]), oneTask(digest, 'waiting', 'sleep', [50])] } });
     await sleep(150);
     c.refuse = true;
     c.drop(s1);

@@ -22,7 +22,7 @@ describe('Agent keeps results until the coordinator accepts them', () => {
     const { c, a, digest } = await setup();
     const s1 = c.last;
     await c.until(() => c.credit(s1) === 1);
-    c.send(s1, { $case: 'assign', value: { tasks: [oneTask(digest, 'r1', 'square', [7])] } });
+    c.send(s1, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'r1', 'square', [7])] } });
     await c.until(() => c.results(s1).has('r1'));
     expect(a.unacknowledged).toBe(1);
 
@@ -48,6 +48,25 @@ describe('Agent keeps results until the coordinator accepts them', () => {
     expect(c.resultIds(s2)).toEqual(['r1']);
   });
 
+  it('registers with acks_with_assign and takes the acknowledgements an assignment carries', async () => {
+    const { c, a, digest } = await setup();
+    const s1 = c.last;
+    expect(s1.register?.acksWithAssign).toBe(true);
+    await c.until(() => c.credit(s1) === 1);
+    c.send(s1, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'q1', 'square', [3])] } });
+    await c.until(() => c.results(s1).has('q1'));
+    expect(a.unacknowledged).toBe(1);
+    // The next assignment accepts q1: no ResultsAccepted of its own.
+    await c.until(() => c.credit(s1) - s1.assigned > 0);
+    c.send(s1, { $case: 'assign', value: { acceptedAttemptIds: ['q1'], tasks: [oneTask(digest, 'q2', 'square', [4])] } });
+    await c.until(() => c.results(s1).has('q2'));
+    expect(a.unacknowledged).toBe(1);
+    const s2 = await reconnect(c, s1);
+    expect(s2.register?.runningAttemptIds).toEqual(['q2']);
+    await c.until(() => c.results(s2).has('q2'));
+    expect(c.resultIds(s2)).toEqual(['q2']);
+  });
+
   it('re-sends only what was not accepted, in messages of about 1 MiB', async () => {
     const { c, a, digest } = await setup({ processes: 2 });
     const s1 = c.last;
@@ -56,7 +75,7 @@ describe('Agent keeps results until the coordinator accepts them', () => {
     for (const [i, id] of big.entries()) {
       // Assign within credit: two at a time, as a coordinator would.
       await c.until(() => c.credit(s1) - s1.assigned > 0);
-      c.send(s1, { $case: 'assign', value: { tasks: [oneTask(digest, id, 'text', [400_000 + i])] } });
+      c.send(s1, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, id, 'text', [400_000 + i])] } });
     }
     await c.until(() => big.every((id) => c.results(s1).has(id)));
     c.ack(s1, ['b0', 'b3']);
@@ -74,7 +93,7 @@ describe('Agent keeps results until the coordinator accepts them', () => {
     const { c, a, digest } = await setup();
     const s = c.last;
     await c.until(() => c.credit(s) === 1);
-    c.send(s, { $case: 'assign', value: { tasks: [oneTask(digest, 'gone', 'square', [2])] } });
+    c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'gone', 'square', [2])] } });
     await c.until(() => c.results(s).has('gone'));
     expect(a.unacknowledged).toBe(1);
     c.send(s, { $case: 'cancel', value: { attemptIds: ['gone'] } });
@@ -85,7 +104,7 @@ describe('Agent keeps results until the coordinator accepts them', () => {
     const { c, a, digest } = await setup({ prefetch: 1, maxUnackedResultBytes: 10_000 });
     const s = c.last;
     await c.until(() => c.credit(s) === 2);
-    c.send(s, { $case: 'assign', value: { tasks: [oneTask(digest, 'k1', 'text', [12_000]), oneTask(digest, 'k2', 'text', [12_000])] } });
+    c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, 'k1', 'text', [12_000]), oneTask(digest, 'k2', 'text', [12_000])] } });
     await c.until(() => c.results(s).has('k1') && c.results(s).has('k2'));
     await sleep(300);
     // Both tasks are done, but each result alone is past the bound: no new credit.

@@ -59,7 +59,7 @@ describe('Agent session with a coordinator', () => {
   it('runs assignments, reports their results and grants one credit back per finished task', async () => {
     const creditBefore = coord.credit(s);
     const tasks = Array.from({ length: 5 }, (_, i) => assignment(digest, 'square', [[i], [i + 1]]));
-    coord.send(s, { $case: 'assign', value: { tasks } });
+    coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks } });
     await coord.until(() => tasks.every((t) => coord.results(s).has(t.attemptId)));
     for (const [i, t] of tasks.entries()) {
       const r = coord.results(s).get(t.attemptId)!;
@@ -79,7 +79,7 @@ describe('Agent session with a coordinator', () => {
       if (n <= 0) return;
       const tasks = Array.from({ length: n }, () => assignment(digest, 'square', [[3]]));
       ids.push(...tasks.map((t) => t.attemptId));
-      coord.send(s, { $case: 'assign', value: { tasks } });
+      coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks } });
     };
     await coord.until(() => {
       pump();
@@ -96,7 +96,7 @@ describe('Agent session with a coordinator', () => {
 
   it('forwards progress, the last value before the result', async () => {
     const t = assignment(digest, 'chatty', [[1000]]);
-    coord.send(s, { $case: 'assign', value: { tasks: [t] } });
+    coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [t] } });
     await coord.until(() => coord.results(s).has(t.attemptId));
     const mine = coord.of(s, 'progress').flatMap((b) => b.progress).filter((p) => p.attemptId === t.attemptId);
     expect(mine.length).toBeGreaterThanOrEqual(2);
@@ -108,7 +108,7 @@ describe('Agent session with a coordinator', () => {
 
   it('fails a task whose bundle is not in the blob store with kind internal', async () => {
     const t = assignment('c'.repeat(64), 'square', [[1]]);
-    coord.send(s, { $case: 'assign', value: { tasks: [t] } });
+    coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [t] } });
     await coord.until(() => coord.results(s).has(t.attemptId));
     const r = coord.results(s).get(t.attemptId)!;
     expect(r.outcome?.$case).toBe('failure');
@@ -120,7 +120,7 @@ describe('Agent session with a coordinator', () => {
   it('cancels a running attempt without reporting it, and gives its credit back', async () => {
     const t = assignment(digest, 'untilAborted', [[]]);
     const creditBefore = coord.credit(s);
-    coord.send(s, { $case: 'assign', value: { tasks: [t] } });
+    coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [t] } });
     await new Promise((r) => setTimeout(r, 200));
     coord.send(s, { $case: 'cancel', value: { attemptIds: [t.attemptId] } });
     await coord.until(() => coord.credit(s) === creditBefore + 1);
@@ -138,7 +138,7 @@ describe('Agent session with a coordinator', () => {
     await new Promise((r) => setTimeout(r, 50));
     const creditBefore = coord.credit(s);
     const t = assignment(digest, 'square', [[2]]);
-    coord.send(s, { $case: 'assign', value: { tasks: [t] } });
+    coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [t] } });
     await coord.until(() => coord.results(s).has(t.attemptId));
     await new Promise((r) => setTimeout(r, 50));
     expect(coord.credit(s)).toBe(creditBefore);

@@ -49,7 +49,7 @@ describe('Agent survives workers that run out of memory, abort or spin past thei
   const fail = async (exportName: string, extra: Partial<pb.Assignment> = {}): Promise<pb.TaskFailure> => {
     const id = `f${n++}`;
     await coord.until(() => coord.credit(s) - s.assigned > 0);
-    coord.send(s, { $case: 'assign', value: { tasks: [oneTask(digest, id, exportName, [], extra)] } });
+    coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(digest, id, exportName, [], extra)] } });
     await coord.until(() => coord.results(s).has(id), 20_000);
     const r = coord.results(s).get(id)!;
     expect(r.outcome?.$case).toBe('failure');
@@ -61,7 +61,7 @@ describe('Agent survives workers that run out of memory, abort or spin past thei
     await coord.until(() => coord.credit(s) - s.assigned === 2);
     const ids = [`w${n++}`, `w${n++}`];
     const started = performance.now();
-    coord.send(s, { $case: 'assign', value: { tasks: ids.map((id) => oneTask(digest, id, 'napWho', [400])) } });
+    coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: ids.map((id) => oneTask(digest, id, 'napWho', [400])) } });
     await coord.until(() => ids.every((id) => coord.results(s).has(id)));
     const who = ids.map((id) => (decodeValue(coord.results(s).get(id)!.outcome!.value as Uint8Array) as { worker: string }[])[0].worker);
     expect(who.sort()).toEqual(['worker-1', 'worker-2']);

@@ -15,7 +15,7 @@ describe('CoordinatorLink send buffer', () => {
       connect: () => client.connect(),
       address: c.address,
       logger: pino({ level: 'silent' }),
-      register: () => ({ name: 'x', capacity: undefined, version: '0', runningAttemptIds: ['kept'] }),
+      register: () => ({ acksWithAssign: false, name: 'x', capacity: undefined, version: '0', runningAttemptIds: ['kept'] }),
       onRegistered: (r) => (registered = r),
       onMessage() {},
       onDisconnected() {},

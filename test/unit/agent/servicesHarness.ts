@@ -157,7 +157,7 @@ export class ServicesHarness {
   /** Assign `exportName(...args)` as a one-item task; returns its attempt id. */
   assign(exportName: string, args: unknown[], extra: Partial<pb.Assignment> = {}): string {
     const id = `t${this.#next++}`;
-    this.coord.send(this.session, { $case: 'assign', value: { tasks: [oneTask(this.digest, id, exportName, args, extra)] } });
+    this.coord.send(this.session, { $case: 'assign', value: { acceptedAttemptIds: [], tasks: [oneTask(this.digest, id, exportName, args, extra)] } });
     return id;
   }
 

@@ -20,7 +20,7 @@ describe('CoordinatorMetrics', () => {
     scheduler = new Scheduler({ logger: silent, metrics });
     metrics.readFrom(scheduler);
     const agentSink = new RecordingAgentSink();
-    const session = scheduler.addSession({ name: 'a1', capacity: capacity({ slots: 4 }), version: '0', runningAttemptIds: [] }, agentSink);
+    const session = scheduler.addSession({ acksWithAssign: false, name: 'a1', capacity: capacity({ slots: 4 }), version: '0', runningAttemptIds: [] }, agentSink);
     const plain = scheduler.openJob(opening({ name: 'plain', retries: 0 }), new RecordingJobSink());
     const sumo = scheduler.openJob(
       opening({ name: 'sumo', unschedulableWaitMs: 60_000, requires: { cpus: 2, memoryMb: 0, sumo: '>=1.15', labels: { zone: 'eu' }, resources: {} } }),
@@ -75,7 +75,7 @@ describe('CoordinatorMetrics', () => {
     const metrics = new CoordinatorMetrics();
     scheduler = new Scheduler({ logger: silent, metrics });
     const agentSink = new RecordingAgentSink();
-    const session = scheduler.addSession({ name: 'a1', capacity: capacity({ slots: 4 }), version: '0', runningAttemptIds: [] }, agentSink);
+    const session = scheduler.addSession({ acksWithAssign: false, name: 'a1', capacity: capacity({ slots: 4 }), version: '0', runningAttemptIds: [] }, agentSink);
     const job = scheduler.openJob(opening({ name: 'j', retries: 0 }), new RecordingJobSink());
     scheduler.addInputs(job, inputs(0, 4));
     scheduler.grantCredit(session, 4);

@@ -29,7 +29,7 @@ describe('HTTP side', () => {
       msg: {
         $case: 'register',
         value: {
-          name: 'a1', version: 'test', runningAttemptIds: [],
+          name: 'a1', version: 'test', runningAttemptIds: [], acksWithAssign: false,
           capacity: { cpus: 3, memoryMb: 1024, slots: 3, sumoVersion: '', sumoHome: '', labels: {}, resources: {}, hostname: 'h', platform: 'linux', nodeVersion: 'v24', sumoTools: false, sumoTraci: false, sumoLibsumo: false },
         },
       },

@@ -83,7 +83,7 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   it('ends the session when the agent half-closes, and answers the end', async () => {
     const stream = coordinator.openAgentStream('local-agent');
     const got = record(stream);
-    stream.write({ msg: { $case: 'register', value: { name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
+    stream.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
     await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
     stream.end();
     await waitFor(() => got.status !== undefined, 'status');
@@ -96,7 +96,7 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   it('ends live streams with UNAVAILABLE when the coordinator stops, and refuses new ones after', async () => {
     const stream = coordinator.openAgentStream('local-agent');
     const got = record(stream);
-    stream.write({ msg: { $case: 'register', value: { name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
+    stream.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
     await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
     await coordinator.stop();
     await waitFor(() => got.status !== undefined, 'status');
@@ -104,7 +104,7 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
 
     const late = coordinator.openAgentStream('local-agent');
     const refused = record(late);
-    late.write({ msg: { $case: 'register', value: { name: 'late', capacity, version: 'test', runningAttemptIds: [] } } });
+    late.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'late', capacity, version: 'test', runningAttemptIds: [] } } });
     await waitFor(() => refused.status !== undefined, 'refused');
     expect(refused.error?.code).toBe(grpc.status.UNAVAILABLE);
   });
@@ -112,14 +112,14 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   it('tells the service when the agent cancels', async () => {
     const stream = coordinator.openAgentStream('local-agent');
     const got = record(stream);
-    stream.write({ msg: { $case: 'register', value: { name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
+    stream.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
     await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
     stream.cancel();
     expect(got.error?.code).toBe(grpc.status.CANCELLED);
     // The name is free again: the session is gone (a live one of another principal would be refused, not this).
     const again = coordinator.openAgentStream('local-agent');
     const next = record(again);
-    again.write({ msg: { $case: 'register', value: { name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
+    again.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
     await waitFor(() => next.messages.some((m) => m.msg?.$case === 'registered'), 'registered again');
     again.end();
   });

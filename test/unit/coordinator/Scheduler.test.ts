@@ -20,9 +20,9 @@ function setup(options: SetupOptions = {}) {
     const sink = new RecordingJobSink();
     return { job: scheduler.openJob(opening(overrides), sink), sink };
   };
-  const addAgent = (name: string, cap: Partial<pb.Capacity> = {}, runningAttemptIds: string[] = []): { session: AgentSession; sink: RecordingAgentSink } => {
+  const addAgent = (name: string, cap: Partial<pb.Capacity> = {}, runningAttemptIds: string[] = [], acksWithAssign = false): { session: AgentSession; sink: RecordingAgentSink } => {
     const sink = new RecordingAgentSink();
-    const session = scheduler.addSession({ name, capacity: capacity(cap), version: '0', runningAttemptIds }, sink);
+    const session = scheduler.addSession({ acksWithAssign, name, capacity: capacity(cap), version: '0', runningAttemptIds }, sink);
     return { session, sink };
   };
   return { openJob, addAgent };
@@ -115,6 +115,29 @@ describe('Scheduler credit and batching', () => {
     expect(sink.end()).toEqual({ state: 'completed', message: '' });
     expect(sink.closed).toBe(true);
     expect(scheduler.jobInfo(job.id)).toMatchObject({ state: 'completed', tasksCompleted: 5, tasksFailed: 0, tasksRunning: 0 });
+  });
+
+  it('puts acknowledgements inside the next assignment for an agent that registered with acks_with_assign', async () => {
+    const { openJob, addAgent } = setup();
+    const { session, sink: agentSink } = addAgent('a', {}, [], true);
+    const { job } = openJob();
+    scheduler.addInputs(job, inputs(0, 4));
+    scheduler.endInput(job, 4);
+    scheduler.grantCredit(session, 2);
+    await settle();
+    const [first, second] = agentSink.assignments().map((a) => a.attemptId);
+    // The results free two credits, granted with them: the next assignment carries their acknowledgement.
+    scheduler.handleResults(session, [value(first!), value(second!)]);
+    scheduler.grantCredit(session, 2);
+    await waitUntil(() => agentSink.assignments().length === 4);
+    const batches = agentSink.assignMessages();
+    expect(batches.at(-1)!.acceptedAttemptIds.sort()).toEqual([first, second].sort());
+    expect(agentSink.messages.filter((m) => m.msg?.$case === 'resultsAccepted')).toHaveLength(0);
+    // With no assignment to ride with, they go in a ResultsAccepted of their own (deferred at most ~5 ms).
+    const rest = agentSink.assignments().slice(2).map((a) => a.attemptId);
+    scheduler.handleResults(session, rest.map((id) => value(id)));
+    await waitUntil(() => agentSink.accepted().length === 4);
+    expect(agentSink.messages.filter((m) => m.msg?.$case === 'resultsAccepted').map((m) => m.msg?.value)).toEqual([{ attemptIds: rest }]);
   });
 
   it('completes a job of zero tasks as soon as input ends', async () => {
@@ -635,7 +658,7 @@ describe('Scheduler durability', () => {
     const store = CoordinatorStore.open();
     scheduler = new Scheduler({ logger: silent, store });
     const agentSink = new RecordingAgentSink();
-    const session = scheduler.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+    const session = scheduler.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
     const job = scheduler.openJob(opening(), new RecordingJobSink());
     scheduler.addInputs(job, inputs(0, 2));
     await waitUntil(() => [...store.tasksOf(job.no)].length === 2);
@@ -660,7 +683,7 @@ describe('Scheduler durability', () => {
     };
     scheduler = new Scheduler({ logger: silent, store });
     const agentSink = new RecordingAgentSink();
-    const session = scheduler.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+    const session = scheduler.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
     const sink = new RecordingJobSink();
     const job = scheduler.openJob(opening(), sink);
     scheduler.addInputs(job, inputs(0, 2));
@@ -692,7 +715,7 @@ describe('Scheduler durability', () => {
     const store = CoordinatorStore.open();
     const original = new Scheduler({ logger: silent, store });
     const agentSink = new RecordingAgentSink();
-    const session = original.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+    const session = original.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
     const job = original.openJob(opening({ retries: 1 }), new RecordingJobSink());
     original.addInputs(job, inputs(0, 4));
     original.endInput(job, 4);
@@ -711,7 +734,7 @@ describe('Scheduler durability', () => {
     expect(scheduler.restore()).toEqual({ jobs: 1, queued: 2, running: 1, finished: 0 });
     expect(scheduler.jobInfo(job.id)).toMatchObject({ state: 'open', tasksSubmitted: 4, tasksCompleted: 1, tasksRunning: 1, inputEnded: true });
     const back = new RecordingAgentSink();
-    const again = scheduler.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [running.attemptId, done.attemptId] }, back);
+    const again = scheduler.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [running.attemptId, done.attemptId] }, back);
     expect(again.running.has(running.attemptId)).toBe(true);
     expect(back.cancelled()).toEqual([done.attemptId]);
     const client = new RecordingJobSink();

@@ -20,7 +20,7 @@ function setup(options: { agentGraceMs?: number; store?: CoordinatorStore } = {}
   };
   const addAgent = (name: string, cap: Partial<pb.Capacity> = {}): { session: AgentSession; sink: RecordingAgentSink } => {
     const sink = new RecordingAgentSink();
-    const session = s.addSession({ name, capacity: capacity(cap), version: '0', runningAttemptIds: [] }, sink);
+    const session = s.addSession({ acksWithAssign: false, name, capacity: capacity(cap), version: '0', runningAttemptIds: [] }, sink);
     s.grantCredit(session, 100);
     return { session, sink };
   };

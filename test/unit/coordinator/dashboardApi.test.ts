@@ -36,7 +36,7 @@ function setup() {
   const api = new DashboardApi({ agents: () => s.agentSummaries(), jobs: () => s.jobSummaries(), stats: () => s.stats() }, sampler, clock.now);
   const addAgent = (name: string, cap: Partial<pb.Capacity> = {}) => {
     const sink = new RecordingAgentSink();
-    return { session: s.addSession({ name, capacity: capacity(cap), version: '0', runningAttemptIds: [] }, sink), sink };
+    return { session: s.addSession({ acksWithAssign: false, name, capacity: capacity(cap), version: '0', runningAttemptIds: [] }, sink), sink };
   };
   const tasks = (from: number, count: number): pb.TaskInput[] =>
     Array.from({ length: count }, (_, i) => ({ seq: from + i, payload: Buffer.from(`${MARKER}-${from + i}`), items: 1, firstIndex: from + i }));
@@ -132,7 +132,7 @@ describe('DashboardApi', () => {
       const first = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path }) });
       scheduler = first;
       const agentSink = new RecordingAgentSink();
-      const session = first.addSession({ name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+      const session = first.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
       const job = first.openJob(opening(), new RecordingJobSink());
       first.addInputs(job, [{ seq: 0, payload: Buffer.from([1]), items: 1, firstIndex: 0 }]);
       first.endInput(job, 1);
@@ -180,7 +180,7 @@ describe('ThroughputSampler', () => {
     let now = 0;
     const sampler = new ThroughputSampler(() => s.stats(), { now: () => now, seconds: 3, rateSeconds: 2 });
     const sink = new RecordingAgentSink();
-    const session = s.addSession({ name: 'a', capacity: capacity({ slots: 64 }), version: '0', runningAttemptIds: [] }, sink);
+    const session = s.addSession({ acksWithAssign: false, name: 'a', capacity: capacity({ slots: 64 }), version: '0', runningAttemptIds: [] }, sink);
     const job = s.openJob(opening(), new RecordingJobSink());
     s.addInputs(job, Array.from({ length: 20 }, (_, i) => ({ seq: i, payload: Buffer.from([i]), items: 1, firstIndex: i })));
     s.grantCredit(session, 20);

@@ -46,7 +46,7 @@ export class FakeAgent {
     });
     this.call.on('status', (status) => (this.status = status));
     this.call.on('error', () => {});
-    this.send({ $case: 'register', value: { name, capacity: { ...capacity(), ...options.capacity }, version: 'test', runningAttemptIds: options.runningAttemptIds ?? [] } });
+    this.send({ $case: 'register', value: { acksWithAssign: false, name, capacity: { ...capacity(), ...options.capacity }, version: 'test', runningAttemptIds: options.runningAttemptIds ?? [] } });
   }
 
   send(msg: pb.AgentMessage['msg']): void {

@@ -61,8 +61,9 @@ export class RecordingAgentSink implements AgentSink {
     this.aborted = message;
     this.closed = true;
   }
+  /** Attempt ids acknowledged, in `ResultsAccepted` messages or inside assignments. */
   accepted(): string[] {
-    return this.messages.flatMap((m) => (m.msg?.$case === 'resultsAccepted' ? m.msg.value.attemptIds : []));
+    return this.messages.flatMap((m) => (m.msg?.$case === 'resultsAccepted' ? m.msg.value.attemptIds : m.msg?.$case === 'assign' ? m.msg.value.acceptedAttemptIds : []));
   }
   assignMessages(): pb.AssignBatch[] {
     return this.messages.flatMap((m) => (m.msg?.$case === 'assign' ? [m.msg.value] : []));

@@ -7,7 +7,7 @@ const assignment = fc.record({
   function: fc.record({ bundleDigest: fc.string(), exportName: fc.string() }),
   payload: fc.uint8Array({ maxLength: 4096 }).map((b) => Buffer.from(b)), items: fc.nat(), timeoutMs: fc.nat(), slots: fc.nat({ max: 8 }), firstIndex: fc.nat(),
 });
-const assign = fc.array(assignment, { maxLength: 20 }).map((tasks): pb.CoordinatorMessage => ({ msg: { $case: 'assign', value: { tasks } } }));
+const assign = fc.array(assignment, { maxLength: 20 }).map((tasks): pb.CoordinatorMessage => ({ msg: { $case: 'assign', value: { acceptedAttemptIds: [], tasks } } }));
 
 describe('encodeMessage (one reused writer)', () => {
   it('writes exactly the bytes of the generated encoder, message after message', () => {

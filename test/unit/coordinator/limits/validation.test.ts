@@ -82,6 +82,7 @@ const validRegister: fc.Arbitrary<pb.Register> = fc.record({
   capacity,
   version: fc.constantFrom('', '0.1.0'),
   runningAttemptIds: fc.array(fc.stringMatching(/^[A-Za-z0-9_.-]{1,32}$/), { maxLength: 8 }),
+  acksWithAssign: fc.boolean(),
 });
 
 const breakRegister: [string, (r: pb.Register) => void][] = [

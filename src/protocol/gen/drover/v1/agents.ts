@@ -55,6 +55,12 @@ export interface Register {
    * coordinator keeps those it still wants on this session and cancels the others.
    */
   runningAttemptIds: string[];
+  /**
+   * The agent takes acknowledgements inside `AssignBatch.accepted_attempt_ids`: the coordinator may
+   * then put them there, in the message it sends anyway, rather than in a `ResultsAccepted` of their
+   * own. (Agents before this field leave it false and get `ResultsAccepted` messages.)
+   */
+  acksWithAssign: boolean;
 }
 
 export interface Registered {
@@ -100,6 +106,11 @@ export interface Assignment {
 
 export interface AssignBatch {
   tasks: Assignment[];
+  /**
+   * Results of these attempts are durable, as a `ResultsAccepted` sent right before this message
+   * would say (only to agents that registered with `acks_with_assign`).
+   */
+  acceptedAttemptIds: string[];
 }
 
 export interface AttemptResult {
@@ -503,7 +514,7 @@ export const CoordinatorMessage: MessageFns<CoordinatorMessage> = {
 };
 
 function createBaseRegister(): Register {
-  return { name: "", capacity: undefined, version: "", runningAttemptIds: [] };
+  return { name: "", capacity: undefined, version: "", runningAttemptIds: [], acksWithAssign: false };
 }
 
 export const Register: MessageFns<Register> = {
@@ -519,6 +530,9 @@ export const Register: MessageFns<Register> = {
     }
     for (const v of message.runningAttemptIds) {
       writer.uint32(34).string(v!);
+    }
+    if (message.acksWithAssign !== false) {
+      writer.uint32(40).bool(message.acksWithAssign);
     }
     return writer;
   },
@@ -568,6 +582,14 @@ export const Register: MessageFns<Register> = {
             message.runningAttemptIds.push(reader.string());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.acksWithAssign = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -590,6 +612,11 @@ export const Register: MessageFns<Register> = {
         : globalThis.Array.isArray(object?.running_attempt_ids)
         ? object.running_attempt_ids.map((e: any) => globalThis.String(e))
         : [],
+      acksWithAssign: isSet(object.acksWithAssign)
+        ? globalThis.Boolean(object.acksWithAssign)
+        : isSet(object.acks_with_assign)
+        ? globalThis.Boolean(object.acks_with_assign)
+        : false,
     };
   },
 
@@ -607,6 +634,9 @@ export const Register: MessageFns<Register> = {
     if (message.runningAttemptIds?.length) {
       obj.runningAttemptIds = message.runningAttemptIds;
     }
+    if (message.acksWithAssign !== false) {
+      obj.acksWithAssign = message.acksWithAssign;
+    }
     return obj;
   },
 
@@ -621,6 +651,7 @@ export const Register: MessageFns<Register> = {
       : undefined;
     message.version = object.version ?? "";
     message.runningAttemptIds = object.runningAttemptIds?.map((e) => e) || [];
+    message.acksWithAssign = object.acksWithAssign ?? false;
     return message;
   },
 };
@@ -1121,13 +1152,16 @@ export const Assignment: MessageFns<Assignment> = {
 };
 
 function createBaseAssignBatch(): AssignBatch {
-  return { tasks: [] };
+  return { tasks: [], acceptedAttemptIds: [] };
 }
 
 export const AssignBatch: MessageFns<AssignBatch> = {
   encode(message: AssignBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.tasks) {
       Assignment.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.acceptedAttemptIds) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -1153,6 +1187,14 @@ export const AssignBatch: MessageFns<AssignBatch> = {
             message.tasks.push(Assignment.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.acceptedAttemptIds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1168,6 +1210,11 @@ export const AssignBatch: MessageFns<AssignBatch> = {
   fromJSON(object: any): AssignBatch {
     return {
       tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Assignment.fromJSON(e)) : [],
+      acceptedAttemptIds: globalThis.Array.isArray(object?.acceptedAttemptIds)
+        ? object.acceptedAttemptIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.accepted_attempt_ids)
+        ? object.accepted_attempt_ids.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1175,6 +1222,9 @@ export const AssignBatch: MessageFns<AssignBatch> = {
     const obj: any = {};
     if (message.tasks?.length) {
       obj.tasks = message.tasks.map((e) => Assignment.toJSON(e));
+    }
+    if (message.acceptedAttemptIds?.length) {
+      obj.acceptedAttemptIds = message.acceptedAttemptIds;
     }
     return obj;
   },
@@ -1185,6 +1235,7 @@ export const AssignBatch: MessageFns<AssignBatch> = {
   fromPartial<I extends Exact<DeepPartial<AssignBatch>, I>>(object: I): AssignBatch {
     const message = createBaseAssignBatch();
     message.tasks = object.tasks?.map((e) => Assignment.fromPartial(e)) || [];
+    message.acceptedAttemptIds = object.acceptedAttemptIds?.map((e) => e) || [];
     return message;
   },
 };
