@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { createLogger, pb, UsageError, withReusedEncoding, type AgentsStream, type Logger } from '../protocol/index.ts';
+import { createLogger, pb, serializeCoordinatorMessage, UsageError, withReusedEncoding, type AgentsStream, type Logger } from '../protocol/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
 import { Authenticator } from './auth/Authenticator.ts';
@@ -200,7 +200,9 @@ export class Coordinator {
       server.addService(withTolerantDeserializers(withReusedEncoding(pb.JobsService, { run: { response: pb.JobResponse } })), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
       const agents = new AgentsService(scheduler, this.log, limits);
       this.agents = agents;
-      server.addService(withTolerantDeserializers(withReusedEncoding(pb.AgentsService, { connect: { response: pb.CoordinatorMessage } })), auth.guard(pb.AgentsService, agents.handlers(), { default: ['agent'] }));
+      // Assignments (every task to every agent) take a hand-written encoder; the bytes are the same.
+      const agentsService: typeof pb.AgentsService = { ...pb.AgentsService, connect: { ...pb.AgentsService.connect, responseSerialize: serializeCoordinatorMessage } };
+      server.addService(withTolerantDeserializers(agentsService), auth.guard(pb.AgentsService, agents.handlers(), { default: ['agent'] }));
       server.addService(withTolerantDeserializers(pb.BlobsService), auth.guard(pb.BlobsService, new BlobsService(blobs, this.log, limits, blobAccess, agents).handlers(), { default: ['client', 'admin', 'agent'] }));
       server.addService(withTolerantDeserializers(pb.AdminService), auth.guard(pb.AdminService, new AdminService(scheduler).handlers(), { default: ['admin'], methods: { stats: ['client', 'admin'] } }));
       // Health and reflection stay open (probes and grpcurl carry no token); they reveal no data.

@@ -11,6 +11,7 @@
 export type { AgentsStream } from './AgentsStream.ts';
 export { AgentsClient } from './AgentsClient.ts';
 export { encodeMessage, type MessageEncoder } from './encodeMessage.ts';
+export { serializeCoordinatorMessage } from './serializeCoordinatorMessage.ts';
 export { withReusedEncoding, type MethodEncoders } from './withReusedEncoding.ts';
 export { encodeValue } from './codec/encodeValue.ts';
 export { decodeValue } from './codec/decodeValue.ts';
