@@ -11,4 +11,10 @@ export interface ClientTls {
   key?: string | Uint8Array;
   /** Name the coordinator's certificate must carry, when it differs from the address's host (e.g. connecting by IP). */
   serverName?: string;
+  /**
+   * Trust the certificates in `ca` themselves, even when they are not self-signed CA certificates (Node's
+   * `allowPartialTrustChain`): `ca` may then be the coordinator's own certificate, pinned. `drover local`'s
+   * in-process agent trusts the certificate its coordinator serves this way.
+   */
+  partialTrustChain?: boolean;
 }

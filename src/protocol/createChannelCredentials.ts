@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import type { ClientTls } from './ClientTls.ts';
 import { UsageError } from './errors/UsageError.ts';
@@ -24,6 +25,16 @@ export function createChannelCredentials(tls: true | ClientTls | undefined): grp
   const options = tls === true ? {} : tls;
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new UsageError('a TLS client certificate needs both cert and key (--tls-cert and --tls-key)');
+  }
+  if (options.partialTrustChain === true) {
+    if (options.ca === undefined) throw new UsageError('partialTrustChain needs the certificates to trust in ca');
+    // grpc-js's createSsl has no such option; a secure context made here carries it.
+    const context = createSecureContext({
+      ca: pem(options.ca, 'CA'),
+      allowPartialTrustChain: true,
+      ...(options.cert !== undefined && options.key !== undefined ? { cert: pem(options.cert, 'certificate'), key: pem(options.key, 'key') } : {}),
+    });
+    return grpc.credentials.createFromSecureContext(context);
   }
   return grpc.credentials.createSsl(
     options.ca === undefined ? null : pem(options.ca, 'CA'),

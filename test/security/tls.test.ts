@@ -127,6 +127,35 @@ describe('TLS', () => {
   });
 });
 
+describe('drover local with TLS', () => {
+  it('serves TLS, and its in-process agent fetches the job\'s bundle from it over TLS (the served certificate pinned)', async () => {
+    // The server certificate is signed by a CA: the agent inside `drover local` is not told that CA, it trusts the certificate itself.
+    const { child, match } = await startDrover(
+      ['local', '--listen', '127.0.0.1:0', '--processes', '1', '--tls-cert', files.serverCert, '--tls-key', files.serverKey],
+      /^export DROVER_ADDRESS=(\S+) DROVER_TOKEN_FILE=(\S+)/,
+    );
+    children.push(child);
+    const localAddress = match[1]!;
+    const token = readFileSync(match[2]!, 'utf8').trim();
+    await using pool = await connect({ address: localAddress, token, tls: { ca: files.ca } });
+    const tasks = await pool.load<typeof import('../fixtures/tasks.ts')>(new URL('../fixtures/tasks.ts', import.meta.url));
+    expect(await pool.map(tasks.square, [1, 2, 3])).toEqual([1, 4, 9]);
+    const plaintext = new RawClients(localAddress, token, undefined);
+    clients.push(plaintext);
+    expect((await statusOf(plaintext.list())).code).toBe(grpc.status.UNAVAILABLE);
+  });
+
+  it('refuses --tls-client-ca, saying what to run for mutual TLS', () => {
+    const run = spawnSync(
+      process.execPath,
+      [droverBin, 'local', '--listen', '127.0.0.1:0', '--tls-cert', files.serverCert, '--tls-key', files.serverKey, '--tls-client-ca', files.ca],
+      { encoding: 'utf8', env: { ...process.env, DROVER_LOG_LEVEL: 'warn' }, timeout: 20_000 },
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/drover coordinator --tls-client-ca/);
+  });
+});
+
 describe('TLS and tokens on the HTTP side', () => {
   it('serves https with the same certificate; the dashboard API needs an admin token, /metrics stays open', async () => {
     const root = newToken();

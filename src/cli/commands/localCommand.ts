@@ -6,13 +6,14 @@ import { Command } from 'commander';
 import { Agent } from '../../agent/index.ts';
 import { Coordinator, type Limits } from '../../coordinator/index.ts';
 import { limitOptions } from '../limitOptions.ts';
-import { createLogger } from '../../protocol/index.ts';
+import { createLogger, UsageError, type ClientTls } from '../../protocol/index.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { readServerSecurity, type ServerSecurityFlags } from '../readServerSecurity.ts';
 import { refuseOpenListen } from '../refuseOpenListen.ts';
 import { serverSecurityOptions } from '../serverSecurityOptions.ts';
 import { parsePositiveInt } from '../parseKeyValue.ts';
+import { certificateServerName } from '../certificateServerName.ts';
 
 /** `drover local`: a coordinator and an agent in one process, for a workstation. */
 export function localCommand(): Command {
@@ -25,13 +26,19 @@ export function localCommand(): Command {
     .option('--data <dir>', 'directory for durable state; restarting on it resumes every job (default: in memory)')
     .option('--lease-ms <ms>', 'an agent that sends nothing for this long is considered dead (default 15000)', parsePositiveInt)
     .option('--agent-grace-ms <ms>', 'how long a lost agent\'s tasks wait for it to reconnect (default 5000)', parsePositiveInt);
-  for (const option of serverSecurityOptions({ tls: false })) command.addOption(option);
+  for (const option of serverSecurityOptions()) command.addOption(option);
   for (const option of limitOptions.all()) command.addOption(option);
   return command
     .addOption(logLevelOption())
     .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags & Partial<Limits>) => {
       const logger = createLogger({ name: 'drover', level: opts.logLevel });
       const security = readServerSecurity(opts);
+      if (security.tls?.clientCa !== undefined) {
+        throw new UsageError(
+          'drover local: --tls-client-ca (agents must present a client certificate) does not apply: its agent runs inside ' +
+            'this process. For mutual TLS, run `drover coordinator --tls-client-ca` and `drover agent --tls-cert --tls-key`.',
+        );
+      }
       refuseOpenListen(opts.listen, opts.insecure, logger, { tokens: security.tokensFile !== undefined, tls: security.tls !== undefined });
       // The in-process agent joins with a random agent token. Without --tokens-file, clients use a
       // random client token too, written to a file only this user can read (never printed).
@@ -73,6 +80,8 @@ export function localCommand(): Command {
       const agent = new Agent({
         coordinator: coordinator.address,
         token: agentToken,
+        // Its blob calls go over gRPC: with TLS, it trusts exactly the certificate this coordinator serves.
+        ...(security.tls !== undefined ? { tls: localAgentTls(security.tls.cert) } : {}),
         // Beside its coordinator: the session stream stays inside this process (blob calls use the token).
         connectStream: () => coordinator.openAgentStream('local-agent'),
         ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
@@ -94,4 +103,10 @@ export function localCommand(): Command {
         removeTokenDir();
       });
     });
+}
+
+/** TLS for the in-process agent's calls to its own coordinator: the served certificate, pinned, under a name it carries. */
+function localAgentTls(servedChain: string | Uint8Array): ClientTls {
+  const serverName = certificateServerName(servedChain);
+  return { ca: servedChain, partialTrustChain: true, ...(serverName !== undefined ? { serverName } : {}) };
 }
