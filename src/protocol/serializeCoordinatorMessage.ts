@@ -20,17 +20,28 @@ function stringField(tag: number, value: string): Buffer {
   return out;
 }
 
+// The last field looked up of each kind: a batch's assignments are mostly of one job, and each is
+// looked up twice (sized, then written).
+let lastJobId = '';
+let lastJobIdField: Buffer | undefined;
+let lastFunction: pb.FunctionRef | undefined;
+let lastFunctionField: Buffer | undefined;
+
 function jobIdField(jobId: string): Buffer {
+  if (jobId === lastJobId && lastJobIdField !== undefined) return lastJobIdField;
   let field = jobIdFields.get(jobId);
   if (field === undefined) {
     if (jobIdFields.size >= MAX_CACHED) jobIdFields = new Map();
     field = stringField(18, jobId);
     jobIdFields.set(jobId, field);
   }
+  lastJobId = jobId;
+  lastJobIdField = field;
   return field;
 }
 
 function functionField(ref: pb.FunctionRef): Buffer {
+  if (ref === lastFunction && lastFunctionField !== undefined) return lastFunctionField;
   let field = functionFields.get(ref);
   if (field === undefined) {
     if (cachedFunctions >= MAX_CACHED) {
@@ -44,6 +55,8 @@ function functionField(ref: pb.FunctionRef): Buffer {
     functionFields.set(ref, field);
     cachedFunctions += 1;
   }
+  lastFunction = ref;
+  lastFunctionField = field;
   return field;
 }
 

@@ -34,6 +34,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The `Register` message an agent named `name` opens its session with. */
+function register(name: string): pb.AgentMessage {
+  return { msg: { $case: 'register', value: { name, capacity, version: 'test', runningAttemptIds: [], acksWithAssign: false } } };
+}
+
 /** Collects what arrives on the agent's end of a stream, and how it ended. */
 function record(stream: AgentsStream) {
   const got = { messages: [] as pb.CoordinatorMessage[], error: undefined as grpc.ServiceError | undefined, ended: false, status: undefined as grpc.StatusObject | undefined };
@@ -83,7 +88,7 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   it('ends the session when the agent half-closes, and answers the end', async () => {
     const stream = coordinator.openAgentStream('local-agent');
     const got = record(stream);
-    stream.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
+    stream.write(register('beside'));
     await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
     stream.end();
     await waitFor(() => got.status !== undefined, 'status');
@@ -96,7 +101,7 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   it('ends live streams with UNAVAILABLE when the coordinator stops, and refuses new ones after', async () => {
     const stream = coordinator.openAgentStream('local-agent');
     const got = record(stream);
-    stream.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
+    stream.write(register('beside'));
     await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
     await coordinator.stop();
     await waitFor(() => got.status !== undefined, 'status');
@@ -104,7 +109,7 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
 
     const late = coordinator.openAgentStream('local-agent');
     const refused = record(late);
-    late.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'late', capacity, version: 'test', runningAttemptIds: [] } } });
+    late.write(register('late'));
     await waitFor(() => refused.status !== undefined, 'refused');
     expect(refused.error?.code).toBe(grpc.status.UNAVAILABLE);
   });
@@ -112,14 +117,14 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   it('tells the service when the agent cancels', async () => {
     const stream = coordinator.openAgentStream('local-agent');
     const got = record(stream);
-    stream.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
+    stream.write(register('beside'));
     await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
     stream.cancel();
     expect(got.error?.code).toBe(grpc.status.CANCELLED);
     // The name is free again: the session is gone (a live one of another principal would be refused, not this).
     const again = coordinator.openAgentStream('local-agent');
     const next = record(again);
-    again.write({ msg: { $case: 'register', value: { acksWithAssign: false, name: 'beside', capacity, version: 'test', runningAttemptIds: [] } } });
+    again.write(register('beside'));
     await waitFor(() => next.messages.some((m) => m.msg?.$case === 'registered'), 'registered again');
     again.end();
   });
