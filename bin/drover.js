@@ -9,21 +9,29 @@ if (major < 24 || (major === 24 && minor < 15)) {
   process.exit(1);
 }
 
-// The coordinator and the agent run for days and stream millions of messages, and two defaults meant
-// for short scripts make their RSS climb under that load (P5 in docs/benchmarks.md):
-// - V8 grows its young generation up to 3 × 64 MB under a high allocation rate; a smaller cap costs
-//   more frequent (cheap) scavenges (~5 % CPU on P1) and keeps that part flat. (`--optimize-for-size`
-//   would also keep the old generation and the dead message buffers it holds small, but costs ~40 %
-//   of the coordinator's CPU per task, so it is left to the user: `node --optimize-for-size bin/drover.js`.)
+// The coordinator and the agent run for days and stream millions of messages, and V8's defaults, meant
+// for short scripts, make their RSS climb under that load (P5 in docs/benchmarks.md):
+// - V8 grows its young generation up to 3 × 64 MB under a high allocation rate; a cap of 4 MB per
+//   semi-space costs more frequent (cheap) scavenges and keeps that part flat.
+// - V8 lets the old generation grow to up to 4× what survived the last full collection before the next
+//   one, and message buffers that lived through two scavenges die there: at its peak the coordinator's
+//   live heap was ~30 MB (a heap snapshot), while its heap and buffers between full collections reached ~95 MB. A fixed factor of 2.5
+//   (`--heap-growing-percent=150`) collects them sooner. Measured on P5's 10M items: coordinator peak
+//   167–173 → 133–138 MiB, with P1's items/s and P7's tasks/s per coordinator CPU within run-to-run noise
+//   (side by side, three rounds). (`--optimize-for-size` reaches ~105 MiB but costs ~40 % of the
+//   coordinator's CPU per task, so it is left to the user: `node --optimize-for-size bin/drover.js`.)
 // - glibc raises its mmap threshold each time a large block is freed (up to 32 MB), after which big
 //   message buffers come from the heap, which fragments and is never given back; a fixed threshold
 //   keeps blocks of 4 MiB and more in their own mappings, returned on free, and a low trim threshold
 //   returns the heap's free top. (A 64 KiB threshold, tried first, gave every chunk-sized payload a
 //   fresh mapping and its page faults: P2's items/s 0.58× mp against 0.90× at 4 MiB, with the same P5 peaks.)
-// Both are read only at start-up, so the process re-executes itself with them: `execve` keeps the
+// All are read only at start-up, so the process re-executes itself with them: `execve` keeps the
 // pid, stdio and signals, so supervisors, `kill` and tests still see one process. The user's own
 // settings win (the same flag, or its --no- form, in execArgv or NODE_OPTIONS; a GLIBC_TUNABLES of their own).
-const V8_FLAGS = [['--max-semi-space-size', '=8']];
+const V8_FLAGS = [
+  ['--max-semi-space-size', '=4'],
+  ['--heap-growing-percent', '=150'],
+];
 const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=131072';
 const LONG_RUNNING = new Set(['coordinator', 'agent', 'local']);
 if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function' && process.env.DROVER_REEXECUTED !== '1') {

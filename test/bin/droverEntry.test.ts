@@ -44,17 +44,19 @@ describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
   it('re-executes a coordinator in place (same pid) with its memory flags and a fixed mmap threshold', async () => {
     const { child } = await start([], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
     const argv = cmdline(child.pid!);
-    expect(argv).toContain('--max-semi-space-size=8');
+    expect(argv).toContain('--max-semi-space-size=4');
+    expect(argv).toContain('--heap-growing-percent=150');
     expect(argv.slice(-3)).toEqual(['coordinator', '--listen', '127.0.0.1:0']);
     // (glibc cuts the variable at its first ':' in place while parsing it, so only the first tunable shows.)
     expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304');
   });
 
   it('keeps the user\'s own flags', async () => {
-    const { child } = await start(['--max-semi-space-size=4'], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
+    const { child } = await start(['--max-semi-space-size=16', '--heap_growing_percent=0'], droverBin, ['coordinator', '--listen', '127.0.0.1:0'], /listening on/);
     const argv = cmdline(child.pid!);
-    expect(argv).toContain('--max-semi-space-size=4');
-    expect(argv).not.toContain('--max-semi-space-size=8');
+    expect(argv).toContain('--max-semi-space-size=16');
+    expect(argv).not.toContain('--max-semi-space-size=4');
+    expect(argv).not.toContain('--heap-growing-percent=150');
   });
 });
 
