@@ -6,7 +6,10 @@
  *   again until the next build);
  * - `worker.mjs`: the worker process an agent forks, used by a bundled agent (CLI or library);
  * - `lib/sdk.mjs`, `lib/task.mjs`, `lib/sumo.mjs` (with shared chunks): what the package's `exports` give
- *   an installed copy of drover, since Node does not strip types under `node_modules`.
+ *   an installed copy of drover, since Node does not strip types under `node_modules`;
+ * - `types/` (tsc, tsconfig.types.json): the declarations those exports name for TypeScript users. The
+ *   sources themselves would not do: a project compiling them under its own settings fails on their
+ *   `.ts` import paths unless it sets `allowImportingTsExtensions`.
  *
  * Why: Node strips types with a WebAssembly build of swc. Loading it and the ~200 source modules costs
  * every long-running coordinator or agent ~20 MB of RSS, and every worker process ~30 MB and ~45 ms of
@@ -23,9 +26,12 @@
  * @module
  */
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 // Another output directory (for tests) may be given as the first argument.
@@ -80,4 +86,12 @@ await Promise.all([
     splitting: true,
     chunkNames: 'chunk-[hash]',
   }),
+  emitDeclarations(`${outdir}/types`),
 ]);
+
+/** Writes the public entry points' declarations (and those of everything they reach) into `typesDir`, afresh. */
+async function emitDeclarations(typesDir: string): Promise<void> {
+  await rm(typesDir, { recursive: true, force: true });
+  const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', `${root}tsconfig.types.json`, '--outDir', typesDir], { cwd: root });
+}
