@@ -15,10 +15,10 @@ if (major < 24 || (major === 24 && minor < 15)) {
 //   semi-space costs more frequent (cheap) scavenges and keeps that part flat.
 // - V8 lets the old generation grow to up to 4× what survived the last full collection before the next
 //   one, and message buffers that lived through two scavenges die there: at its peak the coordinator's
-//   live heap was ~30 MB (a heap snapshot), while its heap and buffers between full collections reached ~95 MB. A fixed factor of 2.5
-//   (`--heap-growing-percent=150`) collects them sooner. Measured on P5's 10M items: coordinator peak
-//   167–173 → 133–138 MiB, with P1's items/s and P7's tasks/s per coordinator CPU within run-to-run noise
-//   (side by side, three rounds). (`--optimize-for-size` reaches ~105 MiB but costs ~40 % of the
+//   live heap was ~30 MB (a heap snapshot), while its heap and buffers reached ~95 MB between full
+//   collections. A fixed factor of 2.5 (`--heap-growing-percent=150`) collects them sooner. Measured on
+//   P5's 10M items: coordinator peak 167–173 → 133–138 MiB, with P1, P3, P4 and P7 (measured side by
+//   side) within run-to-run noise. (`--optimize-for-size` reaches ~105 MiB but costs ~40 % of the
 //   coordinator's CPU per task, so it is left to the user: `node --optimize-for-size bin/drover.js`.)
 // - glibc raises its mmap threshold each time a large block is freed (up to 32 MB), after which big
 //   message buffers come from the heap, which fragments and is never given back; a fixed threshold
