@@ -67,11 +67,14 @@ describe('BlobCache', () => {
     client?.close();
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   });
+  // Every cache directory of the test (one may make two caches), removed after it.
+  const dirs: string[] = [];
   afterEach(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
   });
   const fresh = async () => {
     dir = await mkdtemp(join(os.tmpdir(), 'drover-bundles-test-'));
+    dirs.push(dir);
     gets = [];
     asks = [];
     return new BlobCache({ dir, blobs: client, logger: pino({ level: 'silent' }), sessionId: () => SESSION });
