@@ -49,6 +49,15 @@ function record(stream: AgentsStream) {
   return got;
 }
 
+/** An in-process stream whose agent `name` has registered, with what arrives on it recorded. */
+async function registeredStream(name: string, label = 'registered') {
+  const stream = coordinator.openAgentStream('local-agent');
+  const got = record(stream);
+  stream.write(register(name));
+  await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), label);
+  return { stream, got };
+}
+
 describe('an agent beside its coordinator, on an in-process stream', () => {
   it('runs a job through worker processes exactly as over gRPC, with blob calls still on the network', async () => {
     let opened = 0;
@@ -86,10 +95,7 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   });
 
   it('ends the session when the agent half-closes, and answers the end', async () => {
-    const stream = coordinator.openAgentStream('local-agent');
-    const got = record(stream);
-    stream.write(register('beside'));
-    await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
+    const { stream, got } = await registeredStream('beside');
     stream.end();
     await waitFor(() => got.status !== undefined, 'status');
     expect(got.ended).toBe(true);
@@ -99,10 +105,7 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   });
 
   it('ends live streams with UNAVAILABLE when the coordinator stops, and refuses new ones after', async () => {
-    const stream = coordinator.openAgentStream('local-agent');
-    const got = record(stream);
-    stream.write(register('beside'));
-    await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
+    const { stream, got } = await registeredStream('beside');
     await coordinator.stop();
     await waitFor(() => got.status !== undefined, 'status');
     expect(got.error?.code).toBe(grpc.status.UNAVAILABLE);
@@ -115,17 +118,11 @@ describe('an agent beside its coordinator, on an in-process stream', () => {
   });
 
   it('tells the service when the agent cancels', async () => {
-    const stream = coordinator.openAgentStream('local-agent');
-    const got = record(stream);
-    stream.write(register('beside'));
-    await waitFor(() => got.messages.some((m) => m.msg?.$case === 'registered'), 'registered');
+    const { stream, got } = await registeredStream('beside');
     stream.cancel();
     expect(got.error?.code).toBe(grpc.status.CANCELLED);
     // The name is free again: the session is gone (a live one of another principal would be refused, not this).
-    const again = coordinator.openAgentStream('local-agent');
-    const next = record(again);
-    again.write(register('beside'));
-    await waitFor(() => next.messages.some((m) => m.msg?.$case === 'registered'), 'registered again');
+    const { stream: again, got: next } = await registeredStream('beside', 'registered again');
     again.end();
   });
 });
