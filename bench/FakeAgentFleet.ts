@@ -1,6 +1,11 @@
 // P7's simulated agents: lightweight in-process fakes speaking the real Agents protocol over real
 // gRPC. Each registers, grants credit, and answers every assignment at once with a CBOR-encoded
 // result, so the coordinator — not any worker — is what P7 measures.
+//
+// Credit is what a real agent with that many slots keeps granted: a task per slot running plus its
+// prefetch (src/agent/Agent.ts `#target`). A default agent's prefetch is at least one task per slot
+// (more while tasks are tiny, up to 128 per slot), so the default here is that floor; `prefetch: 0` is
+// an agent configured with none, whose workers idle for a coordinator round trip between tasks.
 import * as grpc from '@grpc/grpc-js';
 import { encode } from 'cbor-x';
 import { AgentsClient, pb } from '../src/protocol/index.ts';
@@ -17,7 +22,12 @@ export class FakeAgentFleet {
   /** Results sent back, across the fleet. */
   answered = 0;
 
-  constructor(address: string, count: number, creditPerAgent: number) {
+  /**
+   * @param slots - worker slots each fake reports in its capacity.
+   * @param prefetch - tasks per agent granted beyond its slots; default one per slot, a default agent's least.
+   */
+  constructor(address: string, count: number, slots: number, prefetch = slots) {
+    const creditPerAgent = slots + prefetch;
     const credentials = grpc.credentials.createInsecure();
     for (let i = 0; i < count; i++) {
       if (i % AGENTS_PER_CONNECTION === 0) {
@@ -35,7 +45,7 @@ export class FakeAgentFleet {
         call.write({ msg: { $case: 'results', value: { results, credit: results.length } } });
       });
       const capacity: pb.Capacity = {
-        cpus: creditPerAgent, memoryMb: 4096, slots: creditPerAgent, sumoVersion: '', sumoHome: '', labels: {}, resources: {},
+        cpus: slots, memoryMb: 4096, slots, sumoVersion: '', sumoHome: '', labels: {}, resources: {},
         hostname: `fake-${i}`, platform: 'linux', nodeVersion: process.version, sumoTools: false, sumoTraci: false, sumoLibsumo: false,
       };
       // Acknowledgements may ride inside assignments, as the real agent (src/agent/Agent.ts) takes them; the fakes ignore them.

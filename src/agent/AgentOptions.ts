@@ -25,7 +25,7 @@ export interface AgentOptions {
   workDir?: string;
   /**
    * Tasks queued here beyond the free slots, so workers never wait for a round trip. Default: one per
-   * slot, growing (up to 128 per slot) while tasks are tiny, to keep ~8 ms of work queued per worker.
+   * slot, growing (up to 128 per slot) while tasks are tiny, to keep ~20 ms of work queued per worker.
    * Set it to fix the number.
    */
   prefetch?: number;
