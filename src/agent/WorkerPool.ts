@@ -1,7 +1,7 @@
 import type { Logger, pb } from '../protocol/index.ts';
 import type { TaskServices } from './TaskServices.ts';
 import { WorkerProcess, type WorkerExit } from './WorkerProcess.ts';
-import type { CallMessage, NoteMessage, RunMessage, WorkerMessage } from './worker/messages.ts';
+import type { CallMessage, NoteMessage, RunGroup, WorkerMessage } from './worker/messages.ts';
 
 /** A running task whose attempt was cancelled gets this long to stop on its signal before its worker is killed. */
 const CANCEL_GRACE_MS = 1000;
@@ -120,8 +120,8 @@ interface Slot {
   killedFor: { entry: Entry; reason: 'timeout' | 'cancel' } | undefined;
   /** Consecutive deaths before `ready`, for the respawn backoff. */
   startFailures: number;
-  /** Runs placed in this dispatch, sent together at its end. */
-  outbox: RunMessage[];
+  /** Tasks placed in this dispatch, sent together at its end. */
+  outbox: PoolTask[];
   respawnTimer: NodeJS.Timeout | undefined;
   /** Tasks placed on the current worker process (for `maxTasksPerWorker`). */
   placed: number;
@@ -465,9 +465,9 @@ export class WorkerPool {
     const now = performance.now();
     this.#fill(now);
     for (const slot of this.#outboxes) {
-      const runs = slot.outbox;
+      const tasks = slot.outbox;
       slot.outbox = [];
-      slot.worker?.send(runs.length === 1 ? runs[0] : { type: 'runs', runs });
+      slot.worker?.send({ type: 'runs', agent: this.#options.agent, worker: slot.name, groups: runGroups(tasks) });
     }
     this.#outboxes.length = 0;
     if (this.#queue.size === 0 && !this.#stopping) this.#steal(now);
@@ -563,16 +563,8 @@ export class WorkerPool {
     entry.slot = slot;
     slot.inflight.push(entry);
     slot.placed++;
-    const message: RunMessage = {
-      type: 'run',
-      attemptId: t.attemptId,
-      bundlePath: t.bundlePath,
-      exportName: t.exportName,
-      payload: t.payload,
-      ctx: { jobId: t.jobId, seq: t.seq, firstIndex: t.firstIndex, attempt: t.attempt, agent: this.#options.agent, worker: slot.name },
-    };
     if (slot.outbox.length === 0) this.#outboxes.push(slot);
-    slot.outbox.push(message);
+    slot.outbox.push(t);
     if (slot.inflight.length === 1) this.#startHead(slot);
   }
 
@@ -912,4 +904,18 @@ class Fifo<T> {
     this.#head = 0;
     return items;
   }
+}
+
+/** Tasks in order, consecutive ones of the same job's function sharing a group (see RunsMessage). */
+function runGroups(tasks: readonly PoolTask[]): RunGroup[] {
+  const groups: RunGroup[] = [];
+  let group: RunGroup | undefined;
+  for (const t of tasks) {
+    if (group === undefined || group.jobId !== t.jobId || group.bundlePath !== t.bundlePath || group.exportName !== t.exportName) {
+      group = { bundlePath: t.bundlePath, exportName: t.exportName, jobId: t.jobId, runs: [] };
+      groups.push(group);
+    }
+    group.runs.push({ attemptId: t.attemptId, payload: t.payload, seq: t.seq, firstIndex: t.firstIndex, attempt: t.attempt });
+  }
+  return groups;
 }

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { isSea } from 'node:sea';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ParentMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
+import { workerChannelCodec } from './worker/workerChannelCodec.ts';
 import { SEA_WORKER_ARGUMENT } from './worker/SEA_WORKER_ARGUMENT.ts';
 
 /** How much of a worker's stderr is kept to explain a crash. */
@@ -101,7 +102,9 @@ export class WorkerProcess {
       if (forward) process.stderr.write(chunk);
       this.#keepStderr(chunk);
     });
-    this.child.on('message', (message: WorkerMessage | ResultsMessage) => {
+    this.child.on('message', (bytes: unknown) => {
+      const message = decodeWorkerMessage(bytes);
+      if (message === undefined) return;
       if (message.type === 'results') {
         if (!this.dying) for (const r of message.results) options.onMessage(this, r);
         return;
@@ -172,4 +175,19 @@ export class WorkerProcess {
       this.#stderrBytes = tail.length;
     }
   }
+}
+
+/**
+ * A message from the worker (workerChannelCodec), or undefined for anything else on the channel: a
+ * task's own `process.send(...)`, which is not drover's to act on.
+ */
+function decodeWorkerMessage(bytes: unknown): WorkerMessage | ResultsMessage | undefined {
+  if (!(bytes instanceof Uint8Array)) return undefined;
+  let message: unknown;
+  try {
+    message = workerChannelCodec.decode(bytes);
+  } catch {
+    return undefined;
+  }
+  return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string' ? (message as WorkerMessage | ResultsMessage) : undefined;
 }

@@ -20,7 +20,8 @@ import { encodeValue } from '../../protocol/codec/encodeValue.ts';
 import { encodeItems } from '../../protocol/codec/encodeItems.ts';
 import { decodeTaskPayload, type TaskItems } from '../../protocol/codec/decodeTaskPayload.ts';
 import { TASK_CONTEXT_SLOT, type TaskContext } from '../../task/index.ts';
-import type { CallRequest, FailureMessage, ParentMessage, ReplyMessage, ResultMessage, RunMessage, WorkerMessage } from './messages.ts';
+import type { CallRequest, FailureMessage, ParentMessage, ReplyMessage, ResultMessage, ResultsMessage, RunMessage, RunsMessage, WorkerMessage } from './messages.ts';
+import { workerChannelCodec } from './workerChannelCodec.ts';
 
 /** A tight loop of `context.progress()` sends at most one message per this interval (the latest value). */
 const PROGRESS_INTERVAL_MS = 50;
@@ -43,10 +44,15 @@ const MAX_HELD = 64;
 /** ...or once the first has waited this long. */
 const MAX_HOLD_MS = 1;
 
-const rawSend = process.send?.bind(process) as ((message: unknown) => boolean) | undefined;
-if (!rawSend) {
+const processSend = process.send?.bind(process) as ((message: unknown) => boolean) | undefined;
+if (!processSend) {
   process.stderr.write('drover: workerMain.ts is the entry of a forked worker process; it cannot run on its own\n');
   process.exit(2);
+}
+
+/** Every message to the agent goes through here, encoded as the agent decodes it (workerChannelCodec). */
+function rawSend(message: WorkerMessage | ResultsMessage): boolean {
+  return processSend!(workerChannelCodec.encode(message));
 }
 
 /**
@@ -61,13 +67,13 @@ function flushHeld(): void {
   if (held.length === 0) return;
   const batch = held;
   held = [];
-  rawSend!(batch.length === 1 ? batch[0] : { type: 'results', results: batch });
+  rawSend(batch.length === 1 ? batch[0] : { type: 'results', results: batch });
 }
 
 /** Send a message to the agent (after any results held back). */
 function send(message: WorkerMessage): boolean {
   flushHeld();
-  return rawSend!(message);
+  return rawSend(message);
 }
 
 /** A task being run (or about to be), with what its context needs. */
@@ -469,6 +475,20 @@ function finish(run: TaskRun, reply: WorkerMessage): void {
   pump();
 }
 
+/** The tasks of a `runs` message, each with its whole context. */
+function expandRuns(msg: RunsMessage): RunMessage[] {
+  const runs: RunMessage[] = [];
+  for (const g of msg.groups) {
+    for (const r of g.runs) {
+      runs.push({
+        type: 'run', attemptId: r.attemptId, bundlePath: g.bundlePath, exportName: g.exportName, payload: r.payload,
+        ctx: { jobId: g.jobId, seq: r.seq, firstIndex: r.firstIndex, attempt: r.attempt, agent: msg.agent, worker: msg.worker },
+      });
+    }
+  }
+  return runs;
+}
+
 function giveBack(runs: RunMessage[]): void {
   for (const m of runs) send({ type: 'withdrawn', attemptId: m.attemptId });
 }
@@ -476,13 +496,10 @@ function giveBack(runs: RunMessage[]): void {
 process.on('message', (msg: ParentMessage) => {
   if (msg.type === 'reply') {
     answer(msg);
-  } else if (msg.type === 'run') {
-    if (retired) return giveBack([msg]);
-    queue.push(msg);
-    pump();
   } else if (msg.type === 'runs') {
-    if (retired) return giveBack(msg.runs);
-    queue.push(...msg.runs);
+    const runs = expandRuns(msg);
+    if (retired) return giveBack(runs);
+    queue.push(...runs);
     pump();
   } else if (msg.type === 'withdraw') {
     const i = queue.findIndex((m) => m.attemptId === msg.attemptId);

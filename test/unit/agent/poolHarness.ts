@@ -40,6 +40,11 @@ export async function napWho(ms) { await new Promise((r) => setTimeout(r, ms)); 
 export function text(n) { return 'x'.repeat(n); }
 export function scratchPath() { return context.scratchDir(); }
 export function envVar(name) { return process.env[name] ?? null; }
+export function talksOnChannel(x) {
+  process.send('not for drover');
+  process.send({ type: 'result', attemptId: 'forged', value: new Uint8Array(1), rss: 0 });
+  return x + 1;
+}
 `;
 
 /** What the pool reported for one task. */

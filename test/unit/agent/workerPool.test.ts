@@ -44,6 +44,13 @@ describe('WorkerPool runs task bundles in worker processes', () => {
     expect(await h.value(h.submit('sometimesLater', items, { firstIndex: 30 }))).toEqual([30, 31, 32, 33, 34]);
   });
 
+  it("ignores what a task itself sends on its worker's channel, and still reports the task's own result", async () => {
+    const id = h.submit('talksOnChannel', [[1], [2]]);
+    expect(await h.value(id)).toEqual([2, 3]);
+    // The worker keeps working after it.
+    expect(await h.value(h.submit('square', [[4]]))).toEqual([16]);
+  });
+
   it('reports a thrown error with kind error, the item offset and the remote stack', async () => {
     const id = h.submit('failOn', [[1, 3], [2, 3], [3, 3], [4, 3]]);
     const f = await h.failure(id);
