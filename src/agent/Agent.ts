@@ -33,6 +33,8 @@ const PREFETCH_MS = 20;
 const MAX_PREFETCH_PER_SLOT = 128;
 /** Work held per worker (by the running average) past which the agent hands back the surplus over its prefetch. */
 const HAND_BACK_AFTER_MS = 1000;
+/** Niceness the worker processes get above the agent's by default (see `AgentOptions.workerNice`). */
+const DEFAULT_WORKER_NICE = 5;
 /** By default `start()` gives up reaching the coordinator after this. */
 const START_TIMEOUT_MS = 10_000;
 
@@ -114,6 +116,8 @@ export class Agent {
       if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id < 2 ** 32)) throw new UsageError(`Agent: ${key} must be a user or group number, got ${id}`);
     }
     if (options.gid !== undefined && options.uid === undefined) throw new UsageError('Agent: gid needs uid (the user the worker processes run as)');
+    const nice = options.workerNice;
+    if (nice !== undefined && !(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new UsageError(`Agent: workerNice must be an integer from 0 to 19, got ${nice}`);
     // Only root may start processes as another user; fail now rather than at every worker spawn.
     if (options.uid !== undefined && options.uid !== process.getuid?.() && process.getuid?.() !== 0) {
       throw new UsageError(`Agent: running workers as uid ${options.uid} needs the agent to run as root (it runs as uid ${process.getuid?.()})`);
@@ -169,6 +173,7 @@ export class Agent {
       logger: this.#log,
       ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
       ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
+      nice: o.workerNice ?? DEFAULT_WORKER_NICE,
       ...(o.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: o.maxTasksPerWorker } : {}),
       ...(o.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: o.maxWorkerRssMb } : {}),
       services: this.#services,

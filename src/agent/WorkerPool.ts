@@ -59,11 +59,13 @@ export interface WorkerPoolOptions {
   /** Agent name, shown to tasks as `context.agent`. */
   agent: string;
   logger: Logger;
-  /** Node flags for the workers (e.g. `--max-old-space-size=...`). */
   /** Run worker processes as this user and group (see `AgentOptions.uid`). */
   uid?: number;
   gid?: number;
+  /** Node flags for the workers (e.g. `--max-old-space-size=...`). */
   execArgv?: string[];
+  /** Added to this process's niceness for the workers (see `AgentOptions.workerNice`); default 0. */
+  nice?: number;
   /** Forward worker stderr to this process's stderr (default true). */
   forwardStderr?: boolean;
   /** Replace a worker process after it ran this many tasks (between tasks, never during one); default unlimited. */
@@ -369,6 +371,7 @@ export class WorkerPool {
       maxRssBytes: this.#maxRssBytes,
       uid: this.#options.uid,
       gid: this.#options.gid,
+      nice: this.#options.nice,
       onMessage: (worker, message) => this.#onMessage(slot, worker, message),
       onExit: (worker, exit) => this.#onExit(slot, worker, exit),
     });

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { getPriority, setPriority } from 'node:os';
 import { isSea } from 'node:sea';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ParentMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
@@ -60,6 +61,8 @@ export interface WorkerProcessOptions {
   /** Run the worker as this user and group (the agent must be root); default the agent's. */
   uid?: number;
   gid?: number;
+  /** Added to this process's niceness for the worker (capped at 19); default 0. */
+  nice?: number;
   onMessage(worker: WorkerProcess, message: WorkerMessage): void;
   /** Called once, after the process exited and its stderr was read to the end. */
   onExit(worker: WorkerProcess, exit: WorkerExit): void;
@@ -98,6 +101,7 @@ export class WorkerProcess {
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
     });
+    if (options.nice !== undefined && options.nice > 0 && this.child.pid !== undefined) lowerPriority(this.child.pid, options.nice);
     this.child.stderr!.on('data', (chunk: Buffer) => {
       if (forward) process.stderr.write(chunk);
       this.#keepStderr(chunk);
@@ -190,4 +194,17 @@ function decodeWorkerMessage(bytes: unknown): WorkerMessage | ResultsMessage | u
     return undefined;
   }
   return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string' ? (message as WorkerMessage | ResultsMessage) : undefined;
+}
+
+/**
+ * Niceness `nice` above this process's own for `pid`, right after the fork: before the worker has
+ * loaded anything, so every task (and any command it starts) runs at it. Raising niceness needs no
+ * privilege; a worker already gone (failed exec) is left to its exit handler.
+ */
+function lowerPriority(pid: number, nice: number): void {
+  try {
+    setPriority(pid, Math.min(19, getPriority() + nice));
+  } catch {
+    // ESRCH: it exited already; the exit is reported as any other.
+  }
 }

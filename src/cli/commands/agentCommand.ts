@@ -5,6 +5,8 @@ import { connectionOptions, type ConnectionFlags } from '../connectionOptions.ts
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { parseKeyValue, parsePositiveInt, parseResource } from '../parseKeyValue.ts';
+import { parseWorkerNice } from '../parseWorkerNice.ts';
+import { WORKER_NICE_HELP } from '../WORKER_NICE_HELP.ts';
 import { resolveConnection } from '../resolveConnection.ts';
 
 interface AgentFlags extends ConnectionFlags {
@@ -12,6 +14,7 @@ interface AgentFlags extends ConnectionFlags {
   name?: string;
   label: Record<string, string>;
   resource: Record<string, number>;
+  workerNice?: number;
   maxTasksPerWorker?: number;
   maxWorkerRssMb?: number;
   workDir?: string;
@@ -37,6 +40,7 @@ export function agentCommand(): Command {
     .option('--name <name>', 'agent name shown in results (default hostname-pid)')
     .option('--label <key=value>', 'label tasks can require (repeatable)', parseKeyValue, {})
     .option('--resource <name=amount>', 'custom resource tasks can require (repeatable)', parseResource, {})
+    .option('--worker-nice <n>', WORKER_NICE_HELP, parseWorkerNice)
     .option('--max-tasks-per-worker <n>', 'replace a worker process after it ran n tasks (default: never)', parsePositiveInt)
     .option('--max-worker-rss-mb <mb>', 'replace a worker process whose memory (RSS) passed mb MiB after a task (default: never)', parsePositiveInt)
     .option('--http <host:port>', 'serve /healthz, /readyz and /metrics (Prometheus) on this address')
@@ -55,6 +59,7 @@ export function agentCommand(): Command {
         ...(opts.name !== undefined ? { name: opts.name } : {}),
         labels: opts.label,
         resources: opts.resource,
+        ...(opts.workerNice !== undefined ? { workerNice: opts.workerNice } : {}),
         ...(opts.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: opts.maxTasksPerWorker } : {}),
         ...(opts.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: opts.maxWorkerRssMb } : {}),
         ...(opts.workDir !== undefined ? { workDir: opts.workDir } : {}),

@@ -13,6 +13,8 @@ import { readServerSecurity, type ServerSecurityFlags } from '../readServerSecur
 import { refuseOpenListen } from '../refuseOpenListen.ts';
 import { serverSecurityOptions } from '../serverSecurityOptions.ts';
 import { parsePositiveInt } from '../parseKeyValue.ts';
+import { parseWorkerNice } from '../parseWorkerNice.ts';
+import { WORKER_NICE_HELP } from '../WORKER_NICE_HELP.ts';
 import { certificateServerName } from '../certificateServerName.ts';
 
 /** `drover local`: a coordinator and an agent in one process, for a workstation. */
@@ -21,6 +23,7 @@ export function localCommand(): Command {
     .description('run a coordinator and an agent on this machine (point scripts at it with DROVER_ADDRESS)')
     .option('--listen <host:port>', 'gRPC address to listen on', '127.0.0.1:7070')
     .option('--processes <n>', 'worker processes (default: one per usable core)', parsePositiveInt)
+    .option('--worker-nice <n>', WORKER_NICE_HELP, parseWorkerNice)
     .option('--http <host:port>', 'serve the dashboard (/), /healthz, /readyz and /metrics (Prometheus) on this address')
     .option('--insecure', 'allow listening beyond loopback without authentication (a loud warning is logged)')
     .option('--data <dir>', 'directory for durable state; restarting on it resumes every job (default: in memory)')
@@ -30,7 +33,7 @@ export function localCommand(): Command {
   for (const option of limitOptions.all()) command.addOption(option);
   return command
     .addOption(logLevelOption())
-    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags & Partial<Limits>) => {
+    .action(async (opts: { listen: string; http?: string; insecure?: boolean; processes?: number; workerNice?: number; data?: string; leaseMs?: number; agentGraceMs?: number; logLevel: string } & ServerSecurityFlags & Partial<Limits>) => {
       const logger = createLogger({ name: 'drover', level: opts.logLevel });
       const security = readServerSecurity(opts);
       if (security.tls?.clientCa !== undefined) {
@@ -85,6 +88,7 @@ export function localCommand(): Command {
         // Beside its coordinator: the session stream stays inside this process (blob calls use the token).
         connectStream: () => coordinator.openAgentStream('local-agent'),
         ...(opts.processes !== undefined ? { processes: opts.processes } : {}),
+        ...(opts.workerNice !== undefined ? { workerNice: opts.workerNice } : {}),
         logger: logger.child({ role: 'agent' }),
       });
       await agent.start();

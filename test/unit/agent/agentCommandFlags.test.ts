@@ -11,7 +11,10 @@ describe('drover agent worker-hygiene flags', () => {
   let coord: FakeCoordinator | undefined;
   let agent: AgentProcess | undefined;
   let tmp: string | undefined;
-  afterEach(async () => {
+  afterEach(() => stopAgent());
+
+  /** Stop the agent, coordinator and temp dir of the last `runSequentially`, so that another can run. */
+  const stopAgent = async (): Promise<void> => {
     if (agent && agent.exit === undefined) {
       agent.child.kill('SIGTERM');
       await agent.exited;
@@ -19,7 +22,7 @@ describe('drover agent worker-hygiene flags', () => {
     await coord?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
     agent = coord = tmp = undefined;
-  });
+  };
 
   /** Start `drover agent` with these flags and run `exportName(...args)` tasks one after another; returns their values. */
   const runSequentially = async (flags: string[], tasks: [string, unknown[]][]): Promise<unknown[]> => {
@@ -52,6 +55,27 @@ describe('drover agent worker-hygiene flags', () => {
     await a.until(() => c.results(c.last).has('w1'), 'result of w1');
     const [path] = decodeValue(c.results(c.last).get('w1')!.outcome!.value as Uint8Array) as string[];
     expect(dirname(path)).toBe(workDir);
+  });
+
+  it('runs workers 5 niceness steps below the agent by default, and --worker-nice sets the step', async () => {
+    const [byDefault] = await runSequentially([], [['niceness', []]]);
+    const agentNice = os.getPriority(agent!.child.pid!);
+    expect(byDefault).toBe(Math.min(19, agentNice + 5));
+    await stopAgent();
+    const [same] = await runSequentially(['--worker-nice', '0'], [['niceness', []]]);
+    expect(same).toBe(os.getPriority(agent!.child.pid!));
+    await stopAgent();
+    const [most] = await runSequentially(['--worker-nice', '19'], [['niceness', []]]);
+    expect(most).toBe(19);
+  });
+
+  it('refuses a --worker-nice outside 0-19', async () => {
+    coord = await FakeCoordinator.start();
+    tmp = await mkdtemp(join(os.tmpdir(), 'drover-flags-test-'));
+    const a = (agent = new AgentProcess(coord.address, tmp, ['--worker-nice', '20']));
+    await a.exited;
+    expect(a.exit?.code).not.toBe(0);
+    expect(a.output).toMatch(/integer from 0 to 19/);
   });
 
   it('--max-tasks-per-worker 2 replaces the worker every two tasks', async () => {

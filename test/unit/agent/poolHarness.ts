@@ -40,6 +40,7 @@ export async function napWho(ms) { await new Promise((r) => setTimeout(r, ms)); 
 export function text(n) { return 'x'.repeat(n); }
 export function scratchPath() { return context.scratchDir(); }
 export function envVar(name) { return process.env[name] ?? null; }
+export function niceness() { return process.getBuiltinModule('node:os').getPriority(); }
 export function talksOnChannel(x) {
   process.send('not for drover');
   process.send({ type: 'result', attemptId: 'forged', value: new Uint8Array(1), rss: 0 });
