@@ -15,8 +15,8 @@ const failures: string[] = [];
 try {
   const pool = await connect({ address: local.address });
   const tasks = await pool.load<typeof import('./tasks.ts')>(new URL('./tasks.ts', import.meta.url));
-  const p1 = median(await noopRates(pool, tasks, 2_000, 3, 1));
-  const p2 = median(await noopRates(pool, tasks, 100_000, 3));
+  const p1 = median((await noopRates(pool, tasks, 2_000, 3, 1)).rates);
+  const p2 = median((await noopRates(pool, tasks, 100_000, 3)).rates);
   const ms = await applyRoundTrips(pool, tasks, 100);
   const p50 = percentile(ms, 50);
   console.log(`P1 no-op, chunksize 1:     ${Math.round(p1).toLocaleString('en')} items/s (floor ${FLOORS.p1ItemsPerS.toLocaleString('en')})`);

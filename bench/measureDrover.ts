@@ -5,20 +5,31 @@ type Tasks = typeof import('./tasks.ts');
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-/** items/s of `map(noop)` over n items, one warm-up then `reps` timed runs. */
-export async function noopRates(pool: Pool, tasks: Tasks, n: number, reps: number, chunksize?: number): Promise<number[]> {
+/** items/s of `map(noop)` over n items, and of its first full-size run (`cold`). */
+export interface NoopRates {
+  /** The first run over all n items, right after the small warm-up (the first of `warmUps`, else of `rates`). */
+  cold: number;
+  /** The timed runs, after `warmUps` more full-size runs. */
+  rates: number[];
+}
+
+/** A small warm-up (bundle upload, worker import), `warmUps` full-size runs, then `reps` timed runs. */
+export async function noopRates(pool: Pool, tasks: Tasks, n: number, reps: number, chunksize?: number, warmUps = 0): Promise<NoopRates> {
   const options = chunksize ? { chunksize } : {};
-  await pool.map(tasks.noop, range(Math.min(n, 2000)), options); // warm-up: bundle upload, worker import, JIT
+  await pool.map(tasks.noop, range(Math.min(n, 2000)), options); // bundle upload, worker import
   const xs = range(n);
-  const rates: number[] = [];
-  for (let r = 0; r < reps; r++) {
+  const run = async (): Promise<number> => {
     const t0 = performance.now();
     const out = await pool.map(tasks.noop, xs, options);
     const s = (performance.now() - t0) / 1000;
     if (out.length !== n) throw new Error(`map returned ${out.length} results for ${n} items`);
-    rates.push(n / s);
-  }
-  return rates;
+    return n / s;
+  };
+  const warm: number[] = [];
+  for (let w = 0; w < warmUps; w++) warm.push(await run());
+  const rates: number[] = [];
+  for (let r = 0; r < reps; r++) rates.push(await run());
+  return { cold: warm[0] ?? rates[0]!, rates };
 }
 
 /** Milliseconds of each of `calls` sequential `apply` round trips, after 20 warm-up calls. */

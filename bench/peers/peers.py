@@ -57,8 +57,10 @@ def timed(fn):
     return time.perf_counter() - t0
 
 
-def rate(fn, n, reps):
+def rate(fn, n, reps, warm_ups):
     fn(min(n, 2000))  # warm-up
+    for _ in range(warm_ups):
+        fn(n)  # full-size warm-up runs, as many as drover's (bench/WARM_UP_RUNS.ts)
     return [n / timed(lambda: fn(n)) for _ in range(reps)]
 
 
@@ -78,10 +80,10 @@ def mp_peer(workload, p):
     procs = p["processes"]
     with multiprocessing.Pool(procs) as pool:
         if workload == "p1":
-            return {"rates": rate(lambda n: pool.map(noop, range(n), chunksize=1), p["n"], p["reps"])}
+            return {"rates": rate(lambda n: pool.map(noop, range(n), chunksize=1), p["n"], p["reps"], p.get("warmUps", 0))}
         if workload == "p2":
             # Default chunking: Pool.map's own rule, ceil(len / (4 * processes)).
-            return {"rates": rate(lambda n: pool.map(noop, range(n)), p["n"], p["reps"])}
+            return {"rates": rate(lambda n: pool.map(noop, range(n)), p["n"], p["reps"], p.get("warmUps", 0))}
         if workload == "p3":
             return {"ms": round_trips(lambda i: pool.apply(noop, (i,)), p["calls"])}
         if workload == "p4":
@@ -123,10 +125,10 @@ def dask_peer(workload, p):
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         if workload == "p1":
             # One task per item: Client.map with pure=False so no results are deduplicated.
-            return {"rates": rate(lambda n: client.gather(client.map(noop, range(n), pure=False)), p["n"], p["reps"])}
+            return {"rates": rate(lambda n: client.gather(client.map(noop, range(n), pure=False)), p["n"], p["reps"], p.get("warmUps", 0))}
         if workload == "p2":
             # Dask's default chunking for a sequence: dask.bag.from_sequence's default partitioning.
-            return {"rates": rate(lambda n: db.from_sequence(range(n)).map(noop).compute(), p["n"], p["reps"])}
+            return {"rates": rate(lambda n: db.from_sequence(range(n)).map(noop).compute(), p["n"], p["reps"], p.get("warmUps", 0))}
         if workload == "p3":
             return {"ms": round_trips(lambda i: client.submit(noop, i, pure=False).result(), p["calls"])}
         if workload == "p4":

@@ -11,6 +11,8 @@ interface Params {
   processes: number;
   reps: number;
   n?: number;
+  /** Full-size runs before the timed ones (bench/WARM_UP_RUNS.ts). */
+  warmUps?: number;
   limit?: number;
   parts?: number;
 }
@@ -38,6 +40,7 @@ async function noops(n: number, chunked: boolean): Promise<void> {
 
 async function rates(n: number, chunked: boolean): Promise<number[]> {
   await noops(Math.min(n, 2000), chunked); // warm-up
+  for (let w = 0; w < (params.warmUps ?? 0); w++) await noops(n, chunked);
   const out: number[] = [];
   for (let r = 0; r < params.reps; r++) {
     const t0 = performance.now();

@@ -6,6 +6,7 @@ import { measuredNote } from '../measuredNote.ts';
 import { noopRates } from '../measureDrover.ts';
 import { peerFigure } from '../peerFigure.ts';
 import { startDrover } from '../startDrover.ts';
+import { WARM_UP_RUNS } from '../WARM_UP_RUNS.ts';
 import { median } from '../stats.ts';
 import type { Table } from '../Table.ts';
 import { connect } from '../../src/sdk/index.ts';
@@ -20,7 +21,7 @@ async function overGrpcRate(ctx: BenchContext, n: number): Promise<number> {
   const pool = await connect({ address: coordinator.address });
   try {
     const tasks = await pool.load<typeof import('../tasks.ts')>(new URL('../tasks.ts', import.meta.url));
-    return median(await noopRates(pool, tasks, n, ctx.config.reps, 1));
+    return median((await noopRates(pool, tasks, n, ctx.config.reps, 1, WARM_UP_RUNS)).rates);
   } finally {
     await pool.close();
     await agent.stop();
@@ -33,20 +34,23 @@ export async function p1NoopTasks(ctx: BenchContext): Promise<Table> {
   const n = scaled(20_000, config, 100);
   // Dask runs ~1 ms per task here: 20k would take ~30 s per repetition, so it gets a tenth.
   const daskN = scaled(2_000, config, 100);
-  const drover = median(await noopRates(ctx.pool, ctx.tasks, n, config.reps, 1));
+  // P1 runs first on the shared `drover local`: its first full run is the cold figure a fresh one gives.
+  const local = await noopRates(ctx.pool, ctx.tasks, n, config.reps, 1, WARM_UP_RUNS);
+  const drover = median(local.rates);
   const cluster = await overGrpcRate(ctx, n);
-  const params = { processes: config.processes, reps: config.reps };
+  const params = { processes: config.processes, reps: config.reps, warmUps: WARM_UP_RUNS };
   const mp = await peerFigure<{ rates: number[] }>('mp', 'p1', { ...params, n }, (o) => median(o.rates));
   const dask = await peerFigure<{ rates: number[] }>('dask', 'p1', { ...params, n: daskN }, (o) => median(o.rates), ctx.daskSkipped);
   const piscina = await peerFigure<{ rates: number[] }>('piscina', 'p1', { ...params, n }, (o) => median(o.rates));
   return {
     id: 'P1',
     title: `P1 — ${int(n)} no-op tasks, one task per item`,
-    note: `items/s, higher is better; median of ${config.reps} after a warm-up. drover: \`map(noop, xs, { chunksize: 1 })\` on \`drover local\` (the target's figure), and the same on the cluster path (\`drover coordinator\` + \`drover agent\` processes, the agent's session over gRPC on loopback; informational); mp: \`Pool.map(noop, range(n), chunksize=1)\`; Dask: \`client.gather(client.map(noop, range(n), pure=False))\` over ${int(daskN)} items (a rate, so comparable; the full size would take minutes); piscina (the local-JS view: worker threads in one process, no network, nothing durable): \`Promise.all(xs.map((x) => pool.run(x)))\` with ${config.processes} threads (bench/peers/piscinaPeer.ts).${measuredNote(mp, dask, piscina)}`,
+    note: `items/s, higher is better; median of ${config.reps} after ${WARM_UP_RUNS} full-size warm-up runs for every system (bench/WARM_UP_RUNS.ts says why); the cold row is drover's first full run on the freshly started \`drover local\` (informational). drover: \`map(noop, xs, { chunksize: 1 })\` on \`drover local\` (the target's figure), and the same on the cluster path (\`drover coordinator\` + \`drover agent\` processes, the agent's session over gRPC on loopback; informational); mp: \`Pool.map(noop, range(n), chunksize=1)\`; Dask: \`client.gather(client.map(noop, range(n), pure=False))\` over ${int(daskN)} items (a rate, so comparable; the full size would take minutes); piscina (the local-JS view: worker threads in one process, no network, nothing durable): \`Promise.all(xs.map((x) => pool.run(x)))\` with ${config.processes} threads (bench/peers/piscinaPeer.ts).${measuredNote(mp, dask, piscina)}`,
     targets: [{ target: '≥ 1.0× multiprocessing.Pool (chunksize 1)', measured: ratio(drover, mp.value), met: drover >= mp.value }],
     header: ['', 'items/s', 'drover ÷ peer'],
     rows: [
       ['drover', int(drover), ''],
+      ['drover, cold (first full run after start)', int(local.cold), `${ratio(local.cold, mp.value)} of mp`],
       ['drover, agent in its own process (gRPC)', int(cluster), `${ratio(cluster, mp.value)} of mp`],
       ['multiprocessing.Pool', int(mp.value), ratio(drover, mp.value)],
       ['Dask LocalCluster', int(dask.value), ratio(drover, dask.value)],
