@@ -74,6 +74,9 @@ function common(bundleDir: string): BuildOptions {
   };
 }
 
+// The library's chunks are named by content hash: without this, every build left its old chunks beside the
+// new ones, and `npm pack` shipped them all (38 chunks, 9 MB, after a day of rebuilds).
+await rm(`${outdir}/lib`, { recursive: true, force: true });
 await Promise.all([
   build({ ...common(outdir), entryPoints: [`${root}src/cli/main.ts`], outfile: `${outdir}/drover.mjs` }),
   build({ ...common(outdir), entryPoints: [`${root}src/agent/worker/workerMain.ts`], outfile: `${outdir}/worker.mjs` }),

@@ -1,7 +1,7 @@
 // bin/drover.js: the long-running commands re-execute themselves in place with memory settings, and
 // an esbuild bundle of the CLI (scripts/buildDist.ts) runs a real job like the sources do.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -67,7 +67,15 @@ describe('scripts/buildDist.ts', () => {
     const dir = mkdtempSync(join(distDir, 'test-'));
     dirs.push(dir);
     const bundle = join(dir, 'drover.mjs');
+    // A chunk of an earlier build: the library's chunks are hash-named, so only a clean lib/ drops it.
+    mkdirSync(join(dir, 'lib'));
+    writeFileSync(join(dir, 'lib', 'chunk-STALE0.mjs'), 'export {};\n');
     execFileSync(process.execPath, [buildDist, dir], { stdio: 'inherit' });
+    const lib = readdirSync(join(dir, 'lib'));
+    expect(lib).not.toContain('chunk-STALE0.mjs');
+    // Every chunk left is imported by an entry or another chunk: nothing unused ships.
+    const sources = lib.map((f) => readFileSync(join(dir, 'lib', f), 'utf8')).join('\n');
+    for (const chunk of lib.filter((f) => f.startsWith('chunk-'))) expect(sources).toContain(`./${chunk}`);
     const { lines } = await start([], bundle, ['local', '--listen', '127.0.0.1:0', '--processes', '1'], /listening on/);
     const address = lines.join('\n').match(/listening on (\S+)/)![1]!;
     const tokenFile = lines.join('\n').match(/DROVER_TOKEN_FILE=(\S+)/)?.[1];

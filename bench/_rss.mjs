@@ -1,0 +1,15 @@
+const rss = () => (process.memoryUsage().rss / 1048576).toFixed(1);
+const t = [];
+t.push('start ' + rss());
+const { connect } = await import('drover');
+t.push('import ' + rss());
+const pool = await connect({ address: process.argv[2] });
+t.push('connect ' + rss());
+const tasks = await pool.load(new URL('./tasks.ts', import.meta.url));
+t.push('load ' + rss());
+await pool.map(tasks.noop, [1, 2, 3]);
+t.push('map ' + rss());
+const m = process.memoryUsage();
+t.push(`heapUsed ${(m.heapUsed / 1048576).toFixed(1)} heapTotal ${(m.heapTotal / 1048576).toFixed(1)} ext ${(m.external / 1048576).toFixed(1)}`);
+console.log(t.join(' | '));
+await pool.close();
