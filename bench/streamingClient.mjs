@@ -1,12 +1,13 @@
 // P5's SDK process, run as its own child so its peak RSS (VmHWM) counts only this job:
-// node bench/streamingClient.mjs ADDRESS ITEMS CHUNKSIZE → one JSON line on stdout.
+// node bench/streamingClient.mjs ADDRESS ITEMS CHUNKSIZE [batches] → one JSON line on stdout. With
+// `batches` it reads the results a task's worth at a time (`.batches()`), else one by one.
 // Plain JavaScript importing the package (`drover` → dist/lib/sdk.mjs, see bench/ensureDist.ts), as a
 // script using an installed drover runs: a TypeScript script would add Node's own type stripper (~30 MB
 // of RSS), which is not the SDK's.
 import { readFileSync } from 'node:fs';
 import { connect } from 'drover';
 
-const [address, itemsArg, chunksizeArg] = process.argv.slice(2);
+const [address, itemsArg, chunksizeArg, mode] = process.argv.slice(2);
 const items = Number(itemsArg);
 const chunksize = Number(chunksizeArg);
 
@@ -25,7 +26,12 @@ const pool = await connect({ address });
 const tasks = await pool.load(new URL('./tasks.ts', import.meta.url));
 const t0 = performance.now();
 let received = 0;
-for await (const _ of pool.imapUnordered(tasks.noop, lazyItems(items), { chunksize })) received++;
+const results = pool.imapUnordered(tasks.noop, lazyItems(items), { chunksize });
+if (mode === 'batches') {
+  for await (const batch of results.batches()) received += batch.length;
+} else {
+  for await (const _ of results) received++;
+}
 const seconds = (performance.now() - t0) / 1000;
 await pool.close();
 if (received !== items) throw new Error(`received ${received} results for ${items} items`);

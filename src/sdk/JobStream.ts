@@ -356,6 +356,49 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     };
   }
 
+  /** Each task's values as one array, in the stream's order (see `ResultStream.batches`). */
+  batches(): AsyncIterable<R[]> {
+    return {
+      [Symbol.asyncIterator]: (): AsyncIterator<R[]> => {
+        let started = false;
+        let over = false;
+        let completed = false;
+        return {
+          next: async (): Promise<IteratorResult<R[]>> => {
+            if (!started) {
+              this.#claimIteration();
+              started = true;
+            }
+            if (over) return { value: undefined, done: true };
+            try {
+              for (;;) {
+                const outcome = await this.#nextOutcome();
+                if (!outcome) {
+                  over = completed = true;
+                  return { value: undefined, done: true };
+                }
+                const decoded = this.#decode(outcome);
+                this.#throwIfFailed(outcome);
+                // Handed over whole: the task no longer counts against the window.
+                this.#consumed();
+                if (decoded.length > 0) return { value: (Array.isArray(decoded) ? decoded : Array.from(decoded)) as R[], done: false };
+              }
+            } catch (err) {
+              over = true;
+              throw err;
+            }
+          },
+          // A consumer that stops early (break, throw) cancels the rest, as the per-item loop does.
+          return: () => {
+            over = true;
+            if (!completed) void this.cancel();
+            return Promise.resolve({ value: undefined, done: true });
+          },
+        };
+      },
+    };
+  }
+
   #claimIteration(): void {
     if (this.#iterating) throw new UsageError('a job’s results can be consumed only once');
     this.#iterating = true;

@@ -15,6 +15,7 @@ import type { CoordinatorChannel } from './CoordinatorChannel.ts';
 import type { EmbeddedCluster } from './EmbeddedCluster.ts';
 import { JobStream, type Inputs } from './JobStream.ts';
 import { MapJob } from './MapJob.ts';
+import type { ResultStream } from './ResultStream.ts';
 import type { TaskOptions } from './TaskOptions.ts';
 import { makeTaskStub, taskRefOf } from './TaskRef.ts';
 
@@ -116,13 +117,13 @@ export class Pool implements AsyncDisposable {
     return stream.collect();
   }
 
-  /** Stream results in input order as they become available. */
-  imap<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): AsyncIterable<TaskResultOf<F>> {
+  /** Stream results in input order as they become available (or a task's worth at a time: `.batches()`). */
+  imap<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): ResultStream<TaskResultOf<F>> {
     return this.#iterate<TaskResultOf<F>>(fn, items, options, 'imap', true);
   }
 
-  /** Stream results in completion order. */
-  imapUnordered<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): AsyncIterable<TaskResultOf<F>> {
+  /** Stream results in completion order (or a task's worth at a time: `.batches()`). */
+  imapUnordered<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): ResultStream<TaskResultOf<F>> {
     return this.#iterate<TaskResultOf<F>>(fn, items, options, 'imapUnordered', false);
   }
 
@@ -330,9 +331,9 @@ export class Pool implements AsyncDisposable {
     return session;
   }
 
-  #iterate<R>(fn: TaskFunction, items: Inputs<unknown>, options: TaskOptions, verb: string, ordered: boolean): AsyncIterable<R> {
+  #iterate<R>(fn: TaskFunction, items: Inputs<unknown>, options: TaskOptions, verb: string, ordered: boolean): ResultStream<R> {
     const stream = this.#startNow<R>(fn, items, options, { verb, spread: false, ordered, chunksize: options.chunksize ?? 1 });
-    return { [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator]() };
+    return { [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](), batches: () => stream.batches() };
   }
 
   async #start<R>(

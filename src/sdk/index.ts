@@ -18,6 +18,7 @@ export { connect, type ConnectOptions } from './connect.ts';
 export { Pool, type TaskFunction, type TaskResultOf } from './Pool.ts';
 export { AsyncResult } from './AsyncResult.ts';
 export { MapJob } from './MapJob.ts';
+export type { ResultStream } from './ResultStream.ts';
 export type { Inputs } from './JobStream.ts';
 export type { TaskOptions, Requirements, ProgressEvent } from './TaskOptions.ts';
 export type { CommandSpec } from './CommandSpec.ts';

@@ -1,5 +1,6 @@
 // Every Pool verb through a coordinator and two agents, each a separate OS process.
 import { describe, expect, it } from 'vitest';
+import { TaskError, UsageError } from '../../../src/sdk/index.ts';
 import { usePoolOnCluster } from '../usePoolOnCluster.ts';
 
 const env = usePoolOnCluster({ agents: 2, processes: 1 });
@@ -71,6 +72,39 @@ describe('imapUnordered', () => {
     const got: number[] = [];
     for await (const v of env.pool.imapUnordered(env.tasks.square, xs, { chunksize: 7 })) got.push(v);
     expect(got.sort((a, b) => a - b)).toEqual(xs.map((x) => x * x));
+  });
+});
+
+describe('imap / imapUnordered batches()', () => {
+  it('gives each task\'s results as one array: in input order for imap, every result once for imapUnordered', async () => {
+    const xs = Array.from({ length: 10 }, (_, i) => i);
+    const ordered: number[][] = [];
+    for await (const batch of env.pool.imap(env.tasks.square, xs, { chunksize: 3 }).batches()) ordered.push(batch);
+    expect(ordered).toEqual([[0, 1, 4], [9, 16, 25], [36, 49, 64], [81]]);
+    expect(ordered.every((b) => Array.isArray(b))).toBe(true);
+    const unordered: number[][] = [];
+    for await (const batch of env.pool.imapUnordered(env.tasks.square, xs, { chunksize: 3 }).batches()) unordered.push(batch);
+    expect(unordered.map((b) => b.length).sort()).toEqual([1, 3, 3, 3]);
+    expect(unordered.flat().sort((a, b) => a - b)).toEqual(xs.map((x) => x * x));
+  });
+
+  it('throws the failing task\'s TaskError after the batches before it; a stream left early is consumed for good', async () => {
+    const got: number[][] = [];
+    const error = await (async () => {
+      for await (const batch of env.pool.imap(env.tasks.failOn, [1, 2, 3, 4, 5, 6], { chunksize: 2 }).batches()) got.push(batch);
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskError);
+    expect((error as TaskError).index).toBe(2);
+    expect(got).toEqual([[1, 2]]);
+    const stream = env.pool.imap(env.tasks.sleep, [1, 5000, 5000], { chunksize: 1 });
+    for await (const batch of stream.batches()) {
+      expect(batch).toEqual([1]);
+      break;
+    }
+    // Consumed once: a second loop (per item or by batch) is refused.
+    await expect(async () => {
+      for await (const _ of stream) void _;
+    }).rejects.toThrow(UsageError);
   });
 });
 
