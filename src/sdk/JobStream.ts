@@ -324,21 +324,14 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         this.#consumed();
       }
       try {
-        for (;;) {
-          const outcome = await this.#nextOutcome();
-          if (!outcome) {
-            over = completed = true;
-            return { value: undefined, done: true };
-          }
-          const decoded = this.#decode(outcome);
-          this.#throwIfFailed(outcome);
-          if (decoded.length > 0) {
-            values = decoded;
-            at = 1;
-            return { value: values[0] as R, done: false };
-          }
-          this.#consumed();
+        const next = await this.#nextValues();
+        if (next === undefined) {
+          over = completed = true;
+          return { value: undefined, done: true };
         }
+        values = next;
+        at = 1;
+        return { value: values[0] as R, done: false };
       } catch (err) {
         over = true;
         throw err;
@@ -371,18 +364,14 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
             }
             if (over) return { value: undefined, done: true };
             try {
-              for (;;) {
-                const outcome = await this.#nextOutcome();
-                if (!outcome) {
-                  over = completed = true;
-                  return { value: undefined, done: true };
-                }
-                const decoded = this.#decode(outcome);
-                this.#throwIfFailed(outcome);
-                // Handed over whole: the task no longer counts against the window.
-                this.#consumed();
-                if (decoded.length > 0) return { value: (Array.isArray(decoded) ? decoded : Array.from(decoded)) as R[], done: false };
+              const values = await this.#nextValues();
+              if (values === undefined) {
+                over = completed = true;
+                return { value: undefined, done: true };
               }
+              // Handed over whole: the task no longer counts against the window.
+              this.#consumed();
+              return { value: (Array.isArray(values) ? values : Array.from(values)) as R[], done: false };
             } catch (err) {
               over = true;
               throw err;
@@ -397,6 +386,22 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         };
       },
     };
+  }
+
+  /**
+   * The next task's values, in the stream's order, skipping (and counting as consumed) tasks that
+   * returned none; a failed task throws its TaskError. Undefined once every task was handed out. The
+   * caller counts the returned task as consumed when it is done with it.
+   */
+  async #nextValues(): Promise<ArrayLike<unknown> | undefined> {
+    for (;;) {
+      const outcome = await this.#nextOutcome();
+      if (!outcome) return undefined;
+      const decoded = this.#decode(outcome);
+      this.#throwIfFailed(outcome);
+      if (decoded.length > 0) return decoded;
+      this.#consumed();
+    }
   }
 
   #claimIteration(): void {
