@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../protocol/collectProcessMetrics.ts';
 import type { pb } from '../../protocol/index.ts';
 
 /** What the agent's gauges read when scraped. */
@@ -30,7 +31,7 @@ export class AgentMetrics {
 
   constructor() {
     const registry = this.registry;
-    collectDefaultMetrics({ register: registry });
+    collectProcessMetrics(registry);
     const read = (f: (s: AgentMetricsSource) => number) => (this.#source ? f(this.#source) : 0);
     const gauge = (name: string, help: string, f: (s: AgentMetricsSource) => number) =>
       new Gauge({ name, help, registers: [registry], collect() { this.set(read(f)); } });

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../../protocol/collectProcessMetrics.ts';
 import type { pb } from '../../protocol/index.ts';
 import type { TaskMetrics } from '../TaskMetrics.ts';
 import type { TaskRecord } from '../TaskRecord.ts';
@@ -41,7 +42,7 @@ export class CoordinatorMetrics implements TaskMetrics {
 
   constructor() {
     const registry = this.registry;
-    collectDefaultMetrics({ register: registry });
+    collectProcessMetrics(registry);
     const stats = (): pb.StatsResponse | undefined => this.#source?.stats();
     const gauge = (name: string, help: string, read: (s: pb.StatsResponse) => number) =>
       new Gauge({ name, help, registers: [registry], collect() { const s = stats(); this.set(s ? read(s) : 0); } });
