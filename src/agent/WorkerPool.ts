@@ -103,7 +103,7 @@ interface Entry {
   withdrawing: boolean;
   /**
    * Given up (see {@link WorkerPool.cancelQueued}) while sent ahead to a worker: asked back, and reported
-   * to nobody, whether the worker gives it back or had just started it.
+   * to nobody if the worker gives it back; if the worker had just started it, its outcome is reported.
    */
   dropped: boolean;
   /** The other slots a multi-slot task keeps idle while it runs. */
@@ -292,9 +292,9 @@ export class WorkerPool {
   /**
    * Drop every task not started (nothing is reported for them); returns how many. Those queued here go
    * at once; those sent ahead to a busy worker are asked back, and settle (unreported) when the worker
-   * gives them back — or, if it had just started one, when it ends. {@link attemptIds} no longer lists
-   * any of them. Used when the coordinator session is lost, or the agent drains: the coordinator
-   * re-queues them itself.
+   * gives them back — or, if it had just started one, when it ends, reported then (it ran, and must not
+   * run twice). {@link attemptIds} no longer lists any of them. Used when the coordinator session is
+   * lost, or the agent drains: the coordinator re-queues them itself.
    */
   cancelQueued(): number {
     const dropped = this.#queue.takeAll();
@@ -717,7 +717,10 @@ export class WorkerPool {
       }
     }
     let outcome: PoolOutcome | undefined;
-    if (entry.cancelled || entry.dropped || (message.type === 'failure' && message.kind === 'cancelled')) {
+    // A dropped task that reports here had started before the worker read the request to give it
+    // back: it ran, so its result is reported like any other (the coordinator takes it if the attempt
+    // is still current, and fences it off otherwise) rather than thrown away to run again elsewhere.
+    if (entry.cancelled || (message.type === 'failure' && message.kind === 'cancelled')) {
       outcome = undefined;
     } else if (message.type === 'result') {
       const v = message.value;

@@ -16,6 +16,7 @@ export function failOn(x, bad) { if (x === bad) throw new RangeError('bad item '
 export function exitWith(code) { process.stderr.write('about to exit with ' + code + '\\n'); process.exit(code); }
 export function spin() { for (;;) {} }
 export function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+export function busy(ms) { const end = Date.now() + ms; while (Date.now() < end) {} return ms; }
 export function whoami() {
   return { worker: context.worker, agent: context.agent, attempt: context.attempt, index: context.index,
            taskId: context.taskId, jobId: context.jobId, seq: context.seq, pid: process.pid };

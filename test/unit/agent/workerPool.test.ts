@@ -18,6 +18,24 @@ describe('WorkerPool.cancelQueued', () => {
       await h.stop();
     }
   });
+
+  it('reports a task sent ahead that its worker had started before the request came back: it ran, so it does not run again elsewhere', async () => {
+    const h = await PoolHarness.start(1);
+    try {
+      await Promise.all(Array.from({ length: 5 }, (_, i) => h.result(h.submit('square', [[i]]))));
+      // `busy` blocks the worker's event loop: the request to give `square` back is read only after the
+      // worker has moved on to it, as when a task ends just as the agent drains.
+      const running = h.submit('busy', [[300]]);
+      const ahead = h.submit('square', [[7]]);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(h.pool.cancelQueued()).toBe(1);
+      expect(h.pool.attemptIds()).toEqual([running]);
+      expect(await h.value(running)).toEqual([300]);
+      expect(await h.value(ahead)).toEqual([49]);
+    } finally {
+      await h.stop();
+    }
+  });
 });
 
 describe('WorkerPool runs task bundles in worker processes', () => {
