@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // drover runs its TypeScript sources directly (Node >= 24 strips types natively).
+import { longRunningSettings } from '../src/cli/longRunningSettings.js';
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 24 || (major === 24 && minor < 15)) {
   process.stderr.write(
@@ -9,44 +10,18 @@ if (major < 24 || (major === 24 && minor < 15)) {
   process.exit(1);
 }
 
-// The coordinator and the agent run for days and stream millions of messages, and V8's defaults, meant
-// for short scripts, make their RSS climb under that load (P5 in docs/benchmarks.md):
-// - V8 grows its young generation up to 3 × 64 MB under a high allocation rate; a cap of 4 MB per
-//   semi-space costs more frequent (cheap) scavenges and keeps that part flat.
-// - V8 lets the old generation grow to up to 4× what survived the last full collection before the next
-//   one, and message buffers that lived through two scavenges die there: at its peak the coordinator's
-//   live heap was ~30 MB (a heap snapshot), while its heap and buffers reached ~95 MB between full
-//   collections. A fixed factor of 2.5 (`--heap-growing-percent=150`) collects them sooner. Measured on
-//   P5's 10M items: coordinator peak 167–173 → 133–138 MiB, with P1, P3, P4 and P7 (measured side by
-//   side) within run-to-run noise. (`--optimize-for-size` reaches ~105 MiB but costs ~40 % of the
-//   coordinator's CPU per task, so it is left to the user: `node --optimize-for-size bin/drover.js`.)
-// - glibc raises its mmap threshold each time a large block is freed (up to 32 MB), after which big
-//   message buffers come from the heap, which fragments and is never given back; a fixed threshold
-//   keeps blocks of 4 MiB and more in their own mappings, returned on free, and a low trim threshold
-//   returns the heap's free top. (A 64 KiB threshold, tried first, gave every chunk-sized payload a
-//   fresh mapping and its page faults: P2's items/s 0.58× mp against 0.90× at 4 MiB, with the same P5 peaks.)
-// All are read only at start-up, so the process re-executes itself with them: `execve` keeps the
-// pid, stdio and signals, so supervisors, `kill` and tests still see one process. The user's own
-// settings win (the same flag, or its --no- form, in execArgv or NODE_OPTIONS; a GLIBC_TUNABLES of their own).
-const V8_FLAGS = [
-  ['--max-semi-space-size', '=4'],
-  ['--heap-growing-percent', '=150'],
-];
-const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=131072';
+// Long-running commands re-execute themselves with V8 and glibc memory settings (the why and the
+// figures: src/cli/longRunningSettings.js; the single-executable agent does the same in seaMain.ts).
 const LONG_RUNNING = new Set(['coordinator', 'agent', 'local']);
-if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function' && process.env.DROVER_REEXECUTED !== '1') {
-  const userFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  const nameOf = (arg) => arg.split('=')[0].replace(/^--no-/, '--').replaceAll('_', '-');
-  const flags = V8_FLAGS.filter(([name]) => !userFlags.some((arg) => nameOf(arg) === name)).map(([name, value]) => name + value);
-  // Marked in the environment so that a failed flag cannot loop; removed again below, before any child inherits it.
-  const env = { ...process.env, DROVER_REEXECUTED: '1', GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? MALLOC_TUNABLES };
-  // Ours, not the user's: the agent's worker processes do not inherit them (src/agent/WorkerProcess.ts).
-  if (process.env.GLIBC_TUNABLES === undefined) env.DROVER_OWN_MALLOC_TUNABLES = '1';
-  try {
-    process.execve(process.execPath, [process.execPath, ...flags, ...process.execArgv, ...process.argv.slice(1)], env);
-  } catch (error) {
-    // Only the memory settings are lost: run as is.
-    process.emitWarning(`drover: could not re-execute with its memory settings (${error.message}); running without them`);
+if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function') {
+  const settings = longRunningSettings([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)], process.env);
+  if (settings !== undefined) {
+    try {
+      process.execve(process.execPath, [process.execPath, ...settings.v8Flags, ...process.execArgv, ...process.argv.slice(1)], settings.env);
+    } catch (error) {
+      // Only the memory settings are lost: run as is.
+      process.emitWarning(`drover: could not re-execute with its memory settings (${error.message}); running without them`);
+    }
   }
 }
 delete process.env.DROVER_REEXECUTED;

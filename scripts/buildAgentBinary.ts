@@ -55,7 +55,9 @@ try {
   });
   const blob = join(work, 'drover-agent.blob');
   const config = join(work, 'sea-config.json');
-  writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false }));
+  // Node flags only from a first `--node-options=` argument, never from NODE_OPTIONS: the agent passes
+  // its own memory settings that way and its workers (the same binary) get none of them (seaMain.ts).
+  writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: false, execArgvExtension: 'cli' }));
   execFileSync(nodeBinary, ['--experimental-sea-config', config], { stdio: 'pipe' });
 
   mkdirSync(dirname(out), { recursive: true });

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ParentMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
 import { workerChannelCodec } from './worker/workerChannelCodec.ts';
 import { SEA_WORKER_ARGUMENT } from './worker/SEA_WORKER_ARGUMENT.ts';
+import { quoteNodeOptions } from './quoteNodeOptions.ts';
 
 /** How much of a worker's stderr is kept to explain a crash. */
 const STDERR_TAIL_BYTES = 4096;
@@ -37,6 +38,12 @@ function workerEnv(): NodeJS.ProcessEnv {
   delete env.GLIBC_TUNABLES;
   delete env.DROVER_OWN_MALLOC_TUNABLES;
   return env;
+}
+
+/** A single-executable worker's Node flags: the user's NODE_OPTIONS (which the binary does not read itself) and `flags`. */
+function seaNodeOptions(flags: readonly string[]): string[] {
+  const options = [(process.env.NODE_OPTIONS ?? '').trim(), quoteNodeOptions(flags)].filter(Boolean).join(' ');
+  return options ? [`--node-options=${options}`] : [];
 }
 
 /** How a worker process ended. */
@@ -91,12 +98,13 @@ export class WorkerProcess {
     this.name = options.name;
     const forward = options.forwardStderr ?? true;
     // execArgv is explicit so that flags of the parent (a test runner's loaders, --inspect) do not leak in.
-    // A single executable is its own worker (see SEA_WORKER_ARGUMENT) and takes Node flags only from NODE_OPTIONS.
+    // A single executable is its own worker (see SEA_WORKER_ARGUMENT) and takes Node flags only from a
+    // first `--node-options=` argument (see seaMain.ts): the user's NODE_OPTIONS and the workers' flags go there.
     const sea = isSea();
     this.child = fork(sea ? SEA_WORKER_ARGUMENT : WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], {
       execPath: process.execPath,
-      execArgv: sea ? [] : (options.execArgv ?? []),
-      ...(sea ? { env: { ...workerEnv(), NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...(options.execArgv ?? [])].join(' ').trim() } } : { env: workerEnv() }),
+      execArgv: sea ? seaNodeOptions(options.execArgv ?? []) : (options.execArgv ?? []),
+      env: workerEnv(),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
       ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),

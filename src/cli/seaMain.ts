@@ -10,6 +10,26 @@
  */
 import packageJson from '../../package.json' with { type: 'json' };
 import { SEA_WORKER_ARGUMENT } from '../agent/worker/SEA_WORKER_ARGUMENT.ts';
+import { longRunningSettings } from './longRunningSettings.js';
+import { quoteNodeOptions } from '../agent/quoteNodeOptions.ts';
+
+if (process.argv[2] !== SEA_WORKER_ARGUMENT && typeof process.execve === 'function') {
+  // The agent re-executes itself with the memory settings `drover agent` gets from bin/drover.js. The
+  // binary is built to take Node flags from a first `--node-options=...` argument only (sea-config
+  // `execArgvExtension: "cli"`, scripts/buildAgentBinary.ts), so that its workers, forked from it, get
+  // none of these; NODE_OPTIONS is then ignored by Node itself, and is carried over here instead.
+  const userOptions = (process.env.NODE_OPTIONS ?? '').trim();
+  const settings = longRunningSettings([...process.execArgv, ...userOptions.split(/\s+/)], process.env);
+  if (settings !== undefined) {
+    const options = [quoteNodeOptions([...settings.v8Flags, ...process.execArgv]), userOptions].filter(Boolean).join(' ');
+    try {
+      process.execve(process.execPath, [process.execPath, ...(options ? [`--node-options=${options}`] : []), ...process.argv.slice(2)], settings.env);
+    } catch (error) {
+      process.emitWarning(`drover-agent: could not re-execute with its memory settings (${error instanceof Error ? error.message : String(error)}); running without them`);
+    }
+  }
+}
+delete process.env.DROVER_REEXECUTED;
 
 if (process.argv[2] === SEA_WORKER_ARGUMENT) {
   // A single executable's argv is [binary, binary, ...arguments]; the worker reads its own arguments

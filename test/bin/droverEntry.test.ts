@@ -103,12 +103,13 @@ describe('bin/drover.js bundle staleness', () => {
     dirs.push(root);
     for (const d of ['bin', 'dist', 'src/cli', 'src/sumo']) mkdirSync(join(root, d), { recursive: true });
     copyFileSync(droverBin, join(root, 'bin/drover.js'));
+    copyFileSync(fileURLToPath(new URL('../../src/cli/longRunningSettings.js', import.meta.url)), join(root, 'src/cli/longRunningSettings.js'));
     writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');
     writeFileSync(join(root, 'src/cli/main.ts'), "process.stdout.write('sources\\n');\n");
     writeFileSync(join(root, 'src/sumo/index.ts'), 'export {};\n');
     // Every source an hour old, the bundle built after them.
     const old = new Date(Date.now() - 3_600_000);
-    for (const p of ['package.json', 'src/cli/main.ts', 'src/sumo/index.ts', 'src/cli', 'src/sumo', 'src']) utimesSync(join(root, p), old, old);
+    for (const p of ['package.json', 'src/cli/main.ts', 'src/cli/longRunningSettings.js', 'src/sumo/index.ts', 'src/cli', 'src/sumo', 'src']) utimesSync(join(root, p), old, old);
     writeFileSync(join(root, 'dist/drover.mjs'), "process.stdout.write('bundle\\n');\n");
     const built = new Date(Date.now() - 1_800_000);
     utimesSync(join(root, 'dist/drover.mjs'), built, built);

@@ -21,12 +21,12 @@ let agent: ChildProcess | undefined;
 let address: string;
 
 /** Start the binary from an empty directory, with an empty PATH: no node, no sources within reach. */
-async function startBinaryAgent(args: string[]): Promise<ChildProcess> {
+async function startBinaryAgent(args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
   const cwd = mkdtempSync(join(dir, 'cwd-'));
   const child = spawn(binary, args, {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: cwd, HOME: cwd, DROVER_LOG_LEVEL: 'warn' },
+    env: { PATH: cwd, HOME: cwd, DROVER_LOG_LEVEL: 'warn', ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
@@ -37,6 +37,14 @@ async function startBinaryAgent(args: string[]): Promise<ChildProcess> {
     child.once('exit', (code, signal) => reject(new Error(`drover-agent exited (${code ?? signal}) before it connected:\n${stderr}`)));
   });
   return child;
+}
+
+/** A process's command line, and its environment as it started (from /proc). */
+function commandLine(pid: number): string {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+}
+function environment(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
 }
 
 /** The agent's worker processes: pid → command line (from /proc). */
@@ -77,6 +85,28 @@ describe('the single-executable agent', () => {
     expect(execFileSync(binary, ['--version'], { encoding: 'utf8', env }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
     expect(execFileSync(binary, ['--help'], { encoding: 'utf8', env })).toContain('--coordinator <host:port>');
   });
+
+  it('runs with the memory settings `drover agent` gets (same pid, re-executed), and its workers without them', async () => {
+    const pid = agent!.pid!;
+    expect(commandLine(pid)).toBe(`${binary} --node-options=--max-semi-space-size=4 --heap-growing-percent=150 --coordinator ${address} --processes 2 --name vm-1 --work-dir ${join(dir, 'work')}`);
+    expect(environment(pid).some((e) => e.startsWith('GLIBC_TUNABLES=glibc.malloc.mmap_threshold='))).toBe(true);
+    const forked = workers(pid);
+    expect(forked.size).toBe(2);
+    for (const [workerPid, args] of forked) {
+      expect(args).toBe(`${binary} --drover-sea-worker 0`);
+      expect(environment(workerPid).filter((e) => /^(GLIBC_TUNABLES|DROVER_)/.test(e))).toEqual(['DROVER_LOG_LEVEL=warn']);
+    }
+  });
+
+  it("passes the user's NODE_OPTIONS (which the binary does not read by itself) to the agent and its workers", async () => {
+    const other = await startBinaryAgent(['--coordinator', address, '--processes', '1', '--name', 'vm-2'], { NODE_OPTIONS: '--max-old-space-size=300' });
+    try {
+      expect(commandLine(other.pid!)).toContain('--node-options=--max-semi-space-size=4 --heap-growing-percent=150 --max-old-space-size=300 --coordinator');
+      expect([...workers(other.pid!).values()]).toEqual([`${binary} --node-options=--max-old-space-size=300 --drover-sea-worker 0`]);
+    } finally {
+      await stopProcess(other);
+    }
+  }, 30_000);
 
   it('runs tasks sent through the SDK in its own worker processes', async () => {
     await using pool = await connect({ address });
