@@ -25,7 +25,7 @@ if (process.argv[2] !== SEA_WORKER_ARGUMENT && typeof process.execve === 'functi
     try {
       process.execve(process.execPath, [process.execPath, ...(options ? [`--node-options=${options}`] : []), ...process.argv.slice(2)], settings.env);
     } catch (error) {
-      process.emitWarning(`drover-agent: could not re-execute with its memory settings (${error instanceof Error ? error.message : String(error)}); running without them`);
+      process.emitWarning(`drover-agent: could not re-execute with its memory settings (${error instanceof Error ? error.message : String(error)}); running without them, and without the Node flags of NODE_OPTIONS`);
     }
   }
 }
