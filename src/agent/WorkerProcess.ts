@@ -28,9 +28,10 @@ const WORKER_ENTRY =
     : fileURLToPath(new URL('./worker/workerMain.ts', import.meta.url));
 
 /**
- * A worker's environment: the agent's, without the malloc settings bin/drover.js gives the long-running
- * agent itself (unless they were the user's own). With them every payload-sized buffer of a worker is
- * a fresh mapping, paid in page faults on each task: half of a no-op worker's CPU on 1M items (issue 5).
+ * A worker's environment: the agent's, without the malloc settings the agent gives itself at start-up
+ * (src/cli/longRunningSettings.js) unless they were the user's own. With them every payload-sized buffer
+ * of a worker is a fresh mapping, paid in page faults on each task: half of a no-op worker's CPU on 1M
+ * items (issue 5).
  */
 function workerEnv(): NodeJS.ProcessEnv {
   if (process.env.DROVER_OWN_MALLOC_TUNABLES !== '1') return process.env;
