@@ -2,16 +2,13 @@
 // thread only for its own periodic work (heartbeats, lease checks, metric sampling), not 100 times a
 // second. Counted by the kernel (/proc/<pid>/task/<pid>/schedstat: times the thread was scheduled),
 // so the figure does not depend on how fast the machine is.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stopProcess } from '../ProcessCluster.ts';
+import { startDrover, stopProcess } from '../ProcessCluster.ts';
 
-const droverBin = fileURLToPath(new URL('../../../bin/drover.js', import.meta.url));
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
@@ -28,17 +25,8 @@ describe.skipIf(!existsSync('/proc/self/schedstat'))('an idle drover local', () 
   it('wakes its main thread fewer than 50 times a second (prom-client alone used to make it 100)', async () => {
     const data = mkdtempSync(join(tmpdir(), 'drover-idle-'));
     dirs.push(data);
-    const child = spawn(process.execPath, [droverBin, 'local', '--listen', '127.0.0.1:0', '--processes', '1', '--data', data], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, DROVER_LOG_LEVEL: 'warn' },
-    });
+    const { child } = await startDrover(['local', '--listen', '127.0.0.1:0', '--processes', '1', '--data', data], /listening on/, { DROVER_LOG_LEVEL: 'warn' });
     children.push(child);
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        if (/listening on/.test(line)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`drover local exited with ${code}`)));
-    });
     // Start-up work (the worker's first message, the first heartbeat) is over by then.
     await new Promise((r) => setTimeout(r, 1000));
     const before = mainThreadRuns(child.pid!);
