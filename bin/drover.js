@@ -14,7 +14,7 @@ if (major < 24 || (major === 24 && minor < 15)) {
 // figures: src/cli/longRunningSettings.js; the single-executable agent does the same in seaMain.ts).
 const LONG_RUNNING = new Set(['coordinator', 'agent', 'local']);
 if (LONG_RUNNING.has(process.argv[2]) && typeof process.execve === 'function') {
-  const settings = longRunningSettings([...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)], process.env);
+  const settings = longRunningSettings(process.execArgv, process.env);
   if (settings !== undefined) {
     try {
       process.execve(process.execPath, [process.execPath, ...settings.v8Flags, ...process.execArgv, ...process.argv.slice(1)], settings.env);

@@ -33,16 +33,17 @@ const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_t
 
 /**
  * What a long-running drover process (coordinator, agent, local) re-executes itself with: the V8
- * flags the user did not set in `userFlags` (their Node flags: execArgv and NODE_OPTIONS words), and
- * the environment to run with. Undefined when this process already is the re-executed one.
+ * flags the user did not set (in `execArgv` or `env.NODE_OPTIONS`), and the environment to run with.
+ * Undefined when this process already is the re-executed one.
  *
  * The environment marks the re-execution (`DROVER_REEXECUTED=1`, so that a failing flag cannot loop;
  * the caller deletes it from its own environment once past this point, before any child inherits it)
  * and `DROVER_OWN_MALLOC_TUNABLES=1` when the glibc settings are ours, so that the agent's worker
  * processes do not inherit them (src/agent/WorkerProcess.ts).
  */
-export function longRunningSettings(userFlags, env) {
+export function longRunningSettings(execArgv, env) {
   if (env.DROVER_REEXECUTED === '1') return undefined;
+  const userFlags = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)];
   const nameOf = (arg) => arg.split('=')[0].replace(/^--no-/, '--').replaceAll('_', '-');
   const v8Flags = V8_FLAGS.filter(([name]) => !userFlags.some((arg) => nameOf(arg) === name)).map(([name, value]) => name + value);
   const next = { ...env, DROVER_REEXECUTED: '1', GLIBC_TUNABLES: env.GLIBC_TUNABLES ?? MALLOC_TUNABLES };

@@ -19,7 +19,7 @@ if (process.argv[2] !== SEA_WORKER_ARGUMENT && typeof process.execve === 'functi
   // `execArgvExtension: "cli"`, scripts/buildAgentBinary.ts), so that its workers, forked from it, get
   // none of these; NODE_OPTIONS is then ignored by Node itself, and is carried over here instead.
   const userOptions = (process.env.NODE_OPTIONS ?? '').trim();
-  const settings = longRunningSettings([...process.execArgv, ...userOptions.split(/\s+/)], process.env);
+  const settings = longRunningSettings(process.execArgv, process.env);
   if (settings !== undefined) {
     const options = [quoteNodeOptions([...settings.v8Flags, ...process.execArgv]), userOptions].filter(Boolean).join(' ');
     try {
