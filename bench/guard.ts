@@ -17,7 +17,7 @@ try {
   const tasks = await pool.load<typeof import('./tasks.ts')>(new URL('./tasks.ts', import.meta.url));
   const p1 = median((await noopRates(pool, tasks, 2_000, 3, 1)).rates);
   const p2 = median((await noopRates(pool, tasks, 100_000, 3)).rates);
-  const ms = await applyRoundTrips(pool, tasks, 100);
+  const [ms] = await applyRoundTrips(pool, tasks, 100);
   const p50 = percentile(ms, 50);
   console.log(`P1 no-op, chunksize 1:     ${Math.round(p1).toLocaleString('en')} items/s (floor ${FLOORS.p1ItemsPerS.toLocaleString('en')})`);
   console.log(`P2 no-op, default chunks:  ${Math.round(p2).toLocaleString('en')} items/s (floor ${FLOORS.p2ItemsPerS.toLocaleString('en')})`);

@@ -32,14 +32,21 @@ export async function noopRates(pool: Pool, tasks: Tasks, n: number, reps: numbe
   return { cold: warm[0] ?? rates[0]!, rates };
 }
 
-/** Milliseconds of each of `calls` sequential `apply` round trips, after 20 warm-up calls. */
-export async function applyRoundTrips(pool: Pool, tasks: Tasks, calls: number): Promise<number[]> {
-  for (let i = 0; i < 20; i++) await pool.apply(tasks.noop, i);
-  const ms: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const t0 = performance.now();
-    await pool.apply(tasks.noop, i);
-    ms.push(performance.now() - t0);
+/**
+ * Milliseconds of each sequential `apply` round trip, one array per round: `warmUpCalls` untimed
+ * calls, then `rounds` rounds of `calls`.
+ */
+export async function applyRoundTrips(pool: Pool, tasks: Tasks, calls: number, rounds = 1, warmUpCalls = 20): Promise<number[][]> {
+  for (let i = 0; i < warmUpCalls; i++) await pool.apply(tasks.noop, i);
+  const out: number[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    const ms: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      const t0 = performance.now();
+      await pool.apply(tasks.noop, i);
+      ms.push(performance.now() - t0);
+    }
+    out.push(ms);
   }
-  return ms;
+  return out;
 }

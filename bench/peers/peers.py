@@ -64,14 +64,18 @@ def rate(fn, n, reps, warm_ups):
     return [n / timed(lambda: fn(n)) for _ in range(reps)]
 
 
-def round_trips(call, calls):
-    for i in range(20):
-        call(i)  # warm-up
-    out = []
-    for i in range(calls):
-        t0 = time.perf_counter()
+def round_trips(call, calls, rounds, warm_up_calls):
+    """Milliseconds of each call, one list per round, after warm_up_calls untimed calls (as bench/measureDrover.ts)."""
+    for i in range(warm_up_calls):
         call(i)
-        out.append((time.perf_counter() - t0) * 1000)
+    out = []
+    for _ in range(rounds):
+        ms = []
+        for i in range(calls):
+            t0 = time.perf_counter()
+            call(i)
+            ms.append((time.perf_counter() - t0) * 1000)
+        out.append(ms)
     return out
 
 
@@ -85,7 +89,7 @@ def mp_peer(workload, p):
             # Default chunking: Pool.map's own rule, ceil(len / (4 * processes)).
             return {"rates": rate(lambda n: pool.map(noop, range(n)), p["n"], p["reps"], p.get("warmUps", 0))}
         if workload == "p3":
-            return {"ms": round_trips(lambda i: pool.apply(noop, (i,)), p["calls"])}
+            return {"ms": round_trips(lambda i: pool.apply(noop, (i,)), p["calls"], p["rounds"], p["warmUpCalls"])}
         if workload == "p4":
             rs = ranges(p["limit"], p["parts"])
             pool.map(noop, range(procs * 4), chunksize=1)  # warm the workers
@@ -130,7 +134,7 @@ def dask_peer(workload, p):
             # Dask's default chunking for a sequence: dask.bag.from_sequence's default partitioning.
             return {"rates": rate(lambda n: db.from_sequence(range(n)).map(noop).compute(), p["n"], p["reps"], p.get("warmUps", 0))}
         if workload == "p3":
-            return {"ms": round_trips(lambda i: client.submit(noop, i, pure=False).result(), p["calls"])}
+            return {"ms": round_trips(lambda i: client.submit(noop, i, pure=False).result(), p["calls"], p["rounds"], p["warmUpCalls"])}
         if workload == "p4":
             rs = ranges(p["limit"], p["parts"])
             client.gather(client.map(noop, range(procs * 4), pure=False))
