@@ -10,6 +10,7 @@ import {
   decodeItems,
   decodeValue,
   encodeTaskPayload,
+  MAX_MESSAGE_BYTES,
   pb,
   type TaskFailureKind,
 } from '../protocol/index.ts';
@@ -51,6 +52,8 @@ interface Outcome {
 // A batch is sent when it holds this many tasks or bytes, or at the end of the event-loop turn.
 const BATCH_TASKS = 512;
 const BATCH_BYTES = 1024 * 1024;
+/** Largest task payload one input message can carry: the message limit less room for the message's own fields. */
+const MAX_TASK_PAYLOAD_BYTES = MAX_MESSAGE_BYTES - 64 * 1024;
 /** An array whose iterator is this one is read by slices (see `#sendSlices`). */
 const ARRAY_VALUES = Array.prototype[Symbol.iterator];
 /** The iterator's "no batch in hand" marker. */
@@ -218,7 +221,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     const result = new Promise<R>((resolve, reject) => calls.set(seq, { resolve: resolve as (v: unknown) => void, reject }));
     // Its item's index in the session job (the coordinator checks that chunks are contiguous);
     // the call itself reports index 0, as a job of one item would.
-    this.#addTask([args], true);
+    try {
+      this.#addTask([args], true);
+    } catch (err) {
+      // Arguments that cannot go (not encodable, too large) fail this call only; the session goes on.
+      calls.delete(seq);
+      return Promise.reject(err);
+    }
     // A lone call goes out now; calls made together still share the batch sent at the end of the turn.
     if (calls.size === 1) this.#flush();
     return result;
@@ -554,7 +563,20 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** Queue one task: `chunk` holds argument arrays (`spread`) or single arguments. */
   #addTask(chunk: readonly unknown[], spread: boolean): void {
     const firstIndex = this.#sentItems;
-    this.#batch.add(this.#sentTasks, encodeTaskPayload(chunk, spread), chunk.length, firstIndex);
+    const payload = encodeTaskPayload(chunk, spread);
+    if (payload.length > MAX_TASK_PAYLOAD_BYTES) {
+      // grpc-js would refuse the message on this side with a bare "size larger than" error.
+      const items = chunk.length === 1 ? `item ${firstIndex}` : `items ${firstIndex}–${firstIndex + chunk.length - 1}`;
+      throw new UsageError(
+        `task ${this.#sentTasks} of job ${this.id} (${items}) encodes to ${mib(payload.length)} MiB, more than one message ` +
+          `to the coordinator carries (${mib(MAX_MESSAGE_BYTES)} MiB; a coordinator takes tasks up to its --max-task-bytes, ` +
+          `less by default). Send large data as a file: ` +
+          `\`const { digest } = await pool.uploadFile(path)\` here, \`await context.fetchBlob(digest)\` in the task.`,
+      );
+    }
+    // A large task goes in a message of its own rather than on top of a batch of others.
+    if (this.#batch.tasks > 0 && this.#batch.payloadBytes + payload.length > BATCH_BYTES) this.#flush();
+    this.#batch.add(this.#sentTasks, payload, chunk.length, firstIndex);
     this.#sentTasks++;
     this.#sentItems += chunk.length;
     if (this.#batch.tasks >= BATCH_TASKS || this.#batch.payloadBytes >= BATCH_BYTES) {
@@ -723,6 +745,9 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       this.#fail(new CancelledError(`job ${this.id} was cancelled`, { cause: err }));
     } else if (isTransient(err)) {
       void this.#reattach(err);
+    } else if (isRefusal(err)) {
+      // The job broke a limit or sent something invalid: nothing was lost, and a retry would be refused again.
+      this.#fail(new UsageError(`coordinator ${this.#channel.address} refused job ${this.id}: ${err.details || err.message} (gRPC ${GrpcStatus[err.code]})`, { cause: err }));
     } else {
       this.#fail(
         new ConnectionError(
@@ -861,6 +886,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 }
 
 /** Failures after which the same job can be attached again (coordinator restart, network blip). */
+/** Statuses the coordinator answers a request it will not take with (a limit, an invalid field): see docs/security.md "Limits". */
+function isRefusal(err: ServiceError): boolean {
+  return err.code === GrpcStatus.INVALID_ARGUMENT || err.code === GrpcStatus.RESOURCE_EXHAUSTED || err.code === GrpcStatus.OUT_OF_RANGE;
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '');
+
 function isTransient(err: ServiceError): boolean {
   return err.code === GrpcStatus.UNAVAILABLE || err.code === GrpcStatus.UNKNOWN || err.code === GrpcStatus.INTERNAL ||
     err.code === GrpcStatus.DEADLINE_EXCEEDED;

@@ -56,8 +56,8 @@ export class ProcessCluster {
     this.agents = agents;
   }
 
-  static async start(options: { agents?: number; processes?: number; agentEnv?: NodeJS.ProcessEnv } = {}): Promise<ProcessCluster> {
-    const { child: coordinator, match } = await startDrover(['coordinator', '--listen', '127.0.0.1:0'], /listening on (\S+)/);
+  static async start(options: { agents?: number; processes?: number; agentEnv?: NodeJS.ProcessEnv; coordinatorArgs?: string[] } = {}): Promise<ProcessCluster> {
+    const { child: coordinator, match } = await startDrover(['coordinator', '--listen', '127.0.0.1:0', ...(options.coordinatorArgs ?? [])], /listening on (\S+)/);
     const address = match[1]!;
     const agents: ChildProcess[] = [];
     try {

@@ -19,7 +19,8 @@ export function validateTaskInputs(jobId: string, tasks: readonly pb.TaskInput[]
     const task = tasks[i];
     const field = `job ${jobId}: TaskInput (seq ${task.seq})`;
     if (task.payload.length > limits.maxTaskBytes) {
-      return overLimit(`${field} payload`, task.payload.length, 'maxTaskBytes', limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+      const violation = overLimit(`${field} payload`, task.payload.length, 'maxTaskBytes', limits, ' bytes', grpc.status.RESOURCE_EXHAUSTED);
+      return { ...violation, message: `${violation.message}; send large data as a file in the blob store instead` };
     }
     if (task.items === 0) return invalidArgument(`${field} items`, 'is 0; a task carries at least one item');
     if (task.items > limits.maxItemsPerTask) return overLimit(`${field} items`, task.items, 'maxItemsPerTask', limits, ' items (chunksize)');

@@ -2,7 +2,7 @@
 // coordinator reaches only through narrow crash timings.
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, expect, it } from 'vitest';
-import { decodeTaskPayload, encodeValue, pb } from '../../../src/protocol/index.ts';
+import { decodeTaskPayload, encodeValue, MAX_MESSAGE_BYTES, pb, UsageError } from '../../../src/protocol/index.ts';
 import { CoordinatorChannel } from '../../../src/sdk/CoordinatorChannel.ts';
 import { JobStream, type JobSpec } from '../../../src/sdk/JobStream.ts';
 
@@ -102,4 +102,66 @@ it('has told the coordinator to cancel a job whose input failed by the time `don
   // What Pool.close() waits for before it closes the channel (and the process may exit).
   await job.done;
   expect(cancels).toEqual([job.id]);
+});
+
+it('fails a job the coordinator refuses (a limit) with a UsageError that says so, not as a lost job', async () => {
+  const { address } = await scriptedCoordinator([
+    (call) => call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'job j: TaskInput (seq 0) payload is 20971533 bytes, over the limit of 16777216 bytes (set with drover coordinator --max-task-bytes)' }),
+  ]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  const job = new JobStream<number>(channel, spec(), [1]);
+  const err = await job.collect().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(UsageError);
+  expect((err as UsageError).code).toBe('DROVER_USAGE');
+  expect((err as Error).message).toMatch(new RegExp(`^coordinator ${address} refused job ${job.id}: .*--max-task-bytes`));
+});
+
+/** Answers each input message with the byte length of every item, and records how many tasks each message held. */
+function serveLengths(sizes: number[][]): (call: RunCall, first: pb.JobRequest) => void {
+  return (call, first) => {
+    const jobId = first.msg?.$case === 'open' ? first.msg.value.jobId : '';
+    call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false } } });
+    let rseq = 0;
+    call.on('data', (req: pb.JobRequest) => {
+      if (req.msg?.$case === 'inputs') {
+        sizes.push(req.msg.value.tasks.map((t) => t.payload.length));
+        const results = req.msg.value.tasks.map((t) => {
+          const values = Array.from(decodeTaskPayload(t.payload).items, (a) => (a as Uint8Array).byteLength);
+          return { seq: t.seq, rseq: ++rseq, attempt: 1, agent: 'a', worker: 'w', outcome: { $case: 'value' as const, value: Buffer.from(encodeValue(values)) } };
+        });
+        call.write({ msg: { $case: 'results', value: { results } } });
+      } else if (req.msg?.$case === 'inputEnd') {
+        call.write({ msg: { $case: 'end', value: { state: 'completed', message: '' } } });
+        call.end();
+      }
+    });
+  };
+}
+
+it('sends a large task in a message of its own instead of on top of the batch before it', async () => {
+  const sizes: number[][] = [];
+  const { address } = await scriptedCoordinator([serveLengths(sizes)]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  const items = [...Array.from({ length: 5 }, () => new Uint8Array(100_000)), new Uint8Array(3 << 20), new Uint8Array(10)];
+  const job = new JobStream<number>(channel, { ...spec(), window: 64 }, items);
+  await expect(job.collect()).resolves.toEqual(items.map((i) => i.byteLength));
+  const big = sizes.find((m) => m.some((n) => n > 3 << 20))!;
+  expect(big).toHaveLength(1);
+  expect(sizes.flat()).toHaveLength(items.length);
+});
+
+it('refuses, before sending, a task too large for one message, and says how to send large data', async () => {
+  const sizes: number[][] = [];
+  const { address } = await scriptedCoordinator([serveLengths(sizes)]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  const job = new JobStream<number>(channel, spec(), [new Uint8Array(10), new Uint8Array(MAX_MESSAGE_BYTES)]);
+  const err = await job.collect().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(UsageError);
+  expect((err as Error).message).toMatch(/^task 1 of job \S+ \(item 1\) encodes to 64 MiB, more than one message to the coordinator carries \(64 MiB/);
+  expect((err as Error).message).toContain('pool.uploadFile(path)');
+  await job.done;
+  expect(sizes.flat().every((n) => n < 1000)).toBe(true);
 });

@@ -1,0 +1,32 @@
+// Inputs too large to go as arguments: refused with a UsageError that names the limit and the way to
+// send large data (a file in the blob store), and only the call or job that carried them fails.
+import { describe, expect, it } from 'vitest';
+import { CodecError, MAX_MESSAGE_BYTES } from '../../../src/protocol/index.ts';
+import { UsageError } from '../../../src/sdk/index.ts';
+import { usePoolOnCluster } from '../usePoolOnCluster.ts';
+
+const MiB = 1024 * 1024;
+const env = usePoolOnCluster({ agents: 1, processes: 1, coordinatorArgs: ['--max-task-bytes', String(MiB)] });
+
+describe('inputs over the limits', () => {
+  it('fails a map whose task is over the coordinator\'s --max-task-bytes with a UsageError naming the flag; the pool goes on', async () => {
+    const err = await env.pool.map(env.tasks.checksum, [new Uint8Array(10), new Uint8Array(2 * MiB)]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/^coordinator \S+ refused job \S+: .*payload is \d+ bytes, over the limit of 1048576 bytes \(set with drover coordinator --max-task-bytes\); send large data as a file/);
+    expect(await env.pool.map(env.tasks.square, [1, 2, 3])).toEqual([1, 4, 9]);
+  });
+
+  it('rejects an apply whose argument cannot fit one message, before sending it; the session takes the next call', async () => {
+    const small = await env.pool.applyAsync(env.tasks.checksum, [new Uint8Array([1, 2])]).get();
+    const err = await env.pool.apply(env.tasks.checksum, new Uint8Array(MAX_MESSAGE_BYTES)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/encodes to 64 MiB, more than one message to the coordinator carries .*pool\.uploadFile\(path\)/);
+    expect(await env.pool.apply(env.tasks.checksum, new Uint8Array([1, 2]))).toBe(small);
+  });
+
+  it('rejects an applyAsync whose argument cannot be encoded through its handle, not by throwing', async () => {
+    const handle = env.pool.applyAsync(env.tasks.echo, [() => 1] as unknown as [unknown]);
+    await expect(handle.get()).rejects.toBeInstanceOf(CodecError);
+    expect(await env.pool.apply(env.tasks.echo, 5)).toBe(5);
+  });
+});
