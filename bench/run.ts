@@ -1,4 +1,4 @@
-// npm run bench — every workload of issue 5 (P1–P8) for drover and its Python peers in one run,
+// npm run bench — every workload of issue 5 (P1–P8), and X1 (large values, informational), for drover and its peers in one run,
 // written to docs/benchmarks.md. Env: BENCH_SCALE (sizes, default 1), BENCH_REPS (default 5),
 // BENCH_PROCESSES (default: cores), BENCH_ONLY (e.g. "P1,P3"), BENCH_OUT (report path).
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { p5StreamingMemory } from './workloads/p5StreamingMemory.ts';
 import { p6QueuedBacklog } from './workloads/p6QueuedBacklog.ts';
 import { p7ManyAgents } from './workloads/p7ManyAgents.ts';
 import { p8SumoSweep } from './workloads/p8SumoSweep.ts';
+import { x1LargeValues } from './workloads/x1LargeValues.ts';
 import { writeReport } from './writeReport.ts';
 
 const workloads: Record<string, (ctx: BenchContext) => Promise<Table>> = {
@@ -28,6 +29,7 @@ const workloads: Record<string, (ctx: BenchContext) => Promise<Table>> = {
   P6: p6QueuedBacklog,
   P7: p7ManyAgents,
   P8: p8SumoSweep,
+  X1: x1LargeValues,
 };
 
 const started = new Date();

@@ -24,7 +24,8 @@ export function writeReport(path: string, tables: Table[], machine: MachineInfo,
       `(\`--data\` in a temp dir), coordinator and agent in a separate process from the SDK (\`drover local\`, whose agent talks to its coordinator on an in-process stream; P7 runs a plain \`drover coordinator\` with agents over gRPC). BENCH_SCALE=${config.scale}; ` +
       `the whole run took ${Math.round(seconds)} s; drover at commit ${version}. All peers ran in the same run on the same machine.`,
     '',
-    'Targets are in issue 5 ("Performance"). Sizes below the issue\'s are said in each note, with the reason.',
+    'Targets are in issue 5 ("Performance"). Sizes below the issue\'s are said in each note, with the reason. ' +
+      'X1 is not one of the issue\'s workloads and has no target: it shows what large values cost.',
     '',
     'Reproduce: `npm run bench` (env: `BENCH_SCALE` multiplies the sizes, `BENCH_REPS` timed repetitions per figure, ' +
       '`BENCH_PROCESSES` worker processes, `BENCH_ONLY=P1,P3` a subset). `npm run bench:guard` is the CI regression guard ' +

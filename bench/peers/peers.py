@@ -90,6 +90,18 @@ def mp_peer(workload, p):
             return {"rates": rate(lambda n: pool.map(noop, range(n)), p["n"], p["reps"], p.get("warmUps", 0))}
         if workload == "p3":
             return {"ms": round_trips(lambda i: pool.apply(noop, (i,)), p["calls"], p["rounds"], p["warmUpCalls"])}
+        if workload == "x1":
+            # bytes of `size` each, one per task, echoed back: as bench/workloads/x1LargeValues.ts.
+            items = [bytes([i % 256]) * p["size"] for i in range(p["n"])]
+            walls = []
+            for r in range(1 + p["reps"]):
+                t0 = time.perf_counter()
+                out = pool.map(noop, items, chunksize=1)
+                if r > 0:
+                    walls.append(time.perf_counter() - t0)
+            if [len(o) for o in out] != [p["size"]] * p["n"]:
+                raise SystemExit("mp x1: wrong result sizes")
+            return {"walls": walls}
         if workload == "p4":
             rs = ranges(p["limit"], p["parts"])
             pool.map(noop, range(procs * 4), chunksize=1)  # warm the workers
