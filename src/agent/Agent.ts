@@ -1,7 +1,8 @@
 import packageJson from '../../package.json' with { type: 'json' };
 import os from 'node:os';
 import { join } from 'node:path';
-import { AgentsClient, clientChannelOptions, ConnectionError, createChannelCredentials, createLogger, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { AgentsClient, clientChannelOptions, ConnectionError, createChannelCredentials, MAX_MESSAGE_BYTES, pb, UsageError, type Logger } from '../protocol/index.ts';
+import { createLogger } from '../protocol/logging/index.ts';
 import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';

@@ -25,7 +25,8 @@ export { MAX_MESSAGE_BYTES } from './MAX_MESSAGE_BYTES.ts';
 export { clientChannelOptions } from './clientChannelOptions.ts';
 export { createChannelCredentials } from './createChannelCredentials.ts';
 export type { ClientTls } from './ClientTls.ts';
-export { createLogger, type Logger, type LoggerOptions } from './createLogger.ts';
+// createLogger is in ./logging/index.ts: importing this module does not load pino.
+export type { Logger, LoggerOptions } from './logging/index.ts';
 export { DroverError, type DroverErrorOptions } from './errors/DroverError.ts';
 export { TaskError, type TaskErrorDetails, type TaskFailureKind } from './errors/TaskError.ts';
 export { TimeoutError } from './errors/TimeoutError.ts';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Agent } from '../agent/index.ts';
 import { Coordinator } from '../coordinator/index.ts';
-import { createLogger, type Logger } from '../protocol/index.ts';
+import type { Logger } from '../protocol/index.ts';
+import { createLogger } from '../protocol/logging/index.ts';
 
 /** Options for {@link EmbeddedCluster.start}. */
 export interface EmbeddedClusterOptions {

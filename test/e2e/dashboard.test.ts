@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Coordinator } from '../../src/coordinator/index.ts';
-import { createLogger } from '../../src/protocol/index.ts';
+import { createLogger } from '../../src/protocol/logging/index.ts';
 import { connect, type Pool } from '../../src/sdk/index.ts';
 import { startDrover, stopProcess } from '../integration/ProcessCluster.ts';
 import { runJobOverGrpc } from './runJobOverGrpc.ts';

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Agent } from '../../agent/index.ts';
-import { createLogger } from '../../protocol/index.ts';
+import { createLogger } from '../../protocol/logging/index.ts';
 import { connectionOptions, type ConnectionFlags } from '../connectionOptions.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';

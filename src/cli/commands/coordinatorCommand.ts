@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { Coordinator, type Limits } from '../../coordinator/index.ts';
 import { limitOptions } from '../limitOptions.ts';
-import { createLogger } from '../../protocol/index.ts';
+import { createLogger } from '../../protocol/logging/index.ts';
 import { logLevelOption } from '../logLevelOption.ts';
 import { onShutdownSignal } from '../onShutdownSignal.ts';
 import { readServerSecurity, type ServerSecurityFlags } from '../readServerSecurity.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Coordinator } from '../../../src/coordinator/index.ts';
-import { createLogger } from '../../../src/protocol/index.ts';
+import { createLogger } from '../../../src/protocol/logging/index.ts';
 
 const droverBin = fileURLToPath(new URL('../../../bin/drover.js', import.meta.url));
 const tasksModule = fileURLToPath(new URL('../../fixtures/tasks.ts', import.meta.url));

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/index.ts';
 import { Coordinator } from '../../../src/coordinator/index.ts';
-import { createLogger } from '../../../src/protocol/index.ts';
+import { createLogger } from '../../../src/protocol/logging/index.ts';
 import { connect, type Pool } from '../../../src/sdk/index.ts';
 
 const logger = createLogger({ name: 'test', level: 'silent' });

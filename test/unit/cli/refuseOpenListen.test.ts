@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopbackListen } from '../../../src/cli/isLoopbackListen.ts';
 import { refuseOpenListen } from '../../../src/cli/refuseOpenListen.ts';
-import { createLogger, UsageError } from '../../../src/protocol/index.ts';
+import { UsageError } from '../../../src/protocol/index.ts';
+import { createLogger } from '../../../src/protocol/logging/index.ts';
 
 describe('listening beyond loopback', () => {
   it('knows loopback addresses', () => {

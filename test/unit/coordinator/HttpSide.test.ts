@@ -2,7 +2,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator } from '../../../src/coordinator/index.ts';
-import { createLogger, pb } from '../../../src/protocol/index.ts';
+import { pb } from '../../../src/protocol/index.ts';
+import { createLogger } from '../../../src/protocol/logging/index.ts';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 let coordinator: Coordinator | undefined;

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Coordinator } from '../../../src/coordinator/index.ts';
-import { createLogger } from '../../../src/protocol/index.ts';
+import { createLogger } from '../../../src/protocol/logging/index.ts';
 
 const logger = createLogger({ name: 'test', level: 'silent' });
 let coordinator: Coordinator | undefined;

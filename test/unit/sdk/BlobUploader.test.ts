@@ -1,7 +1,7 @@
 // BlobUploader against a real coordinator that requires a token: a refused call says why.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Coordinator } from '../../../src/coordinator/index.ts';
-import { createLogger } from '../../../src/protocol/index.ts';
+import { createLogger } from '../../../src/protocol/logging/index.ts';
 import { BlobUploader } from '../../../src/sdk/BlobUploader.ts';
 import { CoordinatorChannel } from '../../../src/sdk/CoordinatorChannel.ts';
 
