@@ -89,6 +89,20 @@ describe('the packed package, installed', () => {
     for (const r of results) expect(r.entry).toBe(join(project, 'node_modules', 'drover', 'dist', 'worker.mjs'));
   }, 60_000);
 
+  it('loads no logger or metrics library on import: those come with an embedded cluster (or a coordinator or agent)', () => {
+    // CommonJS packages the SDK loads appear in require.cache; pino and prom-client must not be among them.
+    const script =
+      "import { createRequire } from 'node:module';\n" +
+      "await import('drover');\n" +
+      "const loaded = Object.keys(createRequire(import.meta.url).cache).map((f) => f.split('/node_modules/').at(-1).split('/')[0]);\n" +
+      'console.log(JSON.stringify([...new Set(loaded)].sort()));\n';
+    writeFileSync(join(project, 'importOnly.mjs'), script);
+    const loaded = JSON.parse(execFileSync(process.execPath, ['importOnly.mjs'], { cwd: project, encoding: 'utf8' }).trim()) as string[];
+    expect(loaded).toContain('@grpc');
+    expect(loaded).not.toContain('pino');
+    expect(loaded).not.toContain('prom-client');
+  });
+
   it('type-checks a TypeScript project against its declarations', () => {
     const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
     // (The sources, taken as types, failed here on their `.ts` import paths.)
