@@ -20,7 +20,7 @@ const SHRINK_ABOVE = 1024 * 1024;
 export class InputBatchBuilder {
   // Not from Node's shared pool: the buffer lives as long as the job stream.
   #buf = Buffer.allocUnsafeSlow(MIN_CAPACITY);
-  #shrink = false;
+  #replaceBuffer = false;
   #at = HEADER_ROOM;
   #tasks = 0;
   #payloadBytes = 0;
@@ -85,14 +85,24 @@ export class InputBatchBuilder {
     this.#tasks = 0;
     this.#payloadBytes = 0;
     // A buffer grown for a burst of large inputs is not kept for the small batches after it.
-    if (this.#buf.length > SHRINK_ABOVE && this.#buf.length > 4 * message.length) this.#shrink = true;
+    if (this.#buf.length > SHRINK_ABOVE && this.#buf.length > 4 * message.length) this.#replaceBuffer = true;
+    return message;
+  }
+
+  /**
+   * Like {@link finish}, but the message's buffer now belongs to the caller: the builder starts its
+   * next batch in a new one. For a large message, which would otherwise be copied out whole.
+   */
+  finishOwned(): Buffer {
+    const message = this.finish();
+    this.#replaceBuffer = true;
     return message;
   }
 
   #reserve(bytes: number): void {
-    if (this.#shrink) {
+    if (this.#replaceBuffer) {
       // Only now: the view `finish` returned is still being read until the next `add`.
-      this.#shrink = false;
+      this.#replaceBuffer = false;
       this.#buf = Buffer.allocUnsafeSlow(MIN_CAPACITY);
     }
     if (this.#at + bytes <= this.#buf.length) return;

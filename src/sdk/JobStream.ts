@@ -592,8 +592,11 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   #flush(): void {
     if (this.#batch.tasks === 0 || this.#endState !== 'open') return;
-    // Every task added so far is in the batch; what is written is the replay buffer's copy.
-    const bytes = this.#unaccepted.push(this.#sentTasks, this.#batch.finish());
+    // Every task added so far is in the batch; what is written is the replay buffer's copy, or,
+    // for a message past BATCH_BYTES (one large task), the message itself, handed over uncopied.
+    const bytes = this.#batch.payloadBytes > BATCH_BYTES
+      ? this.#unaccepted.keep(this.#sentTasks, this.#batch.finishOwned())
+      : this.#unaccepted.push(this.#sentTasks, this.#batch.finish());
     // While re-attaching, the batch waits in the replay buffer and goes out after `opened`.
     if (this.#connected) this.#call!.write(bytes);
   }

@@ -66,3 +66,22 @@ it('restarts gracefully on SIGTERM: the coordinator exits 0, the job resumes and
   expect(restarted).toBe(true);
   expect(multisetDiff(got, xs.map((x) => 2 * x))).toEqual({ lost: [], duplicated: [] });
 }, 120_000);
+
+it('replays large inputs (each a message of its own) not yet stored when the coordinator is killed', async () => {
+  const { pool, tasks } = env;
+  // Over 1 MiB each, so the SDK keeps every big one whole (ReplayBuffer.keep) between small ones in its ring.
+  const inputs = Array.from({ length: 24 }, (_, i) =>
+    i % 3 === 0 ? new Uint8Array(64).fill(i) : new Uint8Array(1_200_000 + i).map((_, j) => (i * 31 + j) % 256));
+  const checksum = (data: Uint8Array) => {
+    let sum = 0;
+    for (let i = 0; i < data.length; i++) sum = (sum + data[i]! * (i + 1)) % 1_000_000_007;
+    return sum;
+  };
+  // Killed while the inputs are still streaming in: the window holds the SDK back after 4 tasks.
+  const result = pool.map(tasks.checksum, inputs, { chunksize: 1, window: 4 });
+  await new Promise((r) => setTimeout(r, 150));
+  await cluster.killCoordinator();
+  await new Promise((r) => setTimeout(r, 200));
+  await cluster.startCoordinator();
+  expect(await result).toEqual(inputs.map(checksum));
+}, 120_000);

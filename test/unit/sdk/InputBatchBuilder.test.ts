@@ -55,3 +55,19 @@ it('grows past its first buffer and past one-byte lengths, and shrinks again aft
   const small = [{ seq: 602, payload: Buffer.from([2, 3]), items: 1, firstIndex: 60_002 }, { seq: 603, payload: Buffer.from([4]), items: 1, firstIndex: 60_003 }];
   expect(Buffer.compare(builder.finish(), generated(small))).toBe(0);
 });
+
+it('hands a message over with finishOwned: later batches are built elsewhere and leave it unchanged', () => {
+  const builder = new InputBatchBuilder();
+  const big = { seq: 7, payload: Buffer.alloc(3 * 1024 * 1024, 9), items: 1, firstIndex: 7 };
+  builder.add(big.seq, big.payload, big.items, big.firstIndex);
+  const owned = builder.finishOwned();
+  const expected = Buffer.from(generated([big]));
+  expect(Buffer.compare(owned, expected)).toBe(0);
+  // The next batches, large and small, go to new buffers: the handed-over message keeps its bytes.
+  builder.add(8, Buffer.alloc(3 * 1024 * 1024, 1), 1, 8);
+  const next = builder.finish();
+  expect(next.buffer).not.toBe(owned.buffer);
+  builder.add(9, Buffer.from([5]), 1, 3 * 1024 * 1024);
+  builder.finish();
+  expect(Buffer.compare(owned, expected)).toBe(0);
+});

@@ -1,5 +1,6 @@
 // ReplayBuffer keeps the messages not yet accepted, in order and unchanged, whatever the ring does
-// (append, wrap to the front, grow into a larger arena, give an idle large arena back).
+// (append, wrap to the front, grow into a larger arena, give an idle large arena back), with large
+// messages kept whole in between.
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { ReplayBuffer } from '../../../src/sdk/ReplayBuffer.ts';
@@ -10,7 +11,10 @@ it('returns the pending messages, oldest first, byte for byte, through any mix o
   fc.assert(
     fc.property(
       fc.array(fc.oneof(// Mostly sizes that fill the ring exactly: the edge cases of wrapping are at equal offsets.
-        fc.record({ push: fc.oneof({ arbitrary: fc.constantFrom(5_000, 10_000), weight: 4 }, { arbitrary: fc.integer({ min: 1, max: 40_000 }), weight: 1 }) }), fc.record({ accept: fc.nat({ max: 4 }) })), { maxLength: 60 }),
+        fc.record({ push: fc.oneof({ arbitrary: fc.constantFrom(5_000, 10_000), weight: 4 }, { arbitrary: fc.integer({ min: 1, max: 40_000 }), weight: 1 }) }),
+        fc.record({ accept: fc.nat({ max: 4 }) }),
+        // Large messages handed over whole, between the ones copied into the ring.
+        fc.record({ keep: fc.integer({ min: 1, max: 60_000 }) })), { maxLength: 60 }),
       (ops) => {
         const buffer = new ReplayBuffer();
         // The model: messages not yet accepted, as [endSeq, content]; every view handed out must keep its bytes.
@@ -18,13 +22,16 @@ it('returns the pending messages, oldest first, byte for byte, through any mix o
         const handedOut: [Buffer, Buffer][] = [];
         let seq = 0;
         for (const op of ops) {
-          if ('push' in op) {
+          if ('push' in op || 'keep' in op) {
             seq += 1;
-            const m = message(seq, op.push);
-            const view = buffer.push(seq, m);
-            expect(Buffer.compare(view, m)).toBe(0);
-            pending.push([seq, m]);
-            handedOut.push([view, m]);
+            const m = 'push' in op ? message(seq, op.push) : message(seq, op.keep);
+            // A kept message is the caller's buffer itself: the model holds a copy to compare with.
+            const view = 'push' in op ? buffer.push(seq, m) : buffer.keep(seq, m);
+            const expected = 'push' in op ? m : Buffer.from(m);
+            if ('keep' in op) expect(view).toBe(m);
+            expect(Buffer.compare(view, expected)).toBe(0);
+            pending.push([seq, expected]);
+            handedOut.push([view, expected]);
           } else {
             const through = (pending[0]?.[0] ?? seq) - 1 + op.accept;
             buffer.acceptThrough(through);
@@ -64,4 +71,23 @@ it('wraps to the front once the oldest messages were accepted, and grows when th
   buffer.acceptThrough(4);
   expect(buffer.isEmpty).toBe(true);
   expect([...buffer.pending()]).toEqual([]);
+});
+
+it('keeps a large message handed over as it is, and places the ring\'s messages around it', () => {
+  const buffer = new ReplayBuffer();
+  const a = buffer.push(1, message(1, 10_000));
+  const big = message(2, 3_000_000);
+  expect(buffer.keep(2, big)).toBe(big);
+  // The ring goes on after its own newest message, ignoring the one kept whole.
+  const c = buffer.push(3, message(3, 5_000));
+  expect(c.buffer).toBe(a.buffer);
+  expect(c.byteOffset).toBe(a.byteOffset + 10_000);
+  expect([...buffer.pending()].map((v) => [v[0], v.length])).toEqual([[1, 10_000], [2, 3_000_000], [3, 5_000]]);
+  expect([...buffer.pending()][1]).toBe(big);
+  // Growing the ring moves its messages and leaves the kept one where it is, in order.
+  buffer.push(4, message(4, 10_000));
+  expect([...buffer.pending()].map((v) => [v[0], v.length])).toEqual([[1, 10_000], [2, 3_000_000], [3, 5_000], [4, 10_000]]);
+  expect([...buffer.pending()][1]).toBe(big);
+  buffer.acceptThrough(3);
+  expect([...buffer.pending()].map((v) => v[0])).toEqual([4]);
 });
