@@ -569,8 +569,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       const items = chunk.length === 1 ? `item ${firstIndex}` : `items ${firstIndex}–${firstIndex + chunk.length - 1}`;
       throw new UsageError(
         `task ${this.#sentTasks} of job ${this.id} (${items}) encodes to ${mib(payload.length)} MiB, more than one message ` +
-          `to the coordinator carries (${mib(MAX_MESSAGE_BYTES)} MiB; a coordinator takes tasks up to its --max-task-bytes, ` +
-          `less by default). Send large data as a file: ` +
+          `to the coordinator carries (${mib(MAX_MESSAGE_BYTES)} MiB; a coordinator's --max-task-bytes is lower still by default). ` +
+          `Send large data as a file: ` +
           `\`const { digest } = await pool.uploadFile(path)\` here, \`await context.fetchBlob(digest)\` in the task.`,
       );
     }
@@ -888,14 +888,15 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   }
 }
 
-/** Failures after which the same job can be attached again (coordinator restart, network blip). */
 /** Statuses the coordinator answers a request it will not take with (a limit, an invalid field): see docs/security.md "Limits". */
 function isRefusal(err: ServiceError): boolean {
   return err.code === GrpcStatus.INVALID_ARGUMENT || err.code === GrpcStatus.RESOURCE_EXHAUSTED || err.code === GrpcStatus.OUT_OF_RANGE;
 }
 
+/** Bytes as MiB for a message: one decimal, none when whole. */
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '');
 
+/** Failures after which the same job can be attached again (coordinator restart, network blip). */
 function isTransient(err: ServiceError): boolean {
   return err.code === GrpcStatus.UNAVAILABLE || err.code === GrpcStatus.UNKNOWN || err.code === GrpcStatus.INTERNAL ||
     err.code === GrpcStatus.DEADLINE_EXCEEDED;
