@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { collectProcessMetrics } from '../../protocol/collectProcessMetrics.ts';
+import { collectProcessMetrics } from '../../protocol/metrics/index.ts';
 import type { pb } from '../../protocol/index.ts';
 
 /** What the agent's gauges read when scraped. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { collectProcessMetrics } from '../../protocol/collectProcessMetrics.ts';
+import { collectProcessMetrics } from '../../protocol/metrics/index.ts';
 import type { pb } from '../../protocol/index.ts';
 import type { TaskMetrics } from '../TaskMetrics.ts';
 import type { TaskRecord } from '../TaskRecord.ts';

@@ -7,12 +7,11 @@ import { collectDefaultMetrics, type Registry } from 'prom-client';
  * and ~2 ms at 100 ms (test/integration/cli/idleWakeups.test.ts). Stalls worth alerting on last longer
  * than that, and a scrape every 15 s still gets ~150 samples.
  */
-export const EVENT_LOOP_SAMPLE_MS = 100;
+const EVENT_LOOP_SAMPLE_MS = 100;
 
 /**
  * Registers Node's process metrics (CPU, memory, handles, GC, event-loop lag) on `registry`, as the
- * coordinator's and the agent's `/metrics` serve them. Imported by path, not through this folder's
- * index: the SDK loads the index and has no use for prom-client.
+ * coordinator's and the agent's `/metrics` serve them.
  */
 export function collectProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
