@@ -31,7 +31,7 @@ export async function x1LargeValues(ctx: BenchContext): Promise<Table> {
   return {
     id: 'X1',
     title: `X1 — ${n} values of 1 MiB, one per task, echoed back (informational)`,
-    note: `Not one of issue 5's workloads: what large values cost. MiB/s moved (in and out), higher is better; median of ${reps} after one warm-up run. drover: \`map(noop, items, { chunksize: 1 })\` over \`Uint8Array\`s; mp: \`Pool.map(noop, items, chunksize=1)\` over \`bytes\`. drover writes every input and every result to the coordinator's store (SQLite, WAL) before it moves on, and copies each value at every hop; mp pickles through pipes and keeps nothing. For data this size per item, send a file instead (\`pool.uploadFile\` → \`context.fetchBlob\`, docs/concepts.md). No Dask column: its figure would add a minute and no target hangs on it.${measuredNote(mp, { value: NaN })}`,
+    note: `Not one of issue 5's workloads: what large values cost. MiB/s moved (in and out), higher is better; median of ${reps} after one warm-up run. drover: \`map(noop, items, { chunksize: 1 })\` over \`Uint8Array\`s; mp: \`Pool.map(noop, items, chunksize=1)\` over \`bytes\`. drover writes every input and every result to the coordinator's store (SQLite, WAL) before it moves on, and copies each value at every hop; mp pickles through pipes and keeps nothing. For data this size per item, send a file instead (\`pool.uploadFile\` → \`context.fetchBlob\`, docs/concepts.md). No Dask column: its figure would add a minute and no target hangs on it.${measuredNote(mp, undefined)}`,
     targets: [],
     header: ['', 'MiB/s', 'drover ÷ peer'],
     rows: [
