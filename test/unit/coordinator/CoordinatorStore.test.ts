@@ -188,6 +188,51 @@ describe('CoordinatorStore', () => {
     expect(store.countRows('tasks', no)).toBe(200);
   });
 
+  it('creates databases with 16 KiB pages; one made with 4 KiB pages keeps them', () => {
+    const pragma = (path: string, name: string) => {
+      const db = new DatabaseSync(path);
+      try {
+        return (db.prepare(`PRAGMA ${name}`).get() as Record<string, number>)[name];
+      } finally {
+        db.close();
+      }
+    };
+    const path = join(dir, 'new.sqlite');
+    store = CoordinatorStore.open({ path });
+    const no = store.allocateJobNo();
+    store.putJob({ no, toRow: () => jobRow(no) });
+    // A value far larger than a page (overflow pages) goes in and comes back whole.
+    const big = Buffer.alloc(3 * 1024 * 1024 + 7, 5);
+    store.putTask(task(no, 0, { payload: big }));
+    store.commit();
+    store.close();
+    store = undefined;
+    expect(pragma(path, 'page_size')).toBe(16384);
+    store = CoordinatorStore.open({ path });
+    expect(Buffer.from([...store.tasksOf(no)][0].payload).equals(big)).toBe(true);
+    store.close();
+    store = undefined;
+
+    // A database from before (SQLite's default page size) is used as it is.
+    const old = join(dir, 'old.sqlite');
+    const db = new DatabaseSync(old);
+    db.exec('PRAGMA page_size = 4096');
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec(SCHEMA_SQL);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.close();
+    store = CoordinatorStore.open({ path: old });
+    const oldNo = store.allocateJobNo();
+    store.putJob({ no: oldNo, toRow: () => jobRow(oldNo) });
+    store.putTask(task(oldNo, 0, { payload: big }));
+    store.commit();
+    store.close();
+    store = undefined;
+    expect(pragma(old, 'page_size')).toBe(4096);
+    store = CoordinatorStore.open({ path: old });
+    expect(Buffer.from([...store.tasksOf(oldNo)][0].payload).equals(big)).toBe(true);
+  });
+
   it('keeps every committed transaction when the process is killed', () => {
     const path = join(dir, 'db.sqlite');
     const storeModule = new URL('../../../src/coordinator/store/CoordinatorStore.ts', import.meta.url).pathname;
