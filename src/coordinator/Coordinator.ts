@@ -178,6 +178,7 @@ export class Coordinator {
         detachedJobTtlMs: this.options.detachedJobTtlMs,
         metrics: this.metrics,
         maxUnreadResults: this.limits.maxUnreadResults,
+        maxTaskBytes: this.limits.maxTaskBytes,
         // Batches stay well below the message limit (1 MiB unless the limit is smaller).
         maxBatchBytes: Math.min(1024 * 1024, Math.floor(this.limits.maxMessageBytes / 4)),
       });

@@ -40,6 +40,12 @@ export interface SchedulerOptions {
    * that never reads makes the coordinator hold.
    */
   maxUnreadResults?: number;
+  /**
+   * The largest task payload the coordinator accepts (`--max-task-bytes`), told to clients in
+   * `opened` so that they refuse a larger task themselves, failing one call instead of the job
+   * stream; default 0 (not said).
+   */
+  maxTaskBytes?: number;
 }
 
 /** A job's spec before it has an id (`id` empty or absent: the scheduler makes one). */
@@ -166,6 +172,7 @@ export class Scheduler {
   private readonly detachedJobTtlMs: number;
   private readonly metrics: TaskMetrics | undefined;
   private readonly maxUnreadResults: number;
+  private readonly maxTaskBytes: number;
   /** Makes attempt ids unique across coordinator restarts (stored attempt ids outlive a process). */
   private readonly bootId = randomBytes(4).toString('base64url');
   /** Jobs open, or completed with results not confirmed by their client. */
@@ -237,6 +244,7 @@ export class Scheduler {
     this.detachedJobTtlMs = options.detachedJobTtlMs ?? 10 * 60_000;
     this.metrics = options.metrics;
     this.maxUnreadResults = options.maxUnreadResults ?? Number.POSITIVE_INFINITY;
+    this.maxTaskBytes = options.maxTaskBytes ?? 0;
     const period = Math.max(10, Math.min(1000, Math.min(this.leaseMs, this.detachedJobTtlMs) / 4));
     this.ticker = setInterval(this.tick, period);
     this.ticker.unref();
@@ -359,7 +367,7 @@ export class Scheduler {
       const finished = this.finishedJobs.get(jobId);
       if (finished === undefined) return undefined;
       const info = finished.info;
-      sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: info.tasksSubmitted, inputEnded: info.inputEnded } } });
+      sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: info.tasksSubmitted, inputEnded: info.inputEnded, maxTaskBytes: this.maxTaskBytes } } });
       sink.send({ msg: { $case: 'end', value: { state: info.state, message: finished.endMessage } } });
       sink.close();
       return 'ended';
@@ -370,7 +378,7 @@ export class Scheduler {
     job.openedDue = false;
     if (previous !== null) previous.abort(`job ${job.id} was attached by another stream`, 'aborted');
     job.tasksAcceptedSent = job.tasksCommitted;
-    sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: job.tasksCommitted, inputEnded: job.inputEndCommitted } } });
+    sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: job.tasksCommitted, inputEnded: job.inputEndCommitted, maxTaskBytes: this.maxTaskBytes } } });
     // Committed results only: this turn's results (higher rseqs) follow after their commit.
     let replayed = 0;
     let batch: pb.TaskResult[] = [];
@@ -1097,7 +1105,7 @@ export class Scheduler {
     const sink = job.sink;
     if (job.openedDue) {
       job.openedDue = false;
-      sink?.send({ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false } } });
+      sink?.send({ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false, maxTaskBytes: this.maxTaskBytes } } });
     }
     if (job.inputsDirty) {
       job.inputsDirty = false;

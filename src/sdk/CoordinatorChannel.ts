@@ -24,6 +24,11 @@ export class CoordinatorChannel {
   readonly jobs: pb.JobsClient;
   readonly blobs: pb.BlobsClient;
   readonly admin: pb.AdminClient;
+  /**
+   * The largest task payload the coordinator accepts, as its last `opened` said (0 until one has):
+   * job streams refuse a larger task themselves, so that only the call that made it fails.
+   */
+  maxTaskBytes = 0;
 
   constructor(options: CoordinatorChannelOptions) {
     this.address = options.address;

@@ -564,12 +564,16 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #addTask(chunk: readonly unknown[], spread: boolean): void {
     const firstIndex = this.#sentItems;
     const payload = encodeTaskPayload(chunk, spread);
-    if (payload.length > MAX_TASK_PAYLOAD_BYTES) {
-      // grpc-js would refuse the message on this side with a bare "size larger than" error.
+    const coordinatorMax = this.#channel.maxTaskBytes;
+    if (payload.length > MAX_TASK_PAYLOAD_BYTES || (coordinatorMax > 0 && payload.length > coordinatorMax)) {
+      // grpc-js would refuse the message on this side with a bare "size larger than" error; the
+      // coordinator, its whole job stream (every call in flight on an apply session with it).
       const items = chunk.length === 1 ? `item ${firstIndex}` : `items ${firstIndex}–${firstIndex + chunk.length - 1}`;
+      const limit = coordinatorMax > 0 && coordinatorMax < MAX_TASK_PAYLOAD_BYTES
+        ? `the ${mib(coordinatorMax)} MiB coordinator ${this.#channel.address} accepts (its --max-task-bytes)`
+        : `one message to the coordinator carries (${mib(MAX_MESSAGE_BYTES)} MiB; a coordinator's --max-task-bytes is lower still by default)`;
       throw new UsageError(
-        `task ${this.#sentTasks} of job ${this.id} (${items}) encodes to ${mib(payload.length)} MiB, more than one message ` +
-          `to the coordinator carries (${mib(MAX_MESSAGE_BYTES)} MiB; a coordinator's --max-task-bytes is lower still by default). ` +
+        `task ${this.#sentTasks} of job ${this.id} (${items}) encodes to ${mib(payload.length)} MiB, more than ${limit}. ` +
           `Send large data as a file: ` +
           `\`const { digest } = await pool.uploadFile(path)\` here, \`await context.fetchBlob(digest)\` in the task.`,
       );
@@ -615,6 +619,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         this.#onEnd(body.value);
         break;
       case 'opened': {
+        if (body.value.maxTaskBytes > 0) this.#channel.maxTaskBytes = body.value.maxTaskBytes;
         const waiter = this.#openedWaiter;
         this.#openedWaiter = undefined;
         waiter?.resolve(body.value);

@@ -16,12 +16,24 @@ describe('inputs over the limits', () => {
     expect(await env.pool.map(env.tasks.square, [1, 2, 3])).toEqual([1, 4, 9]);
   });
 
-  it('rejects an apply whose argument cannot fit one message, before sending it; the session takes the next call', async () => {
+  it('rejects an apply whose argument is over the limit, before sending it; the session takes the next call', async () => {
     const small = await env.pool.applyAsync(env.tasks.checksum, [new Uint8Array([1, 2])]).get();
     const err = await env.pool.apply(env.tasks.checksum, new Uint8Array(MAX_MESSAGE_BYTES)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toMatch(/encodes to 64 MiB, more than one message to the coordinator carries .*pool\.uploadFile\(path\)/);
+    // The first call's `opened` told the pool the coordinator's limit (a message's, 64 MiB, when it has none).
+    expect((err as Error).message).toMatch(/encodes to 64 MiB, more than the 1 MiB coordinator \S+ accepts \(its --max-task-bytes\)\. .*pool\.uploadFile\(path\)/);
     expect(await env.pool.apply(env.tasks.checksum, new Uint8Array([1, 2]))).toBe(small);
+  });
+
+  it('rejects only the call over the coordinator\'s --max-task-bytes once a job has told the pool the limit; calls in flight on the same session finish', async () => {
+    // The session's `opened` says the coordinator's limit.
+    expect(await env.pool.apply(env.tasks.sleep, 1)).toBe(1);
+    const inFlight = [env.pool.applyAsync(env.tasks.sleep, [300]), env.pool.applyAsync(env.tasks.sleep, [300])];
+    const err = await env.pool.apply(env.tasks.sleep, new Uint8Array(2 * MiB) as unknown as number).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(/encodes to 2 MiB, more than the 1 MiB coordinator \S+ accepts \(its --max-task-bytes\)\. Send large data as a file: .*pool\.uploadFile\(path\)/);
+    expect(await Promise.all(inFlight.map((h) => h.get()))).toEqual([300, 300]);
+    expect(await env.pool.apply(env.tasks.sleep, 2)).toBe(2);
   });
 
   it('rejects an applyAsync whose argument cannot be encoded through its handle, not by throwing', async () => {

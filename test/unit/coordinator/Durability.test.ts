@@ -92,7 +92,7 @@ describe('Coordinator restart on the same data directory', () => {
     expect(await getJob(second, jobId)).toMatchObject({ state: 'open', tasksSubmitted: 10, tasksCompleted: 5, inputEnded: true });
     const again = new FakeJob(second.jobs);
     again.attach(jobId, lastReceived);
-    expect(await again.opened()).toEqual({ jobId, tasksAccepted: 10, inputEnded: true });
+    expect(await again.opened()).toEqual({ jobId, tasksAccepted: 10, inputEnded: true, maxTaskBytes: 16 * 1024 * 1024 });
     await waitFor(() => again.results().length === 2, 'replayed results');
     expect(again.results().map((r) => [r.rseq, r.seq])).toEqual([[4, assigned[3].seq], [5, assigned[4].seq]]);
 
@@ -128,7 +128,7 @@ describe('Coordinator restart on the same data directory', () => {
     const second = await startCoordinator();
     const again = new FakeJob(second.jobs);
     again.attach('j-inputs', 0);
-    expect(await again.opened()).toEqual({ jobId: 'j-inputs', tasksAccepted: 5, inputEnded: false });
+    expect(await again.opened()).toEqual({ jobId: 'j-inputs', tasksAccepted: 5, inputEnded: false, maxTaskBytes: 16 * 1024 * 1024 });
     // The client re-sends what it had in flight (seq 3, 4) with new ones: duplicates are skipped.
     again.call.write({
       msg: { $case: 'inputs', value: { tasks: [3, 4, 5, 6].map((seq) => ({ seq, payload: Buffer.from(`task-${seq}`), items: 1, firstIndex: seq })) } },
@@ -205,7 +205,7 @@ describe('Attach', () => {
     late.attach(jobId, 0);
     expect((await late.ended()).state).toBe('completed');
     expect(late.results()).toEqual([]);
-    expect(await late.opened()).toEqual({ jobId, tasksAccepted: 3, inputEnded: true });
+    expect(await late.opened()).toEqual({ jobId, tasksAccepted: 3, inputEnded: true, maxTaskBytes: 16 * 1024 * 1024 });
   });
 
   it('forgets results the client confirmed with results_received', async () => {

@@ -37,7 +37,7 @@ describe('Scheduler credit and batching', () => {
     expect(job.id).toMatch(/^j-/);
     expect(sink.messages).toHaveLength(0);
     await settle();
-    expect(sink.messages[0]).toEqual({ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false } } });
+    expect(sink.messages[0]).toEqual({ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false, maxTaskBytes: 0 } } });
   });
 
   it('never assigns more tasks than the credit granted, one message per pass', async () => {
@@ -739,7 +739,7 @@ describe('Scheduler durability', () => {
     expect(back.cancelled()).toEqual([done.attemptId]);
     const client = new RecordingJobSink();
     scheduler.attachJob(job.id, 0, client);
-    expect(client.messages[0].msg).toEqual({ $case: 'opened', value: { jobId: job.id, tasksAccepted: 4, inputEnded: true } });
+    expect(client.messages[0].msg).toEqual({ $case: 'opened', value: { jobId: job.id, tasksAccepted: 4, inputEnded: true, maxTaskBytes: 0 } });
     expect(client.results()).toMatchObject([{ seq: done.seq, rseq: 1 }]);
     scheduler.grantCredit(again, 5);
     await settle();

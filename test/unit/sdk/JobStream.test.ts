@@ -45,7 +45,7 @@ async function scriptedCoordinator(script: ((call: RunCall, first: pb.JobRequest
 /** Answers like a coordinator that runs `double` on every input and completes at inputEnd. */
 function serveDoubling(call: RunCall, first: pb.JobRequest): void {
   const jobId = first.msg?.$case === 'open' ? first.msg.value.jobId : '';
-  call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false } } });
+  call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false, maxTaskBytes: 0 } } });
   let rseq = 0;
   call.on('data', (req: pb.JobRequest) => {
     if (req.msg?.$case === 'inputs') {
@@ -118,10 +118,10 @@ it('fails a job the coordinator refuses (a limit) with a UsageError that says so
 });
 
 /** Answers each input message with the byte length of every item, and records how many tasks each message held. */
-function serveLengths(sizes: number[][]): (call: RunCall, first: pb.JobRequest) => void {
+function serveLengths(sizes: number[][], maxTaskBytes = 0): (call: RunCall, first: pb.JobRequest) => void {
   return (call, first) => {
     const jobId = first.msg?.$case === 'open' ? first.msg.value.jobId : '';
-    call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false } } });
+    call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false, maxTaskBytes } } });
     let rseq = 0;
     call.on('data', (req: pb.JobRequest) => {
       if (req.msg?.$case === 'inputs') {
@@ -162,6 +162,21 @@ it('refuses, before sending, a task too large for one message, and says how to s
   expect(err).toBeInstanceOf(UsageError);
   expect((err as Error).message).toMatch(/^task 1 of job \S+ \(item 1\) encodes to 64 MiB, more than one message to the coordinator carries \(64 MiB/);
   expect((err as Error).message).toContain('pool.uploadFile(path)');
+  await job.done;
+  expect(sizes.flat().every((n) => n < 1000)).toBe(true);
+});
+
+it('refuses, before sending, a task over the limit a coordinator said in an earlier job\'s `opened`', async () => {
+  const sizes: number[][] = [];
+  const { address } = await scriptedCoordinator([serveLengths(sizes, 1 << 20), serveLengths(sizes, 1 << 20)]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  await expect(new JobStream<number>(channel, spec(), [new Uint8Array(10)]).collect()).resolves.toEqual([10]);
+  expect(channel.maxTaskBytes).toBe(1 << 20);
+  const job = new JobStream<number>(channel, spec(), [new Uint8Array(10), new Uint8Array(2 << 20)]);
+  const err = await job.collect().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(UsageError);
+  expect((err as Error).message).toMatch(new RegExp(`^task 1 of job \\S+ \\(item 1\\) encodes to 2 MiB, more than the 1 MiB coordinator ${address} accepts \\(its --max-task-bytes\\)`));
   await job.done;
   expect(sizes.flat().every((n) => n < 1000)).toBe(true);
 });

@@ -85,6 +85,12 @@ export interface JobOpened {
   tasksAccepted: number;
   /** On attach: whether the coordinator already has InputEnd. */
   inputEnded: boolean;
+  /**
+   * The largest task payload (bytes) this coordinator accepts (--max-task-bytes); 0 = not said.
+   * A client refuses a larger task itself, failing only the call that made it: the coordinator
+   * refuses the whole job stream (RESOURCE_EXHAUSTED) for one.
+   */
+  maxTaskBytes: number;
 }
 
 export interface AttachJob {
@@ -765,7 +771,7 @@ export const OpenJob: MessageFns<OpenJob> = {
 };
 
 function createBaseJobOpened(): JobOpened {
-  return { jobId: "", tasksAccepted: 0, inputEnded: false };
+  return { jobId: "", tasksAccepted: 0, inputEnded: false, maxTaskBytes: 0 };
 }
 
 export const JobOpened: MessageFns<JobOpened> = {
@@ -778,6 +784,9 @@ export const JobOpened: MessageFns<JobOpened> = {
     }
     if (message.inputEnded !== false) {
       writer.uint32(24).bool(message.inputEnded);
+    }
+    if (message.maxTaskBytes !== 0) {
+      writer.uint32(32).uint64(message.maxTaskBytes);
     }
     return writer;
   },
@@ -819,6 +828,14 @@ export const JobOpened: MessageFns<JobOpened> = {
             message.inputEnded = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxTaskBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -848,6 +865,11 @@ export const JobOpened: MessageFns<JobOpened> = {
         : isSet(object.input_ended)
         ? globalThis.Boolean(object.input_ended)
         : false,
+      maxTaskBytes: isSet(object.maxTaskBytes)
+        ? globalThis.Number(object.maxTaskBytes)
+        : isSet(object.max_task_bytes)
+        ? globalThis.Number(object.max_task_bytes)
+        : 0,
     };
   },
 
@@ -862,6 +884,9 @@ export const JobOpened: MessageFns<JobOpened> = {
     if (message.inputEnded !== false) {
       obj.inputEnded = message.inputEnded;
     }
+    if (message.maxTaskBytes !== 0) {
+      obj.maxTaskBytes = Math.round(message.maxTaskBytes);
+    }
     return obj;
   },
 
@@ -873,6 +898,7 @@ export const JobOpened: MessageFns<JobOpened> = {
     message.jobId = object.jobId ?? "";
     message.tasksAccepted = object.tasksAccepted ?? 0;
     message.inputEnded = object.inputEnded ?? false;
+    message.maxTaskBytes = object.maxTaskBytes ?? 0;
     return message;
   },
 };
