@@ -7,6 +7,7 @@ import type { AgentOptions } from './AgentOptions.ts';
 import { BlobCache } from './BlobCache.ts';
 import { CoordinatorLink } from './CoordinatorLink.ts';
 import { probeCapacity } from './probeCapacity.ts';
+import { probeCores } from './probeCores.ts';
 import { TaskServices } from './TaskServices.ts';
 import { WorkerPool, type PoolOutcome, type PoolTask } from './WorkerPool.ts';
 import { AgentHttpSide } from './http/AgentHttpSide.ts';
@@ -146,14 +147,18 @@ export class Agent {
    */
   async start(): Promise<void> {
     const o = this.#options;
-    const capacity = await probeCapacity({
+    const probeOptions = {
       ...(o.processes !== undefined ? { processes: o.processes } : {}),
       ...(o.labels ? { labels: o.labels } : {}),
       ...(o.resources ? { resources: o.resources } : {}),
-    });
+    };
+    // The full probe runs a python importing SUMO's modules (~0.25 s); the workers start meanwhile,
+    // sized by the quick part, and registration waits for both (a third of `connect()`'s start-up).
+    const probing = probeCapacity(probeOptions);
+    probing.catch(() => {});
+    const { slots } = await probeCores(probeOptions);
     if (this.#stopping) throw new ConnectionError('the agent was stopped while starting');
-    this.#capacity = capacity;
-    this.#slots = capacity.slots;
+    this.#slots = slots;
 
     const credentials = createChannelCredentials(o.tls);
     const channelOptions = clientChannelOptions(o.token, o.tls);
@@ -169,7 +174,7 @@ export class Agent {
     this.#services = new TaskServices({ workDir: o.workDir ?? join(os.tmpdir(), `drover-work-${uid}`), cache: this.#cache, blobs, logger: this.#log, sessionId, ...(owner ? { owner } : {}) });
 
     this.#pool = new WorkerPool({
-      size: capacity.slots,
+      size: slots,
       agent: this.name,
       logger: this.#log,
       ...(o.workerExecArgv ? { execArgv: o.workerExecArgv } : {}),
@@ -184,6 +189,19 @@ export class Agent {
         this.#queueFlush();
       },
     });
+    const poolStarted = this.#pool.start();
+    poolStarted.catch(() => {});
+    let capacity: pb.Capacity;
+    try {
+      capacity = await probing;
+      if (this.#stopping) throw new ConnectionError('the agent was stopped while starting');
+    } catch (error) {
+      await this.#pool.stop();
+      await this.#services.close();
+      client.close();
+      throw error;
+    }
+    this.#capacity = capacity;
     this.#link = new CoordinatorLink({
       connect: o.connectStream ?? (() => client.connect()),
       address: o.coordinator,
@@ -198,7 +216,7 @@ export class Agent {
     const linked = this.#link.start(o.connectTimeoutMs ?? START_TIMEOUT_MS);
     linked.catch(() => {});
     try {
-      await Promise.all([this.#pool.start(), linked]);
+      await Promise.all([poolStarted, linked]);
     } catch (error) {
       clearInterval(this.#heartbeat);
       await this.#link.close();

@@ -1,12 +1,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { pb } from '../protocol/index.ts';
-import { parseCgroupCfsQuota } from './parseCgroupCfsQuota.ts';
-import { parseCgroupCpuMax } from './parseCgroupCpuMax.ts';
-import { parseCgroupMemoryLimit } from './parseCgroupMemoryLimit.ts';
+import { probeCores, type ProbeCoresOptions } from './probeCores.ts';
 import { parseSumoVersion } from './parseSumoVersion.ts';
 
 const SUMO_TIMEOUT_MS = 5000;
@@ -35,15 +32,9 @@ print(json.dumps(found))
 `;
 
 /** Options of {@link probeCapacity}; all optional. */
-export interface ProbeCapacityOptions {
-  /** Worker processes (slots); default one per whole usable core, at least 1. */
-  processes?: number;
+export interface ProbeCapacityOptions extends ProbeCoresOptions {
   labels?: Record<string, string>;
   resources?: Record<string, number>;
-  /** Where the cgroup hierarchy is mounted (default `/sys/fs/cgroup`); tests point it at fixtures. */
-  cgroupRoot?: string;
-  /** This process's cgroup membership file (default `/proc/self/cgroup`). */
-  procSelfCgroup?: string;
   /** The sumo binary to ask for its version (default `sumo` on PATH). */
   sumoCommand?: string;
   /**
@@ -72,23 +63,18 @@ export interface ProbeCapacityOptions {
  * console.log(capacity.cpus, capacity.memoryMb, capacity.sumoVersion || 'no sumo');
  */
 export async function probeCapacity(options: ProbeCapacityOptions = {}): Promise<pb.Capacity> {
-  const root = options.cgroupRoot ?? '/sys/fs/cgroup';
   const env = options.env ?? process.env;
   const sumoHome = env.SUMO_HOME || (existsSync(DEBIAN_SUMO_HOME) ? DEBIAN_SUMO_HOME : '');
   // SUMO's version and its python modules are asked in parallel (python only needs SUMO_HOME); the
   // modules count only when sumo itself answered.
-  const [limits, sumoVersion, python] = await Promise.all([
-    readCgroupLimits(root, options.procSelfCgroup ?? '/proc/self/cgroup'),
+  const [cores, sumoVersion, python] = await Promise.all([
+    probeCores(options),
     probeSumoVersion(options.sumoCommand ?? 'sumo', env),
     probeSumoPython(options.pythonCommand ?? (existsSync(SYSTEM_PYTHON) ? SYSTEM_PYTHON : 'python3'), sumoHome, env),
   ]);
-  const cpus = Math.min(os.availableParallelism(), limits.cpus ?? Infinity);
-  const memoryBytes = Math.min(os.totalmem(), limits.memoryBytes ?? Infinity);
   const sumo = sumoVersion !== '';
   return {
-    cpus,
-    memoryMb: Math.floor(memoryBytes / (1024 * 1024)),
-    slots: options.processes ?? Math.max(1, Math.floor(cpus)),
+    ...cores,
     sumoVersion,
     sumoHome: sumo ? sumoHome : '',
     sumoTools: sumo && sumoHome !== '' && existsSync(join(sumoHome, 'tools', 'randomTrips.py')),
@@ -100,51 +86,6 @@ export async function probeCapacity(options: ProbeCapacityOptions = {}): Promise
     platform: `${process.platform}-${process.arch}`,
     nodeVersion: process.version,
   };
-}
-
-interface CgroupLimits {
-  cpus?: number;
-  memoryBytes?: number;
-}
-
-const read = (path: string): Promise<string | undefined> => readFile(path, 'utf8').catch(() => undefined);
-
-/** The tightest CPU and memory limits of the cgroups this process is in (v2, else v1). */
-async function readCgroupLimits(root: string, procSelfCgroup: string): Promise<CgroupLimits> {
-  const limits: CgroupLimits = {};
-  const tighten = (key: keyof CgroupLimits, value: number | undefined) => {
-    if (value !== undefined) limits[key] = Math.min(limits[key] ?? Infinity, value);
-  };
-  if (existsSync(join(root, 'cgroup.controllers'))) {
-    // v2: a limit anywhere on the path from our cgroup up to the root applies to us.
-    for (const dir of await v2Chain(root, procSelfCgroup)) {
-      const [cpuMax, memMax] = await Promise.all([read(join(dir, 'cpu.max')), read(join(dir, 'memory.max'))]);
-      if (cpuMax !== undefined) tighten('cpus', parseCgroupCpuMax(cpuMax));
-      if (memMax !== undefined) tighten('memoryBytes', parseCgroupMemoryLimit(memMax));
-    }
-    return limits;
-  }
-  // v1: the controller mounts seen from inside a container are the container's own cgroups.
-  for (const dir of ['cpu', 'cpu,cpuacct', 'cpuacct,cpu']) {
-    const [quota, period] = await Promise.all([read(join(root, dir, 'cpu.cfs_quota_us')), read(join(root, dir, 'cpu.cfs_period_us'))]);
-    if (quota !== undefined && period !== undefined) {
-      tighten('cpus', parseCgroupCfsQuota(quota, period));
-      break;
-    }
-  }
-  const mem = await read(join(root, 'memory', 'memory.limit_in_bytes'));
-  if (mem !== undefined) tighten('memoryBytes', parseCgroupMemoryLimit(mem));
-  return limits;
-}
-
-/** Directories from this process's v2 cgroup up to the root (just the root inside a cgroup namespace). */
-async function v2Chain(root: string, procSelfCgroup: string): Promise<string[]> {
-  const membership = (await read(procSelfCgroup)) ?? '';
-  const line = membership.split('\n').find((l) => l.startsWith('0::'));
-  const parts = (line?.slice(3).trim() ?? '/').split('/').filter((p) => p !== '' && p !== '..');
-  const dirs = [root];
-  for (let i = 1; i <= parts.length; i++) dirs.push(join(root, ...parts.slice(0, i)));
-  return dirs.filter((d) => existsSync(d));
 }
 
 /** The installed SUMO version, or '' when `sumo` is absent, fails or is not SUMO. */
