@@ -49,6 +49,8 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   const dask = await peerFigure('dask', 'p4', params, wall, ctx.daskSkipped);
   // piscina runs JS: its efficiency is against the JS serial run, like drover's.
   const piscina = await peerFigure('piscina', 'p4', { ...params, reps: config.reps }, wall);
+  // The machine's ceiling: the same JS in bare processes, split ahead of time, nothing dispatched.
+  const bare = await peerFigure('bare', 'p4', { ...params, reps: config.reps }, wall);
 
   const p = config.processes;
   const eff = (serialS: number, wallS: number) => `${fixed((100 * serialS) / (wallS * p), 0)} %`;
@@ -57,7 +59,7 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   return {
     id: 'P4',
     title: `P4 — primes below ${limit.toLocaleString('en')} in ${parts} ranges (trial division), ${p} processes`,
-    note: `Wall seconds (median; drover, piscina and JS serial of ${config.reps}, Python of ${pyReps}, since Python runs this loop ~20× slower). Parallel efficiency = serial ÷ (wall × ${p} processes), each against its own language's serial run. All four parallel runs use one range per task (piscina: worker threads, \`Promise.all\` of one \`pool.run\` per range, bench/peers/piscinaPeer.ts). Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes. JS does this work ~${fixed(pySerial.value / js, 0)}× faster than Python, so drover's 64 tasks average ${fixed((1000 * js) / parts, 1)} ms each and its efficiency reflects per-task overhead as much as packing.${measuredNote(mp, dask, piscina)}`,
+    note: `Wall seconds (median; drover, piscina and JS serial of ${config.reps}, Python of ${pyReps}, since Python runs this loop ~20× slower). Parallel efficiency = serial ÷ (wall × ${p} processes), each against its own language's serial run. All four parallel runs use one range per task (piscina: worker threads, \`Promise.all\` of one \`pool.run\` per range, bench/peers/piscinaPeer.ts). The last row is this machine's ceiling for the JS work: ${p} bare Node processes given their ranges ahead of time (range i to process i mod ${p}; bench/peers/bareProcessesPeer.ts), with no framework and nothing dispatched; below 100 % there is what two busy cores cost against one, and drover's gap below that row is its per-task overhead. Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes. JS does this work ~${fixed(pySerial.value / js, 0)}× faster than Python, so drover's 64 tasks average ${fixed((1000 * js) / parts, 1)} ms each and its efficiency reflects per-task overhead as much as packing.${measuredNote(mp, dask, piscina, bare)}`,
     targets: [{ target: '≥ 95 % parallel efficiency', measured: eff(js, dw), met: js / (dw * p) >= 0.95 }],
     header: ['', 'serial s', 'parallel wall s', 'parallel efficiency'],
     rows: [
@@ -65,6 +67,7 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
       ['multiprocessing.Pool (Python)', fixed(pySerial.value, 3), fixed(mp.value, 3), eff(pySerial.value, mp.value)],
       ['Dask LocalCluster (Python)', fixed(pySerial.value, 3), fixed(dask.value, 3), eff(pySerial.value, dask.value)],
       ['piscina (JS, worker threads)', fixed(js, 3), fixed(piscina.value, 3), eff(js, piscina.value)],
+      ['bare processes, ranges split ahead (JS; the ceiling)', fixed(js, 3), fixed(bare.value, 3), eff(js, bare.value)],
     ],
   };
 }

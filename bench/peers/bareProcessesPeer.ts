@@ -1,0 +1,62 @@
+// P4's ceiling on this machine: the 64 ranges split ahead of time over N bare Node processes (range i
+// to process i mod N), no framework, no dispatch, nothing sent but the range indices and the counts.
+// What is left between its efficiency and 100 % is the machine (two busy cores, not one); drover's
+// gap below it is per-task overhead. Run by bench/runPeer.ts in its own process.
+//
+// Usage: node bareProcessesPeer.ts p4 JSON-PARAMS  ->  {"walls": [...], "primes": n} on stdout.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { countPrimes } from '../tasks.ts';
+import { primeRanges } from '../primeRanges.ts';
+
+interface Params {
+  processes: number;
+  reps: number;
+  limit: number;
+  parts: number;
+}
+
+const [workload, json] = process.argv.slice(2);
+
+if (workload === 'child') {
+  // A child: count the primes of the ranges it is sent, answer with the total.
+  const params = JSON.parse(json!) as Params;
+  const ranges = primeRanges(params.limit, params.parts);
+  process.on('message', (indices: number[] | 'exit') => {
+    if (indices === 'exit') process.exit(0);
+    let count = 0;
+    for (const i of indices) count += countPrimes(ranges[i]!);
+    process.send!(count);
+  });
+} else {
+  if (workload !== 'p4') throw new Error(`bare processes: unknown workload ${workload}`);
+  const params = JSON.parse(json ?? '{}') as Params;
+  const self = fileURLToPath(import.meta.url);
+  const children: ChildProcess[] = Array.from({ length: params.processes }, () => fork(self, ['child', JSON.stringify(params)]));
+  const shares = children.map((_, j) => Array.from({ length: params.parts }, (_, i) => i).filter((i) => i % children.length === j));
+  const run = async (): Promise<number> => {
+    const counts = await Promise.all(
+      children.map(async (child, j) => {
+        const answer = once(child, 'message');
+        child.send(shares[j]!);
+        return (await answer)[0] as number;
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  };
+  try {
+    // Two whole runs first, as drover's and piscina's runs are warmed (bench/workloads/p4Primes.ts).
+    for (let i = 0; i < 2; i++) await run();
+    const walls: number[] = [];
+    let primes = 0;
+    for (let r = 0; r < params.reps; r++) {
+      const t0 = performance.now();
+      primes = await run();
+      walls.push((performance.now() - t0) / 1000);
+    }
+    process.stdout.write(`${JSON.stringify({ walls, primes })}\n`);
+  } finally {
+    for (const child of children) child.send('exit');
+  }
+}
