@@ -15,11 +15,16 @@
 //   coordinator's CPU per task, so it is left to the user: `node --optimize-for-size bin/drover.js`.)
 //   An agent in its own process, 300,000 one-item tasks: peak 256 MiB without both flags, 155 with the
 //   first alone, 123–125 with both.
-// - glibc raises its mmap threshold each time a large block is freed (up to 32 MB), after which big
-//   message buffers come from the heap, which fragments and is never given back; a fixed threshold
-//   keeps blocks of 4 MiB and more in their own mappings, returned on free, and a low trim threshold
-//   returns the heap's free top. (A 64 KiB threshold, tried first, gave every chunk-sized payload a
-//   fresh mapping and its page faults: P2's items/s 0.58× mp against 0.90× at 4 MiB, with the same P5 peaks.)
+// - glibc's mmap threshold: a block at or above it gets a mapping of its own, returned to the system on
+//   free, whose pages then fault in anew on every use. A task input or result of several MiB (a chunk of
+//   250 values of 64 KiB) is copied several times on its way through the coordinator: with a 4 MiB
+//   threshold each copy was a fresh mapping (~700k page faults over 4,000 such values), and `drover local`
+//   spent 1.3–1.6 s of CPU per map of 2,000 of them against 0.8–1.1 s at 32 MiB (glibc's own ceiling for
+//   its dynamic threshold): 1.2–1.3k against 1.5–2.1k values/s. The heap that serves such blocks instead
+//   stays bounded: over four rounds of 1 MiB and 16 MiB values, peak 518–553 against 516–538 MiB, idle
+//   between rounds 323–459 against 288–345 MiB; P5's peaks are the same. A low trim threshold returns the
+//   heap's free top. (A 64 KiB threshold gave every chunk-sized payload a fresh mapping and its page
+//   faults: P2's items/s 0.58× mp against 0.90× at 4 MiB.)
 // All are read only at start-up, so the process re-executes itself with them (`execve` keeps the pid,
 // stdio and signals, so supervisors, `kill` and tests still see one process). The user's own settings
 // win: the same flag, or its --no- form, among the user's Node flags; a GLIBC_TUNABLES of their own.
@@ -29,7 +34,7 @@ const V8_FLAGS = [
   ['--max-semi-space-size', '=4'],
   ['--heap-growing-percent', '=150'],
 ];
-const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=4194304:glibc.malloc.trim_threshold=131072';
+const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=131072';
 
 /**
  * What a long-running drover process (coordinator, agent, local) re-executes itself with: the V8

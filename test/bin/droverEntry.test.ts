@@ -48,7 +48,7 @@ describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
     expect(argv).toContain('--heap-growing-percent=150');
     expect(argv.slice(-3)).toEqual(['coordinator', '--listen', '127.0.0.1:0']);
     // (glibc cuts the variable at its first ':' in place while parsing it, so only the first tunable shows.)
-    expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4194304');
+    expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432');
   });
 
   it('keeps the user\'s own flags', async () => {
