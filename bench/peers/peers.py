@@ -91,12 +91,14 @@ def mp_peer(workload, p):
         if workload == "p3":
             return {"ms": round_trips(lambda i: pool.apply(noop, (i,)), p["calls"], p["rounds"], p["warmUpCalls"])}
         if workload == "x1":
-            # bytes of `size` each, one per task, echoed back: as bench/workloads/x1LargeValues.ts.
+            # bytes of `size` each, echoed back, `chunksize` per task (0: Pool.map's default), as
+            # bench/workloads/x1LargeValues.ts.
             items = [bytes([i % 256]) * p["size"] for i in range(p["n"])]
+            chunksize = p.get("chunksize", 1) or None
             walls = []
             for r in range(1 + p["reps"]):
                 t0 = time.perf_counter()
-                out = pool.map(noop, items, chunksize=1)
+                out = pool.map(noop, items, chunksize=chunksize)
                 if r > 0:
                     walls.append(time.perf_counter() - t0)
             if [len(o) for o in out] != [p["size"]] * p["n"]:
