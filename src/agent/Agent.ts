@@ -154,10 +154,11 @@ export class Agent {
     };
     // The full probe runs a python importing SUMO's modules (~0.25 s); the workers start meanwhile,
     // sized by the quick part, and registration waits for both (a third of `connect()`'s start-up).
-    const probing = probeCapacity(probeOptions);
+    const cores = await probeCores(probeOptions);
+    const probing = probeCapacity({ ...probeOptions, cores });
     probing.catch(() => {});
-    const { slots } = await probeCores(probeOptions);
     if (this.#stopping) throw new ConnectionError('the agent was stopped while starting');
+    const { slots } = cores;
     this.#slots = slots;
 
     const credentials = createChannelCredentials(o.tls);

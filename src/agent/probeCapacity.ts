@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { pb } from '../protocol/index.ts';
-import { probeCores, type ProbeCoresOptions } from './probeCores.ts';
+import { probeCores, type Cores, type ProbeCoresOptions } from './probeCores.ts';
 import { parseSumoVersion } from './parseSumoVersion.ts';
 
 const SUMO_TIMEOUT_MS = 5000;
@@ -33,6 +33,8 @@ print(json.dumps(found))
 
 /** Options of {@link probeCapacity}; all optional. */
 export interface ProbeCapacityOptions extends ProbeCoresOptions {
+  /** Cores already probed ({@link probeCores}): announced as they are, so that they match a pool sized from them. */
+  cores?: Cores;
   labels?: Record<string, string>;
   resources?: Record<string, number>;
   /** The sumo binary to ask for its version (default `sumo` on PATH). */
@@ -68,7 +70,7 @@ export async function probeCapacity(options: ProbeCapacityOptions = {}): Promise
   // SUMO's version and its python modules are asked in parallel (python only needs SUMO_HOME); the
   // modules count only when sumo itself answered.
   const [cores, sumoVersion, python] = await Promise.all([
-    probeCores(options),
+    options.cores ?? probeCores(options),
     probeSumoVersion(options.sumoCommand ?? 'sumo', env),
     probeSumoPython(options.pythonCommand ?? (existsSync(SYSTEM_PYTHON) ? SYSTEM_PYTHON : 'python3'), sumoHome, env),
   ]);

@@ -94,6 +94,12 @@ describe('probeCapacity', () => {
     expect(c.slots).toBe(3);
   });
 
+  it('announces cores probed before (the agent sizes its pool from them) as they are', async () => {
+    const cores = { cpus: 3.5, memoryMb: 1234, slots: 7 };
+    const c = await probeCapacity({ cores, cgroupRoot: join(dir, 'none'), sumoCommand: join(dir, 'no-sumo') });
+    expect({ cpus: c.cpus, memoryMb: c.memoryMb, slots: c.slots }).toEqual(cores);
+  });
+
   it('asks sumo for its version and takes SUMO_HOME from the environment', async () => {
     const fake = join(dir, 'sumo');
     await writeFile(fake, '#!/bin/sh\necho "Eclipse SUMO sumo Version 1.15.0"\necho " Build features: Linux"\n');
