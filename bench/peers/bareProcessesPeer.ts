@@ -34,13 +34,20 @@ if (workload === 'child') {
   const params = JSON.parse(json ?? '{}') as Params;
   const self = fileURLToPath(import.meta.url);
   const children: ChildProcess[] = Array.from({ length: params.processes }, () => fork(self, ['child', JSON.stringify(params)]));
+  // A child that dies answers nothing: the run fails rather than waits for ever. (Exits at the end are expected.)
+  const exits = children.map((child) =>
+    once(child, 'exit').then(([code, signal]): never => {
+      throw new Error(`a bare process exited (${signal ?? code}) before answering`);
+    }),
+  );
+  for (const exit of exits) exit.catch(() => {});
   const shares = children.map((_, j) => Array.from({ length: params.parts }, (_, i) => i).filter((i) => i % children.length === j));
   const run = async (): Promise<number> => {
     const counts = await Promise.all(
       children.map(async (child, j) => {
         const answer = once(child, 'message');
         child.send(shares[j]!);
-        return (await answer)[0] as number;
+        return (await Promise.race([answer, exits[j]!]))[0] as number;
       }),
     );
     return counts.reduce((a, b) => a + b, 0);
