@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodeMessage, pb, withReusedEncoding } from '../../../src/protocol/index.ts';
 
 const assignment = fc.record({
@@ -37,6 +37,35 @@ describe('encodeMessage (one reused writer)', () => {
     expect(bigBytes.length).toBeGreaterThan(1024 * 1024);
     expect(bigBytes.equals(Buffer.from(pb.CoordinatorMessage.encode(big).finish()))).toBe(true);
     expect(encodeMessage(pb.AgentMessage, ok)).toEqual(Buffer.from(pb.AgentMessage.encode(ok).finish()));
+  });
+
+  it('keeps a writer grown for large values while they come, and writes each message exactly once it lets it go', () => {
+    vi.useFakeTimers();
+    try {
+      const result = (size: number, fill: number): pb.AgentMessage => ({
+        msg: { $case: 'results', value: { results: [{ attemptId: `a${fill}`, outcome: { $case: 'value', value: Buffer.alloc(size, fill) }, worker: 'w', durationMs: 1 }], credit: 1 } },
+      });
+      const check = (m: pb.AgentMessage) => {
+        const bytes = encodeMessage(pb.AgentMessage, m);
+        expect(bytes.equals(Buffer.from(pb.AgentMessage.encode(m).finish()))).toBe(true);
+        return bytes;
+      };
+      // 3 MiB, then smaller ones into the same (grown) writer: no bytes of the larger one may show.
+      const first = check(result(3 * 1024 * 1024, 1));
+      const firstCopy = Buffer.from(first);
+      check(result(10, 2));
+      check(result(2 * 1024 * 1024, 3));
+      expect(first.equals(firstCopy)).toBe(true);
+      // Past the release delay with no large message: the next ones go through a fresh writer.
+      vi.advanceTimersByTime(10_000);
+      check(result(10, 4));
+      check(result(1024 * 1024 + 1, 5));
+      // Larger than the writer is ever kept for.
+      check(result(33 * 1024 * 1024, 6));
+      check(result(10, 7));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('replaces only the serializers it is given, in a copy of the definition', () => {
