@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { longRunningSettings } from '../../src/cli/longRunningSettings.js';
 import { connect, TaskError } from '../../src/sdk/index.ts';
 import { stopProcess } from '../integration/ProcessCluster.ts';
 
@@ -49,6 +50,15 @@ describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
     expect(argv.slice(-3)).toEqual(['coordinator', '--listen', '127.0.0.1:0']);
     // (glibc cuts the variable at its first ':' in place while parsing it, so only the first tunable shows.)
     expect(environ(child.pid!)).toContain('GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432');
+  });
+
+  it('hands glibc its mmap and trim thresholds, unless GLIBC_TUNABLES is the user\'s own', () => {
+    const ours = longRunningSettings([], { PATH: '/bin' })!;
+    expect(ours.env.GLIBC_TUNABLES!.split(':')).toEqual(['glibc.malloc.mmap_threshold=33554432', 'glibc.malloc.trim_threshold=16777216']);
+    expect(ours.env.DROVER_OWN_MALLOC_TUNABLES).toBe('1');
+    const theirs = longRunningSettings([], { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })!;
+    expect(theirs.env.GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=2');
+    expect(theirs.env.DROVER_OWN_MALLOC_TUNABLES).toBeUndefined();
   });
 
   it('keeps the user\'s own flags', async () => {
