@@ -1,5 +1,7 @@
 // kill -9 the coordinator three times mid-job and restart it on the same data dir: the job completes,
 // the SDK re-attaches, every result arrives exactly once.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { multisetDiff, useFaultPool } from './FaultCluster.ts';
 
@@ -84,4 +86,28 @@ it('replays large inputs (each a message of its own) not yet stored when the coo
   await new Promise((r) => setTimeout(r, 200));
   await cluster.startCoordinator();
   expect(await result).toEqual(inputs.map(checksum));
+}, 120_000);
+
+it('keeps large inputs and results in payload files across kill -9s, and removes every file once the job is done', async () => {
+  const { pool, tasks } = env;
+  const payloads = join(cluster.dataDir, 'drover.sqlite-payloads');
+  // 600 KB each, over the store's 256 KiB: every input and result run of this job goes to a file.
+  const inputs = Array.from({ length: 40 }, (_, i) => new Uint8Array(600_000).map((_, j) => (i * 7 + j * 13) % 256));
+  const result = pool.map(tasks.slowReverse, inputs, { chunksize: 1 });
+  const seen: number[] = [];
+  for (let k = 0; k < 2; k++) {
+    await new Promise((r) => setTimeout(r, 250));
+    seen.push(readdirSync(payloads).length);
+    await cluster.killCoordinator();
+    await new Promise((r) => setTimeout(r, 200));
+    await cluster.startCoordinator();
+  }
+  const out = await result;
+  expect(Math.max(...seen)).toBeGreaterThan(0);
+  expect(out.length).toBe(inputs.length);
+  out.forEach((o, i) => expect(Buffer.from(o).equals(Buffer.from(inputs[i]!.slice().reverse()))).toBe(true));
+  // The client has every result: the job's rows go, and their files with them.
+  const deadline = Date.now() + 10_000;
+  while (readdirSync(payloads).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  expect(readdirSync(payloads)).toEqual([]);
 }, 120_000);

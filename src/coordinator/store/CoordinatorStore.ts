@@ -2,6 +2,7 @@ import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlit
 import type { JobLifecycle } from '../JobState.ts';
 import type { JobRow } from './JobRow.ts';
 import { migrateSchema } from './migrateSchema.ts';
+import { PayloadFiles } from './PayloadFiles.ts';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.ts';
 import type { TaskRow } from './TaskRow.ts';
 import { decodeResultRun } from './decodeResultRun.ts';
@@ -75,6 +76,23 @@ const PAGE_BYTES = 16 * 1024;
  */
 const WAL_AUTOCHECKPOINT_BYTES = 32 * 1024 * 1024;
 
+/**
+ * A task input or result run larger than this goes to a file of its own beside a file database
+ * ({@link PayloadFiles}) instead of into a row. Below it SQLite is as quick as a file, and the few
+ * system calls a file costs would weigh on the many small values.
+ */
+export const SPILL_BYTES = 256 * 1024;
+
+const EMPTY = new Uint8Array(0);
+const taskFile = (job: number, seq: number): string => `t.${job}.${seq}`;
+const runFile = (job: number, firstRseq: number): string => `r.${job}.${firstRseq}`;
+
+/** A result run kept in a file: its key and the last rseq it holds. */
+interface SpilledRun {
+  first: number;
+  last: number;
+}
+
 /** `(?, ?, ...)` groups for a multi-row statement. */
 function placeholders(columns: number, rows: number): string {
   const group = `(${Array(columns).fill('?').join(', ')})`;
@@ -84,9 +102,6 @@ function placeholders(columns: number, rows: number): string {
 /** One row's values, appended to a statement's arguments. */
 type Binder<T> = (row: T, args: SQLInputValue[]) => void;
 
-const bindTask: Binder<TaskRow> = (t, args) => {
-  args.push(t.jobNo, t.seq, t.payload, t.items, t.firstIndex, t.attempt, t.attemptId, t.agent);
-};
 const bindAttempt: Binder<TaskRow> = (t, args) => {
   args.push(t.jobNo, t.seq, t.attempt, t.attemptId, t.agent);
 };
@@ -103,7 +118,9 @@ const bindAttempt: Binder<TaskRow> = (t, args) => {
  * leaves before the commit that holds it.
  *
  * File databases run in WAL mode with an exclusive lock: a second coordinator on the same data
- * directory fails to open it instead of corrupting the first one's state.
+ * directory fails to open it instead of corrupting the first one's state. Their task inputs and result
+ * runs over {@link SPILL_BYTES} live in files beside them ({@link PayloadFiles}): a 16 MiB chunk of
+ * values moved through `drover local` at 161–274 MiB/s this way, against 106–153 MiB/s in rows.
  */
 export class CoordinatorStore {
   readonly path: string;
@@ -122,6 +139,11 @@ export class CoordinatorStore {
   private readonly selectTasks: StatementSync;
   private readonly selectResults: StatementSync;
   private readonly checkpointWal: StatementSync;
+  /** Where large values go (file databases only). */
+  private readonly files: PayloadFiles | undefined;
+  /** A file database's result runs kept in files, by job, in rseq order. */
+  private readonly spilledRuns = new Map<number, SpilledRun[]>();
+  private readonly bindTask: Binder<TaskRow>;
   private nextJobNo: number;
   private closed = false;
   /** Commits since the last {@link checkpoint} (a file database's WAL holds them). */
@@ -146,9 +168,15 @@ export class CoordinatorStore {
   private purges: number[] = [];
   private deletedJobs: number[] = [];
 
-  private constructor(path: string, db: DatabaseSync) {
+  private constructor(path: string, db: DatabaseSync, files: PayloadFiles | undefined) {
     this.path = path;
     this.db = db;
+    this.files = files;
+    // A large input is in its file (written by commit() first); its row keeps an empty blob.
+    this.bindTask = (t, args) => {
+      const payload = files !== undefined && t.payload.length > SPILL_BYTES ? EMPTY : t.payload;
+      args.push(t.jobNo, t.seq, payload, t.items, t.firstIndex, t.attempt, t.attemptId, t.agent);
+    };
     this.upsertJob = db.prepare(`
       INSERT INTO jobs (no, id, name, spec, state, end_message, created_at_ms, tasks_submitted, input_ended,
                         total_tasks, tasks_completed, tasks_failed, last_rseq, received_rseq, purged, owner)
@@ -174,10 +202,28 @@ export class CoordinatorStore {
     this.deleteJobResults = db.prepare('DELETE FROM result_runs WHERE job = ?');
     this.deleteJobRow = db.prepare('DELETE FROM jobs WHERE no = ?');
     this.selectTasks = db.prepare('SELECT seq, payload, items, first_index, attempt, attempt_id, agent FROM tasks WHERE job = ? ORDER BY seq');
-    this.selectResults = db.prepare('SELECT results FROM result_runs WHERE job = ? AND last_rseq > ? ORDER BY first_rseq');
+    this.selectResults = db.prepare('SELECT first_rseq, results FROM result_runs WHERE job = ? AND last_rseq > ? ORDER BY first_rseq');
     this.checkpointWal = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
     const max = db.prepare('SELECT max(no) AS n FROM jobs').get() as { n: number | null };
     this.nextJobNo = (max.n ?? 0) + 1;
+    if (files !== undefined) this.loadPayloadFiles(files);
+  }
+
+  /** Learns which result runs are in files, and removes the files no row refers to (left by a crash). */
+  private loadPayloadFiles(files: PayloadFiles): void {
+    const keep = new Set<string>();
+    // The blob's length is in the record header: no overflow page is read.
+    for (const r of this.db.prepare('SELECT job, seq FROM tasks WHERE length(payload) = 0').iterate() as Iterable<{ job: number; seq: number }>) {
+      keep.add(taskFile(r.job, r.seq));
+    }
+    const runs = 'SELECT job, first_rseq, last_rseq FROM result_runs WHERE length(results) = 0 ORDER BY job, first_rseq';
+    for (const r of this.db.prepare(runs).iterate() as Iterable<{ job: number; first_rseq: number; last_rseq: number }>) {
+      keep.add(runFile(r.job, r.first_rseq));
+      let list = this.spilledRuns.get(r.job);
+      if (list === undefined) this.spilledRuns.set(r.job, (list = []));
+      list.push({ first: r.first_rseq, last: r.last_rseq });
+    }
+    for (const name of files.list()) if (!keep.has(name)) files.remove(name);
   }
 
   /** Opens (creating it if needed) the database at `options.path`, or an in-memory one. */
@@ -215,7 +261,13 @@ export class CoordinatorStore {
       }
       throw error;
     }
-    return new CoordinatorStore(path, db);
+    try {
+      const files = path === ':memory:' ? undefined : new PayloadFiles(`${path}-payloads`, options.synchronous === 'full');
+      return new CoordinatorStore(path, db, files);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
   }
 
   /** A fresh job key. */
@@ -344,6 +396,7 @@ export class CoordinatorStore {
     let rows = 0;
     let newTasks: TaskRow[] = [];
     let dirtyTasks: TaskRow[] = [];
+    const newRuns: Array<SpilledRun & { job: number }> = [];
     db.exec('BEGIN');
     try {
       for (const job of this.dirtyJobs.values()) {
@@ -356,11 +409,15 @@ export class CoordinatorStore {
       }
       // Tasks deleted again before this commit (see deleteTask) left the set.
       newTasks = this.newTaskSet.size === this.newTasks.length ? this.newTasks : this.newTasks.filter((t) => this.newTaskSet.has(t));
-      rows += this.runChunked(newTasks, this.insertTasks, bindTask);
+      // Files first: a row that refers to one is committed only once it is written.
+      if (this.files !== undefined) {
+        for (const t of newTasks) if (t.payload.length > SPILL_BYTES) this.files.write(taskFile(t.jobNo, t.seq), t.payload);
+      }
+      rows += this.runChunked(newTasks, this.insertTasks, this.bindTask);
       dirtyTasks = [...this.dirtyTasks];
       rows += this.runChunked(dirtyTasks, this.updateTaskAttempts, bindAttempt);
       rows += this.deleteDone();
-      rows += this.writeResultRuns();
+      rows += this.writeResultRuns(newRuns);
       for (const [job, rseq] of this.receivedThrough) this.deleteResultsThrough.run(job, rseq);
       for (const job of this.purges) {
         this.deleteJobTasks.run(job);
@@ -378,6 +435,7 @@ export class CoordinatorStore {
       }
       throw error;
     }
+    if (this.files !== undefined) this.removeFilesAfterCommit(this.files, newRuns);
     for (const task of newTasks) if (task.attemptId !== '') this.attemptOnDisk.add(task);
     for (const task of dirtyTasks) {
       if (task.attemptId !== '') this.attemptOnDisk.add(task);
@@ -396,6 +454,33 @@ export class CoordinatorStore {
     return rows;
   }
 
+  /**
+   * Once a commit is in: records its new result runs kept in files, and removes the files of the rows
+   * it deleted (done tasks, runs the client has, purged jobs). Before it, a crash still needed them.
+   */
+  private removeFilesAfterCommit(files: PayloadFiles, newRuns: ReadonlyArray<SpilledRun & { job: number }>): void {
+    for (const t of this.doneTasks) if (t.payload.length > SPILL_BYTES) files.remove(taskFile(t.jobNo, t.seq));
+    for (const { job, first, last } of newRuns) {
+      let list = this.spilledRuns.get(job);
+      if (list === undefined) this.spilledRuns.set(job, (list = []));
+      list.push({ first, last });
+    }
+    for (const [job, rseq] of this.receivedThrough) {
+      const list = this.spilledRuns.get(job);
+      if (list === undefined) continue;
+      // As the DELETE did: runs wholly received; a run partly received stays.
+      const kept = list.filter((run) => run.last > rseq);
+      for (const run of list) if (run.last <= rseq) files.remove(runFile(job, run.first));
+      if (kept.length > 0) this.spilledRuns.set(job, kept);
+      else this.spilledRuns.delete(job);
+    }
+    if (this.purges.length > 0) {
+      const prefixes = this.purges.flatMap((job) => [`t.${job}.`, `r.${job}.`]);
+      for (const job of this.purges) this.spilledRuns.delete(job);
+      for (const name of files.list()) if (prefixes.some((p) => name.startsWith(p))) files.remove(name);
+    }
+  }
+
   /** Commits since the last {@link checkpoint} that are only in the WAL (always 0 in memory). */
   get commitsSinceCheckpoint(): number {
     return this.uncheckpointed;
@@ -408,6 +493,8 @@ export class CoordinatorStore {
    */
   checkpoint(): void {
     if (this.closed || this.uncheckpointed === 0) return;
+    // The rows the checkpoint puts on disk refer to these files: they go first.
+    this.files?.sync();
     this.checkpointWal.get();
     this.uncheckpointed = 0;
   }
@@ -428,7 +515,7 @@ export class CoordinatorStore {
   }
 
   /** Writes the commit's results as one run per job (per stretch of one job's results, in the order they came). */
-  private writeResultRuns(): number {
+  private writeResultRuns(spilled: Array<SpilledRun & { job: number }>): number {
     const pending = this.newResults;
     for (let i = 0; i < pending.length;) {
       const job = pending[i].job;
@@ -441,7 +528,13 @@ export class CoordinatorStore {
         if (r.rseq < first) first = r.rseq;
         if (r.rseq > last) last = r.rseq;
       }
-      this.insertResultRun.run(job, first, last, encodeResultRun(run));
+      let results = encodeResultRun(run);
+      if (this.files !== undefined && results.length > SPILL_BYTES) {
+        this.files.write(runFile(job, first), results);
+        spilled.push({ job, first, last });
+        results = EMPTY;
+      }
+      this.insertResultRun.run(job, first, last, results);
       i = end;
     }
     return pending.length;
@@ -499,9 +592,10 @@ export class CoordinatorStore {
   /** A job's tasks without a final result, in seq order. */
   *tasksOf(jobNo: number): Generator<StoredTask> {
     for (const r of this.selectTasks.iterate(jobNo) as Iterable<Record<string, unknown>>) {
+      const stored = r.payload as Uint8Array;
       yield {
         seq: r.seq as number,
-        payload: r.payload as Uint8Array,
+        payload: stored.length === 0 && this.files !== undefined ? (this.files.read(taskFile(jobNo, r.seq as number)) ?? EMPTY) : stored,
         items: r.items as number,
         firstIndex: r.first_index as number,
         attempt: r.attempt as number,
@@ -513,8 +607,9 @@ export class CoordinatorStore {
 
   /** A job's durable results with rseq > `afterRseq`, in rseq order. */
   *resultsAfter(jobNo: number, afterRseq: number): Generator<StoredResult> {
-    for (const r of this.selectResults.iterate(jobNo, afterRseq) as Iterable<{ results: Uint8Array }>) {
-      for (const result of decodeResultRun(r.results)) if (result.rseq > afterRseq) yield result;
+    for (const r of this.selectResults.iterate(jobNo, afterRseq) as Iterable<{ first_rseq: number; results: Uint8Array }>) {
+      const results = r.results.length === 0 && this.files !== undefined ? (this.files.read(runFile(jobNo, r.first_rseq)) ?? EMPTY) : r.results;
+      for (const result of decodeResultRun(results)) if (result.rseq > afterRseq) yield result;
     }
   }
 

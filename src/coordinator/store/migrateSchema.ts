@@ -7,6 +7,9 @@ import { encodeResultRun } from './encodeResultRun.ts';
  * 1 → 2: `jobs.owner`; jobs opened before owners were stored get `''`, which only admins see.
  * 2 → 3: `tasks` and `results` rebuilt as `WITHOUT ROWID` tables (same columns, rows copied).
  * 3 → 4: `results` (a row per result) becomes `result_runs`: each old row a run of one result.
+ * 4 → 5: large inputs and result runs may live in files beside the database (an empty blob in their
+ * row); rows written before keep their blobs, so nothing is converted. The version tells an older
+ * drover, which would take the empty blobs for values, to refuse the database.
  */
 export function migrateSchema(db: DatabaseSync, from: number): void {
   if (from === 0) return; // a new database: the tables were just created whole

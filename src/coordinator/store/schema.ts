@@ -14,8 +14,11 @@
  * results of the job, and a run is deleted once the client has every result in it. A row per result
  * (schema 3) cost two row operations per task of a tiny-task job (its insert, then its delete), a
  * sixth of the coordinator's CPU per task; a run costs two per commit.
+ *
+ * A task input or result run larger than `SPILL_BYTES` (256 KiB) is kept in a file of its own beside
+ * the database (schema 5; `PayloadFiles`), and its row holds an empty blob.
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS jobs (
