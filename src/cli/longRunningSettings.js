@@ -22,16 +22,11 @@
 //   spent 1.3–1.6 s of CPU per map of 2,000 of them against 0.8–1.1 s at 32 MiB (glibc's own ceiling for
 //   its dynamic threshold): 1.2–1.3k against 1.5–2.1k values/s. The heap that serves such blocks instead
 //   stays bounded: over four rounds of 1 MiB and 16 MiB values, peak 518–553 against 516–538 MiB, idle
-//   between rounds 323–459 against 288–345 MiB; P5's peaks are the same. (A 64 KiB threshold gave every
-//   chunk-sized payload a fresh mapping and its page faults: P2's items/s 0.58× mp against 0.90× at 4 MiB.)
-// - glibc's trim threshold: free memory at the top of the heap beyond it goes back to the system at once.
-//   At glibc's 128 KiB, the heap shrank after every large value and faulted its pages in again for the
-//   next one: SQLite's page cache filling with a 16 MiB chunk, then the copies. At 16 MiB, `drover local`
-//   spent 1.39–1.50 s of CPU per map of 2,000 values of 64 KiB (default chunks) against 1.74–2.06 s, and
-//   moved 137–158 against 99–137 MiB/s; 1 MiB values 1.15–1.19 against 1.23–1.44 s. Peak RSS is the same
-//   (601–640 against 595–671 MiB), page faults per map fell 179k → 98k and 51k → 11k, and at most 16 MiB
-//   more stays mapped while idle: P5's coordinator peaked at 115–123 / 134–138 / 135–137 MiB against
-//   112–114 / 131–132 / 132–134 (1M / 10M / 30M items, alternating runs).
+//   between rounds 323–459 against 288–345 MiB; P5's peaks are the same. A low trim threshold returns the
+//   heap's free top. (A 64 KiB threshold gave every chunk-sized payload a fresh mapping and its page
+//   faults: P2's items/s 0.58× mp against 0.90× at 4 MiB. A 16 MiB trim threshold halved the page faults
+//   while SQLite's page cache took every large value, but cost P5's coordinator 2–5 MiB of its peak; once
+//   such values went to files of their own (store/PayloadFiles.ts) it no longer measured any faster.)
 // All are read only at start-up, so the process re-executes itself with them (`execve` keeps the pid,
 // stdio and signals, so supervisors, `kill` and tests still see one process). The user's own settings
 // win: the same flag, or its --no- form, among the user's Node flags; a GLIBC_TUNABLES of their own.
@@ -41,7 +36,7 @@ const V8_FLAGS = [
   ['--max-semi-space-size', '=4'],
   ['--heap-growing-percent', '=150'],
 ];
-const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=16777216';
+const MALLOC_TUNABLES = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=131072';
 
 /**
  * What a long-running drover process (coordinator, agent, local) re-executes itself with: the V8

@@ -54,7 +54,7 @@ describe.skipIf(process.platform !== 'linux')('bin/drover.js', () => {
 
   it('hands glibc its mmap and trim thresholds, unless GLIBC_TUNABLES is the user\'s own', () => {
     const ours = longRunningSettings([], { PATH: '/bin' })!;
-    expect(ours.env.GLIBC_TUNABLES!.split(':')).toEqual(['glibc.malloc.mmap_threshold=33554432', 'glibc.malloc.trim_threshold=16777216']);
+    expect(ours.env.GLIBC_TUNABLES!.split(':')).toEqual(['glibc.malloc.mmap_threshold=33554432', 'glibc.malloc.trim_threshold=131072']);
     expect(ours.env.DROVER_OWN_MALLOC_TUNABLES).toBe('1');
     const theirs = longRunningSettings([], { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })!;
     expect(theirs.env.GLIBC_TUNABLES).toBe('glibc.malloc.arena_max=2');
