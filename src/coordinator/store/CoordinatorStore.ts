@@ -14,8 +14,9 @@ export interface CoordinatorStoreOptions {
   path?: string;
   /**
    * `'normal'` (default): WAL with `synchronous=NORMAL` — a commit survives the process being
-   * killed; only an OS crash or power loss can lose the last commits. `'full'` also syncs the WAL
-   * at every commit.
+   * killed; only an OS crash or power loss can lose the last commits (and the payload files written
+   * with them, see {@link PayloadFiles}). `'full'` also syncs the WAL, and each payload file, at every
+   * commit.
    */
   synchronous?: 'normal' | 'full';
 }
