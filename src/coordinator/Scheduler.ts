@@ -302,6 +302,15 @@ export class Scheduler {
           const payload = Buffer.from(task.payload.buffer, task.payload.byteOffset, task.payload.byteLength);
           const record = new TaskRecord(job, task.seq, payload, task.items, task.firstIndex);
           record.attempt = task.attempt;
+          if (task.lostPayloadFile !== undefined) {
+            // Running it on no input would only fail later with a puzzling decode error.
+            this.complete(record, internalFailure(
+              `the coordinator lost this task's input (${task.lostPayloadFile} was not on disk after it restarted: ` +
+                "an OS crash or power loss before the file was synced; a coordinator made with synchronous: 'full' syncs each one first). " +
+                'Submit these items again.',
+            ), '', '');
+            continue;
+          }
           if (task.attemptId) {
             record.attemptId = task.attemptId;
             record.agent = task.agent;

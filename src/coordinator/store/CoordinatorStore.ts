@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { JobLifecycle } from '../JobState.ts';
 import type { JobRow } from './JobRow.ts';
@@ -32,7 +33,13 @@ export type { StoredResult };
 /** A stored task as loaded on restart. */
 export interface StoredTask {
   seq: number;
+  /** Empty when {@link lostPayloadFile} is set. */
   payload: Uint8Array;
+  /**
+   * The payload file its row refers to, when that file is gone: with `synchronous: 'normal'` an OS crash
+   * can lose one written in its last seconds (see {@link PayloadFiles}).
+   */
+  lostPayloadFile?: string;
   items: number;
   firstIndex: number;
   attempt: number;
@@ -175,7 +182,7 @@ export class CoordinatorStore {
     this.files = files;
     // A large input is in its file (written by commit() first); its row keeps an empty blob.
     this.bindTask = (t, args) => {
-      const payload = files !== undefined && t.payload.length > SPILL_BYTES ? EMPTY : t.payload;
+      const payload = this.spills(t.payload) ? EMPTY : t.payload;
       args.push(t.jobNo, t.seq, payload, t.items, t.firstIndex, t.attempt, t.attemptId, t.agent);
     };
     this.upsertJob = db.prepare(`
@@ -208,6 +215,11 @@ export class CoordinatorStore {
     const max = db.prepare('SELECT max(no) AS n FROM jobs').get() as { n: number | null };
     this.nextJobNo = (max.n ?? 0) + 1;
     if (files !== undefined) this.loadPayloadFiles(files);
+  }
+
+  /** Whether `bytes` go to a file of their own rather than into their row. */
+  private spills(bytes: Uint8Array): boolean {
+    return this.files !== undefined && bytes.length > SPILL_BYTES;
   }
 
   /** Learns which result runs are in files, and removes the files no row refers to (left by a crash). */
@@ -411,9 +423,7 @@ export class CoordinatorStore {
       // Tasks deleted again before this commit (see deleteTask) left the set.
       newTasks = this.newTaskSet.size === this.newTasks.length ? this.newTasks : this.newTasks.filter((t) => this.newTaskSet.has(t));
       // Files first: a row that refers to one is committed only once it is written.
-      if (this.files !== undefined) {
-        for (const t of newTasks) if (t.payload.length > SPILL_BYTES) this.files.write(taskFile(t.jobNo, t.seq), t.payload);
-      }
+      for (const t of newTasks) if (this.spills(t.payload)) this.files!.write(taskFile(t.jobNo, t.seq), t.payload);
       rows += this.runChunked(newTasks, this.insertTasks, this.bindTask);
       dirtyTasks = [...this.dirtyTasks];
       rows += this.runChunked(dirtyTasks, this.updateTaskAttempts, bindAttempt);
@@ -460,7 +470,7 @@ export class CoordinatorStore {
    * it deleted (done tasks, runs the client has, purged jobs). Before it, a crash still needed them.
    */
   private removeFilesAfterCommit(files: PayloadFiles, newRuns: ReadonlyArray<SpilledRun & { job: number }>): void {
-    for (const t of this.doneTasks) if (t.payload.length > SPILL_BYTES) files.remove(taskFile(t.jobNo, t.seq));
+    for (const t of this.doneTasks) if (this.spills(t.payload)) files.remove(taskFile(t.jobNo, t.seq));
     for (const { job, first, last } of newRuns) {
       let list = this.spilledRuns.get(job);
       if (list === undefined) this.spilledRuns.set(job, (list = []));
@@ -530,8 +540,8 @@ export class CoordinatorStore {
         if (r.rseq > last) last = r.rseq;
       }
       let results = encodeResultRun(run);
-      if (this.files !== undefined && results.length > SPILL_BYTES) {
-        this.files.write(runFile(job, first), results);
+      if (this.spills(results)) {
+        this.files!.write(runFile(job, first), results);
         spilled.push({ job, first, last });
         results = EMPTY;
       }
@@ -593,10 +603,12 @@ export class CoordinatorStore {
   /** A job's tasks without a final result, in seq order. */
   *tasksOf(jobNo: number): Generator<StoredTask> {
     for (const r of this.selectTasks.iterate(jobNo) as Iterable<Record<string, unknown>>) {
-      const stored = r.payload as Uint8Array;
+      const name = taskFile(jobNo, r.seq as number);
+      const payload = this.fromFile(r.payload as Uint8Array, name);
       yield {
         seq: r.seq as number,
-        payload: stored.length === 0 && this.files !== undefined ? (this.files.read(taskFile(jobNo, r.seq as number)) ?? EMPTY) : stored,
+        payload: payload ?? EMPTY,
+        ...(payload === undefined ? { lostPayloadFile: join(this.files!.dir, name) } : {}),
         items: r.items as number,
         firstIndex: r.first_index as number,
         attempt: r.attempt as number,
@@ -609,9 +621,15 @@ export class CoordinatorStore {
   /** A job's durable results with rseq > `afterRseq`, in rseq order. */
   *resultsAfter(jobNo: number, afterRseq: number): Generator<StoredResult> {
     for (const r of this.selectResults.iterate(jobNo, afterRseq) as Iterable<{ first_rseq: number; results: Uint8Array }>) {
-      const results = r.results.length === 0 && this.files !== undefined ? (this.files.read(runFile(jobNo, r.first_rseq)) ?? EMPTY) : r.results;
+      // A run whose file an OS crash lost replays nothing (see StoredTask.lostPayloadFile).
+      const results = this.fromFile(r.results, runFile(jobNo, r.first_rseq)) ?? EMPTY;
       for (const result of decodeResultRun(results)) if (result.rseq > afterRseq) yield result;
     }
+  }
+
+  /** A row's blob, or for an empty one in a file database its file's bytes (undefined if the file is gone). */
+  private fromFile(blob: Uint8Array, name: string): Uint8Array | undefined {
+    return blob.length === 0 && this.files !== undefined ? this.files.read(name) : blob;
   }
 
   /** Counts rows (of `result_runs` for `'results'`), for tests and diagnostics. */

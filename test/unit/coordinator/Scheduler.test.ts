@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import type { pb } from '../../../src/protocol/index.ts';
 import type { AgentSession } from '../../../src/coordinator/AgentSession.ts';
 import type { JobState } from '../../../src/coordinator/JobState.ts';
 import { Scheduler, type JobOpening } from '../../../src/coordinator/Scheduler.ts';
-import { ATTEMPT_WRITE_AFTER_MS, CoordinatorStore } from '../../../src/coordinator/store/CoordinatorStore.ts';
+import { ATTEMPT_WRITE_AFTER_MS, CoordinatorStore, SPILL_BYTES } from '../../../src/coordinator/store/CoordinatorStore.ts';
 import { after, capacity, DIGEST, failed, inputs, opening, RecordingAgentSink, RecordingJobSink, settle, silent, value } from './schedulerHarness.ts';
 
 let scheduler: Scheduler;
@@ -744,6 +744,37 @@ describe('Scheduler durability', () => {
     scheduler.grantCredit(again, 5);
     await settle();
     expect(back.assignments().map((t) => [t.seq, t.attempt])).toEqual([[2, 1], [3, 1]]);
+  });
+
+  it('fails a restored task whose payload file is gone with a message that says so, and queues the rest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
+    try {
+      const path = join(dir, 'db.sqlite');
+      const store = CoordinatorStore.open({ path });
+      const original = new Scheduler({ logger: silent, store });
+      const job = original.openJob(opening(), new RecordingJobSink());
+      const big = inputs(0, 1, SPILL_BYTES + 1);
+      original.addInputs(job, [...big, ...inputs(1, 1)]);
+      original.endInput(job, 2);
+      await waitUntil(() => original.commits > 0);
+      original.shutdown();
+      // As an OS crash can leave it: the row committed, its file never written out.
+      const [file] = readdirSync(`${path}-payloads`);
+      expect(file).toBe(`t.${job.no}.0`);
+      rmSync(join(`${path}-payloads`, file!));
+
+      scheduler = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path }) });
+      expect(scheduler.restore()).toMatchObject({ jobs: 1, queued: 1 });
+      await settle();
+      const client = new RecordingJobSink();
+      scheduler.attachJob(job.id, 0, client);
+      const [lost] = client.results();
+      expect(lost).toMatchObject({ seq: 0, outcome: { $case: 'failure', value: { kind: 'internal' } } });
+      expect(lost!.outcome!.value).toMatchObject({ message: expect.stringMatching(/lost this task's input .*t\.\d+\.0 was not on disk.*Submit these items again/) });
+      expect(scheduler.jobInfo(job.id)).toMatchObject({ tasksCompleted: 1, tasksFailed: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
