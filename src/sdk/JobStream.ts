@@ -118,6 +118,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   #everAccepted = false;
   /** Last result sequence received: results after it are replayed on re-attach. */
   #lastRseq = 0;
+  /** Task outcomes received (repeats in a replay not counted): at `end{completed}`, one per task sent. */
+  #receivedTasks = 0;
   #receivedReported = 0;
 
   // input side
@@ -641,6 +643,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         this.#lastRseq = r.rseq;
         this.#everAccepted = true;
       }
+      this.#receivedTasks++;
       const outcome: Outcome = { seq: r.seq, attempt: r.attempt, agent: r.agent, worker: r.worker };
       const body = r.outcome;
       if (body?.$case === 'value') {
@@ -732,6 +735,15 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (end.state === 'completed') {
       if (this.#calls && this.#calls.size > 0) {
         this.#fail(new ConnectionError(`job ${this.id} completed on the coordinator with ${this.#calls.size} call(s) still waiting for a result`));
+        return;
+      }
+      if (this.#receivedTasks < this.#sentTasks) {
+        // Never a silently short (or holed) result: the coordinator lost results it had stored.
+        const missing = this.#sentTasks - this.#receivedTasks;
+        this.#fail(new ConnectionError(
+          `job ${this.id} completed on the coordinator, but the results of ${missing} of its ${this.#sentTasks} task(s) never arrived ` +
+            '(the coordinator lost them; its log says why). Run the job again.',
+        ));
         return;
       }
       this.#endState = 'completed';

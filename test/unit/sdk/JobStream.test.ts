@@ -2,7 +2,7 @@
 // coordinator reaches only through narrow crash timings.
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, expect, it } from 'vitest';
-import { decodeTaskPayload, encodeValue, MAX_MESSAGE_BYTES, pb, UsageError } from '../../../src/protocol/index.ts';
+import { ConnectionError, decodeTaskPayload, encodeValue, MAX_MESSAGE_BYTES, pb, UsageError } from '../../../src/protocol/index.ts';
 import { CoordinatorChannel } from '../../../src/sdk/CoordinatorChannel.ts';
 import { JobStream, type JobSpec } from '../../../src/sdk/JobStream.ts';
 
@@ -115,6 +115,44 @@ it('fails a job the coordinator refuses (a limit) with a UsageError that says so
   expect(err).toBeInstanceOf(UsageError);
   expect((err as UsageError).code).toBe('DROVER_USAGE');
   expect((err as Error).message).toMatch(new RegExp(`^coordinator ${address} refused job ${job.id}: .*--max-task-bytes`));
+});
+
+it('fails a job that completes with results missing, rather than return a short or holed array', async () => {
+  // A coordinator that lost a stored result (as after an OS crash took its file) and still says `completed`.
+  const { address } = await scriptedCoordinator([
+    (call, first) => {
+      const jobId = first.msg?.$case === 'open' ? first.msg.value.jobId : '';
+      call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false, maxTaskBytes: 0 } } });
+      let rseq = 0;
+      call.on('data', (req: pb.JobRequest) => {
+        if (req.msg?.$case === 'inputs') {
+          const results = req.msg.value.tasks
+            .filter((t) => t.seq !== 2)
+            .map((t) => ({ seq: t.seq, rseq: ++rseq, attempt: 1, agent: 'a', worker: 'w', outcome: { $case: 'value' as const, value: Buffer.from(encodeValue([t.seq])) } }));
+          call.write({ msg: { $case: 'results', value: { results } } });
+        } else if (req.msg?.$case === 'inputEnd') {
+          call.write({ msg: { $case: 'end', value: { state: 'completed', message: '' } } });
+          call.end();
+        }
+      });
+    },
+  ]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  for (const input of [[1, 2, 3, 4], [1, 2, 3]]) {
+    // The last task missing (a short array) and a middle one (a hole), in `map` and `imap`.
+    const job = new JobStream<number>(channel, spec(), input);
+    const err = await job.collect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as Error).message).toMatch(new RegExp(`^job ${job.id} completed on the coordinator, but the results of 1 of its ${input.length} task\\(s\\) never arrived .*Run the job again`));
+  }
+  const streamed: number[] = [];
+  const job = new JobStream<number>(channel, { ...spec(), ordered: false }, [1, 2, 3, 4]);
+  const err = await (async () => {
+    for await (const v of job) streamed.push(v);
+  })().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(ConnectionError);
+  expect(streamed.sort()).toEqual([0, 1, 3]);
 });
 
 /** Answers each input message with the byte length of every item, and records how many tasks each message held. */
