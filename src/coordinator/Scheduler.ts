@@ -282,7 +282,8 @@ export class Scheduler {
     const now = Date.now();
     const deadline = now + this.agentGraceMs;
     const summary: RestoreSummary = { jobs: 0, queued: 0, running: 0, finished: 0 };
-    for (const row of this.store.loadJobs()) {
+    for (const stored of this.store.loadJobs()) {
+      const row = this.failIfResultsLost(stored);
       if (row.purged || row.state === 'cancelled' || row.state === 'failed') {
         if (!row.purged) {
           const purged: JobRow = { ...row, purged: true };
@@ -338,6 +339,23 @@ export class Scheduler {
     this.scheduleOrphanSweep();
     this.scheduleTurn();
     return summary;
+  }
+
+  /**
+   * A restored job some of whose stored results an OS crash lost (their run's file was not synced):
+   * it can no longer deliver them, so it ends as failed, saying which files and what to do, rather
+   * than replay the rest and leave its client short. Any other job as it is.
+   */
+  private failIfResultsLost(row: JobRow): JobRow {
+    if (row.purged || row.state === 'cancelled' || row.state === 'failed') return row;
+    const lost = this.store.lostResultFiles(row.no, row.receivedRseq);
+    if (lost.length === 0) return row;
+    const endMessage =
+      `the coordinator lost results of this job (${lost.join(', ')} not on disk after it restarted: ` +
+      "an OS crash or power loss before the file was synced; a coordinator made with synchronous: 'full' syncs each one first). " +
+      'Run the job again.';
+    this.log.error({ jobId: row.id, files: lost }, 'job failed: stored results lost');
+    return { ...row, state: 'failed', endMessage };
   }
 
   // ---------------------------------------------------------------- jobs

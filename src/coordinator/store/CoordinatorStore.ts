@@ -151,6 +151,8 @@ export class CoordinatorStore {
   private readonly files: PayloadFiles | undefined;
   /** A file database's result runs kept in files, by job, in rseq order. */
   private readonly spilledRuns = new Map<number, SpilledRun[]>();
+  /** Result runs whose file was missing at open, by job (see {@link lostResultFiles}). */
+  private readonly lostRuns = new Map<number, SpilledRun[]>();
   private readonly bindTask: Binder<TaskRow>;
   private nextJobNo: number;
   private closed = false;
@@ -229,14 +231,27 @@ export class CoordinatorStore {
     for (const r of this.db.prepare('SELECT job, seq FROM tasks WHERE length(payload) = 0').iterate() as Iterable<{ job: number; seq: number }>) {
       keep.add(taskFile(r.job, r.seq));
     }
+    const present = new Set(files.list());
     const runs = 'SELECT job, first_rseq, last_rseq FROM result_runs WHERE length(results) = 0 ORDER BY job, first_rseq';
     for (const r of this.db.prepare(runs).iterate() as Iterable<{ job: number; first_rseq: number; last_rseq: number }>) {
-      keep.add(runFile(r.job, r.first_rseq));
-      let list = this.spilledRuns.get(r.job);
-      if (list === undefined) this.spilledRuns.set(r.job, (list = []));
+      const name = runFile(r.job, r.first_rseq);
+      keep.add(name);
+      const map = present.has(name) ? this.spilledRuns : this.lostRuns;
+      let list = map.get(r.job);
+      if (list === undefined) map.set(r.job, (list = []));
       list.push({ first: r.first_rseq, last: r.last_rseq });
     }
-    for (const name of files.list()) if (!keep.has(name)) files.remove(name);
+    for (const name of present) if (!keep.has(name)) files.remove(name);
+  }
+
+  /**
+   * The paths of a job's result-run files that were gone at open (an OS crash before they were synced;
+   * see {@link StoredTask.lostPayloadFile}) and held results after `afterRseq`, the last its client
+   * confirmed: results that can no longer be delivered.
+   */
+  lostResultFiles(jobNo: number, afterRseq: number): string[] {
+    const lost = this.lostRuns.get(jobNo) ?? [];
+    return lost.filter((run) => run.last > afterRseq).map((run) => join(this.files!.dir, runFile(jobNo, run.first)));
   }
 
   /** Opens (creating it if needed) the database at `options.path`, or an in-memory one. */
@@ -487,7 +502,10 @@ export class CoordinatorStore {
     }
     if (this.purges.length > 0) {
       const prefixes = this.purges.flatMap((job) => [`t.${job}.`, `r.${job}.`]);
-      for (const job of this.purges) this.spilledRuns.delete(job);
+      for (const job of this.purges) {
+        this.spilledRuns.delete(job);
+        this.lostRuns.delete(job);
+      }
       for (const name of files.list()) if (prefixes.some((p) => name.startsWith(p))) files.remove(name);
     }
   }
@@ -621,7 +639,7 @@ export class CoordinatorStore {
   /** A job's durable results with rseq > `afterRseq`, in rseq order. */
   *resultsAfter(jobNo: number, afterRseq: number): Generator<StoredResult> {
     for (const r of this.selectResults.iterate(jobNo, afterRseq) as Iterable<{ first_rseq: number; results: Uint8Array }>) {
-      // A run whose file an OS crash lost replays nothing (see StoredTask.lostPayloadFile).
+      // A run whose file an OS crash lost replays nothing; its job is failed at restore (lostResultFiles).
       const results = this.fromFile(r.results, runFile(jobNo, r.first_rseq)) ?? EMPTY;
       for (const result of decodeResultRun(results)) if (result.rseq > afterRseq) yield result;
     }

@@ -776,6 +776,43 @@ describe('Scheduler durability', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('fails a restored job whose stored results lost their file, naming it, rather than replay the rest and leave its client short', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
+    try {
+      const path = join(dir, 'db.sqlite');
+      const store = CoordinatorStore.open({ path });
+      const original = new Scheduler({ logger: silent, store });
+      const agentSink = new RecordingAgentSink();
+      const session = original.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+      // No client attached: the results stay stored until one attaches and confirms them.
+      const job = original.openJob(opening(), new RecordingJobSink());
+      original.addInputs(job, inputs(0, 2));
+      original.endInput(job, 2);
+      original.grantCredit(session, 2);
+      await settle();
+      const [big, small] = agentSink.assignments();
+      original.handleResults(session, [{ ...value(big!.attemptId), outcome: { $case: 'value', value: Buffer.alloc(SPILL_BYTES + 1, 7) } }]);
+      await settle();
+      original.handleResults(session, [value(small!.attemptId)]);
+      await waitUntil(() => original.jobInfo(job.id)?.state === 'completed');
+      original.shutdown();
+      // As an OS crash can leave it: the run's row committed, its file never written out.
+      const [file] = readdirSync(`${path}-payloads`);
+      expect(file).toBe(`r.${job.no}.1`);
+      rmSync(join(`${path}-payloads`, file!));
+
+      scheduler = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path }) });
+      expect(scheduler.restore()).toMatchObject({ jobs: 0, finished: 1 });
+      const client = new RecordingJobSink();
+      expect(scheduler.attachJob(job.id, 0, client)).toBe('ended');
+      expect(client.results()).toEqual([]);
+      expect(client.end()).toMatchObject({ state: 'failed', message: expect.stringMatching(/lost results of this job .*r\.\d+\.1 not on disk.*Run the job again/) });
+      expect(scheduler.jobInfo(job.id)).toMatchObject({ state: 'failed' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
