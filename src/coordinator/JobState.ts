@@ -125,8 +125,6 @@ export class JobState {
   pendingResults: pb.TaskResult[] = [];
   /** Progress reports not yet sent to the client. */
   pendingProgress: pb.TaskProgress[] = [];
-  /** `opened` is sent once the job's row is committed. */
-  openedDue = false;
   /** Inputs or InputEnd arrived this turn: `inputs_accepted` follows the commit. */
   inputsDirty = false;
   /** Number of the last dispatch fill that took a task of this job (fair-share rotation). */

@@ -366,14 +366,19 @@ export class Scheduler {
   }
 
   /**
-   * Opens a job with `sink` attached. `opened` is sent once the job is committed. The caller
-   * checks that a chosen id is free.
+   * Opens a job with `sink` attached and answers `opened` at once. The caller checks that a chosen id
+   * is free.
+   *
+   * `opened` promises nothing durable (`tasks_accepted` is 0): the job's row goes with the commit of its
+   * first tasks, which may wait to be joined with their results (see {@link commitCanWait}), so its
+   * first task starts without a commit before it. After a crash before that commit the client finds no
+   * job when it re-attaches and opens it again, with the same id, from its replay buffer.
    */
   openJob(opening: JobOpening, sink: JobSink): JobState {
     const id = opening.id || this.newJobId();
     const job = new JobState({ ...opening, id }, this.store.allocateJobNo(), this.log.child({ jobId: id }));
     job.sink = sink;
-    job.openedDue = true;
+    sink.send({ msg: { $case: 'opened', value: { jobId: id, tasksAccepted: 0, inputEnded: false, maxTaskBytes: this.maxTaskBytes } } });
     this.jobs.set(id, job);
     this.store.putJob(job);
     this.touch(job);
@@ -402,7 +407,6 @@ export class Scheduler {
     const previous = job.sink;
     job.sink = sink;
     job.detachedAtMs = 0;
-    job.openedDue = false;
     if (previous !== null) previous.abort(`job ${job.id} was attached by another stream`, 'aborted');
     job.tasksAcceptedSent = job.tasksCommitted;
     sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: job.tasksCommitted, inputEnded: job.inputEndCommitted, maxTaskBytes: this.maxTaskBytes } } });
@@ -970,7 +974,7 @@ export class Scheduler {
   private commitCanWait(): boolean {
     if (this.deferredDue || this.retryTimer !== undefined || this.ackSessions.size > 0 || !this.store.hasOnlyTaskWrites) return false;
     for (const job of this.turnJobs) {
-      if (job.state !== 'open' || job.openedDue || job.pendingResults.length > 0 || job.pendingProgress.length > 0 || job.isDone) return false;
+      if (job.state !== 'open' || job.pendingResults.length > 0 || job.pendingProgress.length > 0 || job.isDone) return false;
     }
     return true;
   }
@@ -1130,10 +1134,6 @@ export class Scheduler {
 
   private deliverJob(job: JobState): void {
     const sink = job.sink;
-    if (job.openedDue) {
-      job.openedDue = false;
-      sink?.send({ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false, maxTaskBytes: this.maxTaskBytes } } });
-    }
     if (job.inputsDirty) {
       job.inputsDirty = false;
       job.inputEndCommitted = job.inputEnded;

@@ -29,15 +29,16 @@ function setup(options: SetupOptions = {}) {
 }
 
 describe('Scheduler credit and batching', () => {
-  it('sends registered (with the heartbeat interval) and, once the job is committed, opened', async () => {
+  it('sends registered (with the heartbeat interval), and opened at once, before the job is committed', async () => {
     const { openJob, addAgent } = setup({ leaseMs: 9000 });
     const { sink: agentSink, session } = addAgent('a');
     expect(agentSink.messages[0]).toEqual({ msg: { $case: 'registered', value: { sessionId: session.sessionId, heartbeatMs: 3000, creditWithResults: true } } });
+    const commits = scheduler.commits;
     const { job, sink } = openJob();
     expect(job.id).toMatch(/^j-/);
-    expect(sink.messages).toHaveLength(0);
-    await settle();
-    expect(sink.messages[0]).toEqual({ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false, maxTaskBytes: 0 } } });
+    // `opened` promises nothing durable (tasks_accepted 0): it does not wait for a commit.
+    expect(sink.messages).toEqual([{ msg: { $case: 'opened', value: { jobId: job.id, tasksAccepted: 0, inputEnded: false, maxTaskBytes: 0 } } }]);
+    expect(scheduler.commits).toBe(commits);
   });
 
   it('never assigns more tasks than the credit granted, one message per pass', async () => {
@@ -690,11 +691,11 @@ describe('Scheduler durability', () => {
     scheduler.endInput(job, 2);
     scheduler.grantCredit(session, 2);
     await after(30);
-    expect(sink.messages).toEqual([]);
-    expect(agentSink.assignments()).toEqual([]);
+    // `opened` and the assignments promise nothing durable; `inputs_accepted` would.
+    expect(sink.messages.map((m) => m.msg?.$case)).toEqual(['opened']);
+    expect(agentSink.assignments()).toHaveLength(2);
 
     failing = false;
-    await waitUntil(() => agentSink.assignments().length === 2);
     await waitUntil(() => sink.messages.length === 2);
     expect(sink.messages.map((m) => m.msg?.$case)).toEqual(['opened', 'inputsAccepted']);
     expect(sink.messages[1].msg?.value).toEqual({ tasksAccepted: 2 });
