@@ -151,6 +151,11 @@ export class CoordinatorStore {
   private readonly files: PayloadFiles | undefined;
   /** A file database's result runs kept in files, by job, in rseq order. */
   private readonly spilledRuns = new Map<number, SpilledRun[]>();
+  /**
+   * Jobs that may have files (written some since the open, or had some at it): a purge lists the
+   * directory only for these, not for every job (a `map` of small values purges with no file to remove).
+   */
+  private readonly jobsWithFiles = new Set<number>();
   /** Result runs whose file was missing at open, by job (see {@link lostResultFiles}). */
   private readonly lostRuns = new Map<number, SpilledRun[]>();
   private readonly bindTask: Binder<TaskRow>;
@@ -241,7 +246,10 @@ export class CoordinatorStore {
       if (list === undefined) map.set(r.job, (list = []));
       list.push({ first: r.first_rseq, last: r.last_rseq });
     }
-    for (const name of present) if (!keep.has(name)) files.remove(name);
+    for (const name of present) {
+      if (!keep.has(name)) files.remove(name);
+      else this.jobsWithFiles.add(Number(name.split('.')[1]));
+    }
   }
 
   /**
@@ -438,7 +446,11 @@ export class CoordinatorStore {
       // Tasks deleted again before this commit (see deleteTask) left the set.
       newTasks = this.newTaskSet.size === this.newTasks.length ? this.newTasks : this.newTasks.filter((t) => this.newTaskSet.has(t));
       // Files first: a row that refers to one is committed only once it is written.
-      for (const t of newTasks) if (this.spills(t.payload)) this.files!.write(taskFile(t.jobNo, t.seq), t.payload);
+      for (const t of newTasks) {
+        if (!this.spills(t.payload)) continue;
+        this.files!.write(taskFile(t.jobNo, t.seq), t.payload);
+        this.jobsWithFiles.add(t.jobNo);
+      }
       rows += this.runChunked(newTasks, this.insertTasks, this.bindTask);
       dirtyTasks = [...this.dirtyTasks];
       rows += this.runChunked(dirtyTasks, this.updateTaskAttempts, bindAttempt);
@@ -501,12 +513,15 @@ export class CoordinatorStore {
       else this.spilledRuns.delete(job);
     }
     if (this.purges.length > 0) {
-      const prefixes = this.purges.flatMap((job) => [`t.${job}.`, `r.${job}.`]);
+      const withFiles = this.purges.filter((job) => this.jobsWithFiles.delete(job));
       for (const job of this.purges) {
         this.spilledRuns.delete(job);
         this.lostRuns.delete(job);
       }
-      for (const name of files.list()) if (prefixes.some((p) => name.startsWith(p))) files.remove(name);
+      if (withFiles.length > 0) {
+        const prefixes = withFiles.flatMap((job) => [`t.${job}.`, `r.${job}.`]);
+        for (const name of files.list()) if (prefixes.some((p) => name.startsWith(p))) files.remove(name);
+      }
     }
   }
 
@@ -560,6 +575,7 @@ export class CoordinatorStore {
       let results = encodeResultRun(run);
       if (this.spills(results)) {
         this.files!.write(runFile(job, first), results);
+        this.jobsWithFiles.add(job);
         spilled.push({ job, first, last });
         results = EMPTY;
       }

@@ -77,8 +77,8 @@ describe('CoordinatorStore with payload files', () => {
   it('removes every file of a purged job, and those of runs received after a restart', () => {
     const path = join(dir, 'db.sqlite');
     store = CoordinatorStore.open({ path });
-    const [a, b] = [store.allocateJobNo(), store.allocateJobNo()];
-    for (const no of [a, b]) {
+    const [a, b, c] = [store.allocateJobNo(), store.allocateJobNo(), store.allocateJobNo()];
+    for (const no of [a, b, c]) {
       store.putJob({ no, toRow: () => jobRow(no) });
       store.putTask(task(no, 0, bytes(SPILL_BYTES * 2, no)));
       store.putResult(no, 1, bytes(SPILL_BYTES * 2, no + 10));
@@ -86,6 +86,10 @@ describe('CoordinatorStore with payload files', () => {
       store.putResult(no, 2, bytes(SPILL_BYTES * 2, no + 20));
       store.commit();
     }
+    // Purged in the session that wrote its files.
+    store.purgeJob(c);
+    store.commit();
+    expect(readdirSync(`${path}-payloads`).filter((name) => name.split('.')[1] === String(c))).toEqual([]);
     store.close();
     store = CoordinatorStore.open({ path });
     store.purgeJob(a);
