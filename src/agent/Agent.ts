@@ -184,6 +184,7 @@ export class Agent {
       ...(o.maxTasksPerWorker !== undefined ? { maxTasksPerWorker: o.maxTasksPerWorker } : {}),
       ...(o.maxWorkerRssMb !== undefined ? { maxWorkerRssMb: o.maxWorkerRssMb } : {}),
       services: this.#services,
+      handoffDir: this.#services.workDir,
       onSettled: (task, outcome, worker, durationMs) => this.#settled(task, outcome, worker, durationMs),
       onProgress: (task, value, worker) => {
         this.#progress.set(task.attemptId, { attemptId: task.attemptId, value: Buffer.from(value.buffer, value.byteOffset, value.byteLength), worker });

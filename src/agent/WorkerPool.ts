@@ -1,6 +1,7 @@
 import type { Logger, pb } from '../protocol/index.ts';
 import type { TaskServices } from './TaskServices.ts';
 import { WorkerProcess, type WorkerExit } from './WorkerProcess.ts';
+import { WorkerHandoff } from './WorkerHandoff.ts';
 import type { CallMessage, NoteMessage, RunGroup, WorkerMessage } from './worker/messages.ts';
 
 /** A running task whose attempt was cancelled gets this long to stop on its signal before its worker is killed. */
@@ -81,6 +82,12 @@ export interface WorkerPoolOptions {
    * calls are refused. The pool does not close it: its owner does, after {@link WorkerPool.stop}.
    */
   services?: TaskServices;
+  /**
+   * Inputs and results over `HANDOFF_BYTES` go between the agent and each worker as files in a directory
+   * of the worker's own under this one (see `WorkerHandoff`), not through the IPC pipe; not for workers
+   * of another user (`uid`). Default: none, everything through the pipe.
+   */
+  handoffDir?: string;
   /**
    * A task ended. `outcome` is undefined for a cancelled task, which is reported to nobody.
    * Not called for tasks still held when {@link WorkerPool.stop} kills the workers.
@@ -190,6 +197,8 @@ export class WorkerPool {
 
   /** Spawn the workers; resolves when all are ready, rejects if one dies before. */
   start(): Promise<void> {
+    // Handoff directories a killed agent left behind (their workers went with it).
+    if (this.#options.handoffDir !== undefined && this.#options.uid === undefined) WorkerHandoff.sweep(this.#options.handoffDir);
     return new Promise<void>((resolve, reject) => {
       this.#startWaiter = { pending: this.size, resolve, reject };
       for (let i = 0; i < this.size; i++) {
@@ -372,6 +381,7 @@ export class WorkerPool {
       uid: this.#options.uid,
       gid: this.#options.gid,
       nice: this.#options.nice,
+      ...(this.#options.handoffDir !== undefined ? { handoffDir: this.#options.handoffDir } : {}),
       onMessage: (worker, message) => this.#onMessage(slot, worker, message),
       onExit: (worker, exit) => this.#onExit(slot, worker, exit),
     });

@@ -2,10 +2,12 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import { isSea } from 'node:sea';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ParentMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
+import type { FailureMessage, GroupedRun, ParentMessage, ResultMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
 import { workerChannelCodec } from './worker/workerChannelCodec.ts';
 import { SEA_WORKER_ARGUMENT } from './worker/SEA_WORKER_ARGUMENT.ts';
+import { HANDOFF_BYTES } from './worker/HANDOFF_BYTES.ts';
 import { quoteNodeOptions } from './quoteNodeOptions.ts';
+import { WorkerHandoff } from './WorkerHandoff.ts';
 
 /** How much of a worker's stderr is kept to explain a crash. */
 const STDERR_TAIL_BYTES = 4096;
@@ -71,6 +73,12 @@ export interface WorkerProcessOptions {
   gid?: number;
   /** Added to this process's niceness for the worker (capped at 19); default 0. */
   nice?: number;
+  /**
+   * Under this directory the worker gets a handoff directory of its own, through which inputs and results
+   * over `HANDOFF_BYTES` go as files (see {@link WorkerHandoff}); not for a worker of another user (`uid`).
+   * Default: none, everything through the IPC pipe.
+   */
+  handoffDir?: string;
   onMessage(worker: WorkerProcess, message: WorkerMessage): void;
   /** Called once, after the process exited and its stderr was read to the end. */
   onExit(worker: WorkerProcess, exit: WorkerExit): void;
@@ -94,6 +102,7 @@ export class WorkerProcess {
   #stderrBytes = 0;
   #killTimer: NodeJS.Timeout | undefined;
   #alive = true;
+  readonly #handoff: WorkerHandoff | undefined;
 
   constructor(options: WorkerProcessOptions) {
     this.name = options.name;
@@ -102,7 +111,8 @@ export class WorkerProcess {
     // A single executable is its own worker (see SEA_WORKER_ARGUMENT) and takes Node flags only from a
     // first `--node-options=` argument (see seaMain.ts): the user's NODE_OPTIONS and the workers' flags go there.
     const sea = isSea();
-    this.child = fork(sea ? SEA_WORKER_ARGUMENT : WORKER_ENTRY, [String(options.maxRssBytes ?? 0)], {
+    this.#handoff = options.handoffDir !== undefined && options.uid === undefined ? WorkerHandoff.create(options.handoffDir) : undefined;
+    this.child = fork(sea ? SEA_WORKER_ARGUMENT : WORKER_ENTRY, [String(options.maxRssBytes ?? 0), this.#handoff?.dir ?? ''], {
       execPath: process.execPath,
       execArgv: sea ? seaNodeOptions(options.execArgv ?? []) : (options.execArgv ?? []),
       env: workerEnv(),
@@ -119,7 +129,11 @@ export class WorkerProcess {
       const message = decodeWorkerMessage(bytes);
       if (message === undefined) return;
       if (message.type === 'results') {
-        if (!this.dying) for (const r of message.results) options.onMessage(this, r);
+        if (!this.dying) for (const r of message.results) options.onMessage(this, r.type === 'result' ? this.#takeValue(r) : r);
+        return;
+      }
+      if (message.type === 'result' && !this.dying) {
+        options.onMessage(this, this.#takeValue(message));
         return;
       }
       if (message.type === 'ready') this.ready = true;
@@ -135,6 +149,7 @@ export class WorkerProcess {
         const stderr = this.child.stderr!;
         const report = () => {
           clearTimeout(drainTimer);
+          this.#handoff?.remove();
           options.onExit(this, { code, signal, stderrTail: this.stderrTail() });
           resolve();
         };
@@ -153,8 +168,31 @@ export class WorkerProcess {
   /** Send a message; false when the channel is already closed (the exit will follow). */
   send(message: ParentMessage): boolean {
     if (!this.child.connected) return false;
-    this.child.send(message);
+    this.child.send(message.type === 'runs' && this.#handoff !== undefined ? { ...message, groups: message.groups.map((g) => ({ ...g, runs: g.runs.map((r) => this.#handOff(r)) })) } : message);
     return true;
+  }
+
+  /** A run whose payload is large, with the payload written to the handoff directory instead (if that worked). */
+  #handOff(run: GroupedRun): GroupedRun {
+    if (run.payload.byteLength <= HANDOFF_BYTES) return run;
+    const payloadFile = this.#handoff!.writeInput(run.attemptId, run.payload);
+    return payloadFile === undefined ? run : { ...run, payload: new Uint8Array(0), payloadFile };
+  }
+
+  /** A result whose value the worker handed over as a file, with the value read back (or the failure to). */
+  #takeValue(result: ResultMessage): ResultMessage | FailureMessage {
+    const name = result.valueFile;
+    if (name === undefined) return result;
+    try {
+      if (this.#handoff === undefined) throw new Error('this worker has no handoff directory');
+      return { type: 'result', attemptId: result.attemptId, value: this.#handoff.readResult(name), rss: result.rss };
+    } catch (error) {
+      return {
+        type: 'failure', attemptId: result.attemptId, kind: 'internal', name: 'Error',
+        message: `the worker handed its result over in a file the agent could not read: ${(error as Error).message}`,
+        stack: '', itemOffset: 0, retryable: false, code: '', rss: result.rss,
+      };
+    }
   }
 
   /** SIGTERM now, SIGKILL if it is still there after the grace period. */

@@ -93,7 +93,8 @@ describe('the single-executable agent', () => {
     const forked = workers(pid);
     expect(forked.size).toBe(2);
     for (const [workerPid, args] of forked) {
-      expect(args).toBe(`${binary} --drover-sea-worker 0`);
+      // Its arguments: no RSS ceiling, and its handoff directory in the agent's work directory (WorkerHandoff).
+      expect(args).toMatch(new RegExp(`^${escape(`${binary} --drover-sea-worker 0 ${join(dir, 'work')}/handoff-${pid}-`)}\\w{6}$`));
       expect(environment(workerPid).filter((e) => /^(GLIBC_TUNABLES|DROVER_)/.test(e))).toEqual(['DROVER_LOG_LEVEL=warn']);
     }
   });
@@ -102,7 +103,7 @@ describe('the single-executable agent', () => {
     const other = await startBinaryAgent(['--coordinator', address, '--processes', '1', '--name', 'vm-2'], { NODE_OPTIONS: '--max-old-space-size=300' });
     try {
       expect(commandLine(other.pid!)).toContain('--node-options=--max-semi-space-size=4 --heap-growing-percent=150 --max-old-space-size=300 --coordinator');
-      expect([...workers(other.pid!).values()]).toEqual([`${binary} --node-options=--max-old-space-size=300 --drover-sea-worker 0`]);
+      expect([...workers(other.pid!).values()]).toEqual([expect.stringMatching(new RegExp(`^${escape(`${binary} --node-options=--max-old-space-size=300 --drover-sea-worker 0 `)}\\S+/handoff-${other.pid}-\\w{6}$`))]);
     } finally {
       await stopProcess(other);
     }
@@ -143,7 +144,7 @@ describe('the single-executable agent', () => {
       after = workers(agent!.pid!);
     }
     expect([...after.keys()].filter((pid) => !before.has(pid))).toHaveLength(1);
-    for (const args of after.values()) expect(args).toBe(`${binary} --drover-sea-worker 0`);
+    for (const args of after.values()) expect(args).toMatch(new RegExp(`^${escape(`${binary} --drover-sea-worker 0 ${join(dir, 'work')}/handoff-`)}\\d+-\\w{6}$`));
     expect(await pool.map(tasks.square, [1, 2, 3, 4], { chunksize: 1 })).toEqual([1, 4, 9, 16]);
   }, 60_000);
 
@@ -155,3 +156,8 @@ describe('the single-executable agent', () => {
     expect(await exited).toBe(0);
   }, 30_000);
 });
+
+/** `text` as a literal in a regular expression. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

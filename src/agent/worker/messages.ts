@@ -30,12 +30,17 @@ export interface RunMessage {
   /** The chunk's items as `encodeTaskPayload` writes them (argument arrays, or single arguments). */
   payload: Uint8Array;
   ctx: RunContext;
+  /** Why the payload handed over as a file could not be read (the task then fails with it). */
+  inputError?: Error;
 }
 
 /** One task in a {@link RunGroup}: what differs from task to task. */
 export interface GroupedRun {
   attemptId: string;
+  /** Empty when {@link payloadFile} is set. */
   payload: Uint8Array;
+  /** A payload over `HANDOFF_BYTES` is in this file of the worker's handoff directory (see `WorkerHandoff`). */
+  payloadFile?: string;
   seq: number;
   firstIndex: number;
   attempt: number;
@@ -100,7 +105,10 @@ export interface ReadyMessage {
 export interface ResultMessage {
   type: 'result';
   attemptId: string;
+  /** Empty when {@link valueFile} is set. */
   value: Uint8Array;
+  /** A value over `HANDOFF_BYTES` is in this file of the worker's handoff directory (see `WorkerHandoff`). */
+  valueFile?: string;
   /** The worker's resident set size in bytes right after the task (`process.memoryUsage.rss()`). */
   rss: number;
 }

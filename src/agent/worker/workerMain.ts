@@ -11,8 +11,8 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 // The codec files themselves, not src/protocol/index.ts: the index pulls in grpc-js and pino, which
 // would add ~170 ms to every worker start (and every replacement after a crash) for nothing.
@@ -21,6 +21,8 @@ import { encodeItems } from '../../protocol/codec/encodeItems.ts';
 import { decodeTaskPayload, type TaskItems } from '../../protocol/codec/decodeTaskPayload.ts';
 import { TASK_CONTEXT_SLOT, type TaskContext } from '../../task/index.ts';
 import type { CallRequest, FailureMessage, ParentMessage, ReplyMessage, ResultMessage, ResultsMessage, RunMessage, RunsMessage, WorkerMessage } from './messages.ts';
+import { HANDOFF_BYTES } from './HANDOFF_BYTES.ts';
+import { handoffFileName } from './handoffFileName.ts';
 import { workerChannelCodec } from './workerChannelCodec.ts';
 
 /** A tight loop of `context.progress()` sends at most one message per this interval (the latest value). */
@@ -30,6 +32,9 @@ const PROGRESS_INTERVAL_MS = 50;
  * it gives back the tasks sent ahead to it and waits to be recycled by the agent.
  */
 const MAX_RSS_BYTES = Number(process.argv[2] ?? 0) || 0;
+/** This worker's handoff directory (second argument; '' = none): large inputs and results go as files there (see `WorkerHandoff`). */
+const HANDOFF_DIR = process.argv[3] ?? '';
+const EMPTY = new Uint8Array(0);
 /** A failure's `code` longer than this is cut (it is an identifier, not a message). */
 const MAX_CODE_LENGTH = 128;
 /** This file's URL as stack frames show it: the bundle's own (dist/worker.mjs) when bundled, where `import.meta.url` names the source. */
@@ -391,6 +396,7 @@ async function execute(run: TaskRun): Promise<WorkerMessage> {
     const names = Object.keys(mod).join(', ') || 'none';
     return failure(run, 'internal', new TypeError(`the task bundle has no exported function "${exportName}" (exports: ${names})`), 0);
   }
+  if (run.msg.inputError !== undefined) return failure(run, 'internal', run.msg.inputError, 0);
   let items: TaskItems;
   try {
     items = decodeTaskPayload(payload);
@@ -435,6 +441,46 @@ function pump(): void {
   );
 }
 
+/** A task's input handed over as a file: read, and removed (the agent wrote it for this one reading). */
+function takeInput(name: string): Uint8Array {
+  const path = join(HANDOFF_DIR, name);
+  try {
+    return readFileSync(path);
+  } finally {
+    try {
+      unlinkSync(path);
+    } catch {
+      // The agent removes the directory with this process.
+    }
+  }
+}
+
+/** A large result goes as a file (see `WorkerHandoff`); if that fails, through the pipe as any other. */
+function handOff(reply: ResultMessage): void {
+  if (HANDOFF_DIR === '' || reply.value.byteLength <= HANDOFF_BYTES) return;
+  const name = handoffFileName('out', reply.attemptId);
+  let fd: number;
+  try {
+    fd = openSync(join(HANDOFF_DIR, name), 'wx', 0o600);
+  } catch {
+    return;
+  }
+  try {
+    const value = reply.value;
+    for (let at = 0; at < value.byteLength;) at += writeSync(fd, value, at, value.byteLength - at);
+    reply.valueFile = name;
+    reply.value = EMPTY;
+  } catch {
+    try {
+      unlinkSync(join(HANDOFF_DIR, name));
+    } catch {
+      // As above.
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function finish(run: TaskRun, reply: WorkerMessage): void {
   run.done = true;
   // The agent kills what is still tracked when it reads the result; this process no longer needs to.
@@ -446,6 +492,7 @@ function finish(run: TaskRun, reply: WorkerMessage): void {
   const rss = MAX_RSS_BYTES > 0 ? process.memoryUsage.rss() : 0;
   if (reply.type === 'result' || reply.type === 'failure') {
     reply.rss = rss;
+    if (reply.type === 'result') handOff(reply);
     const now = performance.now();
     // A tiny task with more queued behind it: hold its result for the next ones' (one IPC message for
     // many), but only this turn, up to MAX_HELD results and MAX_HOLD_MS. A lone task goes out at once.
@@ -480,9 +527,20 @@ function expandRuns(msg: RunsMessage): RunMessage[] {
   const runs: RunMessage[] = [];
   for (const g of msg.groups) {
     for (const r of g.runs) {
+      let payload = r.payload;
+      let inputError: Error | undefined;
+      if (r.payloadFile !== undefined) {
+        // Read at once, so that nothing is left behind if the task is withdrawn or this process ends.
+        try {
+          payload = takeInput(r.payloadFile);
+        } catch (error) {
+          inputError = new Error(`could not read the task's input, handed over in ${join(HANDOFF_DIR, r.payloadFile)}: ${(error as Error).message}`, { cause: error });
+        }
+      }
       runs.push({
-        type: 'run', attemptId: r.attemptId, bundlePath: g.bundlePath, exportName: g.exportName, payload: r.payload,
+        type: 'run', attemptId: r.attemptId, bundlePath: g.bundlePath, exportName: g.exportName, payload,
         ctx: { jobId: g.jobId, seq: r.seq, firstIndex: r.firstIndex, attempt: r.attempt, agent: msg.agent, worker: msg.worker },
+        ...(inputError !== undefined ? { inputError } : {}),
       });
     }
   }

@@ -40,6 +40,8 @@ export async function indexAfterAwait(x) { await new Promise((r) => setTimeout(r
 export async function napWho(ms) { await new Promise((r) => setTimeout(r, ms)); return { pid: process.pid, worker: context.worker }; }
 export function text(n) { return 'x'.repeat(n); }
 export function scratchPath() { return context.scratchDir(); }
+export function echo(x) { return x; }
+export function handoffListing() { const dir = process.argv[3]; return dir ? process.getBuiltinModule('node:fs').readdirSync(dir) : null; }
 export function envVar(name) { return process.env[name] ?? null; }
 export function niceness() { return process.getBuiltinModule('node:os').getPriority(); }
 export function talksOnChannel(x) {
