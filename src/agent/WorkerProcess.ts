@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { getPriority, setPriority } from 'node:os';
 import { isSea } from 'node:sea';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FailureMessage, GroupedRun, ParentMessage, ResultMessage, ResultsMessage, WorkerMessage } from './worker/messages.ts';
+import type { FailureMessage, GroupedRun, ParentMessage, ResultMessage, ResultsMessage, RunGroup, RunsMessage, WorkerMessage } from './worker/messages.ts';
 import { workerChannelCodec } from './worker/workerChannelCodec.ts';
 import { SEA_WORKER_ARGUMENT } from './worker/SEA_WORKER_ARGUMENT.ts';
 import { HANDOFF_BYTES } from './worker/HANDOFF_BYTES.ts';
@@ -168,15 +168,19 @@ export class WorkerProcess {
   /** Send a message; false when the channel is already closed (the exit will follow). */
   send(message: ParentMessage): boolean {
     if (!this.child.connected) return false;
-    this.child.send(message.type === 'runs' && this.#handoff !== undefined ? { ...message, groups: message.groups.map((g) => ({ ...g, runs: g.runs.map((r) => this.#handOff(r)) })) } : message);
+    this.child.send(message.type === 'runs' && this.#handoff !== undefined && message.groups.some(hasLargeRun) ? this.#handOff(message) : message);
     return true;
   }
 
-  /** A run whose payload is large, with the payload written to the handoff directory instead (if that worked). */
-  #handOff(run: GroupedRun): GroupedRun {
-    if (run.payload.byteLength <= HANDOFF_BYTES) return run;
-    const payloadFile = this.#handoff!.writeInput(run.attemptId, run.payload);
-    return payloadFile === undefined ? run : { ...run, payload: new Uint8Array(0), payloadFile };
+  /** The message with its large payloads written to the handoff directory instead (those for which that worked). */
+  #handOff(message: RunsMessage): RunsMessage {
+    const handoff = this.#handoff!;
+    const runOf = (run: GroupedRun): GroupedRun => {
+      if (run.payload.byteLength <= HANDOFF_BYTES) return run;
+      const payloadFile = handoff.writeInput(run.attemptId, run.payload);
+      return payloadFile === undefined ? run : { ...run, payload: new Uint8Array(0), payloadFile };
+    };
+    return { ...message, groups: message.groups.map((g) => (hasLargeRun(g) ? { ...g, runs: g.runs.map(runOf) } : g)) };
   }
 
   /** A result whose value the worker handed over as a file, with the value read back (or the failure to). */
@@ -241,6 +245,12 @@ function decodeWorkerMessage(bytes: unknown): WorkerMessage | ResultsMessage | u
     return undefined;
   }
   return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string' ? (message as WorkerMessage | ResultsMessage) : undefined;
+}
+
+/** Whether a payload of the group goes by file (a message of tiny tasks is sent as it is, not copied). */
+function hasLargeRun(group: RunGroup): boolean {
+  for (const run of group.runs) if (run.payload.byteLength > HANDOFF_BYTES) return true;
+  return false;
 }
 
 /**
