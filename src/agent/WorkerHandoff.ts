@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { handoffFileName } from './worker/handoffFileName.ts';
+import { writeNewFile } from './worker/writeNewFile.ts';
 
 /** `handoff-<agent pid>-XXXXXX`: the pid tells a later agent whether the directory's owner is gone. */
 const DIR_PATTERN = /^handoff-(\d+)-[A-Za-z0-9]{6}$/;
@@ -75,23 +76,7 @@ export class WorkerHandoff {
    */
   writeInput(attemptId: string, payload: Uint8Array): string | undefined {
     const name = handoffFileName('in', attemptId);
-    const path = join(this.dir, name);
-    let fd: number;
-    try {
-      // Exclusive: never through a link or over a file someone put there.
-      fd = openSync(path, 'wx', 0o600);
-    } catch {
-      return undefined;
-    }
-    try {
-      for (let at = 0; at < payload.byteLength;) at += writeSync(fd, payload, at, payload.byteLength - at);
-      return name;
-    } catch {
-      rmSync(path, { force: true });
-      return undefined;
-    } finally {
-      closeSync(fd);
-    }
+    return writeNewFile(join(this.dir, name), payload) ? name : undefined;
   }
 
   /**

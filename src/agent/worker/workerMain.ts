@@ -11,7 +11,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 // The codec files themselves, not src/protocol/index.ts: the index pulls in grpc-js and pino, which
@@ -23,6 +23,7 @@ import { TASK_CONTEXT_SLOT, type TaskContext } from '../../task/index.ts';
 import type { CallRequest, FailureMessage, ParentMessage, ReplyMessage, ResultMessage, ResultsMessage, RunMessage, RunsMessage, WorkerMessage } from './messages.ts';
 import { HANDOFF_BYTES } from './HANDOFF_BYTES.ts';
 import { handoffFileName } from './handoffFileName.ts';
+import { writeNewFile } from './writeNewFile.ts';
 import { workerChannelCodec } from './workerChannelCodec.ts';
 
 /** A tight loop of `context.progress()` sends at most one message per this interval (the latest value). */
@@ -459,26 +460,9 @@ function takeInput(name: string): Uint8Array {
 function handOff(reply: ResultMessage): void {
   if (HANDOFF_DIR === '' || reply.value.byteLength <= HANDOFF_BYTES) return;
   const name = handoffFileName('out', reply.attemptId);
-  let fd: number;
-  try {
-    fd = openSync(join(HANDOFF_DIR, name), 'wx', 0o600);
-  } catch {
-    return;
-  }
-  try {
-    const value = reply.value;
-    for (let at = 0; at < value.byteLength;) at += writeSync(fd, value, at, value.byteLength - at);
-    reply.valueFile = name;
-    reply.value = EMPTY;
-  } catch {
-    try {
-      unlinkSync(join(HANDOFF_DIR, name));
-    } catch {
-      // As above.
-    }
-  } finally {
-    closeSync(fd);
-  }
+  if (!writeNewFile(join(HANDOFF_DIR, name), reply.value)) return;
+  reply.valueFile = name;
+  reply.value = EMPTY;
 }
 
 function finish(run: TaskRun, reply: WorkerMessage): void {
