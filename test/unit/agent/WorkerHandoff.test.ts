@@ -1,5 +1,5 @@
 // WorkerHandoff on its own: the files it writes and reads, what it refuses, and the directories it sweeps.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -46,7 +46,6 @@ describe('WorkerHandoff', () => {
   it('is not made in a work directory others may write to', () => {
     const open = join(root, 'open');
     mkdirSync(open, { mode: 0o777 });
-    const { chmodSync } = process.getBuiltinModule('node:fs');
     chmodSync(open, 0o777);
     expect(WorkerHandoff.create(open)).toBeUndefined();
     expect(readdirSync(open)).toEqual([]);

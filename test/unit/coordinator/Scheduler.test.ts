@@ -748,8 +748,7 @@ describe('Scheduler durability', () => {
   });
 
   it('fails a restored task whose payload file is gone with a message that says so, and queues the rest', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
-    try {
+    await inTempDir(async (dir) => {
       const path = join(dir, 'db.sqlite');
       const store = CoordinatorStore.open({ path });
       const original = new Scheduler({ logger: silent, store });
@@ -773,14 +772,11 @@ describe('Scheduler durability', () => {
       expect(lost).toMatchObject({ seq: 0, outcome: { $case: 'failure', value: { kind: 'internal' } } });
       expect(lost!.outcome!.value).toMatchObject({ message: expect.stringMatching(/lost this task's input .*t\.\d+\.0 was not on disk.*Submit these items again/) });
       expect(scheduler.jobInfo(job.id)).toMatchObject({ tasksCompleted: 1, tasksFailed: 1 });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('fails a restored job whose stored results lost their file, naming it, rather than replay the rest and leave its client short', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
-    try {
+    await inTempDir(async (dir) => {
       const path = join(dir, 'db.sqlite');
       const store = CoordinatorStore.open({ path });
       const original = new Scheduler({ logger: silent, store });
@@ -810,11 +806,19 @@ describe('Scheduler durability', () => {
       expect(client.results()).toEqual([]);
       expect(client.end()).toMatchObject({ state: 'failed', message: expect.stringMatching(/lost results of this job .*r\.\d+\.1 not on disk.*Run the job again/) });
       expect(scheduler.jobInfo(job.id)).toMatchObject({ state: 'failed' });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
+
+/** Runs `body` with a fresh temp directory, removed afterwards whatever happens. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
