@@ -758,10 +758,7 @@ describe('Scheduler durability', () => {
       original.endInput(job, 2);
       await waitUntil(() => original.commits > 0);
       original.shutdown();
-      // As an OS crash can leave it: the row committed, its file never written out.
-      const [file] = readdirSync(`${path}-payloads`);
-      expect(file).toBe(`t.${job.no}.0`);
-      rmSync(join(`${path}-payloads`, file!));
+      losePayloadFile(path, `t.${job.no}.0`);
 
       scheduler = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path }) });
       expect(scheduler.restore()).toMatchObject({ jobs: 1, queued: 1 });
@@ -794,10 +791,7 @@ describe('Scheduler durability', () => {
       original.handleResults(session, [value(small!.attemptId)]);
       await waitUntil(() => original.jobInfo(job.id)?.state === 'completed');
       original.shutdown();
-      // As an OS crash can leave it: the run's row committed, its file never written out.
-      const [file] = readdirSync(`${path}-payloads`);
-      expect(file).toBe(`r.${job.no}.1`);
-      rmSync(join(`${path}-payloads`, file!));
+      losePayloadFile(path, `r.${job.no}.1`);
 
       scheduler = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path }) });
       expect(scheduler.restore()).toMatchObject({ jobs: 0, finished: 1 });
@@ -809,6 +803,12 @@ describe('Scheduler durability', () => {
     });
   });
 });
+
+/** As an OS crash can leave a store: the row committed, its one payload file (`name`) never written out. */
+function losePayloadFile(path: string, name: string): void {
+  expect(readdirSync(`${path}-payloads`)).toEqual([name]);
+  rmSync(join(`${path}-payloads`, name));
+}
 
 /** Runs `body` with a fresh temp directory, removed afterwards whatever happens. */
 async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
