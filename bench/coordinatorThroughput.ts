@@ -74,7 +74,7 @@ async function roundTrips(address: string, count: number): Promise<{ p50: number
         }
       });
       call.on('error', reject);
-      call.write({ msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'rt', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0 } } });
+      call.write({ msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'rt', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, resultsBatchMax: 0 } } });
       call.write({ msg: { $case: 'inputs', value: { tasks: [{ seq: 0, payload: Buffer.from([0x81, 0x81, 0x01]), items: 1, firstIndex: 0 }] } } });
       call.write({ msg: { $case: 'inputEnd', value: { totalTasks: 1 } } });
     });
@@ -132,7 +132,7 @@ async function run(address: string, tasks: number, window: number, batch: number
     });
     call.on('error', reject);
     call.write({
-      msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'bench', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0 } },
+      msg: { $case: 'open', value: { function: { bundleDigest: 'a'.repeat(64), exportName: 'noop' }, name: 'bench', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, resultsBatchMax: 0 } },
     });
     pump();
   });

@@ -36,7 +36,7 @@ export async function runRawJob(address: string, tasks: number, window = 20_000,
     });
     call.on('error', reject);
     call.write({
-      msg: { $case: 'open', value: { function: { bundleDigest: 'f'.repeat(64), exportName: 'noop' }, name: 'bench-p7', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0 } },
+      msg: { $case: 'open', value: { function: { bundleDigest: 'f'.repeat(64), exportName: 'noop' }, name: 'bench-p7', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, resultsBatchMax: 0 } },
     });
     pump();
   });

@@ -50,7 +50,9 @@ export class AgentSession {
   lastSeenMs = Date.now();
   /** Assign batches prepared by a dispatch pass, sent once the attempts are committed. */
   outbox: pb.Assignment[][] = [];
-  /** Attempt ids whose results were handled, acknowledged (`results_accepted`) after the commit. */
+  /** Attempt ids whose results were handled and not committed yet (a commit moves them to {@link acks}). */
+  uncommittedAcks: string[] = [];
+  /** Attempt ids whose results are committed, to acknowledge (`results_accepted`, or inside an assignment). */
   acks: string[] = [];
   /** The agent takes acknowledgements inside `AssignBatch` (`Register.acks_with_assign`): one message, not two. */
   readonly acksWithAssign: boolean;

@@ -40,6 +40,11 @@ export interface JobSpec {
    * wait for a suitable agent before they fail as `unschedulable` (0: at once).
    */
   unschedulableWaitMs: number;
+  /**
+   * Results of this job the scheduler may hold to commit and send together (`OpenJob.results_batch_max`;
+   * 0: none, each goes out with the first commit after it).
+   */
+  resultsBatchMax: number;
 }
 
 /** The job spec an `OpenJob` asks for (the message is already validated: it names a function). */
@@ -54,6 +59,7 @@ export function jobSpecOf(open: pb.OpenJob, id: string, owner: string): JobSpec 
     retries: open.retries,
     retryOnError: open.retryOnError,
     unschedulableWaitMs: open.unschedulableWaitMs,
+    resultsBatchMax: open.resultsBatchMax,
   };
 }
 
@@ -78,6 +84,7 @@ export class JobState {
   readonly retries: number;
   readonly retryOnError: boolean;
   readonly unschedulableWaitMs: number;
+  readonly resultsBatchMax: number;
   readonly createdAtMs: number;
   /** The spec as stored (`drover.v1.OpenJob`). */
   readonly specBytes: Uint8Array;
@@ -121,8 +128,12 @@ export class JobState {
   endSentTo: JobSink | null = null;
 
   readonly queue = new TaskQueue<TaskRecord>();
-  /** Final results of this turn, sent to the attached client once committed. */
+  /** Final results not sent yet: this turn's, or held (see `resultsBatchMax`); sent to the attached client once committed. */
   pendingResults: pb.TaskResult[] = [];
+  /** Bytes of {@link pendingResults} (by the scheduler's message-size estimate). */
+  pendingResultBytes = 0;
+  /** One of {@link pendingResults} is a failure: it is not held (a `map` rejects on its first failure). */
+  pendingFailure = false;
   /** Progress reports not yet sent to the client. */
   pendingProgress: pb.TaskProgress[] = [];
   /** Inputs or InputEnd arrived this turn: `inputs_accepted` follows the commit. */
@@ -148,6 +159,7 @@ export class JobState {
     this.retries = spec.retries;
     this.retryOnError = spec.retryOnError;
     this.unschedulableWaitMs = spec.unschedulableWaitMs;
+    this.resultsBatchMax = spec.resultsBatchMax;
     this.createdAtMs = createdAtMs;
     this.log = log;
     this.specBytes = pb.OpenJob.encode({
@@ -159,6 +171,7 @@ export class JobState {
       retryOnError: spec.retryOnError,
       jobId: spec.id,
       unschedulableWaitMs: spec.unschedulableWaitMs,
+      resultsBatchMax: spec.resultsBatchMax,
     }).finish();
   }
 
@@ -183,6 +196,13 @@ export class JobState {
     job.receivedRseq = row.receivedRseq;
     job.purged = row.purged;
     return job;
+  }
+
+  /** Forgets the pending results (sent, or the job ended). */
+  clearPendingResults(): void {
+    this.pendingResults = [];
+    this.pendingResultBytes = 0;
+    this.pendingFailure = false;
   }
 
   /** Every task has a final result and the client said there are no more. */

@@ -35,7 +35,15 @@ export interface JobSpec {
   spread: boolean;
   /** Deliver in input order (map, imap) rather than completion order. */
   ordered: boolean;
+  /** Nothing reads a result before the job ends (map, starmap): the coordinator may send them in batches. */
+  collect?: boolean;
 }
+
+/**
+ * Results a collecting job lets the coordinator hold to commit and send together (`results_batch_max`),
+ * at most an eighth of its window, so that the input never waits behind held results.
+ */
+const RESULTS_BATCH_MAX = 64;
 
 interface Outcome {
   seq: number;
@@ -182,6 +190,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
           retries: options.retries ?? 3,
           retryOnError: options.retryOn === 'error',
           unschedulableWaitMs: requires.waitMs ?? 0,
+          resultsBatchMax: spec.collect === true ? Math.min(RESULTS_BATCH_MAX, Math.floor(spec.window / 8)) : 0,
         },
       },
     };

@@ -107,13 +107,13 @@ export class Pool implements AsyncDisposable {
 
   /** Apply `fn` to every item; results in input order. Rejects with the first failure. */
   async map<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>[0]>, options: TaskOptions = {}): Promise<TaskResultOf<F>[]> {
-    const stream = await this.#start<TaskResultOf<F>>(fn, items, options, { verb: 'map', spread: false, ordered: true });
+    const stream = await this.#start<TaskResultOf<F>>(fn, items, options, { verb: 'map', spread: false, ordered: true, collect: true });
     return stream.collect();
   }
 
   /** Like `map`, but each item is an argument array: `starmap(add, [[1, 2], [3, 4]])`. */
   async starmap<F extends TaskFunction>(fn: F, items: Inputs<Parameters<F>>, options: TaskOptions = {}): Promise<TaskResultOf<F>[]> {
-    const stream = await this.#start<TaskResultOf<F>>(fn, items, options, { verb: 'starmap', spread: true, ordered: true });
+    const stream = await this.#start<TaskResultOf<F>>(fn, items, options, { verb: 'starmap', spread: true, ordered: true, collect: true });
     return stream.collect();
   }
 
@@ -340,7 +340,7 @@ export class Pool implements AsyncDisposable {
     fn: TaskFunction,
     items: Inputs<unknown>,
     options: TaskOptions,
-    how: { verb: string; spread: boolean; ordered: boolean },
+    how: { verb: string; spread: boolean; ordered: boolean; collect?: boolean },
   ): Promise<JobStream<R>> {
     this.#assertOpen();
     let chunksize = options.chunksize;
@@ -362,7 +362,7 @@ export class Pool implements AsyncDisposable {
     fn: TaskFunction,
     items: Inputs<unknown>,
     options: TaskOptions,
-    how: { verb: string; spread: boolean; ordered: boolean; chunksize: number },
+    how: { verb: string; spread: boolean; ordered: boolean; chunksize: number; collect?: boolean },
   ): JobStream<R> {
     this.#assertOpen();
     const ref = taskRefOf(fn);
@@ -380,6 +380,7 @@ export class Pool implements AsyncDisposable {
         window: options.window ?? DEFAULT_WINDOW,
         spread: how.spread,
         ordered: how.ordered,
+        collect: how.collect,
       },
       items,
     );

@@ -39,7 +39,7 @@ export function runJobOverGrpc(address: string, fn: pb.FunctionRef, name: string
     });
     call.on('error', reject);
     call.on('close', () => client.close());
-    call.write({ msg: { $case: 'open', value: { function: fn, name, requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0 } } });
+    call.write({ msg: { $case: 'open', value: { function: fn, name, requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, resultsBatchMax: 0 } } });
     const tasks = argumentLists.map((args, seq) => {
       const payload = encodeValue([args]);
       return { seq, payload: Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), items: 1, firstIndex: seq };

@@ -39,7 +39,7 @@ export class RawJob {
     this.call.write({
       msg: {
         $case: 'open',
-        value: { function: { bundleDigest, exportName: 'echo' }, name: 'hostile', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, ...overrides },
+        value: { function: { bundleDigest, exportName: 'echo' }, name: 'hostile', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, resultsBatchMax: 0, ...overrides },
       },
     });
     return this;

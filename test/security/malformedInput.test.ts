@@ -52,7 +52,7 @@ describe('garbage and truncated protobuf', () => {
   });
 
   it('ends a Jobs.Run stream whose open message is truncated', async () => {
-    const open = Buffer.from(pb.JobRequest.encode({ msg: { $case: 'open', value: { function: { bundleDigest: cluster.rawBundle, exportName: 'echo' }, name: 'truncated', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0 } } }).finish());
+    const open = Buffer.from(pb.JobRequest.encode({ msg: { $case: 'open', value: { function: { bundleDigest: cluster.rawBundle, exportName: 'echo' }, name: 'truncated', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, resultsBatchMax: 0 } } }).finish());
     const status = await rawStream('/drover.v1.Jobs/Run', [open.subarray(0, Math.floor(open.length / 2))]);
     expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
@@ -72,7 +72,7 @@ describe('garbage and truncated protobuf', () => {
   });
 
   it('ends a job stream whose later message is garbage; the coordinator keeps the job for a re-attach', async () => {
-    const open = Buffer.from(pb.JobRequest.encode({ msg: { $case: 'open', value: { function: { bundleDigest: cluster.rawBundle, exportName: 'echo' }, name: 'then garbage', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: 'then-garbage', unschedulableWaitMs: 0 } } }).finish());
+    const open = Buffer.from(pb.JobRequest.encode({ msg: { $case: 'open', value: { function: { bundleDigest: cluster.rawBundle, exportName: 'echo' }, name: 'then garbage', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: 'then-garbage', unschedulableWaitMs: 0, resultsBatchMax: 0 } } }).finish());
     const status = await rawStream('/drover.v1.Jobs/Run', [open, GARBAGE]);
     expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect((await cluster.jobInfo('then-garbage')).state).toBe('open');

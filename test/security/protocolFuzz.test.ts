@@ -58,8 +58,8 @@ const frames = fc.array(fc.uint8Array({ maxLength: 200 }).map((a) => Buffer.from
 
 /** Well-formed messages with arbitrary field values, for the streaming methods. */
 const jobRequest = fc.oneof(
-  fc.record({ digest: fc.string(), exportName: fc.string(), name: fc.string(), jobId: fc.string(), timeoutMs: fc.nat(), retries: fc.nat(), wait: fc.nat(), cpus: fc.nat(), labels: fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }) }).map((o) =>
-    pb.JobRequest.encode({ msg: { $case: 'open', value: { function: { bundleDigest: o.digest, exportName: o.exportName }, name: o.name, requires: { cpus: o.cpus, memoryMb: 0, sumo: '', labels: o.labels, resources: {} }, timeoutMs: o.timeoutMs, retries: o.retries, retryOnError: false, jobId: o.jobId, unschedulableWaitMs: o.wait } } }).finish()),
+  fc.record({ digest: fc.string(), exportName: fc.string(), name: fc.string(), jobId: fc.string(), timeoutMs: fc.nat(), retries: fc.nat(), wait: fc.nat(), batch: fc.nat(), cpus: fc.nat(), labels: fc.dictionary(fc.string(), fc.string(), { maxKeys: 3 }) }).map((o) =>
+    pb.JobRequest.encode({ msg: { $case: 'open', value: { function: { bundleDigest: o.digest, exportName: o.exportName }, name: o.name, requires: { cpus: o.cpus, memoryMb: 0, sumo: '', labels: o.labels, resources: {} }, timeoutMs: o.timeoutMs, retries: o.retries, retryOnError: false, jobId: o.jobId, unschedulableWaitMs: o.wait, resultsBatchMax: o.batch } } }).finish()),
   fc.record({ seq: fc.nat(), items: fc.nat(), firstIndex: fc.nat(), payload: fc.uint8Array({ maxLength: 32 }) }).map((t) =>
     pb.JobRequest.encode({ msg: { $case: 'inputs', value: { tasks: [{ seq: t.seq, items: t.items, firstIndex: t.firstIndex, payload: Buffer.from(t.payload) }] } } }).finish()),
   fc.record({ jobId: fc.string(), afterRseq: fc.nat() }).map((a) => pb.JobRequest.encode({ msg: { $case: 'attach', value: a } }).finish()),

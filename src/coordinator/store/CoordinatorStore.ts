@@ -405,6 +405,16 @@ export class CoordinatorStore {
     return this.doneTasks.length === 0 && this.newResults.length === 0 && this.receivedThrough.size === 0 && this.purges.length === 0 && this.deletedJobs.length === 0;
   }
 
+  /** Whether new tasks or task attempts wait for `commit()`. */
+  get hasTaskWrites(): boolean {
+    return this.newTasks.length > 0 || this.dirtyTasks.size > 0;
+  }
+
+  /** Whether no job purge or job row deletion waits for `commit()` (the scheduler commits those at once). */
+  get hasNoJobDeletions(): boolean {
+    return this.purges.length === 0 && this.deletedJobs.length === 0;
+  }
+
   /** Whether anything waits for `commit()`. */
   get hasPendingWrites(): boolean {
     return (

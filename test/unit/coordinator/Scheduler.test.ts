@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -173,6 +173,114 @@ describe('Scheduler credit and batching', () => {
     expect(sink.messages.some((m) => m.msg?.$case === 'drain')).toBe(true);
     expect(sink.assignments()).toHaveLength(0);
     expect(scheduler.listAgents()[0]).toMatchObject({ name: 'a', draining: true, running: 0 });
+  });
+});
+
+describe('Scheduler holding the results of a collecting job (resultsBatchMax)', () => {
+  /** A job of `tasks` inputs whose client collects, with `credit` of them assigned and their inputs committed. */
+  async function collecting(options: { tasks: number; credit: number; batchMax?: number; inputEnded?: boolean; acksWithAssign?: boolean }) {
+    const { openJob, addAgent } = setup();
+    const agent = addAgent('a', {}, [], options.acksWithAssign ?? false);
+    const client = openJob({ resultsBatchMax: options.batchMax ?? 8 });
+    scheduler.addInputs(client.job, inputs(0, options.tasks));
+    if (options.inputEnded) scheduler.endInput(client.job, options.tasks);
+    scheduler.grantCredit(agent.session, options.credit);
+    // The inputs' own commit (deferred a few ms): what follows starts from a clean slate.
+    await waitUntil(() => client.sink.messages.some((m) => m.msg?.$case === 'inputsAccepted'));
+    const ids = agent.sink.assignments().map((a) => a.attemptId);
+    return { agent, client, ids, commits: scheduler.commits };
+  }
+
+  it('holds its results while it has queued tasks, then commits and sends them together, and acknowledges them only after that commit', async () => {
+    const { agent, client, ids, commits } = await collecting({ tasks: 10, credit: 2, acksWithAssign: true });
+    scheduler.handleResults(agent.session, [value(ids[0]!)]);
+    scheduler.grantCredit(agent.session, 1);
+    await settle();
+    // The freed slot gets its next task at once, without the acknowledgement: the result is not durable yet.
+    expect(agent.sink.assignMessages()).toHaveLength(2);
+    expect(agent.sink.accepted()).toEqual([]);
+    expect(client.sink.results()).toEqual([]);
+    expect(scheduler.commits).toBe(commits);
+    scheduler.handleResults(agent.session, [value(ids[1]!)]);
+    await settle();
+    expect(client.sink.results()).toEqual([]);
+
+    await waitUntil(() => client.sink.results().length === 2);
+    expect(client.sink.resultMessages()).toBe(1);
+    expect(client.sink.results().map((r) => [r.seq, r.rseq])).toEqual([[0, 1], [1, 2]]);
+    expect(scheduler.commits).toBe(commits + 1);
+    await waitUntil(() => agent.sink.accepted().length === 2);
+    expect(agent.sink.accepted().sort()).toEqual([ids[0], ids[1]].sort());
+  });
+
+  it('sends at once what may not wait: a failure, a full batch, the job\'s last result, and results its client may need to send more input', async () => {
+    const failure = await collecting({ tasks: 10, credit: 2 });
+    scheduler.handleResults(failure.agent.session, [failed(failure.ids[0]!, 'error')]);
+    await settle();
+    expect(failure.client.sink.results().map((r) => r.outcome?.$case)).toEqual(['failure']);
+    scheduler.shutdown();
+
+    const full = await collecting({ tasks: 10, credit: 3, batchMax: 2 });
+    scheduler.handleResults(full.agent.session, [value(full.ids[0]!)]);
+    await settle();
+    expect(full.client.sink.results()).toEqual([]);
+    scheduler.handleResults(full.agent.session, [value(full.ids[1]!)]);
+    await settle();
+    expect(full.client.sink.results().map((r) => r.seq)).toEqual([0, 1]);
+    expect(full.client.sink.resultMessages()).toBe(1);
+    scheduler.shutdown();
+
+    // Input ended and nothing queued: held until the last result, which completes the job at once.
+    const last = await collecting({ tasks: 2, credit: 2, inputEnded: true });
+    scheduler.handleResults(last.agent.session, [value(last.ids[1]!)]);
+    await settle();
+    expect(last.client.sink.results()).toEqual([]);
+    scheduler.handleResults(last.agent.session, [value(last.ids[0]!)]);
+    await settle();
+    expect(last.client.sink.results().map((r) => r.seq)).toEqual([1, 0]);
+    expect(last.client.sink.end()).toEqual({ state: 'completed', message: '' });
+    scheduler.shutdown();
+
+    // Input still open and nothing queued: the client may be waiting for these results to send more.
+    const open = await collecting({ tasks: 2, credit: 2 });
+    scheduler.handleResults(open.agent.session, [value(open.ids[0]!)]);
+    await settle();
+    expect(open.client.sink.results().map((r) => r.seq)).toEqual([0]);
+  });
+
+  it('holds nothing for a job that did not ask (resultsBatchMax 0)', async () => {
+    const { agent, client, ids, commits } = await collecting({ tasks: 10, credit: 2, batchMax: 0 });
+    scheduler.handleResults(agent.session, [value(ids[0]!)]);
+    await settle();
+    expect(client.sink.results().map((r) => r.seq)).toEqual([0]);
+    expect(scheduler.commits).toBe(commits + 1);
+  });
+
+  it('runs a held result\'s task again after a crash before its commit (held results are not durable)', async () => {
+    await inTempDir(async (dir) => {
+      const data = join(dir, 'data');
+      mkdirSync(data);
+      const original = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path: join(data, 'db.sqlite') }) });
+      const agentSink = new RecordingAgentSink();
+      const session = original.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+      const client = new RecordingJobSink();
+      const job = original.openJob(opening({ resultsBatchMax: 8 }), client);
+      original.addInputs(job, inputs(0, 4));
+      original.endInput(job, 4);
+      original.grantCredit(session, 2);
+      await waitUntil(() => client.messages.some((m) => m.msg?.$case === 'inputsAccepted'));
+      original.handleResults(session, [value(agentSink.assignments()[0]!.attemptId)]);
+      await settle();
+      expect(client.results()).toEqual([]);
+      // The process dies now: a coordinator on the files as they are (copied: the original still holds
+      // them) finds the task without its result.
+      const copy = join(dir, 'after-crash');
+      cpSync(data, copy, { recursive: true });
+      scheduler = new Scheduler({ logger: silent, store: CoordinatorStore.open({ path: join(copy, 'db.sqlite') }), agentGraceMs: 5000 });
+      expect(scheduler.restore()).toEqual({ jobs: 1, queued: 2, running: 2, finished: 0 });
+      expect(scheduler.jobInfo(job.id)).toMatchObject({ tasksCompleted: 0 });
+      original.shutdown();
+    });
   });
 });
 

@@ -99,7 +99,7 @@ export class FakeJob {
     this.call.write({
       msg: {
         $case: 'open',
-        value: { function: { bundleDigest: DIGEST, exportName: 'echo' }, name: 'test', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, ...overrides },
+        value: { function: { bundleDigest: DIGEST, exportName: 'echo' }, name: 'test', requires: undefined, timeoutMs: 0, retries: 0, retryOnError: false, jobId: '', unschedulableWaitMs: 0, resultsBatchMax: 0, ...overrides },
       },
     });
   }

@@ -105,6 +105,7 @@ export function opening(overrides: Partial<JobOpening> = {}): JobOpening {
     retries: 0,
     retryOnError: false,
     unschedulableWaitMs: 0,
+    resultsBatchMax: 0,
     ...overrides,
   };
 }

@@ -218,3 +218,19 @@ it('refuses, before sending, a task over the limit a coordinator said in an earl
   await job.done;
   expect(sizes.flat().every((n) => n < 1000)).toBe(true);
 });
+
+it('lets the coordinator hold results in batches only for a job whose caller collects them (map), up to an eighth of its window', async () => {
+  const opens: pb.OpenJob[] = [];
+  const { address } = await scriptedCoordinator([
+    (call, first) => {
+      if (first.msg?.$case === 'open') opens.push(first.msg.value);
+      serveDoubling(call, first);
+    },
+  ]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  for (const s of [{ ...spec(), collect: true, window: 1024 }, { ...spec(), collect: true, window: 16 }, { ...spec(), window: 1024 }]) {
+    await expect(new JobStream<number>(channel, s, [1, 2]).collect()).resolves.toEqual([2, 4]);
+  }
+  expect(opens.map((o) => o.resultsBatchMax)).toEqual([64, 2, 0]);
+});

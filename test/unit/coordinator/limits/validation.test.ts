@@ -32,6 +32,7 @@ const validOpen: fc.Arbitrary<pb.OpenJob> = fc.record({
   retryOnError: fc.boolean(),
   jobId: fc.oneof(fc.constant(''), fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,40}$/)),
   unschedulableWaitMs: fc.integer({ min: 0, max: 60_000 }),
+  resultsBatchMax: fc.nat(),
 });
 
 /** Ways to break a valid OpenJob, each with the field its refusal must name. */
@@ -166,7 +167,7 @@ describe('message validation (property-based)', () => {
       function: fc.option(fc.record({ bundleDigest: fc.string(), exportName: fc.string() }), { nil: undefined }),
       name: fc.string(),
       requires: fc.option(fc.record({ cpus: fc.nat(), memoryMb: fc.maxSafeNat(), sumo: fc.string(), labels: fc.dictionary(fc.string(), fc.string()), resources: fc.dictionary(fc.string(), fc.double()) }), { nil: undefined }),
-      timeoutMs: fc.nat(), retries: fc.nat(), retryOnError: fc.boolean(), jobId: fc.string(), unschedulableWaitMs: fc.nat(),
+      timeoutMs: fc.nat(), retries: fc.nat(), retryOnError: fc.boolean(), jobId: fc.string(), unschedulableWaitMs: fc.nat(), resultsBatchMax: fc.nat(),
     });
     fc.assert(
       fc.property(anything, (open) => {

@@ -74,6 +74,15 @@ export interface OpenJob {
    * once. With no agent connected at all, tasks simply queue.
    */
   unschedulableWaitMs: number;
+  /**
+   * The client reads no result before the job ends (`map`): the coordinator may hold up to this many
+   * of its results (0 = none, each goes out with the first commit after it) for a few milliseconds, to
+   * commit and send them together, one transaction and one message instead of one each. It never
+   * holds a failure, the job's last result, or results while the job has no queued task and its
+   * input is still open (the client may be waiting for them to send more). A client sets it well
+   * below its window of tasks in flight.
+   */
+  resultsBatchMax: number;
 }
 
 export interface JobOpened {
@@ -570,6 +579,7 @@ function createBaseOpenJob(): OpenJob {
     retryOnError: false,
     jobId: "",
     unschedulableWaitMs: 0,
+    resultsBatchMax: 0,
   };
 }
 
@@ -598,6 +608,9 @@ export const OpenJob: MessageFns<OpenJob> = {
     }
     if (message.unschedulableWaitMs !== 0) {
       writer.uint32(64).uint32(message.unschedulableWaitMs);
+    }
+    if (message.resultsBatchMax !== 0) {
+      writer.uint32(72).uint32(message.resultsBatchMax);
     }
     return writer;
   },
@@ -679,6 +692,14 @@ export const OpenJob: MessageFns<OpenJob> = {
             message.unschedulableWaitMs = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.resultsBatchMax = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -717,6 +738,11 @@ export const OpenJob: MessageFns<OpenJob> = {
         : isSet(object.unschedulable_wait_ms)
         ? globalThis.Number(object.unschedulable_wait_ms)
         : 0,
+      resultsBatchMax: isSet(object.resultsBatchMax)
+        ? globalThis.Number(object.resultsBatchMax)
+        : isSet(object.results_batch_max)
+        ? globalThis.Number(object.results_batch_max)
+        : 0,
     };
   },
 
@@ -746,6 +772,9 @@ export const OpenJob: MessageFns<OpenJob> = {
     if (message.unschedulableWaitMs !== 0) {
       obj.unschedulableWaitMs = Math.round(message.unschedulableWaitMs);
     }
+    if (message.resultsBatchMax !== 0) {
+      obj.resultsBatchMax = Math.round(message.resultsBatchMax);
+    }
     return obj;
   },
 
@@ -766,6 +795,7 @@ export const OpenJob: MessageFns<OpenJob> = {
     message.retryOnError = object.retryOnError ?? false;
     message.jobId = object.jobId ?? "";
     message.unschedulableWaitMs = object.unschedulableWaitMs ?? 0;
+    message.resultsBatchMax = object.resultsBatchMax ?? 0;
     return message;
   },
 };
