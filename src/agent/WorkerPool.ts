@@ -27,6 +27,8 @@ const MAX_AHEAD = 63;
  * back (steals) the tasks waiting behind it, so a long task does not hold up the ones sent ahead.
  */
 const LONG_TASK_MS = 5;
+/** Jobs (and functions) whose running average the pool keeps, the most recent ones. */
+const AVERAGES_KEPT = 1024;
 /** Weight of the newest duration in the running average. */
 const EWMA_ALPHA = 0.1;
 /** A worker that keeps dying before it is ready is respawned no faster than this backoff allows. */
@@ -169,6 +171,12 @@ export class WorkerPool {
    * one worker while another idles). Bounded to the most recent jobs.
    */
   readonly #jobAvg = new Map<string, { avgMs: number; samples: number }>();
+  /**
+   * The latest job's running average per function (bundle and export), bounded like {@link #jobAvg}: a
+   * new job of a function seen before sends one task ahead from its start (a `map` called in a loop
+   * otherwise paid each worker a round trip through the agent after its first task, every time).
+   */
+  readonly #functionAvg = new Map<string, number>();
   #samples = 0;
   #workersStarted = 0;
   #stopping = false;
@@ -441,9 +449,11 @@ export class WorkerPool {
     // A task with a timeout only goes to an idle worker, so its clock starts when it really starts.
     if (entry.task.timeoutMs > 0) return undefined;
     const job = this.#jobAvg.get(entry.task.jobId);
-    if (job === undefined || job.avgMs >= ONE_AHEAD_BELOW_MS) return undefined;
-    const tiny = job.avgMs < PIPELINE_BELOW_MS;
-    const limit = tiny ? 1 + Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / job.avgMs))) : 2;
+    // Before its own first duration, a job goes by its function's last one, and never more than one ahead.
+    const avgMs = job?.avgMs ?? this.#functionAvg.get(functionKey(entry.task));
+    if (avgMs === undefined || avgMs >= ONE_AHEAD_BELOW_MS) return undefined;
+    const tiny = job !== undefined && avgMs < PIPELINE_BELOW_MS;
+    const limit = tiny ? 1 + Math.min(MAX_AHEAD, Math.max(1, Math.ceil(AHEAD_MS / avgMs))) : 2;
     let best: Slot | undefined;
     for (const slot of this.#slots) {
       const w = slot.worker;
@@ -717,14 +727,18 @@ export class WorkerPool {
       durationMs = performance.now() - entry.startedAt;
       this.#avgMs = this.#samples++ === 0 ? durationMs : this.#avgMs + EWMA_ALPHA * (durationMs - this.#avgMs);
       const jobId = entry.task.jobId;
-      const job = this.#jobAvg.get(jobId);
+      let job = this.#jobAvg.get(jobId);
       if (job === undefined) {
-        if (this.#jobAvg.size >= 1024) this.#jobAvg.delete(this.#jobAvg.keys().next().value!);
-        this.#jobAvg.set(jobId, { avgMs: durationMs, samples: 1 });
+        if (this.#jobAvg.size >= AVERAGES_KEPT) this.#jobAvg.delete(this.#jobAvg.keys().next().value!);
+        job = { avgMs: durationMs, samples: 1 };
+        this.#jobAvg.set(jobId, job);
       } else {
         job.avgMs += EWMA_ALPHA * (durationMs - job.avgMs);
         job.samples++;
       }
+      const fn = functionKey(entry.task);
+      if (!this.#functionAvg.has(fn) && this.#functionAvg.size >= AVERAGES_KEPT) this.#functionAvg.delete(this.#functionAvg.keys().next().value!);
+      this.#functionAvg.set(fn, job.avgMs);
     }
     let outcome: PoolOutcome | undefined;
     // A dropped task that reports here had started before the worker read the request to give it
@@ -934,4 +948,9 @@ function runGroups(tasks: readonly PoolTask[]): RunGroup[] {
     group.runs.push({ attemptId: t.attemptId, payload: t.payload, seq: t.seq, firstIndex: t.firstIndex, attempt: t.attempt });
   }
   return groups;
+}
+
+/** A task's function, as the pool keeps its running average. */
+function functionKey(task: PoolTask): string {
+  return `${task.bundlePath}\n${task.exportName}`;
 }

@@ -140,6 +140,27 @@ describe('WorkerPool runs task bundles in worker processes', () => {
     expect(ran[0].worker).not.toBe((await h.result(long)).worker);
   });
 
+  it("starts a new job of a function it has seen with one task ahead, going by that function's last job, and a function it has not seen with none", async () => {
+    // Job 1 teaches the pool that `sleep` tasks take ~20 ms (one-ahead range).
+    const taught = { jobId: 'sleeps-1' };
+    await Promise.all([h.submit('sleep', [[20]], taught), h.submit('sleep', [[20]], taught)].map((id) => h.result(id)));
+    await h.result(h.submit('sleep', [[20]], taught));
+    // A new job of the same function, before any of its own tasks ended: the third goes ahead to a busy worker.
+    const next = { jobId: 'sleeps-2' };
+    const ids = [h.submit('sleep', [[80]], next), h.submit('sleep', [[40]], next), h.submit('sleep', [[10]], next)];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.pool.running).toBe(2);
+    // takeBack gives back only what waits here, not what went ahead to a worker.
+    expect(h.pool.takeBack(1)).toEqual([]);
+    for (const id of ids) expect((await h.result(id)).outcome?.$case).toBe('value');
+    // A function this pool never ran waits here for a free worker (nothing says its tasks are short).
+    const unseen = { jobId: 'busy-1' };
+    const busy = [h.submit('busy', [[40]], unseen), h.submit('busy', [[40]], unseen), h.submit('busy', [[1]], unseen)];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(h.pool.takeBack(1)).toEqual([busy[2]]);
+    await Promise.all(busy.map((id) => h.result(id)));
+  });
+
   it('drops cancelled tasks, queued here or sent ahead to a worker, and reports nothing for them', async () => {
     // Tasks are known to be tiny by now, so busy workers also get tasks sent ahead.
     const busy = [h.submit('sleep', [[200]]), h.submit('sleep', [[200]])];
