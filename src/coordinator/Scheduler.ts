@@ -992,7 +992,10 @@ export class Scheduler {
    *   client's replay buffer, which keeps every input until `inputs_accepted` (sent only after a
    *   commit). A short task's result usually arrives before that commit, which then writes its result
    *   alone (a task inserted and deleted in one commit is never written): one commit per task instead
-   *   of two, and no commit before an assignment.
+   *   of two, and no commit before an assignment. Likewise housekeeping nobody waits for: a finished
+   *   job's state and the deletion of its rows (after a crash before that commit it is restored with
+   *   its results, and ends with the detached-job TTL, as any job its client left), and deletions of
+   *   results its client confirmed. So the next job's first assignment does not wait behind the last one's purge.
    * - Results of a job whose client reads none before the job ends ({@link mayHoldResults},
    *   {@link RESULT_HOLD_MS} at most), with what goes with them (their tasks' deletion, the job's row,
    *   deletions of results the client confirmed). Nothing about them has been said to anyone: the
@@ -1000,7 +1003,7 @@ export class Scheduler {
    *   tasks run again.
    */
   private commitCanWait(): boolean {
-    if (this.deferredDue || this.retryTimer !== undefined || !this.store.hasNoJobDeletions) return false;
+    if (this.deferredDue || this.retryTimer !== undefined) return false;
     let holding = false;
     for (const job of this.turnJobs) {
       if (job.state !== 'open' || job.pendingProgress.length > 0 || job.isDone) return false;
@@ -1009,9 +1012,9 @@ export class Scheduler {
         holding = true;
       }
     }
-    // With results held, what goes with them waits too (their done tasks, the job's row, confirmations
-    // of delivered results, acknowledgements); without, only new tasks and attempts may wait.
-    return holding || (this.ackSessions.size === 0 && this.store.hasOnlyTaskWrites);
+    // With results held, what goes with them waits too (their done tasks, acknowledgements); without,
+    // only writes that promise nothing to anyone.
+    return holding || (this.ackSessions.size === 0 && !this.store.hasResultWrites);
   }
 
   /**

@@ -398,21 +398,18 @@ export class CoordinatorStore {
   }
 
   /**
-   * Whether the pending writes are at most new tasks, task attempts and job rows (no results, deletions
-   * or purges): the scheduler may let such a commit wait, since nothing it sends depends on them alone.
+   * Whether final results (or the deletion of their tasks) wait for `commit()`: something is sent only
+   * once they are durable, so the scheduler commits them at once unless it holds them on purpose. The
+   * other writes (new tasks, attempts, job rows, a finished job's deletion, deletions of results its
+   * client confirmed) promise nothing to anyone and may wait to be joined with a later commit.
    */
-  get hasOnlyTaskWrites(): boolean {
-    return this.doneTasks.length === 0 && this.newResults.length === 0 && this.receivedThrough.size === 0 && this.purges.length === 0 && this.deletedJobs.length === 0;
+  get hasResultWrites(): boolean {
+    return this.doneTasks.length > 0 || this.newResults.length > 0;
   }
 
   /** Whether new tasks or task attempts wait for `commit()`. */
   get hasTaskWrites(): boolean {
     return this.newTasks.length > 0 || this.dirtyTasks.size > 0;
-  }
-
-  /** Whether no job purge or job row deletion waits for `commit()` (the scheduler commits those at once). */
-  get hasNoJobDeletions(): boolean {
-    return this.purges.length === 0 && this.deletedJobs.length === 0;
   }
 
   /** Whether anything waits for `commit()`. */

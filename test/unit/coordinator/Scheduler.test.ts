@@ -727,6 +727,35 @@ describe('Scheduler durability', () => {
     expect(sink.messages.filter((m) => m.msg?.$case === 'inputsAccepted').map((m) => m.msg?.value)).toEqual([{ tasksAccepted: 3 }]);
   });
 
+  it("lets a finished job's deletion wait: the next job's first assignment goes out before any commit", async () => {
+    const store = CoordinatorStore.open();
+    scheduler = new Scheduler({ logger: silent, store });
+    const agentSink = new RecordingAgentSink();
+    const session = scheduler.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
+    const first = new RecordingJobSink();
+    const done = scheduler.openJob(opening(), first);
+    scheduler.addInputs(done, inputs(0, 1));
+    scheduler.endInput(done, 1);
+    scheduler.grantCredit(session, 1);
+    await settle();
+    scheduler.handleResults(session, [value(agentSink.assignments()[0]!.attemptId)]);
+    await waitUntil(() => first.end() !== undefined);
+    await waitUntil(() => !store.hasPendingWrites);
+    const commits = scheduler.commits;
+    // The client read everything (its half-close) and at once opens the next job, as a `map` in a loop does.
+    scheduler.clientEnded(done, first);
+    const next = scheduler.openJob(opening(), new RecordingJobSink());
+    scheduler.addInputs(next, inputs(0, 1));
+    scheduler.grantCredit(session, 1);
+    await settle();
+    expect(agentSink.assignments().map((a) => a.jobId)).toEqual([done.id, next.id]);
+    expect(scheduler.commits).toBe(commits);
+    // The deletion follows within a few milliseconds, with the new job's tasks.
+    await waitUntil(() => scheduler.commits > commits);
+    expect(store.countRows('results', done.no)).toBe(0);
+    expect(scheduler.jobInfo(done.id)).toMatchObject({ state: 'completed' });
+  });
+
   it('checkpoints the store once commits pause, and only once the WAL holds enough of them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drover-scheduler-test-'));
     try {
