@@ -12,7 +12,7 @@ import { after, capacity, DIGEST, failed, inputs, opening, RecordingAgentSink, R
 let scheduler: Scheduler;
 afterEach(() => scheduler?.shutdown());
 
-type SetupOptions = { maxBatchBytes?: number; finishedJobsKept?: number; agentGraceMs?: number; leaseMs?: number; detachedJobTtlMs?: number };
+type SetupOptions = { maxBatchBytes?: number; finishedJobsKept?: number; agentGraceMs?: number; leaseMs?: number; detachedJobTtlMs?: number; store?: CoordinatorStore };
 
 function setup(options: SetupOptions = {}) {
   scheduler = new Scheduler({ logger: silent, ...options });
@@ -188,7 +188,13 @@ describe('Scheduler holding the results of a collecting job (resultsBatchMax)', 
     // The inputs' own commit (deferred a few ms): what follows starts from a clean slate.
     await waitUntil(() => client.sink.messages.some((m) => m.msg?.$case === 'inputsAccepted'));
     const ids = agent.sink.assignments().map((a) => a.attemptId);
-    return { agent, client, ids, commits: scheduler.commits };
+    /** The agent reports the i-th assignment's result; resolves with the seqs the client has after the turn. */
+    const answer = async (i: number, result: (attemptId: string) => pb.AttemptResult = value): Promise<number[]> => {
+      scheduler.handleResults(agent.session, [result(ids[i]!)]);
+      await settle();
+      return client.sink.results().map((r) => r.seq);
+    };
+    return { agent, client, ids, answer, commits: scheduler.commits };
   }
 
   it('holds its results while it has queued tasks, then commits and sends them together, and acknowledges them only after that commit', async () => {
@@ -215,44 +221,30 @@ describe('Scheduler holding the results of a collecting job (resultsBatchMax)', 
 
   it('sends at once what may not wait: a failure, a full batch, the job\'s last result, and results its client may need to send more input', async () => {
     const failure = await collecting({ tasks: 10, credit: 2 });
-    scheduler.handleResults(failure.agent.session, [failed(failure.ids[0]!, 'error')]);
-    await settle();
-    expect(failure.client.sink.results().map((r) => r.outcome?.$case)).toEqual(['failure']);
+    expect(await failure.answer(0, (id) => failed(id, 'error'))).toEqual([0]);
     scheduler.shutdown();
 
     const full = await collecting({ tasks: 10, credit: 3, batchMax: 2 });
-    scheduler.handleResults(full.agent.session, [value(full.ids[0]!)]);
-    await settle();
-    expect(full.client.sink.results()).toEqual([]);
-    scheduler.handleResults(full.agent.session, [value(full.ids[1]!)]);
-    await settle();
-    expect(full.client.sink.results().map((r) => r.seq)).toEqual([0, 1]);
+    expect(await full.answer(0)).toEqual([]);
+    expect(await full.answer(1)).toEqual([0, 1]);
     expect(full.client.sink.resultMessages()).toBe(1);
     scheduler.shutdown();
 
     // Input ended and nothing queued: held until the last result, which completes the job at once.
     const last = await collecting({ tasks: 2, credit: 2, inputEnded: true });
-    scheduler.handleResults(last.agent.session, [value(last.ids[1]!)]);
-    await settle();
-    expect(last.client.sink.results()).toEqual([]);
-    scheduler.handleResults(last.agent.session, [value(last.ids[0]!)]);
-    await settle();
-    expect(last.client.sink.results().map((r) => r.seq)).toEqual([1, 0]);
+    expect(await last.answer(1)).toEqual([]);
+    expect(await last.answer(0)).toEqual([1, 0]);
     expect(last.client.sink.end()).toEqual({ state: 'completed', message: '' });
     scheduler.shutdown();
 
     // Input still open and nothing queued: the client may be waiting for these results to send more.
     const open = await collecting({ tasks: 2, credit: 2 });
-    scheduler.handleResults(open.agent.session, [value(open.ids[0]!)]);
-    await settle();
-    expect(open.client.sink.results().map((r) => r.seq)).toEqual([0]);
+    expect(await open.answer(0)).toEqual([0]);
   });
 
   it('holds nothing for a job that did not ask (resultsBatchMax 0)', async () => {
-    const { agent, client, ids, commits } = await collecting({ tasks: 10, credit: 2, batchMax: 0 });
-    scheduler.handleResults(agent.session, [value(ids[0]!)]);
-    await settle();
-    expect(client.sink.results().map((r) => r.seq)).toEqual([0]);
+    const { answer, commits } = await collecting({ tasks: 10, credit: 2, batchMax: 0 });
+    expect(await answer(0)).toEqual([0]);
     expect(scheduler.commits).toBe(commits + 1);
   });
 
@@ -729,26 +721,23 @@ describe('Scheduler durability', () => {
 
   it("lets a finished job's deletion wait: the next job's first assignment goes out before any commit", async () => {
     const store = CoordinatorStore.open();
-    scheduler = new Scheduler({ logger: silent, store });
-    const agentSink = new RecordingAgentSink();
-    const session = scheduler.addSession({ acksWithAssign: false, name: 'a', capacity: capacity(), version: '0', runningAttemptIds: [] }, agentSink);
-    const first = new RecordingJobSink();
-    const done = scheduler.openJob(opening(), first);
+    const { openJob, addAgent } = setup({ store });
+    const agent = addAgent('a');
+    const { job: done, sink: first } = openJob();
     scheduler.addInputs(done, inputs(0, 1));
     scheduler.endInput(done, 1);
-    scheduler.grantCredit(session, 1);
+    scheduler.grantCredit(agent.session, 1);
     await settle();
-    scheduler.handleResults(session, [value(agentSink.assignments()[0]!.attemptId)]);
-    await waitUntil(() => first.end() !== undefined);
-    await waitUntil(() => !store.hasPendingWrites);
+    scheduler.handleResults(agent.session, [value(agent.sink.assignments()[0]!.attemptId)]);
+    await waitUntil(() => first.end() !== undefined && !store.hasPendingWrites);
     const commits = scheduler.commits;
     // The client read everything (its half-close) and at once opens the next job, as a `map` in a loop does.
     scheduler.clientEnded(done, first);
-    const next = scheduler.openJob(opening(), new RecordingJobSink());
+    const { job: next } = openJob();
     scheduler.addInputs(next, inputs(0, 1));
-    scheduler.grantCredit(session, 1);
+    scheduler.grantCredit(agent.session, 1);
     await settle();
-    expect(agentSink.assignments().map((a) => a.jobId)).toEqual([done.id, next.id]);
+    expect(agent.sink.assignments().map((a) => a.jobId)).toEqual([done.id, next.id]);
     expect(scheduler.commits).toBe(commits);
     // The deletion follows within a few milliseconds, with the new job's tasks.
     await waitUntil(() => scheduler.commits > commits);
