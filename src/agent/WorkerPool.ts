@@ -170,7 +170,7 @@ export class WorkerPool {
    * not on what an earlier job of tiny tasks taught the pool (that would stack a job's 4 ms tasks behind
    * one worker while another idles). Bounded to the most recent jobs.
    */
-  readonly #jobAvg = new Map<string, { avgMs: number; samples: number }>();
+  readonly #jobAvg = new Map<string, { avgMs: number; samples: number; functionKey: string }>();
   /**
    * The latest job's running average per function (bundle and export), bounded like {@link #jobAvg}: a
    * new job of a function seen before sends one task ahead from its start (a `map` called in a loop
@@ -730,15 +730,15 @@ export class WorkerPool {
       let job = this.#jobAvg.get(jobId);
       if (job === undefined) {
         if (this.#jobAvg.size >= AVERAGES_KEPT) this.#jobAvg.delete(this.#jobAvg.keys().next().value!);
-        job = { avgMs: durationMs, samples: 1 };
+        // The function's key is made once per job, not per task.
+        job = { avgMs: durationMs, samples: 1, functionKey: functionKey(entry.task) };
         this.#jobAvg.set(jobId, job);
+        if (!this.#functionAvg.has(job.functionKey) && this.#functionAvg.size >= AVERAGES_KEPT) this.#functionAvg.delete(this.#functionAvg.keys().next().value!);
       } else {
         job.avgMs += EWMA_ALPHA * (durationMs - job.avgMs);
         job.samples++;
       }
-      const fn = functionKey(entry.task);
-      if (!this.#functionAvg.has(fn) && this.#functionAvg.size >= AVERAGES_KEPT) this.#functionAvg.delete(this.#functionAvg.keys().next().value!);
-      this.#functionAvg.set(fn, job.avgMs);
+      this.#functionAvg.set(job.functionKey, job.avgMs);
     }
     let outcome: PoolOutcome | undefined;
     // A dropped task that reports here had started before the worker read the request to give it
