@@ -1,7 +1,8 @@
 // Every Pool verb through a coordinator and two agents, each a separate OS process.
 import { describe, expect, it } from 'vitest';
-import { TaskError, UsageError } from '../../../src/sdk/index.ts';
-import { usePoolOnCluster } from '../usePoolOnCluster.ts';
+import { Pool, TaskError, UsageError } from '../../../src/sdk/index.ts';
+import { CoordinatorChannel, type JobRunRequest } from '../../../src/sdk/CoordinatorChannel.ts';
+import { usePoolOnCluster, type FixtureTasks } from '../usePoolOnCluster.ts';
 
 const env = usePoolOnCluster({ agents: 2, processes: 1 });
 
@@ -156,5 +157,35 @@ describe('progress', () => {
     const values = events.filter((e) => e.task).map((e) => e.task!.value as { step: number });
     expect(values.length).toBeGreaterThan(0);
     expect(values.at(-1)).toEqual({ step: 3, of: 3 });
+  });
+});
+
+describe('result batching', () => {
+  it('lets the coordinator batch the results of map and starmap only (their caller reads none before the end)', async () => {
+    // A pool of its own on a channel whose job streams are watched: each stream's first message is its open.
+    const channel = new CoordinatorChannel({ address: env.cluster.address });
+    const batchMax: Record<string, number> = {};
+    const runJob = channel.runJob.bind(channel);
+    channel.runJob = () => {
+      const call = runJob();
+      const write = call.write.bind(call);
+      call.write = ((request: JobRunRequest, ...rest: never[]) => {
+        if (!(request instanceof Uint8Array) && request.msg?.$case === 'open') batchMax[request.msg.value.name] = request.msg.value.resultsBatchMax;
+        return write(request, ...rest);
+      }) as typeof call.write;
+      return call;
+    };
+    const pool = new Pool(channel);
+    try {
+      const tasks = await pool.load<FixtureTasks>(new URL('../../fixtures/tasks.ts', import.meta.url));
+      await pool.map(tasks.square, [1, 2]);
+      await pool.starmap(tasks.add, [[1, 2]]);
+      for await (const _ of pool.imap(tasks.square, [1])) void _;
+      for await (const _ of pool.imapUnordered(tasks.square, [1])) void _;
+      await pool.apply(tasks.square, 3);
+    } finally {
+      await pool.close();
+    }
+    expect(batchMax).toEqual({ 'map square': 64, 'starmap add': 64, 'imap square': 0, 'imapUnordered square': 0, 'apply square': 0 });
   });
 });
