@@ -111,12 +111,15 @@ const DEFERRED_ACK_MS = 5;
 /**
  * Longest a job's results are held to be committed and sent together (`OpenJob.results_batch_max`: its
  * client reads none before the job ends). Where results trickle in (a `map` of 64 tasks of 4 ms on two
- * workers), each would otherwise cost a commit, a message to the client and a wake-up of its process:
- * holding them cut `drover local`'s CPU per such map from ~16 to ~9–12 ms and the SDK's from ~6 to
- * ~4 ms. Short enough that a coordinator crash re-runs little work: the held results are not durable,
- * so their tasks run again.
+ * workers), each would otherwise cost a commit, a message to the client and a wake-up of its process.
+ * Holding them 20 ms cut `drover local`'s CPU per such map from ~16 to ~9–12 ms and the SDK's from ~6 to
+ * ~4 ms; 100 ms cut another ~5 ms and ~2.5 ms (commits per map ~10 → ~3, measured side by side; 300 ms
+ * gained nothing more). The job's last result is never held, so a `map` ends no later; only its
+ * progress (`onProgress`) moves in steps of up to this long. Short enough that a coordinator crash re-runs
+ * little work: the held results are not durable, so their tasks run again (at most this long of each
+ * slot's work).
  */
-const RESULT_HOLD_MS = 20;
+const RESULT_HOLD_MS = 100;
 /** Acknowledgements a session collects before they are sent without waiting for an assignment. */
 const DEFERRED_ACKS_MAX = 1024;
 const MAX_COMMIT_RETRY_MS = 2000;

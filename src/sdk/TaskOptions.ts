@@ -46,5 +46,10 @@ export interface TaskOptions {
   retryOn?: 'infrastructure' | 'error';
   /** Aborting it cancels the job; the call rejects with a `CancelledError` (name `AbortError`). */
   signal?: AbortSignal;
+  /**
+   * Called as results arrive (and when a task reports progress). A `map`'s results come in batches the
+   * coordinator commits together, up to 100 ms apart while they trickle in, so its `completed` count
+   * moves in steps of up to that long.
+   */
   onProgress?: (event: ProgressEvent) => void;
 }
