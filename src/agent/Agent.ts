@@ -101,6 +101,8 @@ export class Agent {
   /** Latest progress per attempt since the last flush. */
   #progress = new Map<string, pb.AttemptProgress>();
   #flushQueued = false;
+  /** Armed while results wait to go out with later ones (`Assignment.result_wait_ms`); every flush clears it. */
+  #holdTimer: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
   #ackWaiters: (() => void)[] = [];
   /** Prometheus metrics, served when `httpListen` is set. */
@@ -284,6 +286,8 @@ export class Agent {
     }
     clearInterval(this.#heartbeat);
     clearTimeout(this.#leaseTimer);
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
     // Without drain the workers die first, so nothing more is sent; the coordinator re-queues their tasks.
     if (!drain) await pool?.stop();
     await link?.close();
@@ -417,6 +421,7 @@ export class Agent {
         payload: a.payload,
         slots: Math.max(1, a.slots),
         timeoutMs: a.timeoutMs,
+        resultWaitMs: a.resultWaitMs,
       };
       if (path !== undefined) {
         pool.submit(task);
@@ -519,7 +524,12 @@ export class Agent {
       this.#unackedBytes += resultBytes(r);
       this.#unsent.push(r);
     }
-    this.#queueFlush();
+    // A value the coordinator would hold anyway waits for the results of the tasks queued behind it
+    // (bounded by the task's wait); anything else (a failure, a cancellation's credit, the last task
+    // queued here) goes out at once, and takes what waits along.
+    const wait = task.resultWaitMs ?? 0;
+    if (outcome?.$case === 'value' && wait > 0 && this.#pool!.queued > 0) this.#queueHeldFlush(wait);
+    else this.#queueFlush();
     if (this.#held === 0 && this.#idleWaiters.length > 0) {
       for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
@@ -535,7 +545,22 @@ export class Agent {
     });
   }
 
+  /** Flush within `waitMs`, unless something flushes sooner. */
+  #queueHeldFlush(waitMs: number): void {
+    if (this.#flushQueued || this.#holdTimer !== undefined) return;
+    this.#holdTimer = setTimeout(this.#holdFired, waitMs);
+  }
+
+  readonly #holdFired = (): void => {
+    this.#holdTimer = undefined;
+    this.#flush();
+  };
+
   #flush(): void {
+    if (this.#holdTimer !== undefined) {
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = undefined;
+    }
     const link = this.#link!;
     // Results wait for the next session when there is none now (all unacknowledged ones are sent then).
     if (!link.connected) return;

@@ -50,6 +50,11 @@ export interface PoolTask {
   slots: number;
   /** 0 = no limit. */
   timeoutMs: number;
+  /**
+   * How long the agent may hold this task's result to send it with later ones (`Assignment.result_wait_ms`;
+   * absent or 0: at once). Carried for the agent; the pool does not read it.
+   */
+  resultWaitMs?: number;
 }
 
 /** How a task ended: the CBOR results, or why it failed. */

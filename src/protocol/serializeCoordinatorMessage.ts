@@ -92,7 +92,7 @@ export function serializeCoordinatorMessage(message: pb.CoordinatorMessage): Buf
     size += varintField(t.seq) + varintField(t.attempt);
     if (t.function !== undefined) size += functionField(t.function).length;
     if (t.payload.length !== 0) size += 1 + varintSize(t.payload.length) + t.payload.length;
-    size += varintField(t.items) + varintField(t.timeoutMs) + varintField(t.slots) + varintField(t.firstIndex);
+    size += varintField(t.items) + varintField(t.timeoutMs) + varintField(t.slots) + varintField(t.firstIndex) + varintField(t.resultWaitMs);
     sizes[i] = size;
     batchSize += 1 + varintSize(size) + size;
   }
@@ -126,6 +126,7 @@ export function serializeCoordinatorMessage(message: pb.CoordinatorMessage): Buf
     at = writeVarintField(out, at, 64, t.timeoutMs);
     at = writeVarintField(out, at, 72, t.slots);
     at = writeVarintField(out, at, 80, t.firstIndex);
+    at = writeVarintField(out, at, 88, t.resultWaitMs);
   }
   for (const id of batch.acceptedAttemptIds) {
     out[at++] = 18; // AssignBatch.accepted_attempt_ids

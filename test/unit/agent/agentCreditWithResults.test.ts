@@ -14,7 +14,7 @@ describe('Agent credit inside results', () => {
     for (let i = 0; i < count; i++) {
       c.send(s, {
         $case: 'assign',
-        value: { acceptedAttemptIds: [], tasks: [{ attemptId: `t${i}`, jobId: 'j', seq: i, attempt: 1, function: { bundleDigest: digest, exportName: 'square' }, payload: Buffer.from(encodeValue([[i]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: i }] },
+        value: { acceptedAttemptIds: [], tasks: [{ attemptId: `t${i}`, jobId: 'j', seq: i, attempt: 1, function: { bundleDigest: digest, exportName: 'square' }, payload: Buffer.from(encodeValue([[i]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: i, resultWaitMs: 0 }] },
       });
       await c.until(() => c.results(s).has(`t${i}`) && c.credit(s) === i + 2);
     }

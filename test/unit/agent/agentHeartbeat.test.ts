@@ -48,7 +48,7 @@ describe('Agent heartbeats at the interval the coordinator names', () => {
       if (n > 0) {
         const tasks: pb.Assignment[] = Array.from({ length: n }, () => ({
           attemptId: `t${seq}`, jobId: 'j', seq: seq++, attempt: 1, function: { bundleDigest: digest, exportName: 'square' },
-          payload: Buffer.from(encodeValue([[3]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0,
+          payload: Buffer.from(encodeValue([[3]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0, resultWaitMs: 0,
         }));
         c.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks } });
       }

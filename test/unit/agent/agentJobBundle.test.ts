@@ -17,7 +17,7 @@ describe("Agent and a job's own bundle", () => {
   const run = async (jobId: string, attemptId: string, x: number) => {
     c.send(s, {
       $case: 'assign',
-      value: { acceptedAttemptIds: [], tasks: [{ attemptId, jobId, seq: 0, attempt: 1, function: { bundleDigest: digest, exportName: 'square' }, payload: Buffer.from(encodeValue([[x]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0 }] },
+      value: { acceptedAttemptIds: [], tasks: [{ attemptId, jobId, seq: 0, attempt: 1, function: { bundleDigest: digest, exportName: 'square' }, payload: Buffer.from(encodeValue([[x]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0, resultWaitMs: 0 }] },
     });
     await c.until(() => c.results(s).has(attemptId));
     return c.results(s).get(attemptId)!;

@@ -39,7 +39,7 @@ describe('Agent default prefetch', () => {
       if (n > 0) {
         const tasks: pb.Assignment[] = Array.from({ length: n }, () => ({
           attemptId: `p${seq}`, jobId: 'j', seq: seq++, attempt: 1, function: { bundleDigest: digest, exportName },
-          payload: Buffer.from(encodeValue([args])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0,
+          payload: Buffer.from(encodeValue([args])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0, resultWaitMs: 0,
         }));
         ids.push(...tasks.map((t) => t.attemptId));
         coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks } });
@@ -69,7 +69,7 @@ describe('Agent default prefetch', () => {
     let seq = s.assigned;
     const tasks: pb.Assignment[] = Array.from({ length: n }, () => ({
       attemptId: `long${seq}`, jobId: 'j2', seq: seq++, attempt: 1, function: { bundleDigest: digest, exportName: 'sleep' },
-      payload: Buffer.from(encodeValue([[30]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0,
+      payload: Buffer.from(encodeValue([[30]])), items: 1, timeoutMs: 0, slots: 1, firstIndex: 0, resultWaitMs: 0,
     }));
     const ids = tasks.map((t) => t.attemptId);
     coord.send(s, { $case: 'assign', value: { acceptedAttemptIds: [], tasks } });

@@ -28,6 +28,7 @@ function sleepTask(digest: string, attemptId: string, ms: number): pb.Assignment
     timeoutMs: 0,
     slots: 1,
     firstIndex: 0,
+    resultWaitMs: 0,
   };
 }
 

@@ -22,6 +22,7 @@ function assignment(digest: string, exportName: string, items: unknown[][], extr
     timeoutMs: 0,
     slots: 1,
     firstIndex: 0,
+    resultWaitMs: 0,
     ...extra,
   };
 }

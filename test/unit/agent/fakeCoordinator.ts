@@ -209,6 +209,7 @@ export function oneTask(digest: string, attemptId: string, exportName: string, a
     timeoutMs: 0,
     slots: 1,
     firstIndex: 0,
+    resultWaitMs: 0,
     ...extra,
   };
 }

@@ -248,6 +248,14 @@ describe('Scheduler holding the results of a collecting job (resultsBatchMax)', 
     expect(scheduler.commits).toBe(commits + 1);
   });
 
+  it('lets the agent hold such a job\'s results too (resultWaitMs), and no other job\'s', async () => {
+    const held = await collecting({ tasks: 4, credit: 2 });
+    expect(held.agent.sink.assignments().map((a) => a.resultWaitMs)).toEqual([10, 10]);
+    scheduler.shutdown();
+    const plain = await collecting({ tasks: 4, credit: 2, batchMax: 0 });
+    expect(plain.agent.sink.assignments().map((a) => a.resultWaitMs)).toEqual([0, 0]);
+  });
+
   it('runs a held result\'s task again after a crash before its commit (held results are not durable)', async () => {
     await inTempDir(async (dir) => {
       const data = join(dir, 'data');

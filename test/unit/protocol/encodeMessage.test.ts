@@ -5,7 +5,7 @@ import { encodeMessage, pb, withReusedEncoding } from '../../../src/protocol/ind
 const assignment = fc.record({
   attemptId: fc.string(), jobId: fc.string(), seq: fc.nat(), attempt: fc.nat({ max: 100 }),
   function: fc.record({ bundleDigest: fc.string(), exportName: fc.string() }),
-  payload: fc.uint8Array({ maxLength: 4096 }).map((b) => Buffer.from(b)), items: fc.nat(), timeoutMs: fc.nat(), slots: fc.nat({ max: 8 }), firstIndex: fc.nat(),
+  payload: fc.uint8Array({ maxLength: 4096 }).map((b) => Buffer.from(b)), items: fc.nat(), timeoutMs: fc.nat(), slots: fc.nat({ max: 8 }), firstIndex: fc.nat(), resultWaitMs: fc.nat(),
 });
 const assign = fc.array(assignment, { maxLength: 20 }).map((tasks): pb.CoordinatorMessage => ({ msg: { $case: 'assign', value: { acceptedAttemptIds: [], tasks } } }));
 

@@ -24,6 +24,7 @@ const assignment: fc.Arbitrary<pb.Assignment> = fc.record({
   timeoutMs: fc.nat({ max: 2 ** 32 - 1 }),
   slots: fc.nat({ max: 64 }),
   firstIndex: uint,
+  resultWaitMs: fc.nat({ max: 2 ** 32 - 1 }),
 });
 const assign = fc
   .record({ tasks: fc.array(assignment, { maxLength: 12 }), acceptedAttemptIds: fc.array(text, { maxLength: 6 }) })
@@ -54,7 +55,7 @@ describe('serializeCoordinatorMessage', () => {
       msg: {
         $case: 'assign',
         value: {
-          tasks: [{ attemptId: 'b1.x', jobId: 'j', seq: 7, attempt: 1, function: functions[0], payload: Buffer.from([1, 2, 3]), items: 1, timeoutMs: 0, slots: 1, firstIndex: 2 ** 40 }],
+          tasks: [{ attemptId: 'b1.x', jobId: 'j', seq: 7, attempt: 1, function: functions[0], payload: Buffer.from([1, 2, 3]), items: 1, timeoutMs: 0, slots: 1, firstIndex: 2 ** 40, resultWaitMs: 10 }],
           acceptedAttemptIds: ['b1.w'],
         },
       },

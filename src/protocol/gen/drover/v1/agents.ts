@@ -102,6 +102,12 @@ export interface Assignment {
   slots: number;
   /** Index, in the job's input, of the chunk's first item (for context.index). */
   firstIndex: number;
+  /**
+   * How long the agent may hold this task's result (a value, never a failure) to send it with later
+   * ones, while it has tasks queued that have not started: the coordinator holds the job's results to
+   * commit them together anyway (`OpenJob.results_batch_max`). 0: send it at once.
+   */
+  resultWaitMs: number;
 }
 
 export interface AssignBatch {
@@ -921,6 +927,7 @@ function createBaseAssignment(): Assignment {
     timeoutMs: 0,
     slots: 0,
     firstIndex: 0,
+    resultWaitMs: 0,
   };
 }
 
@@ -955,6 +962,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.firstIndex !== 0) {
       writer.uint32(80).uint64(message.firstIndex);
+    }
+    if (message.resultWaitMs !== 0) {
+      writer.uint32(88).uint32(message.resultWaitMs);
     }
     return writer;
   },
@@ -1052,6 +1062,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.firstIndex = longToNumber(reader.uint64());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.resultWaitMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1092,6 +1110,11 @@ export const Assignment: MessageFns<Assignment> = {
         : isSet(object.first_index)
         ? globalThis.Number(object.first_index)
         : 0,
+      resultWaitMs: isSet(object.resultWaitMs)
+        ? globalThis.Number(object.resultWaitMs)
+        : isSet(object.result_wait_ms)
+        ? globalThis.Number(object.result_wait_ms)
+        : 0,
     };
   },
 
@@ -1127,6 +1150,9 @@ export const Assignment: MessageFns<Assignment> = {
     if (message.firstIndex !== 0) {
       obj.firstIndex = Math.round(message.firstIndex);
     }
+    if (message.resultWaitMs !== 0) {
+      obj.resultWaitMs = Math.round(message.resultWaitMs);
+    }
     return obj;
   },
 
@@ -1147,6 +1173,7 @@ export const Assignment: MessageFns<Assignment> = {
     message.timeoutMs = object.timeoutMs ?? 0;
     message.slots = object.slots ?? 0;
     message.firstIndex = object.firstIndex ?? 0;
+    message.resultWaitMs = object.resultWaitMs ?? 0;
     return message;
   },
 };
