@@ -7,8 +7,8 @@ describe('Agent holding results the coordinator would hold anyway (Assignment.re
   afterEach(() => rig.stop());
 
   /**
-   * One worker, four tasks assigned at once (`calls[i]` = [export, args]), each with `waitMs`; resolves
-   * with the attempt ids of each results message, in arrival order.
+   * One worker, the tasks of `calls` (`calls[i]` = [export, args]) assigned in one message, each with
+   * `waitMs`; resolves with the attempt ids of each results message, in arrival order.
    */
   const run = async (waitMs: number, calls: [string, unknown[]][]): Promise<string[][]> => {
     const { c, digest } = await rig.start({ prefetch: calls.length });
