@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { encodeMessage, pb, type Logger } from '../protocol/index.ts';
+import { encodeMessage, pb, TASK_TOO_LARGE_CODE, type Logger } from '../protocol/index.ts';
 import { AgentSession, type AgentSink } from './AgentSession.ts';
 import { JobState, type JobSink, type JobSpec } from './JobState.ts';
 import type { AgentSummary } from './AgentSummary.ts';
@@ -41,9 +41,9 @@ export interface SchedulerOptions {
    */
   maxUnreadResults?: number;
   /**
-   * The largest task payload the coordinator accepts (`--max-task-bytes`), told to clients in
-   * `opened` so that they refuse a larger task themselves, failing one call instead of the job
-   * stream; default 0 (not said).
+   * The largest task payload the coordinator accepts (`--max-task-bytes`): a larger task fails at
+   * once, unrun (code `DROVER_TASK_TOO_LARGE`), and clients are told it in `opened` so that they
+   * refuse one before sending it; default 0 (no limit, not said).
    */
   maxTaskBytes?: number;
 }
@@ -100,6 +100,8 @@ const MAX_ACK_IDS = 50_000;
 const MAX_ACK_IDS_WITH_ASSIGN = 4096;
 /** An assignment that carries no acknowledgements. */
 const NO_IDS: string[] = [];
+/** The stored payload of a task refused for its size: it never runs, and its bytes are not kept. */
+const EMPTY_PAYLOAD = Buffer.alloc(0);
 /**
  * Longest wait of an acknowledgement nothing is waiting for (`results_accepted` to an agent that gets
  * no assignment in the same turn, `inputs_accepted` to a client that gets no results in it) for a
@@ -488,6 +490,10 @@ export class Scheduler {
   addInputs(job: JobState, inputs: readonly pb.TaskInput[]): void {
     if (this.closed || job.state !== 'open' || inputs.length === 0) return;
     for (const input of inputs) {
+      if (this.maxTaskBytes > 0 && input.payload.length > this.maxTaskBytes) {
+        this.refuseOversized(job, input);
+        continue;
+      }
       const record = new TaskRecord(job, input.seq, input.payload, input.items, input.firstIndex);
       job.queue.push(record);
       this.store.putTask(record);
@@ -499,6 +505,27 @@ export class Scheduler {
     if (job.suitableEpoch !== this.agentsEpoch) this.checkJobs.add(job);
     this.touch(job);
     if (job.log.isLevelEnabled('debug')) job.log.debug({ tasks: inputs.length, queued: job.queue.length }, 'inputs queued');
+  }
+
+  /**
+   * A task over `maxTaskBytes` fails alone, at once, and its payload is never stored: ending the job
+   * stream instead would fail every call in flight on an apply session, and a client learns the limit
+   * (to refuse such a task itself) only from the first `opened`, which its first tasks do not wait for.
+   */
+  private refuseOversized(job: JobState, input: pb.TaskInput): void {
+    const record = new TaskRecord(job, input.seq, EMPTY_PAYLOAD, input.items, input.firstIndex);
+    this.store.putTask(record);
+    const items = input.items === 1 ? `item ${input.firstIndex}` : `items ${input.firstIndex}–${input.firstIndex + input.items - 1}`;
+    const refusal = failure(
+      'error',
+      'TaskTooLargeError',
+      `task ${input.seq} of job ${job.id} (${items}) is ${input.payload.length} bytes, over the limit of ${this.maxTaskBytes} bytes ` +
+        'a task may be on this coordinator (set with drover coordinator --max-task-bytes). Send large data as a file: ' +
+        '`const { digest } = await pool.uploadFile(path)` in the script, `await context.fetchBlob(digest)` in the task.',
+    );
+    refusal.code = TASK_TOO_LARGE_CODE;
+    this.complete(record, { $case: 'failure', value: refusal }, '', '');
+    job.log.warn({ seq: input.seq, bytes: input.payload.length, maxTaskBytes: this.maxTaskBytes }, 'task refused: over --max-task-bytes');
   }
 
   /** The client sent `InputEnd`: the job completes once every task has a final result. */

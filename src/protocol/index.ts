@@ -22,6 +22,7 @@ export { decodeTaskPayload, type TaskItems } from './codec/decodeTaskPayload.ts'
 export { SINGLE_ARGUMENTS_TAG } from './codec/SINGLE_ARGUMENTS_TAG.ts';
 export { sha256Hex } from './sha256Hex.ts';
 export { MAX_MESSAGE_BYTES } from './MAX_MESSAGE_BYTES.ts';
+export { TASK_TOO_LARGE_CODE } from './TASK_TOO_LARGE_CODE.ts';
 export { clientChannelOptions } from './clientChannelOptions.ts';
 export { createChannelCredentials } from './createChannelCredentials.ts';
 export type { ClientTls } from './ClientTls.ts';

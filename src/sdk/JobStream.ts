@@ -12,6 +12,7 @@ import {
   encodeTaskPayload,
   MAX_MESSAGE_BYTES,
   pb,
+  TASK_TOO_LARGE_CODE,
   type TaskFailureKind,
 } from '../protocol/index.ts';
 import type { CoordinatorChannel, JobRunRequest } from './CoordinatorChannel.ts';
@@ -223,7 +224,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   /**
    * Call mode: run one task with these arguments; resolves with its value or rejects with its own
-   * `TaskError` (index 0: the call's one item). Other calls on the job are not affected.
+   * `TaskError` (index 0: the call's one item), or a `UsageError` for arguments over the coordinator's
+   * `--max-task-bytes`. Other calls on the job are not affected.
    */
   submit(args: unknown[]): Promise<R> {
     const calls = this.#calls;
@@ -410,8 +412,9 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   /**
    * The next task's values, in the stream's order, skipping (and counting as consumed) tasks that
-   * returned none; a failed task throws its TaskError. Undefined once every task was handed out. The
-   * caller counts the returned task as consumed when it is done with it.
+   * returned none; a failed task throws its TaskError (a `UsageError` when refused for its size).
+   * Undefined once every task was handed out. The caller counts the returned task as consumed when it
+   * is done with it.
    */
   async #nextValues(): Promise<ArrayLike<unknown> | undefined> {
     for (;;) {
@@ -445,7 +448,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     throw err;
   }
 
-  #taskError(outcome: Outcome, f: pb.TaskFailure, index: number): TaskError {
+  /**
+   * The error of a failed task: its `TaskError`, or, for a task the coordinator refused for its size
+   * (sent before the pool knew the limit, see {@link CoordinatorChannel.maxTaskBytes}), the
+   * `UsageError` this side throws for one it refuses itself.
+   */
+  #taskError(outcome: Outcome, f: pb.TaskFailure, index: number): TaskError | UsageError {
+    if (f.code === TASK_TOO_LARGE_CODE && outcome.agent === '') return new UsageError(`coordinator ${this.#channel.address} refused a task: ${f.message}`);
     return new TaskError({
       kind: (f.kind || 'internal') as TaskFailureKind,
       remoteName: f.name,

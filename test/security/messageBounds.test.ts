@@ -52,14 +52,18 @@ describe('message and payload sizes', () => {
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
 
-  it('refuses a task payload over --max-task-bytes with RESOURCE_EXHAUSTED and cancels that job only', async () => {
+  it('fails a task whose payload is over --max-task-bytes with a typed error, never running it; its job goes on', async () => {
     const job = new RawJob(cluster.jobs()).open(cluster.rawBundle);
-    const jobId = await job.jobId();
-    job.inputs(0, [payloadOf(['x'.repeat(100 * KiB)])]);
-    const status = await job.finished();
-    expect(status.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
-    expect(status.details).toMatch(/payload is \d+ bytes, over the limit of 65536 bytes \(set with drover coordinator --max-task-bytes\)/);
-    expect((await cluster.jobInfo(jobId)).state).toBe('cancelled');
+    await job.jobId();
+    job.inputs(0, [payloadOf(['x'.repeat(100 * KiB)]), payloadOf([3])]).end(2);
+    expect(await job.ended()).toMatchObject({ state: 'completed' });
+    const outcomes = job.outcomes();
+    expect(outcomes.get(0)).toMatchObject({
+      kind: 'error', name: 'TaskTooLargeError', code: 'DROVER_TASK_TOO_LARGE',
+      message: expect.stringMatching(/is \d+ bytes, over the limit of 65536 bytes a task may be on this coordinator \(set with drover coordinator --max-task-bytes\)/),
+    });
+    expect(outcomes.get(1)).toEqual([3]);
+    expect((await job.finished()).code).toBe(grpc.status.OK);
     expect(await cluster.servesHonestClient()).toEqual([1, 4, 9, 16]);
   });
 

@@ -7,7 +7,7 @@
 export interface Limits {
   /** Largest gRPC message received or sent, in bytes (RESOURCE_EXHAUSTED, from grpc-js). */
   maxMessageBytes: number;
-  /** Largest payload (CBOR argument arrays) of one task, in bytes. */
+  /** Largest payload (CBOR argument arrays) of one task, in bytes (not a status: that task fails alone, `DROVER_TASK_TOO_LARGE`). */
   maxTaskBytes: number;
   /** Largest value (or failure text, or progress value) of one attempt's result, in bytes. */
   maxResultBytes: number;

@@ -2,18 +2,36 @@
 // send large data (a file in the blob store), and only the call or job that carried them fails.
 import { describe, expect, it } from 'vitest';
 import { CodecError, MAX_MESSAGE_BYTES } from '../../../src/protocol/index.ts';
-import { UsageError } from '../../../src/sdk/index.ts';
-import { usePoolOnCluster } from '../usePoolOnCluster.ts';
+import { connect, UsageError } from '../../../src/sdk/index.ts';
+import { usePoolOnCluster, type FixtureTasks } from '../usePoolOnCluster.ts';
 
 const MiB = 1024 * 1024;
 const env = usePoolOnCluster({ agents: 1, processes: 1, coordinatorArgs: ['--max-task-bytes', String(MiB)] });
 
 describe('inputs over the limits', () => {
   it('fails a map whose task is over the coordinator\'s --max-task-bytes with a UsageError naming the flag; the pool goes on', async () => {
+    // The pool's first job: it does not know the limit yet, so the coordinator refuses the task.
     const err = await env.pool.map(env.tasks.checksum, [new Uint8Array(10), new Uint8Array(2 * MiB)]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toMatch(/^coordinator \S+ refused job \S+: .*payload is \d+ bytes, over the limit of 1048576 bytes \(set with drover coordinator --max-task-bytes\); send large data as a file/);
+    expect((err as Error).message).toMatch(
+      /^coordinator \S+ refused a task: task 1 of job \S+ \(item 1\) is \d+ bytes, over the limit of 1048576 bytes a task may be on this coordinator \(set with drover coordinator --max-task-bytes\)\. Send large data as a file: .*pool\.uploadFile\(path\)/,
+    );
     expect(await env.pool.map(env.tasks.square, [1, 2, 3])).toEqual([1, 4, 9]);
+  });
+
+  it('fails only the oversized call of a new pool\'s first apply session, which goes out before the pool knows the limit', async () => {
+    const pool = await connect({ address: env.cluster.address });
+    try {
+      const tasks = await pool.load<FixtureTasks>(new URL('../../fixtures/tasks.ts', import.meta.url));
+      const inFlight = [pool.applyAsync(tasks.sleep, [300]), pool.applyAsync(tasks.sleep, [300])];
+      const err = await pool.apply(tasks.sleep, new Uint8Array(2 * MiB) as unknown as number).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toMatch(/refused a task: task 2 of job \S+ \(item 2\) is \d+ bytes, over the limit of 1048576 bytes/);
+      expect(await Promise.all(inFlight.map((h) => h.get()))).toEqual([300, 300]);
+      expect(await pool.apply(tasks.sleep, 2)).toBe(2);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('rejects an apply whose argument is over the limit, before sending it; the session takes the next call', async () => {

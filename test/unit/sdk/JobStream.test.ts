@@ -2,7 +2,7 @@
 // coordinator reaches only through narrow crash timings.
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, expect, it } from 'vitest';
-import { ConnectionError, decodeTaskPayload, encodeValue, MAX_MESSAGE_BYTES, pb, UsageError } from '../../../src/protocol/index.ts';
+import { ConnectionError, decodeTaskPayload, encodeValue, MAX_MESSAGE_BYTES, pb, TASK_TOO_LARGE_CODE, TaskError, UsageError } from '../../../src/protocol/index.ts';
 import { CoordinatorChannel } from '../../../src/sdk/CoordinatorChannel.ts';
 import { JobStream, type JobSpec } from '../../../src/sdk/JobStream.ts';
 
@@ -106,7 +106,7 @@ it('has told the coordinator to cancel a job whose input failed by the time `don
 
 it('fails a job the coordinator refuses (a limit) with a UsageError that says so, not as a lost job', async () => {
   const { address } = await scriptedCoordinator([
-    (call) => call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'job j: TaskInput (seq 0) payload is 20971533 bytes, over the limit of 16777216 bytes (set with drover coordinator --max-task-bytes)' }),
+    (call) => call.emit('error', { code: grpc.status.RESOURCE_EXHAUSTED, details: 'job j: item count is 1000001 items, over the limit of 1000000 items (set with drover coordinator --max-items-per-job)' }),
   ]);
   const channel = new CoordinatorChannel({ address });
   cleanups.push(() => channel.close());
@@ -114,7 +114,7 @@ it('fails a job the coordinator refuses (a limit) with a UsageError that says so
   const err = await job.collect().catch((e: unknown) => e);
   expect(err).toBeInstanceOf(UsageError);
   expect((err as UsageError).code).toBe('DROVER_USAGE');
-  expect((err as Error).message).toMatch(new RegExp(`^coordinator ${address} refused job ${job.id}: .*--max-task-bytes`));
+  expect((err as Error).message).toMatch(new RegExp(`^coordinator ${address} refused job ${job.id}: .*--max-items-per-job`));
 });
 
 it('fails a job that completes with results missing, rather than return a short or holed array', async () => {
@@ -217,6 +217,35 @@ it('refuses, before sending, a task over the limit a coordinator said in an earl
   expect((err as Error).message).toMatch(new RegExp(`^task 1 of job \\S+ \\(item 1\\) encodes to 2 MiB, more than the 1 MiB coordinator ${address} accepts \\(its --max-task-bytes\\)`));
   await job.done;
   expect(sizes.flat().every((n) => n < 1000)).toBe(true);
+});
+
+/** Answers every input with a failure of code DROVER_TASK_TOO_LARGE, from `agent` ('' = the coordinator itself). */
+function serveTooLarge(agent: string): (call: RunCall, first: pb.JobRequest) => void {
+  return (call, first) => {
+    const jobId = first.msg?.$case === 'open' ? first.msg.value.jobId : '';
+    call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false, maxTaskBytes: 0 } } });
+    call.on('data', (req: pb.JobRequest) => {
+      if (req.msg?.$case !== 'inputs') return;
+      const results = req.msg.value.tasks.map((t, i) => ({
+        seq: t.seq, rseq: i + 1, attempt: 0, agent, worker: '',
+        outcome: { $case: 'failure' as const, value: { kind: 'error', name: 'TaskTooLargeError', message: 'task 0 of job j (item 0) is 99 bytes, over the limit', stack: '', itemOffset: 0, exitCode: 0, signal: '', stderrTail: '', retryable: false, code: TASK_TOO_LARGE_CODE } },
+      }));
+      call.write({ msg: { $case: 'results', value: { results } } });
+    });
+  };
+}
+
+it('turns a task the coordinator refused for its size into a UsageError, and only a refusal by the coordinator', async () => {
+  const { address } = await scriptedCoordinator([serveTooLarge(''), serveTooLarge('agent-1')]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  const refused = await new JobStream<number>(channel, spec(), [1]).collect().catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(UsageError);
+  expect((refused as Error).message).toBe(`coordinator ${address} refused a task: task 0 of job j (item 0) is 99 bytes, over the limit`);
+  // The same code from a task's own error (it ran on an agent) stays that task's TaskError.
+  const own = await new JobStream<number>(channel, spec(), [1]).collect().catch((e: unknown) => e);
+  expect(own).toBeInstanceOf(TaskError);
+  expect((own as TaskError).remoteCode).toBe(TASK_TOO_LARGE_CODE);
 });
 
 it('lets the coordinator hold results in batches only for a job whose caller collects them (map), up to an eighth of its window', async () => {

@@ -187,8 +187,9 @@ describe('task input bounds', () => {
     expect(validateTaskInputs('j', [task(0, 0, 10), task(1, 10, 10), task(2, 20, 5)], small, 0)).toBeUndefined();
   });
 
-  it('refuses an oversized payload, an empty or oversized chunk, a gap and too many items, each with its status', () => {
-    expect(validateTaskInputs('j', [task(0, 0, 1, 101)], small, 0)).toEqual({ code: grpc.status.RESOURCE_EXHAUSTED, message: 'job j: TaskInput (seq 0) payload is 101 bytes, over the limit of 100 bytes (set with drover coordinator --max-task-bytes); send large data as a file in the blob store instead' });
+  it('refuses an empty or oversized chunk, a gap and too many items, each with its status, but not an oversized payload', () => {
+    // A payload over maxTaskBytes fails that task alone (Scheduler.addInputs), not the stream.
+    expect(validateTaskInputs('j', [task(0, 0, 1, 101)], small, 0)).toBeUndefined();
     expect(validateTaskInputs('j', [task(0, 0, 0)], small, 0)?.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(validateTaskInputs('j', [task(0, 0, 11)], small, 0)?.message).toContain('--max-items-per-task');
     expect(validateTaskInputs('j', [task(0, 0, 5), task(1, 4, 5)], small, 0)?.message).toContain('first_index is 4 but the chunks before end at item 5');

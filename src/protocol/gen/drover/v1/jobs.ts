@@ -96,8 +96,9 @@ export interface JobOpened {
   inputEnded: boolean;
   /**
    * The largest task payload (bytes) this coordinator accepts (--max-task-bytes); 0 = not said.
-   * A client refuses a larger task itself, failing only the call that made it: the coordinator
-   * refuses the whole job stream (RESOURCE_EXHAUSTED) for one.
+   * A client refuses a larger task itself, before sending its bytes; one that comes anyway (sent
+   * before the first JobOpened) is not run: its final result is a TaskFailure with code
+   * DROVER_TASK_TOO_LARGE.
    */
   maxTaskBytes: number;
 }
