@@ -10,7 +10,7 @@ const BARE_PEER = fileURLToPath(new URL('./peers/bareProcessesPeer.ts', import.m
 /** Debian's Python: the one python3-distributed installs into. */
 export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 
-export type PeerName = 'mp' | 'dask' | 'serial' | 'piscina' | 'bare';
+export type PeerName = 'mp' | 'dask' | 'piscina' | 'bare';
 
 export function runPeer<T>(peer: PeerName | 'version', workload: string, params: object = {}): Promise<T> {
   return new Promise((resolve, reject) => {

@@ -3,11 +3,12 @@
 // What is left between its efficiency and 100 % is the machine (two busy cores, not one); drover's
 // gap below it is per-task overhead. Run by bench/runPeer.ts in its own process.
 //
-// Usage: node bareProcessesPeer.ts p4 JSON-PARAMS  ->  {"walls": [...], "primes": n} on stdout.
+// Usage: node bareProcessesPeer.ts p4 JSON-PARAMS  ->  {"walls": [...], "serials": [...], "primes": n} on stdout.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { countPrimes } from '../tasks.ts';
+import { pairedPrimes } from '../pairedPrimes.ts';
 import { primeRanges } from '../primeRanges.ts';
 
 interface Params {
@@ -55,14 +56,9 @@ if (workload === 'child') {
   try {
     // Two whole runs first, as drover's and piscina's runs are warmed (bench/workloads/p4Primes.ts).
     for (let i = 0; i < 2; i++) await run();
-    const walls: number[] = [];
-    let primes = 0;
-    for (let r = 0; r < params.reps; r++) {
-      const t0 = performance.now();
-      primes = await run();
-      walls.push((performance.now() - t0) / 1000);
-    }
-    process.stdout.write(`${JSON.stringify({ walls, primes })}\n`);
+    const ranges = primeRanges(params.limit, params.parts);
+    ranges.slice(0, 4).forEach(countPrimes);
+    process.stdout.write(`${JSON.stringify(await pairedPrimes(ranges, params.reps, run))}\n`);
   } finally {
     for (const child of children) child.send('exit');
   }

@@ -1,7 +1,7 @@
 """Python peers for drover's benchmark harness (bench/run.ts): multiprocessing.Pool and Dask.
 
 Usage: python3 peers.py PEER WORKLOAD JSON-PARAMS  ->  one JSON object on stdout.
-PEER is mp, dask or serial. Every workload runs one warm-up, then `reps` timed repetitions, and
+PEER is mp or dask. Every workload runs one warm-up, then `reps` timed repetitions, and
 returns the raw repetitions; bench/run.ts takes the medians so both languages are summarised alike.
 """
 import json
@@ -49,6 +49,22 @@ def run_sumo(args):
 def ranges(limit, parts):
     step = math.ceil(limit / parts)
     return [(i * step, min(limit, (i + 1) * step)) for i in range(parts)]
+
+
+def paired_primes(rs, reps, parallel):
+    """P4: each timed parallel run right after a serial run of the same ranges in this process, so
+    that the machine's speed changing between them (common on a shared host) skews neither alone."""
+    walls, serials, total = [], [], 0
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        expected = sum(count_primes(r) for r in rs)
+        serials.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        total = parallel()
+        walls.append(time.perf_counter() - t0)
+        if total != expected:
+            raise SystemExit(f"p4: the parallel run counted {total} primes, the serial one {expected}")
+    return {"walls": walls, "serials": serials, "primes": total}
 
 
 def timed(fn):
@@ -107,29 +123,12 @@ def mp_peer(workload, p):
         if workload == "p4":
             rs = ranges(p["limit"], p["parts"])
             pool.map(noop, range(procs * 4), chunksize=1)  # warm the workers
-            walls, total = [], 0
-            for _ in range(p["reps"]):
-                t0 = time.perf_counter()
-                total = sum(pool.map(count_primes, rs, chunksize=1))
-                walls.append(time.perf_counter() - t0)
-            return {"walls": walls, "primes": total}
+            return paired_primes(rs, p["reps"], lambda: sum(pool.map(count_primes, rs, chunksize=1)))
         if workload == "p8":
             t0 = time.perf_counter()
             runs = list(pool.imap_unordered(run_sumo, [(p["cfg"], s) for s in p["seeds"]]))
             return {"makespan": time.perf_counter() - t0, "runs": runs}
     raise SystemExit(f"mp: unknown workload {workload}")
-
-
-def serial_peer(workload, p):
-    if workload == "p4":
-        rs = ranges(p["limit"], p["parts"])
-        walls, total = [], 0
-        for _ in range(p["reps"]):
-            t0 = time.perf_counter()
-            total = sum(count_primes(r) for r in rs)
-            walls.append(time.perf_counter() - t0)
-        return {"walls": walls, "primes": total}
-    raise SystemExit(f"serial: unknown workload {workload}")
 
 
 def dask_peer(workload, p):
@@ -152,12 +151,7 @@ def dask_peer(workload, p):
         if workload == "p4":
             rs = ranges(p["limit"], p["parts"])
             client.gather(client.map(noop, range(procs * 4), pure=False))
-            walls, total = [], 0
-            for _ in range(p["reps"]):
-                t0 = time.perf_counter()
-                total = sum(client.gather(client.map(count_primes, rs, pure=False)))
-                walls.append(time.perf_counter() - t0)
-            return {"walls": walls, "primes": total}
+            return paired_primes(rs, p["reps"], lambda: sum(client.gather(client.map(count_primes, rs, pure=False))))
     raise SystemExit(f"dask: unknown workload {workload}")
 
 
@@ -172,7 +166,7 @@ def main():
             out["daskError"] = f"{type(e).__name__}: {e}"
         print(json.dumps(out))
         return
-    fn = {"mp": mp_peer, "dask": dask_peer, "serial": serial_peer}[peer]
+    fn = {"mp": mp_peer, "dask": dask_peer}[peer]
     print(json.dumps(fn(workload, params)))
 
 

@@ -5,6 +5,7 @@
 // bench/peers/peers.py's answers (raw repetitions; the harness takes the medians).
 import { Piscina } from 'piscina';
 import { countPrimes } from '../tasks.ts';
+import { pairedPrimes, type PairedPrimes } from '../pairedPrimes.ts';
 import { primeRanges } from '../primeRanges.ts';
 
 interface Params {
@@ -50,22 +51,15 @@ async function rates(n: number, chunked: boolean): Promise<number[]> {
   return out;
 }
 
-async function primes(): Promise<{ walls: number[]; primes: number }> {
+async function primes(): Promise<PairedPrimes> {
   const ranges = primeRanges(params.limit!, params.parts!);
   // Warm the threads and their JIT with two whole runs, as drover's runs are warmed (bench/workloads/p4Primes.ts).
   for (let i = 0; i < 2; i++) await Promise.all(ranges.map((r) => pool.run(r, { name: 'countPrimes' })));
-  const walls: number[] = [];
-  let total = 0;
-  for (let r = 0; r < params.reps; r++) {
-    const t0 = performance.now();
+  ranges.slice(0, 4).forEach(countPrimes);
+  return pairedPrimes(ranges, params.reps, async () => {
     const counts = (await Promise.all(ranges.map((range) => pool.run(range, { name: 'countPrimes' })))) as number[];
-    walls.push((performance.now() - t0) / 1000);
-    total = counts.reduce((a, b) => a + b, 0);
-  }
-  // A cross-check of the threads' answer against this thread's.
-  const expected = ranges.reduce((sum, range) => sum + countPrimes(range), 0);
-  if (total !== expected) throw new Error(`piscina counted ${total} primes, serial ${expected}`);
-  return { walls, primes: total };
+    return counts.reduce((a, b) => a + b, 0);
+  });
 }
 
 try {
