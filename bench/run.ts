@@ -6,6 +6,7 @@ import { connect } from '../src/sdk/index.ts';
 import type { BenchContext } from './BenchContext.ts';
 import { benchConfig } from './BenchConfig.ts';
 import { machineInfo } from './machineInfo.ts';
+import { MachineSpeed } from './MachineSpeed.ts';
 import { sourceVersion } from './sourceVersion.ts';
 import { startDrover } from './startDrover.ts';
 import type { Table } from './Table.ts';
@@ -47,9 +48,11 @@ const tasks = await pool.load<typeof import('./tasks.ts')>(new URL('./tasks.ts',
 const ctx: BenchContext = { config, pool, tasks, local, daskSkipped };
 
 const tables: Table[] = [];
+const speed = new MachineSpeed();
 try {
   for (const [id, run] of Object.entries(workloads)) {
     if (only && !only.includes(id)) continue;
+    speed.sample();
     const t0 = performance.now();
     console.log(`${id} …`);
     const table = await run(ctx);
@@ -57,11 +60,13 @@ try {
     console.log(`${table.title} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
     for (const row of table.rows) console.log(`  ${row.join('  ')}`);
   }
+  speed.sample();
 } finally {
   await pool.close();
   await local.stop();
 }
+console.log(`machine speed probe: ${speed.describe()}`);
 
 const out = process.env.BENCH_OUT ?? fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-writeReport(out, tables, machine, config, started, (Date.now() - started.getTime()) / 1000, version);
+writeReport(out, tables, machine, config, started, (Date.now() - started.getTime()) / 1000, version, speed.describe());
 console.log(`wrote ${out}`);

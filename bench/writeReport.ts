@@ -9,7 +9,8 @@ function markdownTable(t: Table): string {
   return [line(t.header), line(t.header.map(() => '---')), ...t.rows.map(line)].join('\n');
 }
 
-export function writeReport(path: string, tables: Table[], machine: MachineInfo, config: BenchConfig, started: Date, seconds: number, version: string): void {
+/** `speed`: MachineSpeed's description of the run (the same loop timed before each workload and at the end). */
+export function writeReport(path: string, tables: Table[], machine: MachineInfo, config: BenchConfig, started: Date, seconds: number, version: string, speed: string): void {
   const dask = machine.distributed ? `Dask distributed ${machine.distributed}` : `Dask: not run (${machine.daskError})`;
   const text = [
     '# drover benchmarks',
@@ -22,7 +23,8 @@ export function writeReport(path: string, tables: Table[], machine: MachineInfo,
       `\`LocalCluster(n_workers=${config.processes}, threads_per_worker=1, processes=True)\`, and (P1, P2, P4, the local-JS view) ` +
       `piscina with ${config.processes} worker threads. drover runs with the durable store on ` +
       `(\`--data\` in a temp dir), coordinator and agent in a separate process from the SDK (\`drover local\`, whose agent talks to its coordinator on an in-process stream; P7 runs a plain \`drover coordinator\` with agents over gRPC). BENCH_SCALE=${config.scale}; ` +
-      `the whole run took ${Math.round(seconds)} s; drover at commit ${version}. All peers ran in the same run on the same machine.`,
+      `the whole run took ${Math.round(seconds)} s; drover at commit ${version}. All peers ran in the same run on the same machine.` +
+      (speed ? ` How steady the machine was: a fixed single-thread JS loop (bench/MachineSpeed.ts), timed before each workload and at the end, took ${speed}; ratios between rows timed minutes apart are only as good as that spread (P4 pairs its runs, so its efficiencies are not).` : ''),
     '',
     'Targets are in issue 5 ("Performance"). Sizes below the issue\'s are said in each note, with the reason. ' +
       'X1 is not one of the issue\'s workloads and has no target: it shows what large values cost.',
