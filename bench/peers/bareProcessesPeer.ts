@@ -56,9 +56,7 @@ if (workload === 'child') {
   try {
     // Two whole runs first, as drover's and piscina's runs are warmed (bench/workloads/p4Primes.ts).
     for (let i = 0; i < 2; i++) await run();
-    const ranges = primeRanges(params.limit, params.parts);
-    ranges.slice(0, 4).forEach(countPrimes);
-    process.stdout.write(`${JSON.stringify(await pairedPrimes(ranges, params.reps, run))}\n`);
+    process.stdout.write(`${JSON.stringify(await pairedPrimes(primeRanges(params.limit, params.parts), params.reps, run))}\n`);
   } finally {
     for (const child of children) child.send('exit');
   }

@@ -4,7 +4,6 @@
 // Usage: node piscinaPeer.ts WORKLOAD JSON-PARAMS  ->  one JSON object on stdout, shaped like
 // bench/peers/peers.py's answers (raw repetitions; the harness takes the medians).
 import { Piscina } from 'piscina';
-import { countPrimes } from '../tasks.ts';
 import { pairedPrimes, type PairedPrimes } from '../pairedPrimes.ts';
 import { primeRanges } from '../primeRanges.ts';
 
@@ -55,7 +54,6 @@ async function primes(): Promise<PairedPrimes> {
   const ranges = primeRanges(params.limit!, params.parts!);
   // Warm the threads and their JIT with two whole runs, as drover's runs are warmed (bench/workloads/p4Primes.ts).
   for (let i = 0; i < 2; i++) await Promise.all(ranges.map((r) => pool.run(r, { name: 'countPrimes' })));
-  ranges.slice(0, 4).forEach(countPrimes);
   return pairedPrimes(ranges, params.reps, async () => {
     const counts = (await Promise.all(ranges.map((range) => pool.run(range, { name: 'countPrimes' })))) as number[];
     return counts.reduce((a, b) => a + b, 0);

@@ -10,7 +10,6 @@ import type { PeerName } from '../runPeer.ts';
 import { primeRanges } from '../primeRanges.ts';
 import { median } from '../stats.ts';
 import type { Table } from '../Table.ts';
-import { countPrimes } from '../tasks.ts';
 
 /** A system's P4 figures: median serial and parallel seconds, median paired efficiency. */
 interface Figures {
@@ -25,8 +24,6 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   const parts = 64;
   const ranges = primeRanges(limit, parts);
 
-  // The JIT compiles countPrimes here before the first timed serial run.
-  ranges.slice(0, 4).forEach(countPrimes);
   // chunksize 1 everywhere: 64 uneven ranges (later ones cost more) balance best one at a time.
   // Warm-up: two whole maps, so that the timed ones run on code the JIT has optimized in every
   // process (the SDK, drover's, the workers), as in a long sweep; the first maps run partly interpreted.

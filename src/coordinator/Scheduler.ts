@@ -514,6 +514,7 @@ export class Scheduler {
    */
   private refuseOversized(job: JobState, input: pb.TaskInput): void {
     const record = new TaskRecord(job, input.seq, EMPTY_PAYLOAD, input.items, input.firstIndex);
+    // Put and (by complete) deleted before one commit: no task row is written, only its result.
     this.store.putTask(record);
     const items = input.items === 1 ? `item ${input.firstIndex}` : `items ${input.firstIndex}–${input.firstIndex + input.items - 1}`;
     const refusal = failure(
