@@ -13,18 +13,30 @@ export interface NoopRates {
   rates: number[];
 }
 
-/** A small warm-up (bundle upload, worker import), `warmUps` full-size runs, then `reps` timed runs. */
-export async function noopRates(pool: Pool, tasks: Tasks, n: number, reps: number, chunksize?: number, warmUps = 0): Promise<NoopRates> {
+/**
+ * One timed `map(noop)` over n items (with `chunksize`, else the default chunking), in items/s; the first
+ * call does a small untimed map before (bundle upload, worker import).
+ */
+export function noopMapRunner(pool: Pool, tasks: Tasks, n: number, chunksize?: number): () => Promise<number> {
   const options = chunksize ? { chunksize } : {};
-  await pool.map(tasks.noop, range(Math.min(n, 2000)), options); // bundle upload, worker import
   const xs = range(n);
-  const run = async (): Promise<number> => {
+  let warmed = false;
+  return async () => {
+    if (!warmed) {
+      warmed = true;
+      await pool.map(tasks.noop, range(Math.min(n, 2000)), options);
+    }
     const t0 = performance.now();
     const out = await pool.map(tasks.noop, xs, options);
     const s = (performance.now() - t0) / 1000;
     if (out.length !== n) throw new Error(`map returned ${out.length} results for ${n} items`);
     return n / s;
   };
+}
+
+/** A small warm-up (bundle upload, worker import), `warmUps` full-size runs, then `reps` timed runs. */
+export async function noopRates(pool: Pool, tasks: Tasks, n: number, reps: number, chunksize?: number, warmUps = 0): Promise<NoopRates> {
+  const run = noopMapRunner(pool, tasks, n, chunksize);
   const warm: number[] = [];
   for (let w = 0; w < warmUps; w++) warm.push(await run());
   const rates: number[] = [];

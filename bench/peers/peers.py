@@ -3,6 +3,10 @@
 Usage: python3 peers.py PEER WORKLOAD JSON-PARAMS  ->  one JSON object on stdout.
 PEER is mp or dask. Every workload runs one warm-up, then `reps` timed repetitions, and
 returns the raw repetitions; bench/run.ts takes the medians so both languages are summarised alike.
+
+Or: python3 peers.py serve mp JSON-PARAMS  ->  {"ready": true}, then one timed map per request line
+on stdin ({"workload": "p1" | "p2", "n": N}  ->  {"seconds": S}) on the same Pool, until stdin ends.
+bench/PeerSession.ts drives it so that drover's runs and mp's alternate (bench/pairedRates.ts).
 """
 import json
 import math
@@ -99,11 +103,7 @@ def mp_peer(workload, p):
     import multiprocessing
     procs = p["processes"]
     with multiprocessing.Pool(procs) as pool:
-        if workload == "p1":
-            return {"rates": rate(lambda n: pool.map(noop, range(n), chunksize=1), p["n"], p["reps"], p.get("warmUps", 0))}
-        if workload == "p2":
-            # Default chunking: Pool.map's own rule, ceil(len / (4 * processes)).
-            return {"rates": rate(lambda n: pool.map(noop, range(n)), p["n"], p["reps"], p.get("warmUps", 0))}
+        # P1 and P2 alternate mp's runs with drover's: see serve_mp.
         if workload == "p3":
             return {"ms": round_trips(lambda i: pool.apply(noop, (i,)), p["calls"], p["rounds"], p["warmUpCalls"])}
         if workload == "x1":
@@ -155,8 +155,34 @@ def dask_peer(workload, p):
     raise SystemExit(f"dask: unknown workload {workload}")
 
 
+def serve_mp(p):
+    """One Pool, kept for the whole session; each request line is one map, timed alone."""
+    import multiprocessing
+    with multiprocessing.Pool(p["processes"]) as pool:
+        maps = {
+            "p1": lambda n: pool.map(noop, range(n), chunksize=1),
+            # Default chunking: Pool.map's own rule, ceil(len / (4 * processes)).
+            "p2": lambda n: pool.map(noop, range(n)),
+        }
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            req = json.loads(line)
+            fn, n = maps[req["workload"]], req["n"]
+            t0 = time.perf_counter()
+            out = fn(n)
+            seconds = time.perf_counter() - t0
+            if len(out) != n:
+                raise SystemExit(f"mp {req['workload']}: {len(out)} results for {n} items")
+            print(json.dumps({"seconds": seconds}), flush=True)
+
+
 def main():
     peer, workload, params = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    if peer == "serve":
+        if workload != "mp":
+            raise SystemExit(f"serve: only mp, not {workload}")
+        serve_mp(params)
+        return
     if peer == "version":
         out = {"python": sys.version.split()[0]}
         try:
