@@ -3,10 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface, type Interface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { PYTHON } from './runPeer.ts';
-
-const PEERS = fileURLToPath(new URL('./peers/peers.py', import.meta.url));
+import { PEERS, PYTHON } from './runPeer.ts';
 
 export class PeerSession {
   readonly #child: ChildProcess;

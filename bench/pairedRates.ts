@@ -21,7 +21,8 @@ export interface PairedRates {
 
 /**
  * `map(noop)` over n items on drover and on `multiprocessing.Pool` (`peers.py serve mp`, one Pool for the
- * session): a small warm-up each, `warmUps` full-size runs each (alternating), then `reps` timed pairs.
+ * session): a small warm-up each, `warmUps` (at least one: drover's first is its `cold` figure) full-size
+ * runs each, alternating, then `reps` timed pairs.
  * Within a pair the order alternates (drover first, then mp first), so a steady drift favours neither.
  */
 export async function pairedRates(

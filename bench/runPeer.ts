@@ -4,7 +4,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const PEERS = fileURLToPath(new URL('./peers/peers.py', import.meta.url));
+/** The Python peers (mp, Dask), run per workload here and kept running by bench/PeerSession.ts. */
+export const PEERS = fileURLToPath(new URL('./peers/peers.py', import.meta.url));
 const PISCINA_PEER = fileURLToPath(new URL('./peers/piscinaPeer.ts', import.meta.url));
 const BARE_PEER = fileURLToPath(new URL('./peers/bareProcessesPeer.ts', import.meta.url));
 /** Debian's Python: the one python3-distributed installs into. */
