@@ -29,7 +29,7 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   // process (the SDK, drover's, the workers), as in a long sweep; the first maps run partly interpreted.
   for (let i = 0; i < 2; i++) await pool.map(tasks.countPrimes, ranges, { chunksize: 1 });
   // A JS pair takes under half a second, and on a shared host one pair's efficiency moves by ±5 points
-  // (the serial run and the parallel one catch the host in different moods): the JS rows take three
+  // (the serial run and the parallel one catch the host in different states): the JS rows take three
   // times the repetitions, so that their medians move less from run to run. Python's pairs take ~12 s.
   const jsReps = 3 * config.reps;
   // Each timed map right after a serial run in this process (bench/pairedPrimes.ts), as every peer does.
@@ -42,10 +42,12 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   const pyReps = Math.min(config.reps, 2);
   const params = { processes: config.processes, reps: pyReps, limit, parts };
   const p = config.processes;
+  /** Each pair's parallel efficiency: its serial run ÷ (its parallel wall × processes). */
+  const efficiencies = (o: PairedPrimes): number[] => o.walls.map((w, i) => o.serials[i]! / (w * p));
   /** A peer's run: its own median serial and wall, and the median of its paired efficiencies. */
   const figures = (o: PairedPrimes): Figures => {
     if (o.primes !== expected) throw new Error(`counted ${o.primes} primes, drover ${expected}`);
-    return { serial: median(o.serials), wall: median(o.walls), efficiency: median(o.walls.map((w, i) => o.serials[i]! / (w * p))) };
+    return { serial: median(o.serials), wall: median(o.walls), efficiency: median(efficiencies(o)) };
   };
   const none: Figures = { serial: NaN, wall: NaN, efficiency: NaN };
   const peer = async (name: PeerName, reps: number, skipped?: string) => {
@@ -62,7 +64,7 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
 
   const pct = (e: number) => `${fixed(100 * e, 0)} %`;
   const d = figures(drover);
-  const droverEfficiencies = drover.walls.map((w, i) => drover.serials[i]! / (w * p));
+  const droverEfficiencies = efficiencies(drover);
   const row = (name: string, f: Figures) => [name, fixed(f.serial, 3), fixed(f.wall, 3), pct(f.efficiency)];
   return {
     id: 'P4',
