@@ -18,6 +18,8 @@ import {
 import type { CoordinatorChannel, JobRunRequest } from './CoordinatorChannel.ts';
 import { InputBatchBuilder } from './InputBatchBuilder.ts';
 import { ReplayBuffer } from './ReplayBuffer.ts';
+import type { Outcome } from './Outcome.ts';
+import { OutcomeQueue } from './OutcomeQueue.ts';
 import type { TaskRef } from './TaskRef.ts';
 import type { TaskOptions } from './TaskOptions.ts';
 
@@ -46,17 +48,8 @@ export interface JobSpec {
  */
 const RESULTS_BATCH_MAX = 64;
 
-interface Outcome {
-  seq: number;
-  /** The task's CBOR-encoded return values, decoded only when the consumer reaches them. */
-  payload?: Uint8Array;
-  /** A plain array, or the packed typed array of many numeric results (indexing gives the same numbers). */
-  values?: ArrayLike<unknown>;
-  failure?: pb.TaskFailure;
-  attempt: number;
-  agent: string;
-  worker: string;
-}
+/** Distinct agent and worker names a job keeps one copy of (see {@link JobStream.#name}); past it, none. */
+const NAMES_KEPT = 4096;
 
 // A batch is sent when it holds this many tasks or bytes, or at the end of the event-loop turn.
 const BATCH_TASKS = 512;
@@ -149,8 +142,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   // output side
   readonly #pending = new Map<number, Outcome>();
-  #ready: Outcome[] = [];
-  #readyHead = 0;
+  readonly #ready = new OutcomeQueue();
+  readonly #names = new Map<string, string>();
   #deliverSeq = 0;
   #completedItems = 0;
   #endState: 'open' | 'completed' | 'failed' = 'open';
@@ -474,15 +467,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** The next outcome to hand to the consumer, undefined when all were delivered. */
   async #nextOutcome(): Promise<Outcome | undefined> {
     for (;;) {
-      if (this.#readyHead < this.#ready.length) {
-        const outcome = this.#ready[this.#readyHead]!;
-        this.#ready[this.#readyHead++] = undefined as unknown as Outcome;
-        if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
-          this.#ready = this.#ready.slice(this.#readyHead);
-          this.#readyHead = 0;
-        }
-        return outcome;
-      }
+      const outcome = this.#ready.shift();
+      if (outcome !== undefined) return outcome;
       if (this.#error) throw this.#error;
       if (this.#endState === 'completed') return undefined;
       await new Promise<void>((resolve) => (this.#consumerWaiter = resolve));
@@ -662,12 +648,14 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
         this.#everAccepted = true;
       }
       this.#receivedTasks++;
-      const outcome: Outcome = { seq: r.seq, attempt: r.attempt, agent: r.agent, worker: r.worker };
+      const outcome: Outcome = { seq: r.seq, payload: undefined, payloadOffset: 0, payloadLength: 0, values: undefined, failure: undefined, attempt: r.attempt, agent: this.#name(r.agent), worker: this.#name(r.worker) };
       const body = r.outcome;
       if (body?.$case === 'value') {
         // Decoded when consumed: a batch of decoded values would outlive several young-generation
         // collections while the consumer works through it; the encoded bytes are one buffer.
-        outcome.payload = body.value;
+        outcome.payload = body.value.buffer;
+        outcome.payloadOffset = body.value.byteOffset;
+        outcome.payloadLength = body.value.byteLength;
         if (this.#spec.options.onProgress) this.#completedItems += this.#decode(outcome).length;
       } else {
         outcome.failure = body?.$case === 'failure' ? body.value : internalFailure(`task ${r.seq} returned nothing`);
@@ -696,11 +684,22 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     this.#wakeConsumer();
   }
 
+  /**
+   * One copy of each agent and worker name: every result's message decodes its own copies, which the
+   * outcomes waiting for the consumer would otherwise keep (see {@link Outcome}).
+   */
+  #name(name: string): string {
+    const kept = this.#names.get(name);
+    if (kept !== undefined) return kept;
+    if (this.#names.size < NAMES_KEPT) this.#names.set(name, name);
+    return name;
+  }
+
   /** The outcome's values, decoded on first use; a payload that does not decode becomes the task's failure. */
   #decode(outcome: Outcome): ArrayLike<unknown> {
     if (outcome.values === undefined && outcome.payload !== undefined) {
       try {
-        outcome.values = decodeItems(outcome.payload);
+        outcome.values = decodeItems(new Uint8Array(outcome.payload, outcome.payloadOffset, outcome.payloadLength));
       } catch (err) {
         outcome.failure = { ...internalFailure(`could not decode the result of task ${outcome.seq}: ${(err as Error).message}`), name: 'CodecError', code: 'DROVER_CODEC' };
         outcome.values = [];
