@@ -319,7 +319,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
 
   /**
    * Values one by one. Hand-written rather than an async generator: a generator's `yield` costs
-   * several promises and objects per item, and over millions of items that allocation rate is
+   * several promises and objects per item, and over millions of items that allocation rate
+   * multiplies the young-generation collections, and with them what they copy in total, which is
    * what grows V8's young generation (and the process's RSS).
    */
   [Symbol.asyncIterator](): AsyncIterator<R> {

@@ -16,10 +16,11 @@ export interface ResultStream<R> extends AsyncIterable<R> {
    * order for `imapUnordered`. A failure throws its {@link TaskError} as the per-item loop would, once
    * the tasks before it (for `imap`) were yielded; leaving the loop early cancels the rest.
    *
-   * Per item, `for await` costs a promise and a result object on each side of the loop; over tens of
-   * millions of items that garbage, with any state a script keeps in flight, makes V8 grow the young
-   * generation of the script's process step by step (docs/benchmarks.md, P5). One array per task spares
-   * all but the array.
+   * Per item, `for await` costs a promise and a result object on each side of the loop: over tens of
+   * millions of items that garbage means many more young-generation collections, each copying whatever
+   * the script keeps in flight, and what they copy in total is what makes V8 grow the young generation
+   * of the script's process step by step (docs/benchmarks.md, P5). One array per task spares all but
+   * the array.
    */
   batches(): AsyncIterable<R[]>;
 }
