@@ -20,6 +20,7 @@ import { InputBatchBuilder } from './InputBatchBuilder.ts';
 import { ReplayBuffer } from './ReplayBuffer.ts';
 import type { Outcome } from './Outcome.ts';
 import { OutcomeQueue } from './OutcomeQueue.ts';
+import { OutcomeReorderBuffer } from './OutcomeReorderBuffer.ts';
 import type { TaskRef } from './TaskRef.ts';
 import type { TaskOptions } from './TaskOptions.ts';
 
@@ -141,10 +142,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   readonly #windowResumeAt: number;
 
   // output side
-  readonly #pending = new Map<number, Outcome>();
+  /** An ordered stream's outcomes that arrived ahead of their turn. */
+  readonly #early = new OutcomeReorderBuffer();
   readonly #ready = new OutcomeQueue();
   readonly #names = new Map<string, string>();
-  #deliverSeq = 0;
   #completedItems = 0;
   #endState: 'open' | 'completed' | 'failed' = 'open';
   #error: Error | undefined;
@@ -664,18 +665,13 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       if (this.#calls) {
         this.#settleCall(outcome);
       } else if (ordered) {
-        this.#pending.set(outcome.seq, outcome);
+        this.#early.place(outcome);
       } else {
         this.#ready.push(outcome);
       }
     }
     if (ordered) {
-      let next = this.#pending.get(this.#deliverSeq);
-      while (next) {
-        this.#pending.delete(this.#deliverSeq);
-        this.#ready.push(next);
-        next = this.#pending.get(++this.#deliverSeq);
-      }
+      for (let next = this.#early.takeNext(); next !== undefined; next = this.#early.takeNext()) this.#ready.push(next);
     }
     if (this.#connected && this.#lastRseq - this.#receivedReported >= RECEIVED_REPORT_EVERY) {
       this.#receivedReported = this.#lastRseq;

@@ -2,7 +2,7 @@ import type { pb } from '../protocol/index.ts';
 
 /**
  * A task's result as a job's stream holds it, from its message's arrival until the consumer reaches
- * it (see {@link OutcomeQueue} for how the waiting ones are kept).
+ * it (see {@link OutcomeColumns} for how the waiting ones are kept).
  */
 export interface Outcome {
   seq: number;
