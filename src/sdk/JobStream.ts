@@ -142,8 +142,9 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   readonly #windowResumeAt: number;
 
   // output side
-  /** An ordered stream's outcomes that arrived ahead of their turn. */
-  readonly #early = new OutcomeReorderBuffer();
+  /** An ordered stream's outcomes, by seq: the consumer takes each once those before it were taken. */
+  readonly #inOrder = new OutcomeReorderBuffer();
+  /** Any other stream's outcomes, as they arrived. */
   readonly #ready = new OutcomeQueue();
   readonly #names = new Map<string, string>();
   #completedItems = 0;
@@ -469,7 +470,8 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   /** The next outcome to hand to the consumer, undefined when all were delivered. */
   async #nextOutcome(): Promise<Outcome | undefined> {
     for (;;) {
-      const outcome = this.#ready.shift();
+      // One of the two holds the outcomes, by the stream's kind (`#onResults`).
+      const outcome = this.#ready.shift() ?? this.#inOrder.takeNext();
       if (outcome !== undefined) return outcome;
       if (this.#error) throw this.#error;
       if (this.#endState === 'completed') return undefined;
@@ -665,13 +667,10 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       if (this.#calls) {
         this.#settleCall(outcome);
       } else if (ordered) {
-        this.#early.place(outcome);
+        this.#inOrder.place(outcome);
       } else {
         this.#ready.push(outcome);
       }
-    }
-    if (ordered) {
-      for (let next = this.#early.takeNext(); next !== undefined; next = this.#early.takeNext()) this.#ready.push(next);
     }
     if (this.#connected && this.#lastRseq - this.#receivedReported >= RECEIVED_REPORT_EVERY) {
       this.#receivedReported = this.#lastRseq;

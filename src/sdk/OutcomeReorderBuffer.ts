@@ -2,8 +2,8 @@ import type { Outcome } from './Outcome.ts';
 import { OutcomeColumns } from './OutcomeColumns.ts';
 
 /**
- * An ordered stream's outcomes that arrived ahead of their turn, placed by task seq, handed out in seq
- * order from 0 as each next one arrives. A ring indexed from the next seq due, which only grows (to the
+ * An ordered stream's outcomes, placed by task seq as they arrive and handed out in seq order from 0,
+ * each once the one before it was. A ring indexed from the next seq due, which only grows (to the
  * farthest any outcome arrived ahead, at most the job's window): see {@link OutcomeColumns} for why not
  * a `Map` by seq.
  */
