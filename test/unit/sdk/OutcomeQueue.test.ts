@@ -1,6 +1,8 @@
 // OutcomeQueue hands outcomes back first in, first out, field for field, through any mix of pushes
 // and shifts (the ring wraps and grows), and holds nothing of an outcome once it is taken.
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
 import type { Outcome } from '../../../src/sdk/Outcome.ts';
 import { OutcomeQueue } from '../../../src/sdk/OutcomeQueue.ts';
@@ -56,4 +58,24 @@ it('gives a new object for each outcome taken, and undefined once empty', () => 
   expect(taken).not.toBe(pushed);
   expect(queue.shift()).toBeUndefined();
   expect(queue.size).toBe(0);
+});
+
+it('keeps no reference to an outcome\'s payload, values or failure once it is taken', async () => {
+  // A collection on demand, without starting the test process with --expose-gc.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const queue = new OutcomeQueue();
+  const refs = (() => {
+    const o = outcome(11);
+    o.values = [1];
+    queue.push(o);
+    queue.push(outcome(12));
+    const taken = queue.shift()!;
+    return [new WeakRef(taken.payload!), new WeakRef(taken.values as object), new WeakRef(taken.failure!)];
+  })();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined]);
+  // The one still waiting is kept.
+  expect(queue.shift()!.seq).toBe(12);
 });
