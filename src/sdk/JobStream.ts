@@ -142,10 +142,12 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   readonly #windowResumeAt: number;
 
   // output side
+  // Each made on the first outcome it keeps: a stream uses one of the two (an apply session neither),
+  // and each is a ring of nine column arrays.
   /** An ordered stream's outcomes, by seq: the consumer takes each once those before it were taken. */
-  readonly #inOrder = new OutcomeReorderBuffer();
+  #inOrder: OutcomeReorderBuffer | undefined;
   /** Any other stream's outcomes, as they arrived. */
-  readonly #ready = new OutcomeQueue();
+  #ready: OutcomeQueue | undefined;
   readonly #names = new Map<string, string>();
   #completedItems = 0;
   #endState: 'open' | 'completed' | 'failed' = 'open';
@@ -471,7 +473,7 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
   async #nextOutcome(): Promise<Outcome | undefined> {
     for (;;) {
       // One of the two holds the outcomes, by the stream's kind (`#onResults`).
-      const outcome = this.#ready.shift() ?? this.#inOrder.takeNext();
+      const outcome = this.#ready?.shift() ?? this.#inOrder?.takeNext();
       if (outcome !== undefined) return outcome;
       if (this.#error) throw this.#error;
       if (this.#endState === 'completed') return undefined;
@@ -667,9 +669,9 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
       if (this.#calls) {
         this.#settleCall(outcome);
       } else if (ordered) {
-        this.#inOrder.place(outcome);
+        (this.#inOrder ??= new OutcomeReorderBuffer()).place(outcome);
       } else {
-        this.#ready.push(outcome);
+        (this.#ready ??= new OutcomeQueue()).push(outcome);
       }
     }
     if (this.#connected && this.#lastRseq - this.#receivedReported >= RECEIVED_REPORT_EVERY) {
