@@ -647,6 +647,14 @@ export class JobStream<R = unknown> implements AsyncIterable<R> {
     if (this.#endState !== 'open') return;
     const ordered = this.#spec.ordered && !this.#placing;
     for (const r of results) {
+      if (!(r.seq >= 0 && r.seq < this.#sentTasks)) {
+        // Never placed: a seq far ahead would grow the reorder ring (or `map`'s output array) to it.
+        void this.#stopWith(new ConnectionError(
+          `job ${this.id}: the coordinator sent a result for task ${r.seq}, but ${this.#sentTasks === 0 ? 'no task was' : `only tasks 0–${this.#sentTasks - 1} were`} sent ` +
+            '(a coordinator fault; its log may say why). Run the job again.',
+        ));
+        return;
+      }
       if (r.rseq > 0) {
         // A replay after re-attach starts after our last rseq; anything at or below it is a repeat.
         if (r.rseq <= this.#lastRseq) continue;

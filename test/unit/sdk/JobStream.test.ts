@@ -263,3 +263,28 @@ it('lets the coordinator hold results in batches only for a job whose caller col
   }
   expect(opens.map((o) => o.resultsBatchMax)).toEqual([64, 2, 0]);
 });
+
+it('fails a job, and cancels it, when the coordinator sends a result for a task that was never sent', async () => {
+  // Placed by seq, such a result would grow the reorder ring (or map's output) to its seq.
+  const { address, cancels } = await scriptedCoordinator([
+    (call, first) => {
+      const jobId = first.msg?.$case === 'open' ? first.msg.value.jobId : '';
+      call.write({ msg: { $case: 'opened', value: { jobId, tasksAccepted: 0, inputEnded: false, maxTaskBytes: 0 } } });
+      call.on('data', (req: pb.JobRequest) => {
+        if (req.msg?.$case !== 'inputs') return;
+        const results = [{ seq: 2 ** 31, rseq: 1, attempt: 1, agent: 'a', worker: 'w', outcome: { $case: 'value' as const, value: Buffer.from(encodeValue([0])) } }];
+        call.write({ msg: { $case: 'results', value: { results } } });
+      });
+    },
+  ]);
+  const channel = new CoordinatorChannel({ address });
+  cleanups.push(() => channel.close());
+  for (const ordered of [true, false]) {
+    const job = new JobStream<number>(channel, { ...spec(), ordered }, [1, 2, 3]);
+    const err = await job.collect().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectionError);
+    expect((err as Error).message).toBe(`job ${job.id}: the coordinator sent a result for task ${2 ** 31}, but only tasks 0–2 were sent (a coordinator fault; its log may say why). Run the job again.`);
+    await job.done.catch(() => {});
+    expect(cancels).toContain(job.id);
+  }
+});
