@@ -279,9 +279,13 @@ it('fails a job, and cancels it, when the coordinator sends a result for a task 
   ]);
   const channel = new CoordinatorChannel({ address });
   cleanups.push(() => channel.close());
-  for (const ordered of [true, false]) {
+  const drain = async (job: JobStream<number>) => {
+    for await (const _ of job);
+  };
+  // map (placed into its output), imap (the reorder ring), imapUnordered (the ready queue).
+  for (const [ordered, read] of [[true, (job: JobStream<number>) => job.collect()], [true, drain], [false, drain]] as const) {
     const job = new JobStream<number>(channel, { ...spec(), ordered }, [1, 2, 3]);
-    const err = await job.collect().catch((e: unknown) => e);
+    const err = await read(job).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as Error).message).toBe(`job ${job.id}: the coordinator sent a result for task ${2 ** 31}, but only tasks 0–2 were sent (a coordinator fault; its log may say why). Run the job again.`);
     await job.done.catch(() => {});
