@@ -6,6 +6,7 @@ import { fixed } from '../format.ts';
 import { measuredNote } from '../measuredNote.ts';
 import { pairedPrimes, type PairedPrimes } from '../pairedPrimes.ts';
 import { peerFigure } from '../peerFigure.ts';
+import { childrenCpuSeconds, cpuSeconds } from '../procStats.ts';
 import type { PeerName } from '../runPeer.ts';
 import { primeRanges } from '../primeRanges.ts';
 import { median } from '../stats.ts';
@@ -19,7 +20,7 @@ interface Figures {
 }
 
 export async function p4Primes(ctx: BenchContext): Promise<Table> {
-  const { config, pool, tasks } = ctx;
+  const { config, pool, tasks, local } = ctx;
   const limit = scaled(3_000_000, config, 10_000);
   const parts = 64;
   const ranges = primeRanges(limit, parts);
@@ -33,8 +34,18 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   // times the repetitions, so that their medians move less from run to run. Python's pairs take ~12 s.
   const jsReps = 3 * config.reps;
   // Each timed map right after a serial run in this process (bench/pairedPrimes.ts), as every peer does.
+  // Where the CPU of each timed map went, summed over them: drover's own processes (the control plane,
+  // taken from the same two cores as the work) against its workers, which ran the ranges.
+  const cpu = { local: 0, sdk: 0, workers: 0 };
   const drover = await pairedPrimes(ranges, jsReps, async () => {
+    const local0 = cpuSeconds(local.pid);
+    const workers0 = childrenCpuSeconds(local.pid);
+    const sdk0 = process.cpuUsage();
     const counts = await pool.map(tasks.countPrimes, ranges, { chunksize: 1 });
+    const sdk = process.cpuUsage(sdk0);
+    cpu.sdk += (sdk.user + sdk.system) / 1e6;
+    cpu.local += cpuSeconds(local.pid) - local0;
+    cpu.workers += childrenCpuSeconds(local.pid) - workers0;
     return counts.reduce((a, b) => a + b, 0);
   });
   const expected = drover.primes;
@@ -65,11 +76,18 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   const pct = (e: number) => `${fixed(100 * e, 0)} %`;
   const d = figures(drover);
   const droverEfficiencies = efficiencies(drover);
+  const perMapMs = (seconds: number) => fixed((1000 * seconds) / jsReps, 1);
+  const totalWall = drover.walls.reduce((a, b) => a + b, 0);
+  const totalSerial = drover.serials.reduce((a, b) => a + b, 0);
+  const cpuNote =
+    ` Per timed map, drover's own processes used ${perMapMs(cpu.local + cpu.sdk)} ms of CPU (\`drover local\`, coordinator and agent: ${perMapMs(cpu.local)} ms; this SDK process: ${perMapMs(cpu.sdk)} ms), ` +
+    `${pct((cpu.local + cpu.sdk) / (totalWall * p))} of the ${p} cores over the maps' wall time, and its workers ${perMapMs(cpu.workers)} ms against the serial runs' ${perMapMs(totalSerial)} ms ` +
+    `(/proc, 10 ms ticks summed over ${jsReps} maps): the control plane's CPU comes out of the cores the ranges run on, so it bounds drover's efficiency below the bare row's.`;
   const row = (name: string, f: Figures) => [name, fixed(f.serial, 3), fixed(f.wall, 3), pct(f.efficiency)];
   return {
     id: 'P4',
     title: `P4 — primes below ${limit.toLocaleString('en')} in ${parts} ranges (trial division), ${p} processes`,
-    note: `Wall seconds (median; drover, piscina and the bare processes of ${jsReps} runs, Python of ${pyReps}, since Python runs this loop ~20× slower). Every parallel run comes right after a serial run of the same ranges in the process that times it (bench/pairedPrimes.ts, peers.py \`paired_primes\`): parallel efficiency = serial ÷ (wall × ${p} processes) for each such pair, the median of them shown, so that the machine changing speed between runs (by a third or more on a shared host) skews no row; serial s is each row's own median. drover's pairs ranged ${pct(Math.min(...droverEfficiencies))}–${pct(Math.max(...droverEfficiencies))}. All four parallel runs use one range per task (piscina: worker threads, \`Promise.all\` of one \`pool.run\` per range, bench/peers/piscinaPeer.ts). The last row is this machine's ceiling for the JS work: ${p} bare Node processes given their ranges ahead of time (range i to process i mod ${p}; bench/peers/bareProcessesPeer.ts), with no framework and nothing dispatched; below 100 % there is what two busy cores cost against one, and drover's gap below that row is its per-task overhead. Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes. JS does this work ~${fixed(mp.serial / d.serial, 0)}× faster than Python, so drover's 64 tasks average ${fixed((1000 * d.serial) / parts, 1)} ms each and its efficiency reflects per-task overhead as much as packing.${measuredNote(mp, dask, piscina, bare)}`,
+    note: `Wall seconds (median; drover, piscina and the bare processes of ${jsReps} runs, Python of ${pyReps}, since Python runs this loop ~20× slower). Every parallel run comes right after a serial run of the same ranges in the process that times it (bench/pairedPrimes.ts, peers.py \`paired_primes\`): parallel efficiency = serial ÷ (wall × ${p} processes) for each such pair, the median of them shown, so that the machine changing speed between runs (by a third or more on a shared host) skews no row; serial s is each row's own median. drover's pairs ranged ${pct(Math.min(...droverEfficiencies))}–${pct(Math.max(...droverEfficiencies))}. All four parallel runs use one range per task (piscina: worker threads, \`Promise.all\` of one \`pool.run\` per range, bench/peers/piscinaPeer.ts). The last row is this machine's ceiling for the JS work: ${p} bare Node processes given their ranges ahead of time (range i to process i mod ${p}; bench/peers/bareProcessesPeer.ts), with no framework and nothing dispatched; below 100 % there is what two busy cores cost against one, and drover's gap below that row is its per-task overhead. Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes.${cpuNote} JS does this work ~${fixed(mp.serial / d.serial, 0)}× faster than Python, so drover's 64 tasks average ${fixed((1000 * d.serial) / parts, 1)} ms each and its efficiency reflects per-task overhead as much as packing.${measuredNote(mp, dask, piscina, bare)}`,
     targets: [{ target: '≥ 95 % parallel efficiency', measured: pct(d.efficiency), met: d.efficiency >= 0.95 }],
     header: ['', 'serial s', 'parallel wall s', 'parallel efficiency'],
     rows: [
