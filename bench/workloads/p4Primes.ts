@@ -33,21 +33,22 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   // (the serial run and the parallel one catch the host in different states): the JS rows take three
   // times the repetitions, so that their medians move less from run to run. Python's pairs take ~12 s.
   const jsReps = 3 * config.reps;
+  // Where the CPU of the timed maps went: drover's own processes (the control plane, taken from the same
+  // two cores as the work) against its workers, which ran the ranges. `drover local` and the workers idle
+  // through the serial runs, so they are read around all the pairs (/proc reads stay out of the timed maps);
+  // this process's CPU only around each map, as its serial runs are its own.
+  const local0 = cpuSeconds(local.pid);
+  const workers0 = childrenCpuSeconds(local.pid);
+  let sdkCpu = 0;
   // Each timed map right after a serial run in this process (bench/pairedPrimes.ts), as every peer does.
-  // Where the CPU of each timed map went, summed over them: drover's own processes (the control plane,
-  // taken from the same two cores as the work) against its workers, which ran the ranges.
-  const cpu = { local: 0, sdk: 0, workers: 0 };
   const drover = await pairedPrimes(ranges, jsReps, async () => {
-    const local0 = cpuSeconds(local.pid);
-    const workers0 = childrenCpuSeconds(local.pid);
     const sdk0 = process.cpuUsage();
     const counts = await pool.map(tasks.countPrimes, ranges, { chunksize: 1 });
     const sdk = process.cpuUsage(sdk0);
-    cpu.sdk += (sdk.user + sdk.system) / 1e6;
-    cpu.local += cpuSeconds(local.pid) - local0;
-    cpu.workers += childrenCpuSeconds(local.pid) - workers0;
+    sdkCpu += (sdk.user + sdk.system) / 1e6;
     return counts.reduce((a, b) => a + b, 0);
   });
+  const cpu = { local: cpuSeconds(local.pid) - local0, sdk: sdkCpu, workers: childrenCpuSeconds(local.pid) - workers0 };
   const expected = drover.primes;
   // Python is ~20× slower at this loop: 2 repetitions keep P4's Python share near a minute and a half.
   const pyReps = Math.min(config.reps, 2);
