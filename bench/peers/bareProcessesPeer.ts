@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { countPrimes } from '../tasks.ts';
 import { pairedPrimes } from '../pairedPrimes.ts';
 import { primeRanges } from '../primeRanges.ts';
+import { P4_WARM_UP_MAPS } from '../P4_WARM_UP_MAPS.ts';
 
 interface Params {
   processes: number;
@@ -54,8 +55,8 @@ if (workload === 'child') {
     return counts.reduce((a, b) => a + b, 0);
   };
   try {
-    // Two whole runs first, as drover's and piscina's runs are warmed (bench/workloads/p4Primes.ts).
-    for (let i = 0; i < 2; i++) await run();
+    // As many whole runs first as drover's and piscina's (bench/P4_WARM_UP_MAPS.ts).
+    for (let i = 0; i < P4_WARM_UP_MAPS; i++) await run();
     process.stdout.write(`${JSON.stringify(await pairedPrimes(primeRanges(params.limit, params.parts), params.reps, run))}\n`);
   } finally {
     for (const child of children) child.send('exit');

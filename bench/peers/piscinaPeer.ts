@@ -6,6 +6,7 @@
 import { Piscina } from 'piscina';
 import { pairedPrimes, type PairedPrimes } from '../pairedPrimes.ts';
 import { primeRanges } from '../primeRanges.ts';
+import { P4_WARM_UP_MAPS } from '../P4_WARM_UP_MAPS.ts';
 
 interface Params {
   processes: number;
@@ -52,8 +53,8 @@ async function rates(n: number, chunked: boolean): Promise<number[]> {
 
 async function primes(): Promise<PairedPrimes> {
   const ranges = primeRanges(params.limit!, params.parts!);
-  // Warm the threads and their JIT with two whole runs, as drover's runs are warmed (bench/workloads/p4Primes.ts).
-  for (let i = 0; i < 2; i++) await Promise.all(ranges.map((r) => pool.run(r, { name: 'countPrimes' })));
+  // Warm the threads and their JIT with as many whole runs as drover's (bench/P4_WARM_UP_MAPS.ts).
+  for (let i = 0; i < P4_WARM_UP_MAPS; i++) await Promise.all(ranges.map((r) => pool.run(r, { name: 'countPrimes' })));
   return pairedPrimes(ranges, params.reps, async () => {
     const counts = (await Promise.all(ranges.map((range) => pool.run(range, { name: 'countPrimes' })))) as number[];
     return counts.reduce((a, b) => a + b, 0);

@@ -9,7 +9,8 @@ import { peerFigure } from '../peerFigure.ts';
 import { childrenCpuSeconds, cpuSeconds } from '../procStats.ts';
 import type { PeerName } from '../runPeer.ts';
 import { primeRanges } from '../primeRanges.ts';
-import { median } from '../stats.ts';
+import { P4_WARM_UP_MAPS } from '../P4_WARM_UP_MAPS.ts';
+import { median, percentile } from '../stats.ts';
 import type { Table } from '../Table.ts';
 
 /** A system's P4 figures: median serial and parallel seconds, median paired efficiency. */
@@ -26,13 +27,14 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   const ranges = primeRanges(limit, parts);
 
   // chunksize 1 everywhere: 64 uneven ranges (later ones cost more) balance best one at a time.
-  // Warm-up: two whole maps, so that the timed ones run on code the JIT has optimized in every
-  // process (the SDK, drover's, the workers), as in a long sweep; the first maps run partly interpreted.
-  for (let i = 0; i < 2; i++) await pool.map(tasks.countPrimes, ranges, { chunksize: 1 });
-  // A JS pair takes under half a second, and on a shared host one pair's efficiency moves by ±5 points
-  // (the serial run and the parallel one catch the host in different states): the JS rows take three
-  // times the repetitions, so that their medians move less from run to run. Python's pairs take ~12 s.
-  const jsReps = 3 * config.reps;
+  // Warm-up: whole maps, so that the timed ones run on code the JIT has optimized in every process
+  // (the SDK, drover's, the workers), as in a long sweep (bench/P4_WARM_UP_MAPS.ts says how many and why).
+  for (let i = 0; i < P4_WARM_UP_MAPS; i++) await pool.map(tasks.countPrimes, ranges, { chunksize: 1 });
+  // A JS pair takes under half a second, and on a shared host one pair's efficiency moves by ±15 points
+  // (the serial run and the parallel one catch the host in different states; 100 pairs on a quiet host
+  // had their quartiles at 87 % and 107 %), so a median of 15 pairs moved by ±10 points within one run.
+  // The JS rows take nine times the repetitions (~20 s a row); Python's pairs take ~12 s each.
+  const jsReps = 9 * config.reps;
   // Where the CPU of the timed maps went: drover's own processes (the control plane, taken from the same
   // two cores as the work) against its workers, which ran the ranges. `drover local` and the workers idle
   // through the serial runs, so they are read around all the pairs (/proc reads stay out of the timed maps);
@@ -88,7 +90,7 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   return {
     id: 'P4',
     title: `P4 — primes below ${limit.toLocaleString('en')} in ${parts} ranges (trial division), ${p} processes`,
-    note: `Wall seconds (median; drover, piscina and the bare processes of ${jsReps} runs, Python of ${pyReps}, since Python runs this loop ~20× slower). Every parallel run comes right after a serial run of the same ranges in the process that times it (bench/pairedPrimes.ts, peers.py \`paired_primes\`): parallel efficiency = serial ÷ (wall × ${p} processes) for each such pair, the median of them shown, so that the machine changing speed between runs (by a third or more on a shared host) skews no row; serial s is each row's own median. drover's pairs ranged ${pct(Math.min(...droverEfficiencies))}–${pct(Math.max(...droverEfficiencies))}. All four parallel runs use one range per task (piscina: worker threads, \`Promise.all\` of one \`pool.run\` per range, bench/peers/piscinaPeer.ts). The last row is this machine's ceiling for the JS work: ${p} bare Node processes given their ranges ahead of time (range i to process i mod ${p}; bench/peers/bareProcessesPeer.ts), with no framework and nothing dispatched; below 100 % there is what two busy cores cost against one, and drover's gap below that row is its per-task overhead. Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes.${cpuNote} JS does this work ~${fixed(mp.serial / d.serial, 0)}× faster than Python, so drover's 64 tasks average ${fixed((1000 * d.serial) / parts, 1)} ms each and its efficiency reflects per-task overhead as much as packing.${measuredNote(mp, dask, piscina, bare)}`,
+    note: `Wall seconds (median; drover, piscina and the bare processes of ${jsReps} runs, Python of ${pyReps}, since Python runs this loop ~20× slower). Every parallel run comes right after a serial run of the same ranges in the process that times it (bench/pairedPrimes.ts, peers.py \`paired_primes\`): parallel efficiency = serial ÷ (wall × ${p} processes) for each such pair, the median of them shown, so that the machine changing speed between runs (by a third or more on a shared host) skews no row; serial s is each row's own median. drover's pairs ranged ${pct(Math.min(...droverEfficiencies))}–${pct(Math.max(...droverEfficiencies))}, the middle half ${pct(percentile(droverEfficiencies, 25))}–${pct(percentile(droverEfficiencies, 75))}. All four parallel runs use one range per task (piscina: worker threads, \`Promise.all\` of one \`pool.run\` per range, bench/peers/piscinaPeer.ts). The last row is this machine's ceiling for the JS work: ${p} bare Node processes given their ranges ahead of time (range i to process i mod ${p}; bench/peers/bareProcessesPeer.ts), with no framework and nothing dispatched; below 100 % there is what two busy cores cost against one, and drover's gap below that row is its per-task overhead. Same algorithm in both languages (bench/tasks.ts \`countPrimes\`, bench/peers/peers.py \`count_primes\`); both found ${expected.toLocaleString('en')} primes.${cpuNote} JS does this work ~${fixed(mp.serial / d.serial, 0)}× faster than Python, so drover's 64 tasks average ${fixed((1000 * d.serial) / parts, 1)} ms each and its efficiency reflects per-task overhead as much as packing.${measuredNote(mp, dask, piscina, bare)}`,
     targets: [{ target: '≥ 95 % parallel efficiency', measured: pct(d.efficiency), met: d.efficiency >= 0.95 }],
     header: ['', 'serial s', 'parallel wall s', 'parallel efficiency'],
     rows: [
