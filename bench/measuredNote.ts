@@ -2,12 +2,11 @@
 import type { PeerFigure } from './peerFigure.ts';
 
 /** `dask` undefined: the workload has no Dask column. */
-export function measuredNote(mp: PeerFigure, dask: PeerFigure | undefined, piscina?: PeerFigure, bare?: PeerFigure): string {
+export function measuredNote(mp: PeerFigure, dask: PeerFigure | undefined, piscina?: PeerFigure): string {
   const missing = [
     mp.error ? ` multiprocessing.Pool did not run: ${mp.error}.` : '',
     dask?.error ? ` Dask did not run: ${dask.error}.` : '',
     piscina?.error ? ` piscina did not run: ${piscina.error}.` : '',
-    bare?.error ? ` The bare processes did not run: ${bare.error}.` : '',
   ];
   return missing.join('');
 }

@@ -1,23 +1,22 @@
 // Runs one peer workload in a child process and returns its JSON: the Python peers
-// (bench/peers/peers.py), piscina (bench/peers/piscinaPeer.ts, on this Node) and P4's bare
-// processes (bench/peers/bareProcessesPeer.ts).
+// (bench/peers/peers.py) and piscina (bench/peers/piscinaPeer.ts, on this Node). P4's bare processes
+// run from the bench process itself (bench/peers/BareProcesses.ts).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The Python peers (mp, Dask), run per workload here and kept running by bench/PeerSession.ts. */
 export const PEERS = fileURLToPath(new URL('./peers/peers.py', import.meta.url));
 const PISCINA_PEER = fileURLToPath(new URL('./peers/piscinaPeer.ts', import.meta.url));
-const BARE_PEER = fileURLToPath(new URL('./peers/bareProcessesPeer.ts', import.meta.url));
 /** Debian's Python: the one python3-distributed installs into. */
 export const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 
-export type PeerName = 'mp' | 'dask' | 'piscina' | 'bare';
+export type PeerName = 'mp' | 'dask' | 'piscina';
 
 export function runPeer<T>(peer: PeerName | 'version', workload: string, params: object = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     const [command, args] =
-      peer === 'piscina' || peer === 'bare'
-        ? [process.execPath, [peer === 'piscina' ? PISCINA_PEER : BARE_PEER, workload, JSON.stringify(params)]]
+      peer === 'piscina'
+        ? [process.execPath, [PISCINA_PEER, workload, JSON.stringify(params)]]
         : [PYTHON, [PEERS, peer, workload, JSON.stringify(params)]];
     execFile(command, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${peer} ${workload} failed: ${stderr.trim().split('\n').slice(-3).join(' | ') || error.message}`));
