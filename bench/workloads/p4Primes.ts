@@ -106,7 +106,10 @@ export async function p4Primes(ctx: BenchContext): Promise<Table> {
   const cpuNote =
     ` Per timed map, drover's own processes used ${perMapMs(cpu.local + cpu.sdk)} ms of CPU (\`drover local\`, coordinator and agent: ${perMapMs(cpu.local)} ms; this SDK process: ${perMapMs(cpu.sdk)} ms), ` +
     `${pct((cpu.local + cpu.sdk) / (totalWall * p))} of the ${p} cores over the maps' wall time, and its workers ${perMapMs(cpu.workers)} ms against the serial runs' ${perMapMs(totalSerial)} ms ` +
-    `(/proc, 10 ms ticks summed over ${jsReps} maps): the control plane's CPU comes out of the cores the ranges run on.`;
+    `(/proc, 10 ms ticks summed over ${jsReps} maps): the control plane's CPU comes out of the cores the ranges run on.` +
+    (cpu.workers < totalSerial
+      ? ` The workers ran the ranges on ${pct(1 - cpu.workers / totalSerial)} less CPU than this process's serial runs took. The loop's speed differs by about that much between processes, and within one over time (whole serial runs on a quiet host: 270–290 ms at some times, 315–325 ms at others, in a process like this one and in a worker alike; why is not pinned down), and the serial runs here do not share the workers' state: that is how a pair, or a median, can come out above 100 %.`
+      : '');
   const row = (name: string, f: Figures) => [name, fixed(f.serial, 3), fixed(f.wall, 3), pct(f.efficiency)];
   return {
     id: 'P4',
