@@ -104,6 +104,32 @@ describe('CoordinatorStore', () => {
     expect(store.loadJobs()).toEqual([row]);
   });
 
+  it('deletes done tasks by runs of consecutive seqs and one by one, in any order, and nothing else', () => {
+    store = CoordinatorStore.open({ path: join(dir, 'db.sqlite') });
+    const a = store.allocateJobNo();
+    const b = store.allocateJobNo();
+    const rowA = jobRow(a);
+    const rowB = jobRow(b);
+    store.putJob({ no: a, toRow: () => rowA });
+    store.putJob({ no: b, toRow: () => rowB });
+    const tasksA = Array.from({ length: 100 }, (_, seq) => task(a, seq));
+    const tasksB = Array.from({ length: 20 }, (_, seq) => task(b, seq));
+    for (const t of [...tasksA, ...tasksB]) store.putTask(t);
+    store.commit();
+    // Job a: runs 0–3, 7–8, 12–14 and 20–89 (70: ranges), singles 5, 10 and 99; the seqs come out of order
+    // and interleaved with job b's (the order results arrive in).
+    const doneA = [3, 1, 99, 0, 2, 5, 8, 7, 10, 14, 12, 13, ...Array.from({ length: 70 }, (_, i) => 89 - i)];
+    const doneB = [19, 0, 1];
+    doneA.forEach((seq, i) => {
+      store!.deleteTask(tasksA[seq]!);
+      if (i < doneB.length) store!.deleteTask(tasksB[doneB[i]!]!);
+    });
+    store.commit();
+    const done = new Set(doneA);
+    expect([...store.tasksOf(a)].map((t) => t.seq)).toEqual(tasksA.map((t) => t.seq).filter((seq) => !done.has(seq)));
+    expect([...store.tasksOf(b)].map((t) => t.seq)).toEqual(Array.from({ length: 17 }, (_, i) => i + 2));
+  });
+
   it('writes a first attempt only once it has run ATTEMPT_WRITE_AFTER_MS; retries and requeues of written ones at once', () => {
     store = CoordinatorStore.open({ path: join(dir, 'db.sqlite') });
     const no = store.allocateJobNo();
