@@ -62,7 +62,7 @@ export const workerChannelCodec = {
     return cbor.encode(message);
   },
 
-  /** A message back from its bytes; throws on bytes that are not CBOR. */
+  /** A message back from its bytes, or undefined for an array that is not a packed result or batch; throws on bytes that are not CBOR. */
   decode(bytes: Uint8Array): unknown {
     const message: unknown = cbor.decode(bytes);
     if (!Array.isArray(message)) return message;

@@ -139,6 +139,7 @@ export class CoordinatorStore {
   private readonly updateTaskAttempts: Map<number, StatementSync>;
   /** `DELETE ... WHERE job = ? AND seq IN (...)`, by the number of seqs. */
   private readonly deleteTaskRows: Map<number, StatementSync>;
+  /** `DELETE ... WHERE job = ? AND seq BETWEEN ? AND ?`: a run of consecutive done seqs. */
   private readonly deleteTaskRange: StatementSync;
   private readonly insertResultRun: StatementSync;
   private readonly deleteResultsThrough: StatementSync;
