@@ -6,7 +6,7 @@
 import { countPrimes } from './tasks.ts';
 import type { PairedPrimes } from './pairedPrimes.ts';
 
-/** For each system, its walls and the serial runs they follow, as bench/pairedPrimes.ts gives one. */
+/** For each system, its walls and the serial runs they follow (bench/pairedPrimes.ts is this with one system). */
 export async function interleavedPrimes<K extends string>(
   ranges: readonly [number, number][],
   reps: number,
@@ -27,7 +27,7 @@ export async function interleavedPrimes<K extends string>(
       const primes = await systems[name]();
       out[name].walls.push((performance.now() - t0) / 1000);
       out[name].primes = primes;
-      if (primes !== expected) throw new Error(`${name}'s parallel run counted ${primes} primes, the serial one ${expected}`);
+      if (primes !== expected) throw new Error(`the ${name} run counted ${primes} primes, the serial one ${expected}`);
     }
   }
   return out;
