@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { pb, serializeCoordinatorMessage, UsageError, withReusedEncoding, type AgentsStream, type Logger } from '../protocol/index.ts';
+import { pb, serializeCoordinatorMessage, serializeJobResponse, UsageError, type AgentsStream, type Logger } from '../protocol/index.ts';
 import { createLogger } from '../protocol/logging/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
@@ -199,7 +199,9 @@ export class Coordinator {
       const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'), { isAdmin: (name) => auth.isAdmin(name) });
       // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
       const jobs = new JobsService(scheduler, this.log, { limits, blobAccess, ...(this.options.principalOf ? { principalOf: this.options.principalOf } : {}) });
-      server.addService(withTolerantDeserializers(withReusedEncoding(pb.JobsService, { run: { response: pb.JobResponse } })), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
+      // Results go out as the bytes stored for them; other messages are encoded with one reused writer.
+      const jobsService: typeof pb.JobsService = { ...pb.JobsService, run: { ...pb.JobsService.run, responseSerialize: serializeJobResponse } };
+      server.addService(withTolerantDeserializers(jobsService), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
       const agents = new AgentsService(scheduler, this.log, limits);
       this.agents = agents;
       // Assignments (every task to every agent) take a hand-written encoder; the bytes are the same.

@@ -1,3 +1,4 @@
+import type { EncodedResultBatch } from '../protocol/index.ts';
 import { pb, type Logger } from '../protocol/index.ts';
 import type { AgentSession } from './AgentSession.ts';
 import { FailureTally } from './FailureTally.ts';
@@ -7,8 +8,11 @@ import type { TaskRecord } from './TaskRecord.ts';
 
 /** Where a job's messages go: the client's `Jobs.Run` stream attached to it (or a test double). */
 export interface JobSink {
-  /** Sends one message; a no-op once the stream has closed. */
-  send(message: pb.JobResponse): void;
+  /**
+   * Sends one message; a no-op once the stream has closed. Results go as an {@link EncodedResultBatch}:
+   * the bytes stored for them, not encoded again.
+   */
+  send(message: pb.JobResponse | EncodedResultBatch): void;
   /**
    * Ends the stream with an OK status (after `end`): once the client has half-closed its side —
    * which proves it read everything before — or after a short wait.
@@ -128,8 +132,11 @@ export class JobState {
   endSentTo: JobSink | null = null;
 
   readonly queue = new TaskQueue<TaskRecord>();
-  /** Final results not sent yet: this turn's, or held (see `resultsBatchMax`); sent to the attached client once committed. */
-  pendingResults: pb.TaskResult[] = [];
+  /**
+   * Final results not sent yet (each an encoded `TaskResult`, the bytes stored for it): this turn's, or
+   * held (see `resultsBatchMax`); sent to the attached client once committed.
+   */
+  pendingResults: Uint8Array[] = [];
   /** Bytes of {@link pendingResults} (by the scheduler's message-size estimate). */
   pendingResultBytes = 0;
   /** One of {@link pendingResults} is a failure: it is not held (a `map` rejects on its first failure). */

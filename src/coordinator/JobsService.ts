@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Logger, pb } from '../protocol/index.ts';
+import type { EncodedResultBatch, Logger, pb } from '../protocol/index.ts';
 import type { BlobAccess } from './auth/BlobAccess.ts';
 import { CallPrincipal } from './auth/CallPrincipal.ts';
 import { mayAccess } from './auth/mayAccess.ts';
@@ -86,7 +86,8 @@ export class JobsService {
     return info !== undefined && mayAccess(CallPrincipal.of(call), info.owner);
   }
 
-  private run(call: grpc.ServerDuplexStream<pb.JobRequest, pb.JobResponse>): void {
+  /** `call` writes results as {@link EncodedResultBatch}es too: the service's response serializer is `serializeJobResponse`. */
+  private run(call: grpc.ServerDuplexStream<pb.JobRequest, pb.JobResponse | EncodedResultBatch>): void {
     const principal = this.principalOf(call);
     let job: JobState | undefined;
     /** Our side has ended (or is ending with an error status): nothing more is written or handled. */

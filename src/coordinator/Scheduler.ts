@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { encodeMessage, pb, TASK_TOO_LARGE_CODE, type Logger } from '../protocol/index.ts';
+import { EncodedResultBatch, encodeTaskResult, pb, TASK_TOO_LARGE_CODE, type Logger } from '../protocol/index.ts';
 import { AgentSession, type AgentSink } from './AgentSession.ts';
 import { JobState, type JobSink, type JobSpec } from './JobState.ts';
 import type { AgentSummary } from './AgentSummary.ts';
@@ -94,6 +94,8 @@ interface GoneAgent {
 
 /** Bytes a result or progress entry adds to a batch besides its value (field tags, ids, names). */
 const ENTRY_OVERHEAD = 64;
+/** A result's tag and length inside a batch, at most (a length up to 2^35 takes five bytes). */
+const RESULT_FRAMING_BYTES = 6;
 /** Attempt ids per `results_accepted` message. */
 const MAX_ACK_IDS = 50_000;
 /** Attempt ids an assignment carries at most (more go in a `results_accepted` of their own, keeping assignments near `maxBatchBytes`). */
@@ -437,22 +439,21 @@ export class Scheduler {
     sink.send({ msg: { $case: 'opened', value: { jobId, tasksAccepted: job.tasksCommitted, inputEnded: job.inputEndCommitted, maxTaskBytes: this.maxTaskBytes } } });
     // Committed results only: this turn's results (higher rseqs) follow after their commit.
     let replayed = 0;
-    let batch: pb.TaskResult[] = [];
+    let batch: Uint8Array[] = [];
     let bytes = 0;
     // Never what the client confirmed (it may still be stored, in a run partly received).
     for (const stored of this.store.resultsAfter(job.no, Math.max(afterRseq, job.receivedRseq))) {
-      const result = pb.TaskResult.decode(stored.result);
-      const size = resultSize(result);
+      const size = encodedResultSize(stored.result);
       if (batch.length > 0 && bytes + size > this.maxBatchBytes) {
-        sink.send({ msg: { $case: 'results', value: { results: batch } } });
+        sink.send(new EncodedResultBatch(batch));
         batch = [];
         bytes = 0;
       }
-      batch.push(result);
+      batch.push(stored.result);
       bytes += size;
       replayed += 1;
     }
-    if (batch.length > 0) sink.send({ msg: { $case: 'results', value: { results: batch } } });
+    if (batch.length > 0) sink.send(new EncodedResultBatch(batch));
     job.log.info({ afterRseq, replayed, lastRseq: job.lastRseq, tasksAccepted: job.tasksCommitted, state: job.state }, 'client attached');
     if (job.state === 'completed') this.sendEnd(job, sink);
     return job;
@@ -967,12 +968,13 @@ export class Scheduler {
     this.metrics?.taskFinished(record, failureKind);
     this.tasksCompletedTotal += 1;
     job.lastRseq += 1;
-    const result: pb.TaskResult = { seq: record.seq, outcome, attempt: record.attempt, agent, worker, rseq: job.lastRseq };
-    this.store.putResult(job.no, job.lastRseq, encodeMessage(pb.TaskResult, result));
+    // Encoded once: the store keeps these bytes and the client is sent them as they are.
+    const result = encodeTaskResult({ seq: record.seq, outcome, attempt: record.attempt, agent, worker, rseq: job.lastRseq });
+    this.store.putResult(job.no, job.lastRseq, result);
     this.store.deleteTask(record);
     this.store.putJob(job);
     job.pendingResults.push(result);
-    job.pendingResultBytes += resultSize(result);
+    job.pendingResultBytes += encodedResultSize(result);
     if (failureKind !== '') job.pendingFailure = true;
     this.touch(job);
   }
@@ -1275,8 +1277,8 @@ export class Scheduler {
       const results = job.pendingResults;
       job.clearPendingResults();
       if (sink !== null) {
-        const parts = splitBySize(results, this.maxBatchBytes, resultSize);
-        for (const part of parts) sink.send({ msg: { $case: 'results', value: { results: part } } });
+        const parts = splitBySize(results, this.maxBatchBytes, encodedResultSize);
+        for (const part of parts) sink.send(new EncodedResultBatch(part));
         if (job.log.isLevelEnabled('debug')) job.log.debug({ results: results.length, messages: parts.length, lastRseq: job.lastRseq }, 'results sent');
       }
     }
@@ -1629,12 +1631,9 @@ function internalFailure(message: string): NonNullable<pb.TaskResult['outcome']>
   return { $case: 'failure', value: failure('internal', 'InternalError', message) };
 }
 
-function resultSize(result: pb.TaskResult): number {
-  const outcome = result.outcome;
-  if (outcome === undefined) return ENTRY_OVERHEAD;
-  if (outcome.$case === 'value') return outcome.value.length + ENTRY_OVERHEAD;
-  const f = outcome.value;
-  return f.name.length + f.message.length + f.stack.length + f.stderrTail.length + ENTRY_OVERHEAD;
+/** Bytes an encoded `TaskResult` adds to a batch: its own and, at most, a tag and length. */
+function encodedResultSize(result: Uint8Array): number {
+  return result.length + RESULT_FRAMING_BYTES;
 }
 
 /** Splits entries into consecutive groups of at most `limit` estimated bytes (an oversized entry goes alone). */

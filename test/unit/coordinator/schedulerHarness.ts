@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import type { pb } from '../../../src/protocol/index.ts';
+import { EncodedResultBatch, pb } from '../../../src/protocol/index.ts';
 import type { AgentSink } from '../../../src/coordinator/AgentSession.ts';
 import type { JobSink } from '../../../src/coordinator/JobState.ts';
 import type { JobOpening } from '../../../src/coordinator/Scheduler.ts';
@@ -24,9 +24,14 @@ export class RecordingJobSink implements JobSink {
   messages: pb.JobResponse[] = [];
   closed = false;
   aborted = '';
-  send(message: pb.JobResponse): void {
+  /** Records results as the client would decode them (the wire form of an {@link EncodedResultBatch}). */
+  send(message: pb.JobResponse | EncodedResultBatch): void {
     if (this.closed) throw new Error('send after close');
-    this.messages.push(message);
+    if (message instanceof EncodedResultBatch) {
+      this.messages.push({ msg: { $case: 'results', value: { results: message.results.map((r) => pb.TaskResult.decode(r)) } } });
+    } else {
+      this.messages.push(message);
+    }
   }
   close(): void {
     this.closed = true;
