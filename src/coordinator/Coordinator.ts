@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { pb, serializeCoordinatorMessage, serializeJobResponse, UsageError, type AgentsStream, type Logger } from '../protocol/index.ts';
+import { deserializeJobRequest, pb, serializeCoordinatorMessage, serializeJobResponse, UsageError, type AgentsStream, type Logger } from '../protocol/index.ts';
 import { createLogger } from '../protocol/logging/index.ts';
 import { AdminService } from './AdminService.ts';
 import { AgentsService } from './AgentsService.ts';
@@ -199,8 +199,8 @@ export class Coordinator {
       const blobAccess = new BlobAccess(dataDir === undefined ? undefined : join(dataDir, 'blob-readers.log'), { isAdmin: (name) => auth.isAdmin(name) });
       // Who may call what (docs/security.md): the SDK reads Admin.Stats (slots) to size chunks.
       const jobs = new JobsService(scheduler, this.log, { limits, blobAccess, ...(this.options.principalOf ? { principalOf: this.options.principalOf } : {}) });
-      // Results go out as the bytes stored for them; other messages are encoded with one reused writer.
-      const jobsService: typeof pb.JobsService = { ...pb.JobsService, run: { ...pb.JobsService.run, responseSerialize: serializeJobResponse } };
+      // Task inputs are read, and results written as the bytes stored for them, by code for their one shape.
+      const jobsService: typeof pb.JobsService = { ...pb.JobsService, run: { ...pb.JobsService.run, requestDeserialize: deserializeJobRequest, responseSerialize: serializeJobResponse } };
       server.addService(withTolerantDeserializers(jobsService), auth.guard(pb.JobsService, jobs.handlers(), { default: ['client', 'admin'] }));
       const agents = new AgentsService(scheduler, this.log, limits);
       this.agents = agents;

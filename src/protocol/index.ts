@@ -13,6 +13,7 @@ export { AgentsClient } from './AgentsClient.ts';
 export { encodeMessage, type MessageEncoder } from './encodeMessage.ts';
 export { serializeCoordinatorMessage } from './serializeCoordinatorMessage.ts';
 export { serializeJobResponse } from './serializeJobResponse.ts';
+export { deserializeJobRequest } from './deserializeJobRequest.ts';
 export { encodeTaskResult } from './encodeTaskResult.ts';
 export { EncodedResultBatch } from './EncodedResultBatch.ts';
 export { withReusedEncoding, type MethodEncoders } from './withReusedEncoding.ts';

@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { deserializeJobRequest, pb } from '../../../src/protocol/index.ts';
+
+const encode = (m: pb.JobRequest): Buffer => Buffer.from(pb.JobRequest.encode(m).finish());
+
+/** The generated decoder's answer: the message, or the error's message. */
+function generated(bytes: Buffer): pb.JobRequest | string {
+  try {
+    return pb.JobRequest.decode(bytes);
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+function ours(bytes: Buffer): pb.JobRequest | string {
+  try {
+    return deserializeJobRequest(bytes);
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+const uint = fc.oneof(fc.constant(0), fc.nat(), fc.constant(2 ** 32 - 1), fc.constant(2 ** 49 - 1), fc.constant(2 ** 49), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+const taskInput: fc.Arbitrary<pb.TaskInput> = fc.record({
+  seq: uint,
+  payload: fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+  items: fc.nat({ max: 2 ** 32 - 1 }),
+  firstIndex: uint,
+});
+const inputs = fc.array(taskInput, { maxLength: 20 }).map((tasks): pb.JobRequest => ({ msg: { $case: 'inputs', value: { tasks } } }));
+const others: pb.JobRequest[] = [
+  { msg: { $case: 'inputEnd', value: { totalTasks: 5 } } },
+  { msg: { $case: 'resultsReceived', value: { throughRseq: 9 } } },
+  { msg: { $case: 'attach', value: { jobId: 'j-1', afterRseq: 3 } } },
+  { msg: undefined },
+];
+
+describe('deserializeJobRequest', () => {
+  it('decodes task input batches as the generated decoder does', () => {
+    fc.assert(
+      fc.property(inputs, (m) => {
+        const bytes = encode(m);
+        const got = deserializeJobRequest(bytes);
+        expect(got).toEqual(pb.JobRequest.decode(bytes));
+        // Payloads are copies, not views that would keep the whole message alive (or change with it).
+        bytes.fill(0xff);
+        expect(got).toEqual(m);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives the generated decoder\'s answer for damaged, extended and other messages', () => {
+    const message = fc.oneof(inputs, inputs, fc.constantFrom(...others));
+    // One byte changed, the end cut off, or bytes appended (unknown fields, more fields, garbage).
+    const flipped = fc.tuple(message, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([m, i, b]) => {
+      const bytes = encode(m);
+      if (bytes.length > 0) bytes[i % bytes.length] = b;
+      return bytes;
+    });
+    const cut = fc.tuple(message, fc.nat()).map(([m, n]) => {
+      const bytes = encode(m);
+      return bytes.subarray(0, bytes.length - (n % (bytes.length + 1)));
+    });
+    const extended = fc.tuple(message, fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([m, extra]) => Buffer.concat([encode(m), extra]));
+    fc.assert(
+      fc.property(fc.oneof(flipped, cut, extended), (bytes) => {
+        expect(ours(bytes)).toEqual(generated(bytes));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const m of others) expect(deserializeJobRequest(encode(m))).toEqual(pb.JobRequest.decode(encode(m)));
+  });
+
+  it('gives the generated decoder\'s answer for fields it does not expect inside a task input', () => {
+    // TaskInput bodies, each in a batch of one: items past 2^32, seq past 2^53, an unknown field, a
+    // field with the wrong wire type, a tag written in two bytes.
+    const bodies = [
+      [24, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
+      [8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+      [8, 1, 40, 7, 18, 1, 9],
+      [10, 1, 5],
+      [0x88, 0x00, 5],
+    ];
+    for (const body of bodies) {
+      const bytes = Buffer.from([0x12, body.length + 2, 0x0a, body.length, ...body]);
+      expect(ours(bytes)).toEqual(generated(bytes));
+    }
+  });
+
+  it('leaves an inputs field given twice to the generated decoder (which keeps the last)', () => {
+    const a = encode({ msg: { $case: 'inputs', value: { tasks: [{ seq: 1, payload: Buffer.from([1]), items: 1, firstIndex: 1 }] } } });
+    const b = encode({ msg: { $case: 'inputs', value: { tasks: [{ seq: 2, payload: Buffer.from([2]), items: 1, firstIndex: 2 }] } } });
+    const twice = Buffer.concat([a, b]);
+    expect(deserializeJobRequest(twice)).toEqual(pb.JobRequest.decode(twice));
+  });
+});
