@@ -14,6 +14,7 @@ export { encodeMessage, type MessageEncoder } from './encodeMessage.ts';
 export { serializeCoordinatorMessage } from './serializeCoordinatorMessage.ts';
 export { serializeJobResponse } from './serializeJobResponse.ts';
 export { deserializeJobRequest } from './deserializeJobRequest.ts';
+export { deserializeCoordinatorMessage } from './deserializeCoordinatorMessage.ts';
 export { encodeTaskResult } from './encodeTaskResult.ts';
 export { EncodedResultBatch } from './EncodedResultBatch.ts';
 export { withReusedEncoding, type MethodEncoders } from './withReusedEncoding.ts';

@@ -3,3 +3,4 @@
 export { varintSize } from './varintSize.ts';
 export { writeVarint } from './writeVarint.ts';
 export { readVarint } from './readVarint.ts';
+export { FastPathReader, NOT_FAST } from './FastPathReader.ts';
