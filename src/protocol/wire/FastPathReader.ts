@@ -48,8 +48,14 @@ export class FastPathReader {
   /** A copy of the next `n` bytes (a buffer of its own, not a view keeping the message alive). */
   copy(n: number): Buffer {
     const out = Buffer.allocUnsafe(n);
-    this.bytes.copy(out, 0, this.pos, this.pos + n);
-    this.pos += n;
+    const bytes = this.bytes;
+    const at = this.pos;
+    if (n <= 64) {
+      for (let i = 0; i < n; i++) out[i] = bytes[at + i]!;
+    } else {
+      out.set(bytes.subarray(at, at + n));
+    }
+    this.pos = at + n;
     return out;
   }
 
@@ -60,6 +66,16 @@ export class FastPathReader {
   ascii(n: number): string | undefined {
     const bytes = this.bytes;
     const end = this.pos + n;
+    if (n <= 32) {
+      let s = '';
+      for (let i = this.pos; i < end; i++) {
+        const b = bytes[i]!;
+        if (b >= 0x80) return undefined;
+        s += String.fromCharCode(b);
+      }
+      this.pos = end;
+      return s;
+    }
     for (let i = this.pos; i < end; i++) if (bytes[i]! >= 0x80) return undefined;
     const s = bytes.toString('latin1', this.pos, end);
     this.pos = end;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { deserializeJobRequest, pb } from '../../../src/protocol/index.ts';
 
 const encode = (m: pb.JobRequest): Buffer => Buffer.from(pb.JobRequest.encode(m).finish());
@@ -35,7 +35,18 @@ const others: pb.JobRequest[] = [
   { msg: undefined },
 ];
 
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
 describe('deserializeJobRequest', () => {
+  it('reads a client\'s batch of inputs without the generated decoder', () => {
+    const decode = vi.spyOn(pb.JobRequest, 'decode');
+    const m: pb.JobRequest = { msg: { $case: 'inputs', value: { tasks: [1, 2, 3].map((i) => ({ seq: i, payload: Buffer.from([0x81, i]), items: 1, firstIndex: i })) } } };
+    expect(deserializeJobRequest(encode(m))).toEqual(m);
+    expect(decode).not.toHaveBeenCalled();
+  });
+
   it('decodes task input batches as the generated decoder does', () => {
     fc.assert(
       fc.property(inputs, (m) => {
