@@ -1,24 +1,10 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { deserializeJobRequest, pb } from '../../../src/protocol/index.ts';
+import { answerOf, expectSameAnswers } from './damagedBytes.ts';
 
 const encode = (m: pb.JobRequest): Buffer => Buffer.from(pb.JobRequest.encode(m).finish());
 
-/** The generated decoder's answer: the message, or the error's message. */
-function generated(bytes: Buffer): pb.JobRequest | string {
-  try {
-    return pb.JobRequest.decode(bytes);
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-function ours(bytes: Buffer): pb.JobRequest | string {
-  try {
-    return deserializeJobRequest(bytes);
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
 
 const uint = fc.oneof(fc.constant(0), fc.nat(), fc.constant(2 ** 32 - 1), fc.constant(2 ** 49 - 1), fc.constant(2 ** 49), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
 const taskInput: fc.Arbitrary<pb.TaskInput> = fc.record({
@@ -63,23 +49,7 @@ describe('deserializeJobRequest', () => {
 
   it('gives the generated decoder\'s answer for damaged, extended and other messages', () => {
     const message = fc.oneof(inputs, inputs, fc.constantFrom(...others));
-    // One byte changed, the end cut off, or bytes appended (unknown fields, more fields, garbage).
-    const flipped = fc.tuple(message, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([m, i, b]) => {
-      const bytes = encode(m);
-      if (bytes.length > 0) bytes[i % bytes.length] = b;
-      return bytes;
-    });
-    const cut = fc.tuple(message, fc.nat()).map(([m, n]) => {
-      const bytes = encode(m);
-      return bytes.subarray(0, bytes.length - (n % (bytes.length + 1)));
-    });
-    const extended = fc.tuple(message, fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([m, extra]) => Buffer.concat([encode(m), extra]));
-    fc.assert(
-      fc.property(fc.oneof(flipped, cut, extended), (bytes) => {
-        expect(ours(bytes)).toEqual(generated(bytes));
-      }),
-      { numRuns: 3000 },
-    );
+    expectSameAnswers(message, encode, deserializeJobRequest, (b) => pb.JobRequest.decode(b));
     for (const m of others) expect(deserializeJobRequest(encode(m))).toEqual(pb.JobRequest.decode(encode(m)));
   });
 
@@ -95,7 +65,7 @@ describe('deserializeJobRequest', () => {
     ];
     for (const body of bodies) {
       const bytes = Buffer.from([0x12, body.length + 2, 0x0a, body.length, ...body]);
-      expect(ours(bytes)).toEqual(generated(bytes));
+      expect(answerOf(deserializeJobRequest, bytes)).toEqual(answerOf((b) => pb.JobRequest.decode(b), bytes));
     }
   });
 
