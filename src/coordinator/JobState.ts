@@ -1,5 +1,4 @@
-import type { EncodedResultBatch } from '../protocol/index.ts';
-import { pb, type Logger } from '../protocol/index.ts';
+import { pb, type EncodedResultBatch, type Logger } from '../protocol/index.ts';
 import type { AgentSession } from './AgentSession.ts';
 import { FailureTally } from './FailureTally.ts';
 import type { JobRow } from './store/JobRow.ts';
@@ -137,7 +136,7 @@ export class JobState {
    * held (see `resultsBatchMax`); sent to the attached client once committed.
    */
   pendingResults: Uint8Array[] = [];
-  /** Bytes of {@link pendingResults} (by the scheduler's message-size estimate). */
+  /** Bytes {@link pendingResults} take in a message (their own, plus a tag and length each). */
   pendingResultBytes = 0;
   /** One of {@link pendingResults} is a failure: it is not held (a `map` rejects on its first failure). */
   pendingFailure = false;

@@ -6,7 +6,7 @@
  * client decodes the same bytes as a plain `TaskResultBatch`.
  *
  * @example
- * const bytes = encodeMessage(pb.TaskResult, result);
+ * const bytes = encodeTaskResult(result);
  * store.putResult(job, rseq, bytes);
  * sink.send(new EncodedResultBatch([bytes]));
  */

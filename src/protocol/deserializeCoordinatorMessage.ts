@@ -21,8 +21,8 @@ let lastFunction: pb.FunctionRef | undefined;
  * generated decoder took ~9 % of the agent's main thread on 20k no-op tasks, and what it allocated per task
  * (a function reference, job id, digest and export name strings) a good part of its collections.
  * Anything the fast path does not expect (unknown fields, wrong wire types, two-byte tags, varints past
- * 2^49, non-ASCII strings, truncation) and every other message go to the generated decoder, so its answer
- * is the only one.
+ * 2^49, uint32 fields past 2^32, non-ASCII strings, truncation) and every other message go to the
+ * generated decoder, so its answer is the only one.
  */
 export function deserializeCoordinatorMessage(bytes: Buffer): pb.CoordinatorMessage {
   if (bytes.length > 0 && bytes[0] === ASSIGN_TAG) {

@@ -7,7 +7,7 @@ export type MethodEncoders<D> = { [K in keyof D]?: { request?: MessageEncoder<ne
 /**
  * A copy of a generated service definition whose serializers for the named methods encode with
  * {@link encodeMessage} (one reused writer) instead of a fresh writer per message. The wire bytes are
- * the same. Used for the streams that carry every task (`Agents.Connect`, `Jobs.Run`), on both ends.
+ * the same. Used for the agent's end of `Agents.Connect`, which carries every task's result.
  *
  * @example
  * const Agents = grpc.makeGenericClientConstructor(withReusedEncoding(pb.AgentsService, { connect: { request: pb.AgentMessage } }), 'drover.v1.Agents');
