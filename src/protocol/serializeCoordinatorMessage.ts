@@ -1,6 +1,6 @@
 import { encodeMessage } from './encodeMessage.ts';
 import * as pb from './pb.ts';
-import { varintSize, writeVarint } from './wire/index.ts';
+import { utf8Length, varintSize, writeUtf8, writeVarint } from './wire/index.ts';
 
 /** Pre-encoded `job_id` and `function` fields are kept for this many distinct jobs (then the map starts over). */
 const MAX_CACHED = 1024;
@@ -86,7 +86,7 @@ export function serializeCoordinatorMessage(message: pb.CoordinatorMessage): Buf
   let batchSize = 0;
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
-    const attemptId = Buffer.byteLength(t.attemptId);
+    const attemptId = utf8Length(t.attemptId);
     let size = attemptId === 0 ? 0 : 1 + varintSize(attemptId) + attemptId;
     if (t.jobId !== '') size += jobIdField(t.jobId).length;
     size += varintField(t.seq) + varintField(t.attempt);
@@ -97,7 +97,7 @@ export function serializeCoordinatorMessage(message: pb.CoordinatorMessage): Buf
     batchSize += 1 + varintSize(size) + size;
   }
   for (const id of batch.acceptedAttemptIds) {
-    const n = Buffer.byteLength(id);
+    const n = utf8Length(id);
     batchSize += 1 + varintSize(n) + n;
   }
   const out = Buffer.allocUnsafe(1 + varintSize(batchSize) + batchSize);
@@ -109,8 +109,8 @@ export function serializeCoordinatorMessage(message: pb.CoordinatorMessage): Buf
     at = writeVarint(out, at, sizes[i]!);
     if (t.attemptId !== '') {
       out[at++] = 10;
-      at = writeVarint(out, at, Buffer.byteLength(t.attemptId));
-      at += out.write(t.attemptId, at);
+      const n = utf8Length(t.attemptId);
+      at = writeUtf8(out, writeVarint(out, at, n), t.attemptId, n);
     }
     if (t.jobId !== '') at += jobIdField(t.jobId).copy(out, at);
     at = writeVarintField(out, at, 24, t.seq);
@@ -130,8 +130,8 @@ export function serializeCoordinatorMessage(message: pb.CoordinatorMessage): Buf
   }
   for (const id of batch.acceptedAttemptIds) {
     out[at++] = 18; // AssignBatch.accepted_attempt_ids
-    at = writeVarint(out, at, Buffer.byteLength(id));
-    at += out.write(id, at);
+    const n = utf8Length(id);
+    at = writeUtf8(out, writeVarint(out, at, n), id, n);
   }
   return out;
 }

@@ -6,3 +6,5 @@ export { varintSize } from './varintSize.ts';
 export { writeVarint } from './writeVarint.ts';
 export { readVarint } from './readVarint.ts';
 export { FastPathReader, NOT_FAST } from './FastPathReader.ts';
+export { utf8Length } from './utf8Length.ts';
+export { writeUtf8 } from './writeUtf8.ts';
