@@ -1,5 +1,4 @@
-/** What {@link FastPathReader} returns for something it leaves to the generated decoder. */
-export const NOT_FAST = -1;
+import { NOT_FAST } from './NOT_FAST.ts';
 
 /**
  * A cursor over protobuf bytes for the hand-written decoders' fast paths (`deserializeJobRequest`,

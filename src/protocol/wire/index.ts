@@ -5,6 +5,7 @@
 export { varintSize } from './varintSize.ts';
 export { writeVarint } from './writeVarint.ts';
 export { readVarint } from './readVarint.ts';
-export { FastPathReader, NOT_FAST } from './FastPathReader.ts';
+export { FastPathReader } from './FastPathReader.ts';
+export { NOT_FAST } from './NOT_FAST.ts';
 export { utf8Length } from './utf8Length.ts';
 export { writeUtf8 } from './writeUtf8.ts';
