@@ -1,5 +1,5 @@
 import * as pb from './pb.ts';
-import { FastPathReader, NOT_FAST } from './wire/index.ts';
+import { FastPathReader, LastRead, NOT_FAST } from './wire/index.ts';
 
 /** `CoordinatorMessage.assign` (field 2, length-delimited). */
 const ASSIGN_TAG = 0x12;
@@ -9,10 +9,8 @@ const EMPTY = Buffer.alloc(0);
 // The last job id and function reference read, by their bytes: a batch's assignments are mostly of one
 // job, and each carries both (100+ bytes), which become one string and one object shared by all of them
 // instead of a string and an object per task. (Nothing changes a decoded assignment.)
-let lastJobIdBytes: Buffer = Buffer.alloc(0);
-let lastJobId = '';
-let lastFunctionBytes: Buffer = Buffer.alloc(0);
-let lastFunction: pb.FunctionRef | undefined;
+const lastJobId = new LastRead<string>();
+const lastFunction = new LastRead<pb.FunctionRef>();
 
 /**
  * The agent's `Agents.Connect` response deserializer: what `pb.CoordinatorMessage.decode(bytes)` returns
@@ -72,27 +70,13 @@ function readAssignment(r: FastPathReader, end: number): pb.Assignment | undefin
         if (id === undefined) return undefined;
         a.attemptId = id;
       } else if (tag === 18) {
-        if (r.equals(lastJobIdBytes, n)) {
-          r.pos += n;
-        } else {
-          const start = r.pos;
-          const id = r.ascii(n);
-          if (id === undefined) return undefined;
-          lastJobIdBytes = Buffer.from(r.bytes.subarray(start, r.pos));
-          lastJobId = id;
-        }
-        a.jobId = lastJobId;
+        const id = r.readRemembered(n, lastJobId, readAscii);
+        if (id === undefined) return undefined;
+        a.jobId = id;
       } else if (tag === 42) {
-        if (r.equals(lastFunctionBytes, n) && lastFunction !== undefined) {
-          r.pos += n;
-        } else {
-          const start = r.pos;
-          const ref = readFunctionRef(r, r.pos + n);
-          if (ref === undefined) return undefined;
-          lastFunctionBytes = Buffer.from(r.bytes.subarray(start, r.pos));
-          lastFunction = ref;
-        }
-        a.function = lastFunction;
+        const ref = r.readRemembered(n, lastFunction, readFunctionRef);
+        if (ref === undefined) return undefined;
+        a.function = ref;
       } else if (tag === 50) {
         a.payload = r.copy(n);
       } else {
@@ -129,6 +113,12 @@ function readAssignment(r: FastPathReader, end: number): pb.Assignment | undefin
   return a;
 }
 
+/** The ASCII string up to `end`, or undefined. */
+function readAscii(r: FastPathReader, end: number): string | undefined {
+  return r.ascii(end - r.pos);
+}
+
+/** The `FunctionRef` in the reader's bytes up to `end` (its two strings, ASCII), or undefined. */
 function readFunctionRef(r: FastPathReader, end: number): pb.FunctionRef | undefined {
   const ref: pb.FunctionRef = { bundleDigest: '', exportName: '' };
   while (r.pos < end) {

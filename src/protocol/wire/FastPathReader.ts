@@ -1,3 +1,4 @@
+import type { LastRead } from './LastRead.ts';
 import { NOT_FAST } from './NOT_FAST.ts';
 
 /**
@@ -81,8 +82,26 @@ export class FastPathReader {
     return s;
   }
 
-  /** Whether the next `n` bytes equal `same` (which is `n` bytes long). */
-  equals(same: Uint8Array, n: number): boolean {
+  /**
+   * The value of the next `n` bytes: `last`'s when they are the bytes it was read from, else what `read`
+   * makes of them (undefined: not for the fast path), which `last` then remembers. `read` is given this
+   * reader at the field's start and the field's end.
+   */
+  readRemembered<T>(n: number, last: LastRead<T>, read: (r: FastPathReader, end: number) => T | undefined): T | undefined {
+    const start = this.pos;
+    if (last.value !== undefined && this.#equals(last.bytes, n)) {
+      this.pos = start + n;
+      return last.value;
+    }
+    const value = read(this, start + n);
+    if (value === undefined || this.pos !== start + n) return undefined;
+    last.bytes = Buffer.from(this.bytes.subarray(start, start + n));
+    last.value = value;
+    return value;
+  }
+
+  /** Whether the next `n` bytes equal `same`. */
+  #equals(same: Uint8Array, n: number): boolean {
     if (same.length !== n) return false;
     const bytes = this.bytes;
     const at = this.pos;

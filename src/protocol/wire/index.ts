@@ -7,5 +7,6 @@ export { writeVarint } from './writeVarint.ts';
 export { readVarint } from './readVarint.ts';
 export { FastPathReader } from './FastPathReader.ts';
 export { NOT_FAST } from './NOT_FAST.ts';
+export { LastRead } from './LastRead.ts';
 export { utf8Length } from './utf8Length.ts';
 export { writeUtf8 } from './writeUtf8.ts';
