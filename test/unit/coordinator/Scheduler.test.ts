@@ -93,6 +93,7 @@ describe('Scheduler credit and batching', () => {
     await settle();
     const ids = agentSink.assignments().map((a) => a.attemptId);
     scheduler.handleProgress(session, [{ attemptId: ids[0], value: Buffer.from([1]), worker: 'w7' }]);
+    const resultsAt = performance.now();
     scheduler.handleResults(session, [value(ids[3]), value(ids[1])]);
     scheduler.handleResults(session, [value(ids[0], 'w7')]);
     await settle();
@@ -101,8 +102,9 @@ describe('Scheduler credit and batching', () => {
     expect(sink.results().map((r) => r.rseq)).toEqual([1, 2, 3]);
     expect(sink.results()[2]).toMatchObject({ attempt: 1, agent: 'agent-1', worker: 'w7' });
     // Acknowledged to the agent once durable, all three in one message (no assignment went out this
-    // turn, so it waits briefly for one to go with).
-    expect(agentSink.accepted()).toEqual([]);
+    // turn, so it waits up to 5 ms for one to go with). Checked only when this test got here within that
+    // wait: under a full parallel suite on 2 cores, settling has taken longer.
+    if (performance.now() - resultsAt < 4) expect(agentSink.accepted()).toEqual([]);
     await waitUntil(() => agentSink.accepted().length > 0);
     expect(agentSink.accepted().sort()).toEqual([ids[0], ids[1], ids[3]].sort());
     expect(agentSink.messages.filter((m) => m.msg?.$case === 'resultsAccepted')).toHaveLength(1);
