@@ -9,12 +9,20 @@ import { readFileSync } from 'node:fs';
 
 const [port, itemsArg] = process.argv.slice(2);
 const items = Number(itemsArg);
+/** Most items in one frame (bareStreamSender.mjs refuses a larger chunk). */
+const MAX_FRAME_ITEMS = 4096;
+
+function frameItems(buffer, at) {
+  const k = buffer.readUInt32LE(at);
+  if (k > MAX_FRAME_ITEMS) throw new Error(`a frame of ${k} items (at most ${MAX_FRAME_ITEMS})`);
+  return k;
+}
 
 async function* read(count) {
   const socket = net.connect(Number(port), '127.0.0.1');
   socket.write(String(count));
-  const values = new Float64Array(65536);
-  const split = Buffer.allocUnsafe(4 + 8 * 65536); // the start of a frame the last read cut
+  const values = new Float64Array(MAX_FRAME_ITEMS);
+  const split = Buffer.allocUnsafe(4 + 8 * MAX_FRAME_ITEMS); // the start of a frame the last read cut
   let splitLength = 0;
   for await (const data of socket) {
     let at = 0;
@@ -27,7 +35,7 @@ async function* read(count) {
         at = take;
         if (splitLength < 4) continue;
       }
-      const k = split.readUInt32LE(0);
+      const k = frameItems(split, 0);
       const need = 4 + 8 * k - splitLength;
       const take = Math.min(need, data.length - at);
       data.copy(split, splitLength, at, at + take);
@@ -39,7 +47,7 @@ async function* read(count) {
       for (let i = 0; i < k; i++) yield values[i];
     }
     while (data.length - at >= 4) {
-      const k = data.readUInt32LE(at);
+      const k = frameItems(data, at);
       if (data.length - at < 4 + 8 * k) break;
       for (let i = 0; i < k; i++) values[i] = data.readDoubleLE(at + 4 + 8 * i);
       at += 4 + 8 * k;

@@ -5,6 +5,8 @@
 import net from 'node:net';
 
 const chunk = Number(process.argv[2]);
+// bareStreamReader.mjs reads frames of at most 4,096 items.
+if (!(chunk >= 1 && chunk <= 4096)) throw new Error(`CHUNK must be 1–4096, got ${process.argv[2]}`);
 
 const server = net.createServer((socket) => {
   socket.on('error', () => {}); // a reader that exits early only ends its own stream
