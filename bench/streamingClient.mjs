@@ -4,10 +4,10 @@
 // Plain JavaScript importing the package (`drover` → dist/lib/sdk.mjs, see bench/ensureDist.ts), as a
 // script using an installed drover runs: a TypeScript script would add Node's own type stripper (~30 MB
 // of RSS), which is not the SDK's.
-import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { connect } from 'drover';
+import { ownPeakRssMb } from './ownPeakRssMb.mjs';
 
 const [address, itemsArg, chunksizeArg, mode] = process.argv.slice(2);
 const items = Number(itemsArg);
@@ -16,11 +16,6 @@ const chunksize = Number(chunksizeArg);
 /** Items made on demand, so nothing but drover's own buffering can grow with the count. */
 function* lazyItems(n) {
   for (let i = 0; i < n; i++) yield i;
-}
-
-/** Peak RSS so far, MiB (bench/procStats.ts's peakRssMb, which this JavaScript file cannot import). */
-function peakRssMb() {
-  return Number(readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m)[1]) / 1024;
 }
 
 const pool = await connect({ address });
@@ -37,7 +32,7 @@ if (mode === 'batches') {
 const seconds = (performance.now() - t0) / 1000;
 await pool.close();
 if (received !== items) throw new Error(`received ${received} results for ${items} items`);
-const peak = peakRssMb();
+const peak = ownPeakRssMb();
 // What the process still holds once the job is over, after a full collection: anything drover kept
 // per item or per task would show here, where the peak's run-to-run noise cannot hide it. The flag is
 // set only now, after the measured stream, so that the run itself had none.

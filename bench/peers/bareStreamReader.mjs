@@ -1,11 +1,11 @@
 // P5's no-framework reference, reading side: a bare Node process that asks bench/peers/
 // bareStreamSender.mjs for ITEMS items and reads them one at a time, as P5's SDK client reads
 // `imapUnordered` (`for await` over an async generator), with no framework between the socket and the
-// loop: no concatenation, a frame split across reads goes through one small reused buffer. What its
+// loop: no concatenation, a frame split across reads goes through one reused buffer. What its
 // peak RSS does as the count grows is what Node itself does for a long stream read from a socket.
 // Usage: node bareStreamReader.mjs PORT ITEMS → one JSON line on stdout: { items, seconds, peakRssMb }.
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { ownPeakRssMb } from '../ownPeakRssMb.mjs';
 
 const [port, itemsArg] = process.argv.slice(2);
 const items = Number(itemsArg);
@@ -18,9 +18,14 @@ function frameItems(buffer, at) {
   return k;
 }
 
+/** The `k` values of the frame at `buffer[at]`, into `values`. */
+function readValues(buffer, at, k, values) {
+  for (let i = 0; i < k; i++) values[i] = buffer.readDoubleLE(at + 4 + 8 * i);
+}
+
 async function* read(count) {
   const socket = net.connect(Number(port), '127.0.0.1');
-  socket.write(String(count));
+  socket.write(`${count}\n`);
   const values = new Float64Array(MAX_FRAME_ITEMS);
   const split = Buffer.allocUnsafe(4 + 8 * MAX_FRAME_ITEMS); // the start of a frame the last read cut
   let splitLength = 0;
@@ -42,14 +47,14 @@ async function* read(count) {
       splitLength += take;
       at += take;
       if (take < need) continue;
-      for (let i = 0; i < k; i++) values[i] = split.readDoubleLE(4 + 8 * i);
+      readValues(split, 0, k, values);
       splitLength = 0;
       for (let i = 0; i < k; i++) yield values[i];
     }
     while (data.length - at >= 4) {
       const k = frameItems(data, at);
       if (data.length - at < 4 + 8 * k) break;
-      for (let i = 0; i < k; i++) values[i] = data.readDoubleLE(at + 4 + 8 * i);
+      readValues(data, at, k, values);
       at += 4 + 8 * k;
       for (let i = 0; i < k; i++) yield values[i];
     }
@@ -70,5 +75,4 @@ for await (const value of read(items)) {
 const seconds = (performance.now() - t0) / 1000;
 // Every item exactly once (the sender numbers them 0 … n-1): a broken reader must not pass for a fast one.
 if (received !== items || sum !== (items * (items - 1)) / 2) throw new Error(`read ${received} items summing to ${sum} for ${items}`);
-const peakRssMb = Number(readFileSync('/proc/self/status', 'utf8').match(/^VmHWM:\s+(\d+) kB/m)[1]) / 1024;
-console.log(JSON.stringify({ items, seconds, peakRssMb }));
+console.log(JSON.stringify({ items, seconds, peakRssMb: ownPeakRssMb() }));

@@ -1,8 +1,9 @@
 // P5's no-framework reference (bench/peers/bareStreamSender.mjs, bareStreamReader.mjs): a fresh pair
 // of bare Node processes per size, since VmHWM only rises.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { runJsonChild } from '../runJsonChild.ts';
 
 const SENDER = fileURLToPath(new URL('./bareStreamSender.mjs', import.meta.url));
 const READER = fileURLToPath(new URL('./bareStreamReader.mjs', import.meta.url));
@@ -18,12 +19,7 @@ export async function bareStreamReading(items: number, chunk: number): Promise<{
       }),
     ])) as [Buffer];
     const port = first.toString().trim();
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [READER, port, String(items)], { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
-        error ? reject(new Error(`the bare stream reader failed: ${stderr || error.message}`)) : resolve(stdout),
-      ),
-    );
-    return JSON.parse(out.trim()) as { seconds: number; peakRssMb: number };
+    return await runJsonChild(process.execPath, [READER, port, String(items)], 'the bare stream reader');
   } finally {
     if (sender.exitCode === null && sender.signalCode === null) {
       const exited = once(sender, 'exit');

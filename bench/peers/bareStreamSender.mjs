@@ -1,7 +1,7 @@
 // P5's no-framework reference, sending side: a bare Node process that listens on loopback, prints its
 // port, and streams each connection the number of items it asks for — frames of up to CHUNK
 // little-endian float64s after a uint32 count, written as fast as the socket takes them (backpressure
-// honoured). Usage: node bareStreamSender.mjs CHUNK. Plain JavaScript, like bench/streamingClient.mjs.
+// honoured). A connection asks with the count and a newline. Usage: node bareStreamSender.mjs CHUNK. Plain JavaScript, like bench/streamingClient.mjs.
 import net from 'node:net';
 
 const chunk = Number(process.argv[2]);
@@ -12,6 +12,7 @@ const server = net.createServer((socket) => {
   socket.on('error', () => {}); // a reader that exits early only ends its own stream
   let sent = 0;
   let total = 0;
+  let request = '';
   const pump = () => {
     while (sent < total) {
       const k = Math.min(chunk, total - sent);
@@ -23,9 +24,14 @@ const server = net.createServer((socket) => {
     }
     socket.end();
   };
-  socket.once('data', (request) => {
-    total = Number(request.toString('latin1'));
+  // The request is the count and a newline; it may come in pieces.
+  const onRequest = (data) => {
+    request += data.toString('latin1');
+    if (!request.includes('\n')) return;
+    socket.off('data', onRequest);
+    total = Number(request.trim());
     pump();
-  });
+  };
+  socket.on('data', onRequest);
 });
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));

@@ -3,7 +3,6 @@
 // young generation in steps as a stream goes on: 10M items do not reach its last step); peak RSS of
 // the SDK process and of the coordinator for each, and of a bare Node process reading as many items
 // from a socket (bench/peers/bareStreamReading.ts): what the runtime itself gains over those sizes.
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchContext } from '../BenchContext.ts';
 import { scaled } from '../BenchConfig.ts';
@@ -11,6 +10,7 @@ import { median } from '../stats.ts';
 import { fixed, int } from '../format.ts';
 import { bareStreamReading } from '../peers/bareStreamReading.ts';
 import { peakRssMb } from '../procStats.ts';
+import { runJsonChild } from '../runJsonChild.ts';
 import { startDrover } from '../startDrover.ts';
 import type { Table } from '../Table.ts';
 
@@ -40,12 +40,7 @@ interface Run {
 
 /** One SDK process streaming `items` through `address`: its seconds and peak RSS. */
 async function client(address: string, items: number, mode: 'items' | 'batches'): Promise<{ seconds: number; peakRssMb: number; liveMb: number }> {
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [CLIENT, address, String(items), String(CHUNKSIZE), mode], { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
-      error ? reject(new Error(`streaming client failed: ${stderr || error.message}`)) : resolve(stdout),
-    ),
-  );
-  return JSON.parse(out.trim().split('\n').at(-1)!) as { seconds: number; peakRssMb: number; liveMb: number };
+  return runJsonChild(process.execPath, [CLIENT, address, String(items), String(CHUNKSIZE), mode], 'the streaming client');
 }
 
 async function streamOnce(items: number, processes: number): Promise<Run> {
